@@ -1,0 +1,3 @@
+export * from './auth';
+export { isLoopbackHost } from './guard';
+export * from './server';
