@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SessionCache, type SessionRequest, type TensorMap } from '../../main/engine/runtime';
+import { artifactOf, matmulChain, mixedModel, mlpModel } from './runtime-models';
+
+const mlp = artifactOf(mlpModel());
+const mixed = artifactOf(mixedModel());
+const X: TensorMap = { x: { dtype: 'float32', data: Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) / 4), dims: [2, 4] } };
+
+/** tanh(x·W + b)·2 in float64, from the model's own constants. */
+function mlpReference(x: Float32Array): number[] {
+  const w = (i: number) => Math.fround(Math.sin(i + 1) / 2);
+  const b = (j: number) => Math.fround(0.1 * j - 0.1);
+  const out: number[] = [];
+  for (let r = 0; r < 2; r++) {
+    for (let c = 0; c < 3; c++) {
+      let s = b(c);
+      for (let k = 0; k < 4; k++) s += x[r * 4 + k]! * w(k * 3 + c);
+      out.push(2 * Math.tanh(s));
+    }
+  }
+  return out;
+}
+
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(tol);
+}
+
+let cacheDir: string;
+let cache: SessionCache;
+beforeAll(async () => {
+  cacheDir = await mkdtemp(path.join(os.tmpdir(), 'hps-runtime-'));
+  cache = new SessionCache({ cacheDir });
+});
+afterAll(async () => {
+  await cache.clear();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+describe('SessionCache', () => {
+  it('a cache hit returns the same session; another EP gets another session', async () => {
+    const cpu: SessionRequest = { hash: mlp.hash, ep: 'cpu' };
+    const a = await cache.get(cpu, mlp);
+    const b = await cache.get(cpu, () => {
+      throw new Error('the factory must not run on a hit');
+    });
+    expect(b).toBe(a);
+    const gpu = await cache.get({ hash: mlp.hash, ep: 'webgpu' }, mlp);
+    expect(gpu).not.toBe(a);
+    expect(gpu.report().ep).toBe('webgpu');
+    await Promise.all([a.release(), b.release(), gpu.release()]);
+  });
+
+  it('runs typed arrays and matches a hand computation on cpu and webgpu', async () => {
+    const want = mlpReference(X.x!.data as Float32Array);
+    for (const ep of ['cpu', 'webgpu'] as const) {
+      const s = await cache.get({ hash: mlp.hash, ep }, mlp);
+      const { y } = await s.run(X);
+      expect(y!.dtype).toBe('float32');
+      expect(y!.dims).toEqual([2, 3]);
+      expectClose(y!.data as Float32Array, want, 1e-5);
+      await s.release();
+    }
+  });
+
+  it('falls back from an unavailable EP (cuda) to cpu and says why', async () => {
+    const s = await cache.get({ hash: mlp.hash, ep: 'cuda', fallback: ['cpu'] }, mlp);
+    const report = s.report();
+    expect(report.requested).toBe('cuda');
+    expect(report.ep).toBe('cpu');
+    expect(report.attempts.map((a) => a.ep)).toEqual(['cuda']);
+    expect(report.attempts[0]!.error.length).toBeGreaterThan(0);
+    const { y } = await s.run(X);
+    expectClose(y!.data as Float32Array, mlpReference(X.x!.data as Float32Array), 1e-5);
+    await s.release();
+  });
+
+  it('reports the nodes the WebGPU EP left to the CPU (an int64 Add), from the profiled first run', async () => {
+    const s = await cache.get({ hash: mixed.hash, ep: 'webgpu' }, mixed);
+    expect(s.report().placement).toBe('pending');
+    const out = await s.run({
+      x: { dtype: 'float32', data: Float32Array.of(1, 2, 3), dims: [3] },
+      n: { dtype: 'int64', data: BigInt64Array.of(1n, -2n, 3n), dims: [3] },
+    });
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([1, 4, 9]);
+    expect(Array.from(out.m!.data as BigInt64Array)).toEqual([2n, -4n, 6n]);
+    const report = s.report();
+    expect(report.ep).toBe('webgpu');
+    expect(report.placement).toBe('known');
+    expect(report.fallbackNodes).toEqual([{ name: 'int_add', opType: 'Add' }]);
+    expect(report.nodesByProvider.webgpu).toBeGreaterThanOrEqual(1);
+    expect(await readdir(path.join(os.tmpdir(), 'hps-ort-profiles')).then((f) => f.filter((n) => n.endsWith('.json')).length)).toBe(0);
+    await s.release();
+  });
+
+  it('a new cache over the same folder loads the persisted model without building the artifact', async () => {
+    const second = new SessionCache({ cacheDir });
+    try {
+      expect(await second.cachedModelPath({ hash: mlp.hash })).toBeDefined();
+      const s = await second.get({ hash: mlp.hash, ep: 'cpu' }, () => {
+        throw new Error('the factory must not run when the disk cache has the model');
+      });
+      expect(s.report().source).toBe('disk-cache');
+      const { y } = await s.run(X);
+      expectClose(y!.data as Float32Array, mlpReference(X.x!.data as Float32Array), 1e-5);
+      await s.release();
+    } finally {
+      await second.clear();
+    }
+  });
+
+  it('caches the optimized graph per EP and loads it on the next start', async () => {
+    const request: SessionRequest = { hash: mlp.hash, ep: 'cpu', precision: 'f32', optimizedModelCache: true };
+    const first = new SessionCache({ cacheDir });
+    const second = new SessionCache({ cacheDir });
+    try {
+      const a = await first.get(request, mlp);
+      expect(a.report().optimizedModel).toBe('written');
+      const b = await second.get(request, mlp);
+      expect(b.report().optimizedModel).toBe('loaded');
+      expect((await b.run(X)).y!.data).toEqual((await a.run(X)).y!.data);
+    } finally {
+      await Promise.all([first.clear(), second.clear()]);
+    }
+  });
+
+  it('keeps at most maxIdleSessions idle sessions, dropping the least recently used', async () => {
+    const small = new SessionCache({ maxIdleSessions: 1 });
+    const a = await small.get({ hash: mlp.hash, ep: 'cpu' }, mlp);
+    const b = await small.get({ hash: mixed.hash, ep: 'cpu' }, mixed);
+    await a.release();
+    expect(a.isReleased).toBe(false); // one idle session is allowed
+    await b.release();
+    expect(a.isReleased).toBe(true);
+    expect(b.isReleased).toBe(false);
+    expect(small.has({ hash: mlp.hash, ep: 'cpu' })).toBe(false);
+    await small.clear();
+    expect(b.isReleased).toBe(true);
+  });
+
+  it('rejects bad inputs with clear messages', async () => {
+    const s = await cache.get({ hash: mlp.hash, ep: 'cpu' }, mlp);
+    await expect(s.run({ x: { dtype: 'int32', data: new Int32Array(8), dims: [2, 4] } })).rejects.toThrow(/must be float32/);
+    await expect(s.run({ x: { dtype: 'float32', data: new Float32Array(7), dims: [2, 4] } })).rejects.toThrow(/need 8 elements/);
+    await expect(s.run({})).rejects.toThrow(/missing input "x"/);
+    await expect(s.run({ ...X, z: X.x! })).rejects.toThrow(/unknown input "z"/);
+    await expect(cache.get({ hash: '../etc' }, mlp)).rejects.toThrow(/hash/);
+    await s.release();
+  });
+});
+
+describe('cancellation', () => {
+  const chain = artifactOf(matmulChain(8, 192));
+  const feeds: TensorMap = { x: { dtype: 'float32', data: new Float32Array(192 * 192).fill(0.5), dims: [192, 192] } };
+
+  it('an already aborted signal rejects without running', async () => {
+    const s = await cache.get({ hash: chain.hash, ep: 'cpu' }, chain);
+    await expect(s.run(feeds, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(s.report().runs).toBe(0);
+    await s.release();
+  });
+
+  it('aborting a queued run rejects it with an AbortError and drops it; the running one completes', async () => {
+    const s = await cache.get({ hash: chain.hash, ep: 'cpu' }, chain);
+    const controller = new AbortController();
+    const first = s.run(feeds);
+    const second = s.run(feeds, { signal: controller.signal });
+    controller.abort();
+    await expect(second).rejects.toMatchObject({ name: 'AbortError' });
+    const { y } = await first;
+    expect(y!.dims).toEqual([192, 192]);
+    expect(s.report().runs).toBe(1);
+    await s.release();
+  });
+});
