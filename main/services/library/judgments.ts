@@ -1,0 +1,181 @@
+import type Database from 'better-sqlite3';
+import { toJudgment, type JudgmentRow } from './rows';
+import type { Assignment, Comparison, Judgment, JudgmentInput, JudgmentKind, SubmitResult } from './types';
+
+const KINDS: readonly JudgmentKind[] = ['choice', 'tie', 'both-bad', 'skip', 'ranking'];
+
+export interface AssignmentOptions {
+  /** Judgments wanted per comparison (skips do not count). Default 1. */
+  overlap?: number;
+  /** Probability of serving a gold comparison (known answer) when one is left for this annotator. Default 0. */
+  goldRate?: number;
+  /** Uniform [0, 1) source; inject a seeded one for reproducible tests. */
+  random?: () => number;
+}
+
+export interface AnnotatorProgress {
+  judged: number;
+  /** Non-gold comparisons this annotator could still be assigned under the overlap. */
+  remaining: number;
+}
+
+/** How many candidates to draw from at random, so concurrent annotators rarely get the same item. */
+const CANDIDATE_WINDOW = 16;
+
+export class JudgmentRepository {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly getComparison: (id: number) => Comparison | null,
+  ) {}
+
+  /**
+   * Stores a judgment and commits it before returning (synchronous = FULL), so whatever the caller
+   * acknowledges survives a crash. A retry with the same idempotency key returns the stored row.
+   */
+  submit(input: JudgmentInput): SubmitResult {
+    const stored = this.byKey(input.idempotencyKey);
+    if (stored) return { judgment: this.checkSameJudgment(stored, input), duplicate: true };
+    const comparison = this.getComparison(input.comparisonId);
+    if (!comparison) throw new Error(`no comparison with id ${input.comparisonId}`);
+    validateJudgment(input, comparison);
+    const insert = this.db.prepare(
+      `INSERT INTO judgments (comparison_id, annotator_id, kind, chosen_image_id, ranking, shown_order, decision_ms,
+                              created_at, idempotency_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING`,
+    );
+    try {
+      const { changes } = insert.run(
+        input.comparisonId,
+        input.annotatorId,
+        input.kind,
+        input.kind === 'choice' ? input.chosenImageId : null,
+        input.kind === 'ranking' ? JSON.stringify(input.ranking) : null,
+        JSON.stringify(input.shownOrder),
+        input.decisionMs ?? null,
+        input.createdAt ?? new Date().toISOString(),
+        input.idempotencyKey,
+      );
+      const judgment = this.byKey(input.idempotencyKey)!;
+      return { judgment: this.checkSameJudgment(judgment, input), duplicate: changes === 0 };
+    } catch (error) {
+      if (String(error).includes('UNIQUE constraint failed: judgments.comparison_id, judgments.annotator_id')) {
+        throw new Error(`annotator ${input.annotatorId} already judged comparison ${input.comparisonId}`);
+      }
+      if (String(error).includes('FOREIGN KEY')) throw new Error(`no annotator with id ${input.annotatorId}`);
+      throw error;
+    }
+  }
+
+  /** Removes the annotator's most recent judgment and returns it, so the UI can go back to that comparison. */
+  undoLast(annotatorId: number): Judgment | null {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare('SELECT * FROM judgments WHERE annotator_id = ? ORDER BY id DESC LIMIT 1')
+        .get(annotatorId) as JudgmentRow | undefined;
+      if (!row) return null;
+      this.db.prepare('DELETE FROM judgments WHERE id = ?').run(row.id);
+      return toJudgment(row);
+    })();
+  }
+
+  list(filter: { comparisonId?: number; annotatorId?: number } = {}): Judgment[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM judgments WHERE (?1 IS NULL OR comparison_id = ?1) AND (?2 IS NULL OR annotator_id = ?2)
+         ORDER BY id`,
+      )
+      .all(filter.comparisonId ?? null, filter.annotatorId ?? null) as JudgmentRow[];
+    return rows.map(toJudgment);
+  }
+
+  byKey(idempotencyKey: string): Judgment | null {
+    const row = this.db.prepare('SELECT * FROM judgments WHERE idempotency_key = ?').get(idempotencyKey) as
+      | JudgmentRow
+      | undefined;
+    return row ? toJudgment(row) : null;
+  }
+
+  /**
+   * Blind assignment: a comparison this annotator has not judged, not excluded, with fewer than `overlap`
+   * non-skip judgments; gold comparisons are mixed in at `goldRate`. Returns nobody's labels, only the
+   * item and a randomised left-to-right order to show (and send back with the judgment).
+   */
+  next(annotatorId: number, options: AssignmentOptions = {}): Assignment | null {
+    const overlap = options.overlap ?? 1;
+    const random = options.random ?? Math.random;
+    if (!Number.isInteger(overlap) || overlap < 1) throw new Error(`overlap must be a positive integer, got ${overlap}`);
+    const gold = this.candidates(annotatorId, true, overlap);
+    const regular = this.candidates(annotatorId, false, overlap);
+    if (regular.length === 0) return null;
+    const pool = gold.length > 0 && random() < (options.goldRate ?? 0) ? gold : regular;
+    const comparison = this.getComparison(pool[Math.floor(random() * pool.length)]!)!;
+    return { comparison, shownOrder: shuffle(comparison.images.map((image) => image.id), random) };
+  }
+
+  progress(annotatorId: number, overlap = 1): AnnotatorProgress {
+    const judged = (this.db.prepare('SELECT COUNT(*) AS n FROM judgments WHERE annotator_id = ?').get(annotatorId) as {
+      n: number;
+    }).n;
+    const remaining = (
+      this.db.prepare(`SELECT COUNT(*) AS n FROM (${this.candidateSql(false)})`).get(annotatorId, overlap, -1) as {
+        n: number;
+      }
+    ).n;
+    return { judged, remaining };
+  }
+
+  private candidates(annotatorId: number, gold: boolean, overlap: number): number[] {
+    const rows = this.db.prepare(this.candidateSql(gold)).all(annotatorId, overlap, CANDIDATE_WINDOW) as { id: number }[];
+    return rows.map((row) => row.id);
+  }
+
+  // Lowest ids first, so items reach their overlap in import order instead of all staying half-done.
+  private candidateSql(gold: boolean): string {
+    return `SELECT c.id FROM comparisons c
+      WHERE c.excluded = 0 AND c.gold_image_id IS ${gold ? 'NOT NULL' : 'NULL'}
+        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.annotator_id = ?1)
+        ${gold ? 'AND ?2 = ?2' : "AND (SELECT COUNT(*) FROM judgments j WHERE j.comparison_id = c.id AND j.kind != 'skip') < ?2"}
+      ORDER BY c.id LIMIT ?3`;
+  }
+
+  private checkSameJudgment(stored: Judgment, input: JudgmentInput): Judgment {
+    if (stored.annotatorId !== input.annotatorId || stored.comparisonId !== input.comparisonId || stored.kind !== input.kind) {
+      throw new Error(`idempotency key ${input.idempotencyKey} was already used for a different judgment`);
+    }
+    return stored;
+  }
+}
+
+function validateJudgment(input: JudgmentInput, comparison: Comparison): void {
+  const ids = comparison.images.map((image) => image.id);
+  const key = input.idempotencyKey;
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200) throw new Error('idempotency key must be 1–200 characters');
+  if (!KINDS.includes(input.kind)) throw new Error(`unknown judgment kind "${input.kind}"`);
+  if (!isPermutationOf(input.shownOrder, ids)) {
+    throw new Error(`shown order must list each of the comparison's images once (${ids.join(', ')})`);
+  }
+  if (input.kind === 'choice' && !ids.includes(input.chosenImageId ?? -1)) {
+    throw new Error(`chosen image ${input.chosenImageId} is not in comparison ${comparison.id}`);
+  }
+  if (input.kind !== 'choice' && input.chosenImageId != null) throw new Error(`a ${input.kind} judgment has no chosen image`);
+  if (input.kind === 'ranking' && !isPermutationOf(input.ranking ?? [], ids)) {
+    throw new Error('a ranking must list each of the comparison\'s images once, best first');
+  }
+  if (input.kind !== 'ranking' && input.ranking != null) throw new Error(`a ${input.kind} judgment has no ranking`);
+  if (input.decisionMs != null && !(Number.isInteger(input.decisionMs) && input.decisionMs >= 0)) {
+    throw new Error(`decision time must be a non-negative integer of milliseconds, got ${input.decisionMs}`);
+  }
+}
+
+function isPermutationOf(candidate: readonly number[], ids: readonly number[]): boolean {
+  return Array.isArray(candidate) && candidate.length === ids.length && new Set(candidate).size === ids.length
+    && candidate.every((id) => ids.includes(id));
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}

@@ -1,0 +1,240 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ImageStore, probeImage, THUMB_SIZE } from './imageStore';
+import { migrate } from './schema';
+import { toImage, type ComparisonRow, type ImageRow } from './rows';
+import type { Comparison, ImageRecord, Prompt } from './types';
+import { AnnotatorRepository } from './annotators';
+import { JudgmentRepository } from './judgments';
+import { CatalogRepository } from './catalog';
+
+export interface AddImageResult {
+  image: ImageRecord;
+  /** True when identical bytes were already in the library (matched by sha256). */
+  duplicate: boolean;
+}
+
+export interface NewComparison {
+  prompt: string;
+  imageIds: number[];
+  group?: string | null;
+  goldImageId?: number | null;
+  source?: string | null;
+}
+
+export interface AddComparisonResult {
+  comparison: Comparison;
+  /** True when the same prompt with the same set of images already existed; that comparison is returned. */
+  duplicate: boolean;
+}
+
+export interface LibraryStats {
+  prompts: number;
+  images: number;
+  comparisons: number;
+  judgments: number;
+  annotators: number;
+}
+
+const now = (): string => new Date().toISOString();
+
+/**
+ * One library folder: `library.sqlite` plus content-addressed images and thumbnails.
+ * Everything that writes is synchronous on the SQLite side, so a method that returned has committed.
+ */
+export class Library {
+  readonly images: ImageStore;
+  readonly annotators: AnnotatorRepository;
+  readonly judgments: JudgmentRepository;
+  readonly catalog: CatalogRepository;
+
+  private constructor(
+    readonly dir: string,
+    readonly db: Database.Database,
+  ) {
+    this.images = new ImageStore(dir);
+    this.annotators = new AnnotatorRepository(db);
+    this.judgments = new JudgmentRepository(db, (id) => this.getComparison(id));
+    this.catalog = new CatalogRepository(db);
+  }
+
+  static open(dir: string): Library {
+    mkdirSync(dir, { recursive: true });
+    const db = new Database(path.join(dir, 'library.sqlite'));
+    db.pragma('journal_mode = WAL');
+    // FULL: every commit fsyncs the WAL, so an acknowledged judgment survives power loss, not only a process
+    // crash (NORMAL in WAL mode may drop the last commits on power loss). Judgments are one small row each and
+    // imports batch many rows per transaction, so the extra fsync per commit costs little.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return new Library(dir, db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  // ── images ──────────────────────────────────────────────────────────────
+
+  async addImage(bytes: Uint8Array, options: { source?: string | null } = {}): Promise<AddImageResult> {
+    const probed = await probeImage(bytes);
+    const existing = this.getImageByHash(probed.hash);
+    if (existing) return { image: existing, duplicate: true };
+    this.images.put(probed.hash, probed.ext, bytes);
+    this.db
+      .prepare(
+        `INSERT INTO images (hash, ext, width, height, byte_size, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(hash) DO NOTHING`,
+      )
+      .run(probed.hash, probed.ext, probed.width, probed.height, probed.byteSize, options.source ?? null, now());
+    return { image: this.getImageByHash(probed.hash)!, duplicate: false };
+  }
+
+  getImage(id: number): ImageRecord | null {
+    const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+    return row ? toImage(row) : null;
+  }
+
+  getImageByHash(hash: string): ImageRecord | null {
+    const row = this.db.prepare('SELECT * FROM images WHERE hash = ?').get(hash) as ImageRow | undefined;
+    return row ? toImage(row) : null;
+  }
+
+  listImages(): ImageRecord[] {
+    return (this.db.prepare('SELECT * FROM images ORDER BY id').all() as ImageRow[]).map(toImage);
+  }
+
+  imagePath(image: Pick<ImageRecord, 'hash' | 'ext'>): string {
+    return this.images.imagePath(image.hash, image.ext);
+  }
+
+  async thumbnailPath(imageId: number, size = THUMB_SIZE): Promise<string> {
+    const image = this.getImage(imageId);
+    if (!image) throw new Error(`no image with id ${imageId}`);
+    return this.images.thumbnail(image.hash, image.ext, size);
+  }
+
+  // ── prompts ─────────────────────────────────────────────────────────────
+
+  ensurePrompt(text: string): Prompt {
+    if (text.trim() === '') throw new Error('prompt text is empty');
+    this.db.prepare('INSERT INTO prompts (text, created_at) VALUES (?, ?) ON CONFLICT(text) DO NOTHING').run(text, now());
+    return this.db.prepare('SELECT id, text FROM prompts WHERE text = ?').get(text) as Prompt;
+  }
+
+  listPrompts(): Prompt[] {
+    return this.db.prepare('SELECT id, text FROM prompts ORDER BY id').all() as Prompt[];
+  }
+
+  // ── comparisons ─────────────────────────────────────────────────────────
+
+  addComparison(input: NewComparison): AddComparisonResult {
+    const imageIds = [...new Set(input.imageIds)];
+    if (imageIds.length < 2) throw new Error(`a comparison needs at least 2 distinct images, got ${imageIds.length}`);
+    for (const id of imageIds) if (!this.getImage(id)) throw new Error(`no image with id ${id}`);
+    if (input.goldImageId != null && !imageIds.includes(input.goldImageId)) {
+      throw new Error(`gold image ${input.goldImageId} is not one of the comparison's images`);
+    }
+    return this.transaction(() => {
+      const prompt = this.ensurePrompt(input.prompt);
+      const signature = [...imageIds].sort((a, b) => a - b).join(',');
+      const existing = this.db
+        .prepare('SELECT id FROM comparisons WHERE prompt_id = ? AND signature = ?')
+        .get(prompt.id, signature) as { id: number } | undefined;
+      if (existing) return { comparison: this.getComparison(existing.id)!, duplicate: true };
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO comparisons (prompt_id, group_name, signature, gold_image_id, source, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(prompt.id, input.group ?? null, signature, input.goldImageId ?? null, input.source ?? null, now());
+      const insertImage = this.db.prepare('INSERT INTO comparison_images (comparison_id, position, image_id) VALUES (?, ?, ?)');
+      imageIds.forEach((imageId, position) => insertImage.run(lastInsertRowid, position, imageId));
+      return { comparison: this.getComparison(Number(lastInsertRowid))!, duplicate: false };
+    });
+  }
+
+  getComparison(id: number): Comparison | null {
+    const row = this.db
+      .prepare(
+        `SELECT c.id, c.prompt_id, p.text AS prompt, c.group_name, c.gold_image_id, c.excluded, c.source
+         FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE c.id = ?`,
+      )
+      .get(id) as ComparisonRow | undefined;
+    return row ? this.toComparison(row) : null;
+  }
+
+  listComparisons(options: { limit?: number; offset?: number } = {}): Comparison[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.id, c.prompt_id, p.text AS prompt, c.group_name, c.gold_image_id, c.excluded, c.source
+         FROM comparisons c JOIN prompts p ON p.id = c.prompt_id ORDER BY c.id LIMIT ? OFFSET ?`,
+      )
+      .all(options.limit ?? -1, options.offset ?? 0) as ComparisonRow[];
+    return rows.map((row) => this.toComparison(row));
+  }
+
+  setGold(comparisonId: number, goldImageId: number | null): void {
+    const comparison = this.requireComparison(comparisonId);
+    if (goldImageId !== null && !comparison.images.some((image) => image.id === goldImageId)) {
+      throw new Error(`gold image ${goldImageId} is not one of comparison ${comparisonId}'s images`);
+    }
+    this.db.prepare('UPDATE comparisons SET gold_image_id = ? WHERE id = ?').run(goldImageId, comparisonId);
+  }
+
+  setExcluded(comparisonId: number, excluded: boolean): void {
+    this.requireComparison(comparisonId);
+    this.db.prepare('UPDATE comparisons SET excluded = ? WHERE id = ?').run(excluded ? 1 : 0, comparisonId);
+  }
+
+  /** Deletes the comparison and its judgments (cascade). Images stay: other comparisons may use them. */
+  deleteComparison(comparisonId: number): void {
+    this.db.prepare('DELETE FROM comparisons WHERE id = ?').run(comparisonId);
+  }
+
+  requireComparison(id: number): Comparison {
+    const comparison = this.getComparison(id);
+    if (!comparison) throw new Error(`no comparison with id ${id}`);
+    return comparison;
+  }
+
+  stats(): LibraryStats {
+    const count = (table: string): number =>
+      (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      prompts: count('prompts'),
+      images: count('images'),
+      comparisons: count('comparisons'),
+      judgments: count('judgments'),
+      annotators: count('annotators'),
+    };
+  }
+
+  private toComparison(row: ComparisonRow): Comparison {
+    const images = (
+      this.db
+        .prepare(
+          `SELECT i.* FROM comparison_images ci JOIN images i ON i.id = ci.image_id
+           WHERE ci.comparison_id = ? ORDER BY ci.position`,
+        )
+        .all(row.id) as ImageRow[]
+    ).map(toImage);
+    return {
+      id: row.id,
+      promptId: row.prompt_id,
+      prompt: row.prompt,
+      group: row.group_name,
+      images,
+      goldImageId: row.gold_image_id,
+      excluded: row.excluded === 1,
+      source: row.source,
+    };
+  }
+}

@@ -1,0 +1,94 @@
+// Row shapes as SQLite returns them, and their mapping to the typed entities.
+import type { Annotator, ImageRecord, Job, JobState, Judgment, JudgmentKind, Role } from './types';
+
+export interface ImageRow {
+  id: number;
+  hash: string;
+  ext: string;
+  width: number;
+  height: number;
+  byte_size: number;
+  source: string | null;
+}
+
+export interface ComparisonRow {
+  id: number;
+  prompt_id: number;
+  prompt: string;
+  group_name: string | null;
+  gold_image_id: number | null;
+  excluded: number;
+  source: string | null;
+}
+
+export interface AnnotatorRow {
+  id: number;
+  name: string;
+  role: Role;
+  token_hash: string | null;
+}
+
+export interface JudgmentRow {
+  id: number;
+  comparison_id: number;
+  annotator_id: number;
+  kind: JudgmentKind;
+  chosen_image_id: number | null;
+  ranking: string | null;
+  shown_order: string;
+  decision_ms: number | null;
+  created_at: string;
+  idempotency_key: string;
+}
+
+export interface JobRow {
+  id: string;
+  kind: string;
+  state: JobState;
+  progress: number;
+  payload: string;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export const toImage = (row: ImageRow): ImageRecord => ({
+  id: row.id,
+  hash: row.hash,
+  ext: row.ext,
+  width: row.width,
+  height: row.height,
+  byteSize: row.byte_size,
+  source: row.source,
+});
+
+export const toAnnotator = (row: AnnotatorRow): Annotator => ({
+  id: row.id,
+  name: row.name,
+  role: row.role,
+  canLogin: row.token_hash !== null,
+});
+
+export const toJudgment = (row: JudgmentRow): Judgment => ({
+  id: row.id,
+  comparisonId: row.comparison_id,
+  annotatorId: row.annotator_id,
+  kind: row.kind,
+  chosenImageId: row.chosen_image_id,
+  ranking: row.ranking === null ? null : (JSON.parse(row.ranking) as number[]),
+  shownOrder: JSON.parse(row.shown_order) as number[],
+  decisionMs: row.decision_ms,
+  createdAt: row.created_at,
+  idempotencyKey: row.idempotency_key,
+});
+
+export const toJob = (row: JobRow): Job => ({
+  id: row.id,
+  kind: row.kind,
+  state: row.state,
+  progress: row.progress,
+  payload: JSON.parse(row.payload) as unknown,
+  error: row.error,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});

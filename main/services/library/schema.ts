@@ -1,0 +1,126 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered schema migrations. Each entry moves the database from version `index` to `index + 1`.
+ * Append only: a shipped migration is never edited, a change is a new entry.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE prompts (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE images (
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+    ext TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    byte_size INTEGER NOT NULL,
+    source TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE comparisons (
+    id INTEGER PRIMARY KEY,
+    prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+    group_name TEXT,
+    -- sorted image ids joined by ',': the same prompt + images is one comparison (re-imports reuse it)
+    signature TEXT NOT NULL,
+    gold_image_id INTEGER REFERENCES images(id),
+    excluded INTEGER NOT NULL DEFAULT 0,
+    source TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (prompt_id, signature)
+  );
+  CREATE TABLE comparison_images (
+    comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    image_id INTEGER NOT NULL REFERENCES images(id),
+    PRIMARY KEY (comparison_id, position),
+    UNIQUE (comparison_id, image_id)
+  );
+  CREATE INDEX comparison_images_image ON comparison_images(image_id);
+  CREATE TABLE annotators (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'annotator')),
+    token_hash TEXT UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE judgments (
+    id INTEGER PRIMARY KEY,
+    comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+    kind TEXT NOT NULL CHECK (kind IN ('choice', 'tie', 'both-bad', 'skip', 'ranking')),
+    chosen_image_id INTEGER REFERENCES images(id),
+    ranking TEXT,
+    shown_order TEXT NOT NULL,
+    decision_ms INTEGER,
+    created_at TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    CHECK ((kind = 'choice') = (chosen_image_id IS NOT NULL)),
+    CHECK ((kind = 'ranking') = (ranking IS NOT NULL)),
+    -- one judgment per annotator and comparison: undo deletes it, then the annotator may judge again
+    UNIQUE (comparison_id, annotator_id)
+  );
+  CREATE INDEX judgments_annotator ON judgments(annotator_id, id);
+  CREATE TABLE scores (
+    model_id TEXT NOT NULL,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+    score REAL NOT NULL,
+    cosine REAL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (model_id, image_id, prompt_id)
+  );
+  CREATE TABLE tags (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+  );
+  CREATE TABLE image_tags (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    PRIMARY KEY (image_id, tag_id)
+  );
+  CREATE TABLE comparison_tags (
+    comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    PRIMARY KEY (comparison_id, tag_id)
+  );
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    progress REAL NOT NULL DEFAULT 0,
+    payload TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function currentVersion(db: Database.Database): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  return row?.version ?? 0;
+}
+
+/** Applies every pending migration, each in its own transaction together with its version bump. */
+export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): number {
+  const from = currentVersion(db);
+  if (from > migrations.length) {
+    throw new Error(`library schema version ${from} is newer than this app supports (${migrations.length}); update HPS Studio`);
+  }
+  for (let version = from; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version]!);
+      db.prepare('DELETE FROM schema_version').run();
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
+    })();
+  }
+  return migrations.length;
+}
