@@ -1,0 +1,21 @@
+/**
+ * Euler (diffusers EulerDiscreteScheduler, Karras et al. algorithm 2 with s_churn = 0): one explicit Euler
+ * step of the probability-flow ODE in sigma space.
+ */
+import type { TorchGenerator } from '../rng/torch-generator';
+import { SigmaScheduler } from './sigma-scheduler';
+
+export class EulerScheduler extends SigmaScheduler {
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): Float32Array {
+    const index = this.indexOf(timestep);
+    const sigma = this.sigmas[index]!;
+    const dt = this.sigmas[index + 1]! - sigma;
+    // diffusers draws (and, with churn 0, discards) a noise tensor each step; drawing it keeps a shared
+    // generator's stream in step with diffusers for whatever draws come after.
+    generator?.randn([sample.length]);
+    // x0 = x − σ·ε, derivative (x − x0)/σ = ε.
+    const out = new Float32Array(sample.length);
+    for (let i = 0; i < sample.length; i++) out[i] = sample[i]! + modelOutput[i]! * dt;
+    return out;
+  }
+}

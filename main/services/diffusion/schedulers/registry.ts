@@ -1,0 +1,42 @@
+/**
+ * The samplers the studio offers, by the names the CLI and the API use, built from a model's diffusers
+ * scheduler config (for SD 1.x: betas, steps_offset), like diffusers' `Scheduler.from_config`.
+ */
+import type { SchedulerConfig } from './config';
+import { DdimScheduler } from './ddim';
+import { DpmSolverMultistepScheduler } from './dpm-solver-multistep';
+import { EulerAncestralScheduler } from './euler-ancestral';
+import { EulerScheduler } from './euler';
+import { LmsScheduler } from './lms';
+import { PndmScheduler } from './pndm';
+import type { Scheduler } from './scheduler';
+import { UniPcScheduler } from './unipc';
+
+export const SCHEDULER_NAMES = ['pndm', 'ddim', 'euler', 'euler-a', 'lms', 'dpmpp-2m', 'dpmpp-2m-karras', 'unipc'] as const;
+export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
+
+export function isSchedulerName(name: string): name is SchedulerName {
+  return (SCHEDULER_NAMES as readonly string[]).includes(name);
+}
+
+export function createScheduler(name: SchedulerName, modelConfig: SchedulerConfig): Scheduler {
+  // The sampler's name decides Karras spacing, whatever the model's config says.
+  const config: SchedulerConfig = { ...modelConfig, useKarrasSigmas: name === 'dpmpp-2m-karras' };
+  switch (name) {
+    case 'pndm':
+      return new PndmScheduler({ ...config, skipPrkSteps: true });
+    case 'ddim':
+      return new DdimScheduler(config);
+    case 'euler':
+      return new EulerScheduler(config);
+    case 'euler-a':
+      return new EulerAncestralScheduler(config);
+    case 'lms':
+      return new LmsScheduler(config);
+    case 'dpmpp-2m':
+    case 'dpmpp-2m-karras':
+      return new DpmSolverMultistepScheduler(config);
+    case 'unipc':
+      return new UniPcScheduler(config);
+  }
+}

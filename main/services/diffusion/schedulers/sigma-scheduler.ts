@@ -1,0 +1,55 @@
+/**
+ * Shared part of the samplers that work in sigma space (diffusers' Euler, Euler ancestral, LMS): the
+ * schedule σ(t) interpolated from the training sigmas at (fractional) timesteps, a trailing σ = 0, the
+ * input scaling 1/√(σ² + 1), and initial noise scaled by the largest training sigma.
+ */
+import type { TorchGenerator } from '../rng/torch-generator';
+import type { SchedulerConfig } from './config';
+import { alphasCumprodFor, trainingSigmas } from './noise-schedule';
+import { addNoiseSigma, assertStepCount, indexOfTimestep, type Scheduler } from './scheduler';
+import { interpolateAtTimesteps } from './sigmas';
+import { sigmaFamilyTimesteps } from './timestep-spacing';
+
+export abstract class SigmaScheduler implements Scheduler {
+  readonly initNoiseSigma: number;
+  timesteps: number[] = [];
+  /** σ per schedule position, plus a final 0 (float32 values). */
+  protected sigmas = new Float64Array(0);
+  protected readonly trainSigmas: Float64Array;
+
+  constructor(protected readonly config: SchedulerConfig) {
+    if (config.useKarrasSigmas) throw new Error('Karras sigmas are offered for DPM++ 2M only');
+    this.trainSigmas = trainingSigmas(alphasCumprodFor(config));
+    // diffusers 0.19 sets this once from the training sigmas (not √(σ_max² + 1)).
+    this.initNoiseSigma = Math.max(...this.trainSigmas);
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    const n = this.config.numTrainTimesteps;
+    assertStepCount(numInferenceSteps, n);
+    this.timesteps = sigmaFamilyTimesteps(this.config.timestepSpacing ?? 'linspace', n, numInferenceSteps, this.config.stepsOffset);
+    const sigmas = interpolateAtTimesteps(this.trainSigmas, this.timesteps);
+    this.sigmas = Float64Array.from([...sigmas, 0], Math.fround);
+    this.resetHistory();
+  }
+
+  /** Clears multistep state when a new schedule starts. */
+  protected resetHistory(): void {}
+
+  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
+    const sigma = this.sigmas[this.indexOf(timestep)]!;
+    const factor = 1 / Math.sqrt(sigma * sigma + 1);
+    return sample.map((v) => v * factor);
+  }
+
+  abstract step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): Float32Array;
+
+  addNoise(original: Float32Array, noise: Float32Array, timesteps: readonly number[]): Float32Array {
+    return addNoiseSigma(this.sigmas, this.timesteps, original, noise, timesteps);
+  }
+
+  protected indexOf(timestep: number): number {
+    if (this.timesteps.length === 0) throw new Error('call setTimesteps before sampling');
+    return indexOfTimestep(this.timesteps, timestep);
+  }
+}
