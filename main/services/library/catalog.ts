@@ -31,10 +31,10 @@ export class CatalogRepository {
   scores(filter: { modelId?: string; promptId?: number } = {}): Score[] {
     const rows = this.db
       .prepare(
-        `SELECT * FROM scores WHERE (?1 IS NULL OR model_id = ?1) AND (?2 IS NULL OR prompt_id = ?2)
+        `SELECT * FROM scores WHERE (@model IS NULL OR model_id = @model) AND (@prompt IS NULL OR prompt_id = @prompt)
          ORDER BY model_id, prompt_id, image_id`,
       )
-      .all(filter.modelId ?? null, filter.promptId ?? null) as ScoreRow[];
+      .all({ model: filter.modelId ?? null, prompt: filter.promptId ?? null }) as ScoreRow[];
     return rows.map((row) => ({
       modelId: row.model_id,
       imageId: row.image_id,
@@ -113,8 +113,8 @@ export class CatalogRepository {
 
   jobs(filter: { state?: JobState } = {}): Job[] {
     const rows = this.db
-      .prepare('SELECT * FROM jobs WHERE (?1 IS NULL OR state = ?1) ORDER BY created_at, id')
-      .all(filter.state ?? null) as JobRow[];
+      .prepare('SELECT * FROM jobs WHERE (@state IS NULL OR state = @state) ORDER BY created_at, id')
+      .all({ state: filter.state ?? null }) as JobRow[];
     return rows.map(toJob);
   }
 

@@ -81,10 +81,10 @@ export class JudgmentRepository {
   list(filter: { comparisonId?: number; annotatorId?: number } = {}): Judgment[] {
     const rows = this.db
       .prepare(
-        `SELECT * FROM judgments WHERE (?1 IS NULL OR comparison_id = ?1) AND (?2 IS NULL OR annotator_id = ?2)
-         ORDER BY id`,
+        `SELECT * FROM judgments WHERE (@comparison IS NULL OR comparison_id = @comparison)
+           AND (@annotator IS NULL OR annotator_id = @annotator) ORDER BY id`,
       )
-      .all(filter.comparisonId ?? null, filter.annotatorId ?? null) as JudgmentRow[];
+      .all({ comparison: filter.comparisonId ?? null, annotator: filter.annotatorId ?? null }) as JudgmentRow[];
     return rows.map(toJudgment);
   }
 
@@ -117,7 +117,7 @@ export class JudgmentRepository {
       n: number;
     }).n;
     const remaining = (
-      this.db.prepare(`SELECT COUNT(*) AS n FROM (${this.candidateSql(false)})`).get(annotatorId, overlap, -1) as {
+      this.db.prepare(`SELECT COUNT(*) AS n FROM (${this.candidateSql(false)})`).get({ annotator: annotatorId, overlap, limit: -1 }) as {
         n: number;
       }
     ).n;
@@ -125,7 +125,7 @@ export class JudgmentRepository {
   }
 
   private candidates(annotatorId: number, gold: boolean, overlap: number): number[] {
-    const rows = this.db.prepare(this.candidateSql(gold)).all(annotatorId, overlap, CANDIDATE_WINDOW) as { id: number }[];
+    const rows = this.db.prepare(this.candidateSql(gold)).all({ annotator: annotatorId, overlap, limit: CANDIDATE_WINDOW }) as { id: number }[];
     return rows.map((row) => row.id);
   }
 
@@ -133,9 +133,9 @@ export class JudgmentRepository {
   private candidateSql(gold: boolean): string {
     return `SELECT c.id FROM comparisons c
       WHERE c.excluded = 0 AND c.gold_image_id IS ${gold ? 'NOT NULL' : 'NULL'}
-        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.annotator_id = ?1)
-        ${gold ? 'AND ?2 = ?2' : "AND (SELECT COUNT(*) FROM judgments j WHERE j.comparison_id = c.id AND j.kind != 'skip') < ?2"}
-      ORDER BY c.id LIMIT ?3`;
+        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.annotator_id = @annotator)
+        ${gold ? 'AND @overlap IS NOT NULL' : "AND (SELECT COUNT(*) FROM judgments j WHERE j.comparison_id = c.id AND j.kind != 'skip') < @overlap"}
+      ORDER BY c.id LIMIT @limit`;
   }
 
   private checkSameJudgment(stored: Judgment, input: JudgmentInput): Judgment {
