@@ -103,12 +103,15 @@ function collectTensors(
   value: unknown,
   prefix: string,
   visit: (name: string, tensor: TorchTensor) => void,
+  seen = new Set<unknown>(),
 ): void {
   if (value instanceof TorchTensor) visit(prefix, value);
-  else if (value instanceof Map) {
+  else if (value instanceof Map && !seen.has(value)) {
+    // Pickles can hold cycles (a dict inside itself): each dict is walked once.
+    seen.add(value);
     for (const [key, item] of value) {
-      if (typeof key === 'string' || typeof key === 'number')
-        collectTensors(item, prefix ? `${prefix}.${key}` : String(key), visit);
+      if (typeof key !== 'string' && typeof key !== 'number') continue;
+      collectTensors(item, prefix ? `${prefix}.${key}` : String(key), visit, seen);
     }
   }
 }

@@ -6,6 +6,9 @@ import { PickleMarker, unpickle } from './pickle';
 import { StorageType, TorchTensor, resolveTorchGlobal, type TorchStorage } from './torch-globals';
 import { elementCount, type TensorData } from './tensor';
 
+/** data.pkl only describes tensors (real checkpoints: well under 1 MB); a larger one is refused, not allocated. */
+const MAX_PICKLE_BYTES = 256 * 1024 * 1024;
+
 /** A `torch.save` (≥ 1.6) zip checkpoint: the unpickled object tree, with tensor bytes left on disk. */
 export interface TorchCheckpoint {
   readonly path: string;
@@ -22,13 +25,13 @@ export async function openTorchCheckpoint(path: string): Promise<TorchCheckpoint
     const archive = await ZipArchive.open(file);
     const prefix = archive.checkpointPrefix();
     const storages = new Map<string, TorchStorage>();
-    const root = unpickle(await archive.read(`${prefix}data.pkl`), {
+    const root = unpickle(await archive.read(`${prefix}data.pkl`, MAX_PICKLE_BYTES), {
       file: path,
       resolveGlobal: resolveTorchGlobal,
       persistentLoad: (pid) => storageFromPersistentId(path, pid, storages),
     });
     const byteOrder = archive.has(`${prefix}byteorder`)
-      ? new TextDecoder().decode(await archive.read(`${prefix}byteorder`)).trim()
+      ? new TextDecoder().decode(await archive.read(`${prefix}byteorder`, 16)).trim()
       : 'little';
     if (byteOrder !== 'little' && byteOrder !== 'big')
       throw new CheckpointError(path, `unknown byteorder "${byteOrder}"`);
@@ -214,8 +217,15 @@ class ZipArchive {
     return pickles[0]!.slice(0, -'data.pkl'.length);
   }
 
-  async read(name: string): Promise<Uint8Array> {
-    return this.readRange(name, 0, this.entry(name).uncompressedSize);
+  async read(name: string, limit: number): Promise<Uint8Array> {
+    const { uncompressedSize } = this.entry(name);
+    if (uncompressedSize > limit) {
+      throw new CheckpointError(
+        this.file.path,
+        `zip entry ${name} is ${uncompressedSize} bytes, over the ${limit}-byte limit`,
+      );
+    }
+    return this.readRange(name, 0, uncompressedSize);
   }
 
   async readRange(name: string, start: number, length: number): Promise<Uint8Array> {

@@ -9,7 +9,15 @@ import {
   viewAs,
   type StateDict,
 } from '../../main/checkpoints';
-import { PickleWriter, bytesOf, stateDictPickle, storedZip, torchArchive, type TensorSpec } from './builders';
+import {
+  PickleWriter,
+  bytesOf,
+  stateDictPickle,
+  storedZip,
+  torchArchive,
+  writeTensor,
+  type TensorSpec,
+} from './builders';
 import { FIXTURES, scratch } from './paths';
 
 let work: Awaited<ReturnType<typeof scratch>>;
@@ -263,6 +271,13 @@ describe('hand-built torch archives', () => {
     );
     await checkpoint.close();
     await expect(loadStateDict(checkpoint.path)).rejects.toThrow(/no tensors found/);
+  });
+
+  it('walks a dict that contains itself only once', async () => {
+    const pickle = new PickleWriter().proto(2).emptyDict().put(0).mark().str('self').get(0).str('w');
+    writeTensor(pickle, { name: 'w', storage: 'FloatStorage', key: '0', numel: 1, shape: [1] });
+    const path = await work.file('cycle.pt', torchArchive(pickle.setItems().stop(), { 0: floats([5]) }));
+    await withStateDict(path, async ({ tensors }) => expect([...tensors.keys()]).toEqual(['w']));
   });
 
   it('refuses views that reach outside their storage, and missing storage entries', async () => {
