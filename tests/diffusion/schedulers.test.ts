@@ -23,7 +23,7 @@ function fakeEps(scheduler: Scheduler, x: Float32Array, t: number): Float32Array
 
 function runLoop(scheduler: Scheduler, steps: number): Float32Array {
   scheduler.setTimesteps(steps);
-  let x = readF32('sched_x0.f32').map((v) => v * scheduler.initNoiseSigma);
+  let x: Float32Array = readF32('sched_x0.f32').map((v) => v * scheduler.initNoiseSigma);
   for (const t of scheduler.timesteps) x = scheduler.step(fakeEps(scheduler, x, t), t, x);
   return x;
 }
