@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SessionCache, type SessionRequest, type TensorMap } from '../../main/engine/runtime';
+import { PROFILE_DIR } from '../../main/engine/runtime/profile';
 import { artifactOf, matmulChain, mixedModel, mlpModel } from './runtime-models';
 
 const mlp = artifactOf(mlpModel());
@@ -92,7 +93,7 @@ describe('SessionCache', () => {
     expect(report.placement).toBe('known');
     expect(report.fallbackNodes).toEqual([{ name: 'int_add', opType: 'Add' }]);
     expect(report.nodesByProvider.webgpu).toBeGreaterThanOrEqual(1);
-    expect(await readdir(path.join(os.tmpdir(), 'hps-ort-profiles')).then((f) => f.filter((n) => n.endsWith('.json')).length)).toBe(0);
+    expect((await readdir(PROFILE_DIR)).filter((n) => n.startsWith(`${process.pid}_`))).toEqual([]);
     await s.release();
   });
 

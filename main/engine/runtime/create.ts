@@ -1,11 +1,10 @@
 // Creates an ORT session on the first execution provider of a fallback order that accepts the model,
 // optionally through a per-EP cache of ORT's optimized graph (optimizedModelFilePath).
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from './probe';
+import { newProfilePrefix, PROFILE_DIR } from './profile';
 
 export const DEFAULT_FALLBACK: readonly ExecutionProvider[] = ['webgpu', 'cpu'];
 
@@ -48,27 +47,27 @@ export async function createOnFirstWorkingEp(model: string | Uint8Array, options
 }
 
 async function createOn(model: string | Uint8Array, ep: ExecutionProvider, options: CreateOptions) {
-  const profilePrefix = options.profilePlacement && ep !== 'cpu' ? await newProfilePrefix() : undefined;
+  const prefix = options.profilePlacement && ep !== 'cpu' ? await profilePrefix() : undefined;
   const base: ort.InferenceSession.SessionOptions = {
     executionProviders: [ep],
     // Placement warnings go to the report instead of stderr.
     logSeverityLevel: 3,
     ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
-    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+    ...(prefix ? { enableProfiling: true, profileFilePrefix: prefix } : {}),
   };
   if (!options.optimizedStem) {
-    return { session: await createSession(model, base), profilePrefix, optimizedModel: 'off' as const };
+    return { session: await createSession(model, base), profilePrefix: prefix, optimizedModel: 'off' as const };
   }
   const optimizedPath = `${options.optimizedStem}.${ep}.onnx`;
   if (await exists(optimizedPath)) {
     try {
       // The saved graph is already optimized for this EP; running the optimizers again would only cost time.
       const session = await ort.InferenceSession.create(optimizedPath, { ...base, graphOptimizationLevel: 'disabled' });
-      return { session, profilePrefix, optimizedModel: 'loaded' as const };
+      return { session, profilePrefix: prefix, optimizedModel: 'loaded' as const };
     } catch {
       await removeOptimized(optimizedPath);
       const session = await createSession(model, base);
-      return { session, profilePrefix, optimizedModel: 'rejected' as const };
+      return { session, profilePrefix: prefix, optimizedModel: 'rejected' as const };
     }
   }
   await mkdir(path.dirname(optimizedPath), { recursive: true });
@@ -83,7 +82,7 @@ async function createOn(model: string | Uint8Array, ep: ExecutionProvider, optio
       },
     },
   });
-  return { session, profilePrefix, optimizedModel: 'written' as const };
+  return { session, profilePrefix: prefix, optimizedModel: 'written' as const };
 }
 
 function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
@@ -95,10 +94,9 @@ async function removeOptimized(optimizedPath: string): Promise<void> {
   await rm(`${optimizedPath}.data`, { force: true });
 }
 
-async function newProfilePrefix(): Promise<string> {
-  const dir = path.join(os.tmpdir(), 'hps-ort-profiles');
-  await mkdir(dir, { recursive: true });
-  return path.join(dir, `${randomUUID()}_`);
+async function profilePrefix(): Promise<string> {
+  await mkdir(PROFILE_DIR, { recursive: true });
+  return newProfilePrefix();
 }
 
 async function exists(file: string): Promise<boolean> {

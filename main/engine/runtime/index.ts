@@ -28,6 +28,7 @@ export { SessionCache, sessionKey, type SessionRequest, type SessionCacheOptions
 export { EngineSession, type RuntimeReport, type RunOptions, type ValueInfo, type Precision } from './session';
 export { RuntimeWorker, RemoteSession, type WorkerRunOptions } from './worker';
 export { DEFAULT_FALLBACK, fallbackOrder } from './create';
+export { abortError } from './run-queue';
 export { parseProfile, type NodePlacement } from './profile';
 export { checkTensor, type TensorData, type TensorDtype, type TensorMap } from './tensors';
 export { EXECUTION_PROVIDERS, probeExecutionProvider, probeExecutionProviders, type ExecutionProvider, type ProbeResult } from './probe';

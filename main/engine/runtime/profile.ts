@@ -1,6 +1,8 @@
 // Which execution provider ran each node, read from ORT's profiling trace (a Chrome-trace JSON array in
 // which every node event "<name>_kernel_time" carries args.provider and args.op_name).
 import { readFile, readdir, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface NodePlacement {
@@ -39,13 +41,28 @@ export function parseProfile(json: string): NodePlacement[] {
 
 /** Reads and deletes the trace ORT wrote for `prefix` (it appends a timestamp and ".json"). */
 export async function takeProfile(prefix: string): Promise<NodePlacement[]> {
-  const dir = path.dirname(prefix);
-  const base = path.basename(prefix);
-  const files = (await readdir(dir)).filter((f) => f.startsWith(base) && f.endsWith('.json'));
+  const files = await profileFiles(prefix);
   if (files.length === 0) throw new Error(`ORT wrote no profile for ${prefix}`);
   try {
-    return parseProfile(await readFile(path.join(dir, files.sort().at(-1)!), 'utf8'));
+    return parseProfile(await readFile(files.sort().at(-1)!, 'utf8'));
   } finally {
-    await Promise.all(files.map((f) => rm(path.join(dir, f), { force: true })));
+    await Promise.all(files.map((f) => rm(f, { force: true })));
   }
+}
+
+export async function discardProfile(prefix: string): Promise<void> {
+  await Promise.all((await profileFiles(prefix)).map((f) => rm(f, { force: true })));
+}
+
+export const PROFILE_DIR = path.join(os.tmpdir(), 'hps-ort-profiles');
+
+/** A fresh trace prefix; it starts with the process id so a process can tell its own traces apart. */
+export function newProfilePrefix(): string {
+  return path.join(PROFILE_DIR, `${process.pid}_${randomUUID()}_`);
+}
+
+async function profileFiles(prefix: string): Promise<string[]> {
+  const dir = path.dirname(prefix);
+  const base = path.basename(prefix);
+  return (await readdir(dir)).filter((f) => f.startsWith(base) && f.endsWith('.json')).map((f) => path.join(dir, f));
 }

@@ -1,7 +1,8 @@
 // One ORT session: typed-array runs in a FIFO queue that honours AbortSignals, and a report of where it ran.
 import * as ort from 'onnxruntime-node';
 import type { CreatedSession, OptimizedModelState } from './create';
-import { takeProfile, type NodePlacement } from './profile';
+import { discardProfile, takeProfile, type NodePlacement } from './profile';
+import { RunQueue } from './run-queue';
 import type { ExecutionProvider } from './probe';
 import { checkTensor, fromOrtTensor, toOrtTensor, type TensorMap } from './tensors';
 
@@ -46,22 +47,10 @@ export interface RunOptions {
   outputs?: readonly string[];
 }
 
-interface Job {
-  start: () => void;
-  reject: (err: unknown) => void;
-}
-
-export function abortError(signal?: AbortSignal): Error {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  return new DOMException('The run was cancelled', 'AbortError');
-}
-
 export class EngineSession {
   readonly inputs: readonly ValueInfo[];
   readonly outputs: readonly ValueInfo[];
-  private readonly queue: Job[] = [];
-  private busy = false;
+  private readonly queue = new RunQueue();
   private released = false;
   private readonly state: RuntimeReport;
   private profilePrefix: string | undefined;
@@ -101,37 +90,10 @@ export class EngineSession {
 
   /** Runs the graph; queued behind earlier runs. An abort rejects at once with an AbortError, queued or running. */
   run(feeds: TensorMap, options: RunOptions = {}): Promise<TensorMap> {
-    const { signal } = options;
     if (this.released) return Promise.reject(new Error('the session was released'));
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise<TensorMap>((resolve, reject) => {
-      let settled = false;
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const job: Job = {
-        start: () => {
-          this.execute(feeds, options.outputs).then(
-            (out) => settle(() => resolve(out)),
-            (err) => settle(() => reject(err)),
-          );
-        },
-        reject: (err) => settle(() => reject(err)),
-      };
-      // ORT's node binding cannot interrupt a run in progress: an abort drops a queued run, and for a
-      // running one rejects now and discards the result when ORT returns.
-      const onAbort = () => {
-        const i = this.queue.indexOf(job);
-        if (i >= 0) this.queue.splice(i, 1);
-        settle(() => reject(abortError(signal)));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(job);
-      this.pump();
-    });
+    // ORT's node binding cannot interrupt a run in progress: an abort drops a queued run, and for a
+    // running one rejects now and discards the result when ORT returns.
+    return this.queue.enqueue(() => this.execute(feeds, options.outputs), options.signal);
   }
 
   /** Releases the session (or, when a cache owns it, gives this reference back to the cache). */
@@ -144,33 +106,20 @@ export class EngineSession {
   async dispose(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error('the session was released'));
-    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+    this.queue.rejectQueued(new Error('the session was released'));
+    while (this.queue.busy) await new Promise((r) => setTimeout(r, 5));
+    await this.discardProfile();
     await this.session.release();
   }
 
-  private pump(): void {
-    if (this.busy) return;
-    const job = this.queue.shift();
-    if (!job) return;
-    this.busy = true;
-    job.start();
-  }
-
   private async execute(feeds: TensorMap, outputNames: readonly string[] | undefined): Promise<TensorMap> {
-    try {
-      const ortFeeds = this.toFeeds(feeds);
-      const fetches = outputNames ? [...outputNames] : undefined;
-      const out = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
-      this.state.runs += 1;
-      if (this.profilePrefix) await this.readPlacement();
-      const result: TensorMap = {};
-      for (const [name, value] of Object.entries(out)) result[name] = fromOrtTensor(name, value);
-      return result;
-    } finally {
-      this.busy = false;
-      this.pump();
-    }
+    const ortFeeds = this.toFeeds(feeds);
+    const out = outputNames ? await this.session.run(ortFeeds, [...outputNames]) : await this.session.run(ortFeeds);
+    this.state.runs += 1;
+    if (this.profilePrefix) await this.readPlacement();
+    const result: TensorMap = {};
+    for (const [name, value] of Object.entries(out)) result[name] = fromOrtTensor(name, value);
+    return result;
   }
 
   private toFeeds(feeds: TensorMap): Record<string, ort.Tensor> {
@@ -196,6 +145,18 @@ export class EngineSession {
       this.applyPlacement(await takeProfile(prefix));
     } catch {
       this.state.placement = 'unavailable';
+    }
+  }
+
+  /** A session released before its first run would otherwise leave ORT's trace behind. */
+  private async discardProfile(): Promise<void> {
+    const prefix = this.profilePrefix;
+    if (!prefix) return;
+    this.profilePrefix = undefined;
+    try {
+      this.session.endProfiling();
+    } finally {
+      await discardProfile(prefix);
     }
   }
 

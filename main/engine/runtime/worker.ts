@@ -2,7 +2,8 @@
 // Electron main process or the HTTP server stays responsive during a 30 s UNet run).
 import { Worker } from 'node:worker_threads';
 import type { ArtifactSource, SessionCacheOptions, SessionRequest } from './cache';
-import { abortError, type RunOptions, type RuntimeReport, type ValueInfo } from './session';
+import { RunQueue } from './run-queue';
+import type { RunOptions, RuntimeReport, ValueInfo } from './session';
 import type { TensorMap } from './tensors';
 import type { OpenedSession, WorkerReply, WorkerRequest, WorkerResult } from './worker-protocol';
 
@@ -83,6 +84,7 @@ export class RemoteSession {
   readonly inputs: readonly ValueInfo[];
   readonly outputs: readonly ValueInfo[];
   private readonly handle: number;
+  private readonly queue = new RunQueue();
 
   constructor(
     private readonly host: RuntimeWorker,
@@ -93,25 +95,22 @@ export class RemoteSession {
     this.outputs = opened.outputs;
   }
 
-  /** Same contract as EngineSession.run; an abort rejects at once and tells the worker to drop the run. */
-  async run(feeds: TensorMap, options: WorkerRunOptions = {}): Promise<TensorMap> {
-    const { signal } = options;
-    if (signal?.aborted) throw abortError(signal);
-    const transfer = options.transfer ? [...new Set(Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer))] : [];
+  /**
+   * Same contract as EngineSession.run. Runs of one RemoteSession are posted one at a time, so a queued run
+   * is dropped here and never reaches the worker; aborting a posted run rejects at once and tells the
+   * worker to drop or discard it.
+   */
+  run(feeds: TensorMap, options: WorkerRunOptions = {}): Promise<TensorMap> {
     let runId = 0;
-    const result = this.host.call({ type: 'run', handle: this.handle, feeds, outputs: options.outputs }, transfer, (id) => (runId = id));
-    if (!signal) return (await result) as TensorMap;
-    return new Promise<TensorMap>((resolve, reject) => {
-      const onAbort = () => {
-        this.host.cancel(runId);
-        reject(abortError(signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      result.then(
-        (value) => resolve(value as TensorMap),
-        (err) => reject(err),
-      ).finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    return this.queue.enqueue(
+      async () => {
+        const transfer = options.transfer ? [...new Set(Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer))] : [];
+        const message = { type: 'run', handle: this.handle, feeds, outputs: options.outputs } as const;
+        return (await this.host.call(message, transfer, (id) => (runId = id))) as TensorMap;
+      },
+      options.signal,
+      () => this.host.cancel(runId),
+    );
   }
 
   async report(): Promise<RuntimeReport> {
