@@ -1,0 +1,91 @@
+// Reverse-mode automatic differentiation over the graph IR. The backward pass is built from the ops'
+// gradient rules into the same graph, so one lowered model returns the loss and every gradient.
+import { type Graph, type Tensor, isFloat } from './ir/graph';
+import { formatShape, isStatic } from './ir/shape';
+import { getOp } from './ops';
+
+/** Values on a path from any of `wrt` (forward reachability). */
+function dependsOn(g: Graph, wrt: readonly Tensor[], upTo: number): Set<number> {
+  const deps = new Set(wrt.map((t) => t.id));
+  for (const v of g.values.slice(0, upTo + 1)) {
+    if (v.source.kind === 'op' && isFloat(v.dtype) && v.source.inputs.some((i) => deps.has(i.id))) deps.add(v.id);
+  }
+  return deps;
+}
+
+function sumAll(g: Graph, terms: readonly Tensor[]): Tensor {
+  return terms.slice(1).reduce((acc, t) => g.add(acc, t), terms[0]!);
+}
+
+/**
+ * Gradients of a scalar `loss` with respect to `wrt`. A value used several times accumulates the
+ * contributions of each use; inputs with no path to the loss get zeros.
+ */
+export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
+  if (loss.graph !== g) throw new Error('loss belongs to another graph');
+  if (!isStatic(loss.shape) || loss.shape.some((d) => d !== 1)) throw new Error(`loss must be a scalar, got ${formatShape(loss.shape)}`);
+  for (const t of wrt) if (!isFloat(t.dtype)) throw new Error(`cannot differentiate with respect to ${t.dtype} value ${t}`);
+
+  const deps = dependsOn(g, wrt, loss.id);
+  const pending = new Map<number, Tensor[]>([[loss.id, [g.constant([1], loss.shape as number[])]]]);
+  const contribute = (t: Tensor, grad: Tensor) => {
+    const list = pending.get(t.id);
+    if (list) list.push(grad);
+    else pending.set(t.id, [grad]);
+  };
+
+  for (let id = loss.id; id >= 0; id--) {
+    const v = g.values[id]!;
+    const terms = pending.get(id);
+    if (!terms || v.source.kind !== 'op' || !deps.has(id)) continue;
+    const { op, inputs, attrs } = v.source;
+    const needs = inputs.map((i) => deps.has(i.id) && isFloat(i.dtype));
+    if (!needs.some(Boolean)) continue;
+    const def = getOp(op);
+    if (!def.grad) throw new Error(`op ${op} has no gradient rule, but ${v} lies between the loss and a trainable input`);
+    const dy = sumAll(g, terms);
+    pending.set(id, [dy]);
+    const grads = def.grad(g, { inputs, output: v, attrs, dy, needs });
+    inputs.forEach((input, i) => {
+      const grad = grads[i];
+      if (needs[i] && grad) contribute(input, checkGradShape(grad, input, op));
+    });
+  }
+
+  return wrt.map((t) => {
+    const terms = pending.get(t.id);
+    if (terms) return sumAll(g, terms);
+    if (!isStatic(t.shape)) throw new Error(`${t} does not affect the loss and has a symbolic shape: no zero gradient to emit`);
+    return g.constant(new Float32Array(t.shape.reduce((a, b) => a * b, 1)), t.shape, t.dtype);
+  });
+}
+
+function checkGradShape(grad: Tensor, input: Tensor, op: string): Tensor {
+  if (formatShape(grad.shape) !== formatShape(input.shape)) {
+    throw new Error(`gradient rule of ${op} produced ${formatShape(grad.shape)} for input ${formatShape(input.shape)}`);
+  }
+  return grad;
+}
+
+export interface TrainingOutputs {
+  loss: Tensor;
+  grads: Record<string, Tensor>;
+}
+
+/**
+ * Makes `g` a training step: outputs `loss` and `grad/<name>` for each trainable input (all of the
+ * graph's by default). Forward outputs already named on the graph stay.
+ */
+export function addTrainingOutputs(g: Graph, loss: Tensor, trainable: readonly Tensor[] = g.trainables()): TrainingOutputs {
+  const names = trainable.map((t) => {
+    if (t.source.kind !== 'input') throw new Error(`${t} is not a graph input; only inputs can be trained`);
+    return t.source.name;
+  });
+  const grads = gradients(g, loss, trainable);
+  g.output('loss', loss);
+  const byName: Record<string, Tensor> = {};
+  names.forEach((name, i) => {
+    byName[name] = g.output(`grad/${name}`, grads[i]!);
+  });
+  return { loss, grads: byName };
+}

@@ -1,0 +1,295 @@
+// Lowering: Graph IR → ONNX ModelProto (one opset) → ModelArtifact, under an EP and precision policy.
+import { createHash } from 'node:crypto';
+import { type ConstData, type Graph, type ParamData, type Tensor, paramStorage } from '../ir/graph';
+import type { DType, Shape } from '../ir/shape';
+import { getOp } from '../ops';
+import type { LowerContext, NodeOptions, Precision } from '../ops/types';
+import type { ModelArtifact } from './artifact';
+import { toHalfArray } from './half';
+import { type AttributeValue, type ModelProto, type NodeProto, type OnnxDataTypeName, type TensorProto, type ValueInfoProto, OnnxDataType, encodeModel } from './proto';
+
+export const OPSET = 18;
+export const IR_VERSION = 8;
+
+export interface LowerOptions {
+  /** Execution provider the model is lowered for (EP-aware variants). */
+  ep?: string;
+  /**
+   * What 'f32' values compute in. 'fp16' keeps softmax and normalisations in fp32; 'fp64' is for
+   * gradient checks on the CPU EP. Graph inputs/outputs stay float32 (float64 under 'fp64').
+   */
+  precision?: Precision;
+  /** Output names to emit (default: all of the graph's). */
+  outputs?: readonly string[];
+  /** In-memory weights are inlined until their total passes this many bytes; the rest go to external data. */
+  inlineLimitBytes?: number;
+  /** File name (beside model.onnx) that external tensors are written to. */
+  externalLocation?: string;
+}
+
+/** A weight stored outside the model: its bytes come from `load` and land at offset in location. */
+export interface ExternalTensor {
+  name: string;
+  location: string;
+  offset: number;
+  length: number;
+  load(): Promise<Uint8Array>;
+}
+
+export interface LoweredModel {
+  model: ModelProto;
+  external: ExternalTensor[];
+  hash: string;
+  inputs: ValueInfoProto[];
+  outputs: ValueInfoProto[];
+}
+
+const COMPUTE: Record<Precision, OnnxDataTypeName> = { fp64: 'double', fp32: 'float', fp16: 'float16' };
+const FIXED: Record<Exclude<DType, 'f32'>, OnnxDataTypeName> = { f16: 'float16', i32: 'int32', i64: 'int64', bool: 'bool' };
+const EXTERNAL_ALIGN = 64;
+
+class Emitter implements LowerContext {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  private readonly memo = new Map<string, string>();
+  private counter = 0;
+
+  constructor(
+    readonly ep: string,
+    readonly precision: Precision,
+    private readonly floatType: OnnxDataTypeName,
+    private readonly root?: Emitter,
+  ) {}
+
+  /** A view that computes 'f32' in another float type but emits into the same model. */
+  withFloat(floatType: OnnxDataTypeName): Emitter {
+    return new Emitter(this.ep, this.precision, floatType, this.base);
+  }
+
+  private get base(): Emitter {
+    return this.root ?? this;
+  }
+
+  onnxType(dtype: DType): OnnxDataTypeName {
+    return dtype === 'f32' ? this.floatType : FIXED[dtype];
+  }
+
+  node(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, options: NodeOptions = {}): string {
+    const base = this.base;
+    const index = base.counter++;
+    const output = options.output ?? `tmp${index}`;
+    const node: NodeProto = { opType, inputs, outputs: [output], name: `n${index}_${opType}`, attributes };
+    base.nodes.push(options.domain ? { ...node, domain: options.domain } : node);
+    return output;
+  }
+
+  addInitializer(t: TensorProto): string {
+    this.base.initializers.push(t);
+    return t.name;
+  }
+
+  private memoized(key: string, make: () => TensorProto): string {
+    const base = this.base;
+    const hit = base.memo.get(key);
+    if (hit) return hit;
+    const name = make().name;
+    base.memo.set(key, name);
+    return name;
+  }
+
+  private constTensor(key: string, dataType: OnnxDataTypeName, dims: readonly number[], data: ConstData | Uint16Array): string {
+    return this.memoized(key, () => {
+      const name = `const${this.base.memo.size}`;
+      this.addInitializer({ name, dataType, dims, rawData: bytesOf(data) });
+      return { name, dataType, dims };
+    });
+  }
+
+  i64(values: readonly number[]): string {
+    return this.constTensor(`i64:${values.join(',')}`, 'int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v)));
+  }
+
+  f32(values: readonly number[]): string {
+    return this.constTensor(`f32:${values.join(',')}`, 'float', [values.length], Float32Array.from(values));
+  }
+
+  float(value: number): string {
+    return this.filled(value, []);
+  }
+
+  filled(value: number, shape: readonly number[]): string {
+    const count = shape.reduce((a, b) => a * b, 1);
+    return this.constTensor(`${this.floatType}:${value}:${shape.join(',')}`, this.floatType, shape, floatData(new Array<number>(count).fill(value), this.floatType));
+  }
+
+  shapeOf(name: string, shape: Shape): string {
+    if (shape.every((d) => typeof d === 'number')) return this.i64(shape as number[]);
+    return this.node('Shape', [name]);
+  }
+}
+
+function bytesOf(data: ArrayBufferView): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function floatData(values: ArrayLike<number>, type: OnnxDataTypeName): ConstData | Uint16Array {
+  if (type === 'double') return Float64Array.from(values);
+  if (type === 'float16') return toHalfArray(values);
+  return Float32Array.from(values);
+}
+
+function constBytes(data: ConstData, type: OnnxDataTypeName): Uint8Array {
+  if (type === 'double' || type === 'float' || type === 'float16') {
+    if (type === 'float' && data instanceof Float32Array) return bytesOf(data);
+    return bytesOf(floatData(data as ArrayLike<number>, type));
+  }
+  if (type === 'int32' && !(data instanceof Int32Array)) return bytesOf(Int32Array.from(data as ArrayLike<number>));
+  if (type === 'int64' && !(data instanceof BigInt64Array)) return bytesOf(BigInt64Array.from(data as ArrayLike<number>, (v) => BigInt(v)));
+  return bytesOf(data);
+}
+
+/** Values the requested outputs depend on, in creation (= topological) order. */
+function liveValues(g: Graph, roots: readonly Tensor[]): Tensor[] {
+  const live = new Set<number>();
+  const stack = [...roots];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (live.has(t.id)) continue;
+    live.add(t.id);
+    if (t.source.kind === 'op') stack.push(...t.source.inputs);
+  }
+  return g.values.filter((v) => live.has(v.id));
+}
+
+class WeightPlacer {
+  readonly external: ExternalTensor[] = [];
+  private inlineBytes = 0;
+  private offset = 0;
+
+  constructor(
+    private readonly inlineLimit: number,
+    private readonly location: string,
+  ) {}
+
+  place(name: string, dataType: OnnxDataTypeName, dims: readonly number[], data: ParamData): TensorProto {
+    const inMemory = data instanceof Float32Array || data instanceof Uint16Array;
+    if (inMemory && this.inlineBytes + data.byteLength <= this.inlineLimit) {
+      this.inlineBytes += data.byteLength;
+      return { name, dataType, dims, rawData: bytesOf(data) };
+    }
+    const length = data.byteLength;
+    const offset = this.offset;
+    this.offset = Math.ceil((offset + length) / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+    const load = inMemory ? () => Promise.resolve(bytesOf(data)) : () => data.load();
+    this.external.push({ name, location: this.location, offset, length, load });
+    return { name, dataType, dims, external: { location: this.location, offset, length } };
+  }
+}
+
+export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
+  const precision = options.precision ?? 'fp32';
+  const ep = options.ep ?? 'cpu';
+  const compute = COMPUTE[precision];
+  const io: OnnxDataTypeName = precision === 'fp64' ? 'double' : 'float';
+  const ctx = new Emitter(ep, precision, compute);
+  const placer = new WeightPlacer(options.inlineLimitBytes ?? 1 << 30, options.externalLocation ?? 'weights.bin');
+  const outputNames = options.outputs ?? [...g.outputs.keys()];
+  if (outputNames.length === 0) throw new Error(`graph "${g.name}" has no outputs`);
+  const roots = outputNames.map((n) => {
+    const t = g.outputs.get(n);
+    if (!t) throw new Error(`graph "${g.name}" has no output "${n}"`);
+    return t;
+  });
+
+  const names = new Map<number, string>();
+  const inputs: ValueInfoProto[] = [];
+  const ioType = (d: DType) => (d === 'f32' ? io : FIXED[d]);
+  const toCompute = (name: string, from: OnnxDataTypeName) =>
+    from === compute ? name : ctx.node('Cast', [name], { to: { type: 'int', value: OnnxDataType[compute] } }, { output: `${name}/${compute}` });
+
+  // Every declared input stays in the signature (callers feed the same names whatever the outputs are).
+  for (const t of g.inputs()) {
+    const name = (t.source as { name: string }).name;
+    inputs.push({ name, dataType: ioType(t.dtype), shape: t.shape });
+    names.set(t.id, t.dtype === 'f32' ? toCompute(name, io) : name);
+  }
+
+  for (const t of liveValues(g, roots)) {
+    const src = t.source;
+    if (src.kind === 'input') continue;
+    if (src.kind === 'param') {
+      const storage: OnnxDataTypeName = paramStorage(src.data) === 'f16' ? 'float16' : 'float';
+      ctx.addInitializer(placer.place(src.name, storage, t.shape as number[], src.data));
+      names.set(t.id, toCompute(src.name, storage));
+    } else if (src.kind === 'const') {
+      const name = `c${t.id}`;
+      const dataType = ctx.onnxType(t.dtype);
+      ctx.addInitializer({ name, dataType, dims: t.shape as number[], rawData: constBytes(src.data, dataType) });
+      names.set(t.id, name);
+    } else {
+      names.set(t.id, lowerOp(ctx, t, names));
+    }
+  }
+
+  const outputs: ValueInfoProto[] = outputNames.map((name, i) => {
+    const t = roots[i]!;
+    const value = names.get(t.id)!;
+    if (t.dtype === 'f32' && compute !== io) ctx.node('Cast', [value], { to: { type: 'int', value: OnnxDataType[io] } }, { output: name });
+    else ctx.node('Identity', [value], {}, { output: name });
+    return { name, dataType: ioType(t.dtype), shape: t.shape };
+  });
+
+  const model: ModelProto = {
+    irVersion: IR_VERSION,
+    opsets: [{ domain: '', version: OPSET }],
+    producerName: 'hps-studio',
+    producerVersion: '1',
+    graph: { name: g.name, nodes: ctx.nodes, inputs, outputs, initializers: ctx.initializers },
+    metadata: { ep, precision },
+  };
+  return { model, external: placer.external, hash: hashModel(model, g), inputs, outputs };
+}
+
+function lowerOp(ctx: Emitter, t: Tensor, names: Map<number, string>): string {
+  const src = t.source as Extract<Tensor['source'], { kind: 'op' }>;
+  const def = getOp(src.op);
+  const out = `t${t.id}`;
+  const inputNames = src.inputs.map((i) => names.get(i.id)!);
+  const args = { attrs: src.attrs, inputInfo: src.inputs, output: t, out };
+  if (!(def.fp32 && ctx.onnxType('f32') === 'float16')) {
+    def.lower(ctx, { ...args, inputs: inputNames });
+    return out;
+  }
+  // fp16 policy: this op computes in fp32 between casts.
+  const island = ctx.withFloat('float');
+  const cast = (name: string, to: OnnxDataTypeName, output?: string) =>
+    ctx.node('Cast', [name], { to: { type: 'int', value: OnnxDataType[to] } }, output ? { output } : {});
+  const widened = src.inputs.map((i, k) => (i.dtype === 'f32' ? cast(inputNames[k]!, 'float') : inputNames[k]!));
+  def.lower(island, { ...args, inputs: widened, out: `${out}/fp32` });
+  cast(`${out}/fp32`, 'float16', out);
+  return out;
+}
+
+/** sha256 of the encoded model (inline weights included) plus the identity of each external weight. */
+function hashModel(model: ModelProto, g: Graph): string {
+  const h = createHash('sha256');
+  for (const chunk of encodeModel(model).chunks) h.update(chunk);
+  for (const v of g.values) {
+    if (v.source.kind === 'param' && !(v.source.data instanceof Float32Array || v.source.data instanceof Uint16Array)) {
+      h.update(`\0${v.source.name}\0${v.source.data.key}`);
+    }
+  }
+  return h.digest('hex');
+}
+
+/** The in-memory artifact of a model whose weights are all inline. */
+export function toArtifact(lowered: LoweredModel): ModelArtifact {
+  if (lowered.external.length) {
+    throw new Error(`model has ${lowered.external.length} external tensors: write it to disk with the external-data writer`);
+  }
+  return { hash: lowered.hash, source: { kind: 'bytes', bytes: encodeModel(lowered.model).toBytes() }, inputs: lowered.inputs, outputs: lowered.outputs };
+}
+
+export function lower(g: Graph, options: LowerOptions = {}): ModelArtifact {
+  return toArtifact(lowerGraph(g, options));
+}
