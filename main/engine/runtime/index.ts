@@ -31,4 +31,4 @@ export { DEFAULT_FALLBACK, fallbackOrder } from './create';
 export { abortError } from './run-queue';
 export { parseProfile, type NodePlacement } from './profile';
 export { checkTensor, type TensorData, type TensorDtype, type TensorMap } from './tensors';
-export { EXECUTION_PROVIDERS, probeExecutionProvider, probeExecutionProviders, type ExecutionProvider, type ProbeResult } from './probe';
+export { EXECUTION_PROVIDERS, probeExecutionProvider, probeExecutionProviders, tinyAddModel, type ExecutionProvider, type ProbeResult } from './probe';

@@ -1,0 +1,7 @@
+// Every bench suite, loaded lazily so one suite's imports never slow another. Adding a suite: one file
+// exporting `suite: BenchSuite`, one line here.
+import type { BenchSuite } from './harness';
+
+export const SUITES: readonly { name: string; load: () => Promise<{ suite: BenchSuite }> }[] = [
+  { name: 'engine', load: () => import('./engine/index') },
+];
