@@ -22,6 +22,11 @@ export class PickleMarker {
   ) {}
 }
 
+/** A plain-data object an allowed callable returned that also takes BUILD state (e.g. a numpy dtype's byte order). */
+export abstract class PickleObject {
+  abstract setState(state: unknown): void;
+}
+
 export interface UnpickleOptions {
   /** Named in every error. */
   readonly file: string;
@@ -141,9 +146,17 @@ class Unpickler {
   }
 
   private build(): void {
-    this.pop();
-    // Only OrderedDict gets state in torch files (its `_metadata` version info), which carries nothing we need.
-    if (!(this.top() instanceof Map)) this.fail('BUILD (object state) is only allowed on dictionaries');
+    const state = this.pop();
+    const target = this.top();
+    // OrderedDict state (torch's `_metadata` version info) carries nothing we need.
+    if (target instanceof Map) return;
+    if (!(target instanceof PickleObject))
+      this.fail('BUILD (object state) on an object that does not accept state');
+    try {
+      target.setState(state);
+    } catch (error) {
+      this.fail(`BUILD: ${(error as Error).message}`);
+    }
   }
 
   private asString(value: unknown): string {

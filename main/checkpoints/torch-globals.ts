@@ -1,4 +1,5 @@
 import type { DType } from './dtypes';
+import { codecsEncode, numpyDType, numpyScalar } from './numpy-globals';
 import { PickleCallable, PickleMarker } from './pickle';
 
 /** A torch storage as a persistent id names it: the zip entry `data/<key>` holds `numel` elements. */
@@ -86,9 +87,16 @@ const CALLABLES: Record<string, (args: unknown[]) => unknown> = {
   'torch._utils._rebuild_parameter_with_state': rebuildParameter,
   'collections.OrderedDict': orderedDict,
   'torch.Size': ([dims]) => intList(dims ?? [], 'torch.Size'),
+  'numpy.dtype': numpyDType,
+  'numpy.core.multiarray.scalar': numpyScalar,
+  'numpy._core.multiarray.scalar': numpyScalar,
+  '_codecs.encode': codecsEncode,
 };
 
-/** The whole allow-list: tensor rebuilding, storage types, OrderedDict and torch.Size. Nothing else resolves. */
+/**
+ * The whole allow-list: tensor rebuilding, storage types, OrderedDict, torch.Size and numpy scalars (decoded as
+ * data). Nothing else resolves.
+ */
 export function resolveTorchGlobal(module: string, name: string): PickleCallable | PickleMarker | undefined {
   const qualifiedName = `${module}.${name}`;
   const callable = Object.hasOwn(CALLABLES, qualifiedName) ? CALLABLES[qualifiedName] : undefined;

@@ -273,6 +273,34 @@ describe('hand-built torch archives', () => {
     await expect(loadStateDict(checkpoint.path)).rejects.toThrow(/no tensors found/);
   });
 
+  it('decodes the numpy scalars training scripts leave next to the state dict (as in hpc.pt)', async () => {
+    const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+    const scalar = (pickle: PickleWriter, code: string, bytes: Uint8Array) => {
+      pickle.global('numpy.core.multiarray', 'scalar').mark();
+      pickle.global('numpy', 'dtype').mark().str(code).newFalse().raw(0x88).tuple().reduce();
+      pickle.mark().int(3).str('<').none().none().none().int(-1).int(-1).int(0).tuple().build();
+      pickle.global('_codecs', 'encode').mark().str(latin1(bytes)).str('latin1').tuple().reduce();
+      return pickle.tuple().reduce();
+    };
+    const pickle = new PickleWriter().proto(2).emptyDict().mark().str('best_acc');
+    scalar(pickle, 'f8', bytesOf(Float64Array.from([0.776])));
+    pickle.str('step');
+    scalar(pickle, 'i8', bytesOf(BigInt64Array.from([12345n])));
+    pickle.str('state_dict').global('collections', 'OrderedDict').emptyTuple().reduce().mark().str('w');
+    writeTensor(pickle, { name: 'w', storage: 'FloatStorage', key: '0', numel: 1, shape: [1] });
+    const bytes = pickle.setItems().setItems().stop();
+    const path = await work.file('with-numpy.pt', torchArchive(bytes, { 0: floats([2.5]) }));
+    const checkpoint = await openTorchCheckpoint(path);
+    const root = checkpoint.root as Map<string, unknown>;
+    expect(root.get('best_acc')).toBe(0.776);
+    expect(root.get('step')).toBe(12345);
+    await checkpoint.close();
+    await withStateDict(path, async ({ tensors }) => {
+      expect([...tensors.keys()]).toEqual(['w']);
+      expect([...viewAs('F32', await tensors.get('w')!.read())]).toEqual([2.5]);
+    });
+  });
+
   it('walks a dict that contains itself only once', async () => {
     const pickle = new PickleWriter().proto(2).emptyDict().put(0).mark().str('self').get(0).str('w');
     writeTensor(pickle, { name: 'w', storage: 'FloatStorage', key: '0', numel: 1, shape: [1] });
@@ -397,6 +425,37 @@ describe('the restricted unpickler refuses code', () => {
       new PickleWriter().proto(2).global('torch', 'load').mark().str(touched).tuple().reduce().stop(),
       'torch.load',
       touched,
+    );
+  });
+
+  it('numpy helpers only decode data: other dtypes and encodings are refused', async () => {
+    const objectDtype = new PickleWriter()
+      .proto(2)
+      .global('numpy', 'dtype')
+      .mark()
+      .str('O8')
+      .newFalse()
+      .tuple()
+      .reduce()
+      .stop();
+    await expect(
+      loadStateDict(await work.file('numpy-object.pt', torchArchive(objectDtype))),
+    ).rejects.toThrow(/unsupported numpy dtype "O8"/);
+    const rot13 = new PickleWriter()
+      .proto(2)
+      .global('_codecs', 'encode')
+      .mark()
+      .str('x')
+      .str('rot13')
+      .tuple()
+      .reduce()
+      .stop();
+    await expect(loadStateDict(await work.file('codecs.pt', torchArchive(rot13)))).rejects.toThrow(
+      /only latin1/,
+    );
+    const array = new PickleWriter().proto(2).global('numpy.core.multiarray', '_reconstruct').stop();
+    await expect(loadStateDict(await work.file('ndarray.pt', torchArchive(array)))).rejects.toThrow(
+      /refusing to load global numpy\.core\.multiarray\._reconstruct/,
     );
   });
 
