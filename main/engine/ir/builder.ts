@@ -199,6 +199,10 @@ export abstract class OpBuilder {
   expand(x: Tensor, shape: readonly number[]): Tensor {
     return this.op('Expand', [x], { shape: [...shape] });
   }
+  /** Broadcasts x to the runtime shape of `ref`. */
+  expandLike(x: Tensor, ref: Tensor): Tensor {
+    return this.op('ExpandLike', [x, ref]);
+  }
   /** Zero padding: pads = [begin per axis..., end per axis...], non-negative. */
   pad(x: Tensor, pads: readonly number[]): Tensor {
     return this.op('Pad', [x], { pads: [...pads] });

@@ -12,7 +12,7 @@ interface ReduceAttrs {
 function spread(g: Graph, x: Tensor, dy: Tensor, { axes, keepdims }: ReduceAttrs): Tensor {
   const kept = keepdims ? dy : g.unsqueeze(dy, axes);
   const target = x.shape.map((d, i) => (axes.includes(i) ? d : 1));
-  if (target.some((d) => typeof d !== 'number')) throw new Error('gradient of a reduction over a symbolic axis');
+  if (target.some((d) => typeof d !== 'number')) return g.expandLike(kept, x);
   return g.expand(kept, target as number[]);
 }
 

@@ -181,6 +181,16 @@ const expand: OpDef<{ shape: number[] }> = {
   grad: (g, { inputs: [x], dy }) => [unbroadcast(g, dy, x!.shape)],
 };
 
+/** Broadcasts t to the runtime shape of `ref` (symbolic dims a static target cannot name). */
+const expandLike: OpDef = {
+  type: 'ExpandLike',
+  infer: ([t, ref]) => ({ dtype: t!.dtype, shape: broadcastShapes(t!.shape, ref!.shape) }),
+  lower: (ctx, { inputs: [t, ref], inputInfo, out }) => {
+    ctx.node('Expand', [t!, ctx.shapeOf(ref!, inputInfo[1]!.shape)], {}, { output: out });
+  },
+  grad: (g, { inputs: [t], dy }) => [unbroadcast(g, dy, t!.shape), undefined],
+};
+
 const pad: OpDef<{ pads: number[] }> = {
   type: 'Pad',
   infer: ([x], { pads }) => {
@@ -240,4 +250,4 @@ function lowerUpsampleByExpand(ctx: Parameters<OpDef['lower']>[0], x: string, in
   ctx.node('Reshape', [blocks, ctx.i64([...lead, h! * scale, w! * scale])], {}, { output: out });
 }
 
-export const shapeOps = [reshape, reshapeLike, transpose, slice, concat, gather, unsqueeze, squeeze, expand, pad, upsampleNearest] as OpDef<never>[];
+export const shapeOps = [reshape, reshapeLike, transpose, slice, concat, gather, unsqueeze, squeeze, expand, expandLike, pad, upsampleNearest] as OpDef<never>[];
