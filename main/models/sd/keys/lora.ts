@@ -1,0 +1,132 @@
+/**
+ * LoRA file key formats → the diffusers modules they patch.
+ * - kohya: `lora_unet_<module path, dots as _>.{lora_down.weight, lora_up.weight, alpha}` and `lora_te_…` for
+ *   the text encoder. The underscore form is ambiguous (module names contain `_` themselves), so it is
+ *   resolved against the model's own module paths.
+ * - PEFT / diffusers ≥ 0.21: `unet.<path>.lora_A.weight` / `lora_B.weight` (also `text_encoder.` and the raw
+ *   PEFT `base_model.model.` prefix), and diffusers' `<path>.lora.down.weight` / `.lora.up.weight`. No alpha
+ *   is stored: alpha = rank, unless a `<path>.alpha` tensor is present.
+ * ΔW = up · down · alpha / rank, applied to the module's weight.
+ */
+
+export type LoraComponent = 'unet' | 'text_encoder';
+
+export interface LoraTarget {
+  component: LoraComponent;
+  /** Dotted diffusers module path, e.g. `down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q`. */
+  module: string;
+  /** Tensor names inside the LoRA file. */
+  down: string;
+  up: string;
+  /** Name of the stored alpha tensor; undefined means alpha = rank. */
+  alpha: string | undefined;
+}
+
+export interface LoraKeyResolution {
+  targets: LoraTarget[];
+  /** Keys that are neither LoRA weights of a known module nor ignorable. */
+  unmatched: string[];
+}
+
+/** Module paths of a model, from its tensor names (`….to_q.weight` → `….to_q`). */
+export function modulePathsOf(tensorNames: Iterable<string>): Set<string> {
+  const modules = new Set<string>();
+  for (const name of tensorNames) {
+    const dot = name.lastIndexOf('.');
+    if (dot > 0) modules.add(name.slice(0, dot));
+  }
+  return modules;
+}
+
+interface KeyParts {
+  component: LoraComponent;
+  /** kohya underscore form or dotted path, per `dotted`. */
+  module: string;
+  dotted: boolean;
+  role: 'down' | 'up' | 'alpha';
+}
+
+const KOHYA_PREFIXES: ReadonlyArray<readonly [string, LoraComponent]> = [
+  ['lora_unet_', 'unet'],
+  ['lora_te_', 'text_encoder'],
+];
+const DOTTED_PREFIXES: ReadonlyArray<readonly [string, LoraComponent]> = [
+  ['unet.', 'unet'],
+  ['text_encoder.', 'text_encoder'],
+  ['base_model.model.', 'unet'],
+];
+const ROLE_SUFFIXES: ReadonlyArray<readonly [string, KeyParts['role']]> = [
+  ['.lora_down.weight', 'down'],
+  ['.lora_up.weight', 'up'],
+  ['.lora_A.weight', 'down'],
+  ['.lora_B.weight', 'up'],
+  ['.lora.down.weight', 'down'],
+  ['.lora.up.weight', 'up'],
+  ['.alpha', 'alpha'],
+];
+
+function splitKey(key: string): KeyParts | undefined {
+  const suffix = ROLE_SUFFIXES.find(([s]) => key.endsWith(s));
+  if (!suffix) return undefined;
+  const stem = key.slice(0, -suffix[0].length);
+  for (const [prefix, component] of KOHYA_PREFIXES) {
+    if (stem.startsWith(prefix)) return { component, module: stem.slice(prefix.length), dotted: false, role: suffix[1] };
+  }
+  for (const [prefix, component] of DOTTED_PREFIXES) {
+    if (stem.startsWith(prefix)) return { component, module: stem.slice(prefix.length), dotted: true, role: suffix[1] };
+  }
+  return undefined;
+}
+
+/** underscore form → module path; paths that collide in underscore form map to undefined (ambiguous). */
+function underscoreIndex(modules: Set<string>): Map<string, string | undefined> {
+  const index = new Map<string, string | undefined>();
+  for (const path of modules) {
+    const flat = path.replaceAll('.', '_');
+    index.set(flat, index.has(flat) ? undefined : path);
+  }
+  return index;
+}
+
+/**
+ * Groups the keys of a LoRA file by target module. `modules` holds each component's module paths
+ * (see modulePathsOf); keys that do not resolve to a known module are reported, not guessed.
+ */
+export function resolveLoraKeys(keys: Iterable<string>, modules: Readonly<Record<LoraComponent, Set<string>>>): LoraKeyResolution {
+  const indexes = { unet: underscoreIndex(modules.unet), text_encoder: underscoreIndex(modules.text_encoder) };
+  const grouped = new Map<string, { component: LoraComponent; module: string; down?: string; up?: string; alpha?: string }>();
+  const unmatched: string[] = [];
+  for (const key of keys) {
+    const parts = splitKey(key);
+    const module = parts && resolveModule(parts, modules, indexes);
+    if (!parts || !module) {
+      unmatched.push(key);
+      continue;
+    }
+    const id = `${parts.component}/${module}`;
+    const entry = grouped.get(id) ?? { component: parts.component, module };
+    if (entry[parts.role] !== undefined) throw new Error(`LoRA file: ${entry[parts.role]} and ${key} both give the ${parts.role} of ${id}`);
+    entry[parts.role] = key;
+    grouped.set(id, entry);
+  }
+  const targets: LoraTarget[] = [];
+  for (const [id, entry] of grouped) {
+    if (!entry.down || !entry.up) throw new Error(`LoRA file: ${id} has ${entry.down ? 'no up' : 'no down'} weight`);
+    targets.push({ component: entry.component, module: entry.module, down: entry.down, up: entry.up, alpha: entry.alpha });
+  }
+  return { targets, unmatched };
+}
+
+function resolveModule(
+  parts: KeyParts,
+  modules: Readonly<Record<LoraComponent, Set<string>>>,
+  indexes: Record<LoraComponent, Map<string, string | undefined>>,
+): string | undefined {
+  if (parts.dotted) return modules[parts.component].has(parts.module) ? parts.module : undefined;
+  const index = indexes[parts.component];
+  const path = index.get(parts.module);
+  if (path === undefined && index.has(parts.module)) {
+    throw new Error(`LoRA key ${parts.module} matches several ${parts.component} modules`);
+  }
+  return path;
+}
