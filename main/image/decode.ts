@@ -1,0 +1,77 @@
+import sharp, { type OutputInfo } from 'sharp';
+import { basename } from 'node:path';
+
+/** Decoded 8-bit sRGB image: interleaved RGB plus the alpha plane when the file has one. */
+export interface DecodedImage {
+  readonly width: number;
+  readonly height: number;
+  /** RGB, 3 bytes per pixel, row-major */
+  readonly rgb: Uint8Array;
+  /** straight (non-premultiplied) alpha, 1 byte per pixel */
+  readonly alpha?: Uint8Array;
+}
+
+export class ImageDecodeError extends Error {
+  constructor(
+    readonly source: string,
+    reason: string,
+  ) {
+    super(`Cannot read image ${source}: ${reason}`);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+/**
+ * Decodes PNG, JPEG, WebP, AVIF, GIF (first frame), TIFF (first page) and anything else sharp reads, the way
+ * PIL's `Image.open(...).convert('RGB')` sees it: no EXIF auto-rotation, embedded ICC profiles ignored (PIL does
+ * not apply them), grayscale replicated, CMYK converted to sRGB, 16-bit reduced to its high byte. Alpha is returned separately and
+ * never composited (`convert('RGB')` drops it).
+ */
+export async function decodeImage(input: string | Uint8Array, label?: string): Promise<DecodedImage> {
+  const source = label ?? (typeof input === 'string' ? input : 'buffer');
+  let raw: { data: Buffer; info: OutputInfo };
+  let deep: boolean;
+  try {
+    const image = sharp(input, { autoOrient: false, ignoreIcc: true, failOn: 'error', pages: 1, page: 0, limitInputPixels: 1 << 28 });
+    // libvips casts 16-bit samples to 8 bits by clipping; keep 16 bits and take the high byte as PIL does.
+    deep = (await image.metadata()).depth === 'ushort';
+    const converted = deep ? image.toColourspace('rgb16').raw({ depth: 'ushort' }) : image.toColourspace('srgb').raw({ depth: 'uchar' });
+    raw = await converted.toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new ImageDecodeError(source, describeSharpError(error, source));
+  }
+  return splitChannels(deep ? highBytes(raw.data) : raw.data, raw.info, source);
+}
+
+function highBytes(data: Buffer): Buffer {
+  const wide = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+  const narrow = Buffer.allocUnsafe(wide.length);
+  for (let i = 0; i < wide.length; i++) narrow[i] = wide[i]! >> 8;
+  return narrow;
+}
+
+function describeSharpError(error: unknown, source: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/no such file|ENOENT|missing/i.test(message)) return 'file not found';
+  if (/unsupported image format/i.test(message)) return `${basename(source)} is not a supported image format`;
+  return message.split('\n')[0] ?? message;
+}
+
+function splitChannels(data: Buffer, info: OutputInfo, source: string): DecodedImage {
+  const { width, height, channels } = info;
+  const pixels = width * height;
+  if (channels === 3) return { width, height, rgb: new Uint8Array(data.buffer, data.byteOffset, pixels * 3) };
+  if (channels !== 4 && channels !== 1 && channels !== 2) {
+    throw new ImageDecodeError(source, `unexpected ${channels}-channel decode`);
+  }
+  const rgb = new Uint8Array(pixels * 3);
+  const hasAlpha = channels === 2 || channels === 4;
+  const alpha = hasAlpha ? new Uint8Array(pixels) : undefined;
+  const colourChannels = channels >= 3 ? 3 : 1;
+  for (let p = 0; p < pixels; p++) {
+    const s = p * channels;
+    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = data[s + (colourChannels === 3 ? c : 0)]!;
+    if (alpha) alpha[p] = data[s + channels - 1]!;
+  }
+  return alpha ? { width, height, rgb, alpha } : { width, height, rgb };
+}

@@ -1,0 +1,144 @@
+/**
+ * Pillow's 8-bit bicubic resampling (libImaging/Resample.c), reimplemented for bit-exact parity with
+ * `Image.resize(size, Image.BICUBIC)` as torchvision's Resize calls it on PIL images (no box, no reducing_gap).
+ * Two separable passes (horizontal first, only over the rows the vertical pass reads), each rounding to uint8
+ * with Pillow's fixed-point arithmetic. The filter's support widens by the reduction factor (antialiasing).
+ */
+
+const PRECISION_BITS = 32 - 8 - 2;
+const HALF = 1 << (PRECISION_BITS - 1);
+const ONE = 1 << PRECISION_BITS;
+const SUPPORT = 2;
+
+/** Pillow's bicubic kernel, a = −0.5. */
+function bicubicKernel(x: number): number {
+  const a = -0.5;
+  const t = x < 0 ? -x : x;
+  if (t < 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+  if (t < 2) return (((t - 5) * t + 8) * t - 4) * a;
+  return 0;
+}
+
+/** Per-output-pixel source window [first, count] and fixed-point weights (ksize slots each). */
+export interface ResampleCoefficients {
+  readonly outSize: number;
+  readonly ksize: number;
+  readonly first: Int32Array;
+  readonly count: Int32Array;
+  readonly weights: Int32Array;
+}
+
+const coefficientCache = new Map<string, ResampleCoefficients>();
+
+/** precompute_coeffs + normalize_coeffs_8bpc for the full-image box [0, inSize). */
+export function pillowCoefficients(inSize: number, outSize: number): ResampleCoefficients {
+  const key = `${inSize}>${outSize}`;
+  const cached = coefficientCache.get(key);
+  if (cached) return cached;
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = SUPPORT * filterScale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const first = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Int32Array(outSize * ksize);
+  const raw = new Float64Array(ksize);
+  const inverseScale = 1 / filterScale;
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = (xx + 0.5) * scale;
+    // C's (int) truncation of non-negative/negative values as Pillow does it.
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
+    let total = 0;
+    for (let x = 0; x < xmax; x++) {
+      const w = bicubicKernel((x + xmin - center + 0.5) * inverseScale);
+      raw[x] = w;
+      total += w;
+    }
+    for (let x = 0; x < xmax; x++) {
+      const w = total !== 0 ? raw[x]! / total : raw[x]!;
+      weights[xx * ksize + x] = w < 0 ? Math.trunc(-0.5 + w * ONE) : Math.trunc(0.5 + w * ONE);
+    }
+    first[xx] = xmin;
+    count[xx] = xmax;
+  }
+  const coefficients = { outSize, ksize, first, count, weights };
+  coefficientCache.set(key, coefficients);
+  return coefficients;
+}
+
+function clip8(sum: number): number {
+  if (sum >= ONE * 256) return 255;
+  if (sum <= 0) return 0;
+  return Math.floor(sum / ONE);
+}
+
+/** Interleaved uint8 image, `channels` values per pixel. */
+export interface PixelBuffer {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  readonly data: Uint8Array;
+}
+
+function resampleHorizontal(src: PixelBuffer, rowOffset: number, rows: number, c: ResampleCoefficients): PixelBuffer {
+  const { channels, width: inWidth } = src;
+  const outWidth = c.outSize;
+  const out = new Uint8Array(outWidth * rows * channels);
+  const { first, count, weights, ksize } = c;
+  for (let y = 0; y < rows; y++) {
+    const rowStart = (y + rowOffset) * inWidth * channels;
+    const outRow = y * outWidth * channels;
+    for (let xx = 0; xx < outWidth; xx++) {
+      const k0 = xx * ksize;
+      const n = count[xx]!;
+      const base = rowStart + first[xx]! * channels;
+      for (let ch = 0; ch < channels; ch++) {
+        let sum = HALF;
+        for (let x = 0; x < n; x++) sum += src.data[base + x * channels + ch]! * weights[k0 + x]!;
+        out[outRow + xx * channels + ch] = clip8(sum);
+      }
+    }
+  }
+  return { width: outWidth, height: rows, channels, data: out };
+}
+
+function resampleVertical(src: PixelBuffer, c: ResampleCoefficients, rowShift: number): PixelBuffer {
+  const { channels, width } = src;
+  const stride = width * channels;
+  const outHeight = c.outSize;
+  const out = new Uint8Array(stride * outHeight);
+  const { first, count, weights, ksize } = c;
+  for (let yy = 0; yy < outHeight; yy++) {
+    const k0 = yy * ksize;
+    const n = count[yy]!;
+    const base = (first[yy]! - rowShift) * stride;
+    const outRow = yy * stride;
+    for (let i = 0; i < stride; i++) {
+      let sum = HALF;
+      for (let y = 0; y < n; y++) sum += src.data[base + y * stride + i]! * weights[k0 + y]!;
+      out[outRow + i] = clip8(sum);
+    }
+  }
+  return { width, height: outHeight, channels, data: out };
+}
+
+/** `Image.resize((outWidth, outHeight), Image.BICUBIC)` on an 8-bit image (each channel independently). */
+export function pillowBicubicResize(src: PixelBuffer, outWidth: number, outHeight: number): PixelBuffer {
+  if (outWidth === src.width && outHeight === src.height) return src;
+  const horizontal = pillowCoefficients(src.width, outWidth);
+  const vertical = pillowCoefficients(src.height, outHeight);
+  const needHorizontal = outWidth !== src.width;
+  const needVertical = outHeight !== src.height;
+  let image = src;
+  let rowShift = 0;
+  if (needHorizontal) {
+    // Only the source rows the vertical pass will read (ybox_first .. ybox_last).
+    const firstRow = needVertical ? vertical.first[0]! : 0;
+    const lastRow = needVertical ? vertical.first[outHeight - 1]! + vertical.count[outHeight - 1]! : src.height;
+    image = resampleHorizontal(src, firstRow, lastRow - firstRow, horizontal);
+    rowShift = firstRow;
+  }
+  if (needVertical) image = resampleVertical(image, vertical, rowShift);
+  return image;
+}

@@ -1,0 +1,168 @@
+import type { DecodedImage } from './decode';
+import { pillowBicubicResize, type PixelBuffer } from './pil-bicubic';
+import { torchBicubicResize } from './torch-bicubic';
+
+/**
+ * 'openai': OpenAI CLIP `_transform` (HPS v1, CLIP score, LAION aesthetic): PIL bicubic short side → 224,
+ *   centre crop with Python round-half-even offsets, /255, normalise.
+ * 'pickscore': HF CLIPImageProcessor (PickScore): the same PIL resize, centre crop with floor offsets,
+ *   rescale by ×(1/255) in double precision, normalise.
+ * 'hpsv2': HPSv2's open_clip `image_transform(224, resize_longest_max=True)`: ToTensor, torch float bicubic of
+ *   the LONG side → 224 (round-half-even sizes, no antialias), black letterbox, normalise.
+ */
+export type PreprocessMode = 'openai' | 'pickscore' | 'hpsv2';
+
+export const IMAGE_SIZE = 224;
+export const CLIP_MEAN: readonly number[] = [0.48145466, 0.4578275, 0.40821073];
+export const CLIP_STD: readonly number[] = [0.26862954, 0.26130258, 0.27577711];
+
+/** Planar float32 [3, height, width], normalised. height = width = 224 except the hpsv2 no-pad case. */
+export interface PixelTensor {
+  readonly data: Float32Array;
+  readonly height: number;
+  readonly width: number;
+}
+
+export interface PreprocessOptions {
+  /**
+   * hpsv2 only. The reference skips resize AND padding when the longest side is already 224, so a 224×150 image
+   * stays 224×150 (and then fails in the model). Default false reproduces that; true letterboxes it to 224×224.
+   */
+  letterboxUnscaled?: boolean;
+}
+
+const f32 = Math.fround;
+const MEAN32 = CLIP_MEAN.map(f32);
+const STD32 = CLIP_STD.map(f32);
+
+/** Python's round(): half to even. */
+export function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/** torchvision 0.14 Resize(224) on a PIL image: short side → size, long side int(size·long/short). */
+export function shortSideSize(width: number, height: number, size = IMAGE_SIZE): [number, number] {
+  if (width <= height) return [size, Math.trunc((size * height) / width)];
+  return [Math.trunc((size * width) / height), size];
+}
+
+/** open_clip ResizeMaxSize: scale = max_size / max(h, w); new = round(dim·scale). */
+export function longSideSize(width: number, height: number, size = IMAGE_SIZE): [number, number] {
+  const scale = size / Math.max(width, height);
+  return [roundHalfEven(width * scale), roundHalfEven(height * scale)];
+}
+
+function buildLut(toUnit: (v: number) => number): Float32Array {
+  const lut = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) {
+    for (let v = 0; v < 256; v++) lut[c * 256 + v] = f32(f32(f32(toUnit(v)) - MEAN32[c]!) / STD32[c]!);
+  }
+  return lut;
+}
+
+// torchvision ToTensor divides in float32; HF's rescale multiplies by 1/255 in float64 then casts.
+const OPENAI_LUT = buildLut((v) => v / 255);
+const PICKSCORE_LUT = buildLut((v) => v * (1 / 255));
+
+/** PIL RGBA resizes premultiplied (RGBA → RGBa → resize → RGBA), then `convert('RGB')` drops alpha. */
+function pillowResizeRgb(image: DecodedImage, width: number, height: number): PixelBuffer {
+  if (!image.alpha) return pillowBicubicResize({ width: image.width, height: image.height, channels: 3, data: image.rgb }, width, height);
+  const pixels = image.width * image.height;
+  const rgba = new Uint8Array(pixels * 4);
+  for (let p = 0; p < pixels; p++) {
+    const a = image.alpha[p]!;
+    for (let c = 0; c < 3; c++) {
+      const t = image.rgb[p * 3 + c]! * a + 128;
+      rgba[p * 4 + c] = ((t >> 8) + t) >> 8;
+    }
+    rgba[p * 4 + 3] = a;
+  }
+  const resized = pillowBicubicResize({ width: image.width, height: image.height, channels: 4, data: rgba }, width, height);
+  const out = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    const a = resized.data[p * 4 + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const v = resized.data[p * 4 + c]!;
+      out[p * 3 + c] = a === 0 || a === 255 ? v : Math.min(255, Math.floor((255 * v) / a));
+    }
+  }
+  return { width, height, channels: 3, data: out };
+}
+
+function pillowPipeline(image: DecodedImage, floorCrop: boolean): PixelTensor {
+  const [width, height] = shortSideSize(image.width, image.height);
+  const resized = pillowResizeRgb(image, width, height);
+  const offset = (extra: number) => (floorCrop ? Math.floor(extra / 2) : roundHalfEven(extra / 2));
+  const top = offset(height - IMAGE_SIZE);
+  const left = offset(width - IMAGE_SIZE);
+  const lut = floorCrop ? PICKSCORE_LUT : OPENAI_LUT;
+  const plane = IMAGE_SIZE * IMAGE_SIZE;
+  const data = new Float32Array(3 * plane);
+  for (let y = 0; y < IMAGE_SIZE; y++) {
+    const src = ((y + top) * width + left) * 3;
+    for (let x = 0; x < IMAGE_SIZE; x++) {
+      for (let c = 0; c < 3; c++) data[c * plane + y * IMAGE_SIZE + x] = lut[c * 256 + resized.data[src + x * 3 + c]!]!;
+    }
+  }
+  return { data, height: IMAGE_SIZE, width: IMAGE_SIZE };
+}
+
+function toTensorPlanes(image: DecodedImage): Float32Array {
+  const pixels = image.width * image.height;
+  const planes = new Float32Array(3 * pixels);
+  for (let p = 0; p < pixels; p++) {
+    for (let c = 0; c < 3; c++) planes[c * pixels + p] = image.rgb[p * 3 + c]! / 255;
+  }
+  return planes;
+}
+
+function hpsv2Pipeline(image: DecodedImage, options: PreprocessOptions): PixelTensor {
+  const planes = { width: image.width, height: image.height, channels: 3, data: toTensorPlanes(image) };
+  const unscaled = Math.max(image.width, image.height) === IMAGE_SIZE;
+  const [width, height] = unscaled ? [image.width, image.height] : longSideSize(image.width, image.height);
+  const resized = torchBicubicResize(planes, width, height);
+  const pad = !unscaled || options.letterboxUnscaled === true;
+  const outW = pad ? IMAGE_SIZE : width;
+  const outH = pad ? IMAGE_SIZE : height;
+  const left = pad ? Math.floor((IMAGE_SIZE - width) / 2) : 0;
+  const top = pad ? Math.floor((IMAGE_SIZE - height) / 2) : 0;
+  const plane = outW * outH;
+  const data = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const black = f32(f32(0 - MEAN32[c]!) / STD32[c]!);
+    data.fill(black, c * plane, (c + 1) * plane);
+    for (let y = 0; y < height; y++) {
+      const src = c * width * height + y * width;
+      const dst = c * plane + (y + top) * outW + left;
+      for (let x = 0; x < width; x++) data[dst + x] = f32(f32(resized.data[src + x]! - MEAN32[c]!) / STD32[c]!);
+    }
+  }
+  return { data, height: outH, width: outW };
+}
+
+/** The model's exact input for one decoded image. */
+export function preprocessImage(image: DecodedImage, mode: PreprocessMode, options: PreprocessOptions = {}): PixelTensor {
+  if (mode === 'hpsv2') return hpsv2Pipeline(image, options);
+  return pillowPipeline(image, mode === 'pickscore');
+}
+
+/** Stacks preprocessed images into [n, 3, 224, 224]; names the offending item if one is not 224×224. */
+export function stackPixels(tensors: readonly PixelTensor[], labels?: readonly string[]): Float32Array {
+  const size = 3 * IMAGE_SIZE * IMAGE_SIZE;
+  const batch = new Float32Array(tensors.length * size);
+  tensors.forEach((tensor, i) => {
+    if (tensor.width !== IMAGE_SIZE || tensor.height !== IMAGE_SIZE) {
+      const name = labels?.[i] ?? `image ${i}`;
+      throw new Error(
+        `${name}: preprocessed to ${tensor.width}×${tensor.height}, not ${IMAGE_SIZE}×${IMAGE_SIZE} ` +
+          '(HPS v2 reference leaves images whose longest side is already 224 unpadded; use letterboxUnscaled)',
+      );
+    }
+    batch.set(tensor.data, i * size);
+  });
+  return batch;
+}

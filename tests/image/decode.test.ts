@@ -1,0 +1,167 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { crc32, deflateSync } from 'node:zlib';
+import { join } from 'node:path';
+import sharp, { type Sharp } from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage, ImageDecodeError, preprocessImage, type DecodedImage } from '../../main/image';
+
+const WIDTH = 48;
+const HEIGHT = 32;
+
+/** A smooth RGB gradient, so lossy codecs stay close to it. */
+function gradient(): Buffer {
+  const data = Buffer.alloc(WIDTH * HEIGHT * 3);
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++) {
+      const p = (y * WIDTH + x) * 3;
+      data[p] = Math.round((x / (WIDTH - 1)) * 255);
+      data[p + 1] = Math.round((y / (HEIGHT - 1)) * 255);
+      data[p + 2] = 128;
+    }
+  }
+  return data;
+}
+
+const source = gradient();
+
+/** A 16-bit RGB PNG written by hand (sharp does not scale 8 → 16 bits): sample v → high byte v, noisy low byte. */
+function png16(rgb: Buffer, width: number, height: number): Buffer {
+  const chunk = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length, 0);
+    head.write(type, 4, 'ascii');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])), 0);
+    return Buffer.concat([head, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([16, 2, 0, 0, 0], 8);
+  const rows = Buffer.alloc(height * (1 + width * 6));
+  for (let y = 0; y < height; y++) {
+    for (let i = 0; i < width * 3; i++) rows.writeUInt16BE(rgb[y * width * 3 + i]! * 256 + (0xd5 ^ i), y * (1 + width * 6) + 1 + i * 2);
+  }
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+const raw = { raw: { width: WIDTH, height: HEIGHT, channels: 3 as const } };
+let dir: string;
+
+function meanAbsDiff(image: DecodedImage, reference: Buffer): number {
+  let total = 0;
+  for (let i = 0; i < reference.length; i++) total += Math.abs(image.rgb[i]! - reference[i]!);
+  return total / reference.length;
+}
+
+function expectSaneRgb(image: DecodedImage, width = WIDTH, height = HEIGHT): void {
+  expect([image.width, image.height]).toEqual([width, height]);
+  expect(image.rgb).toBeInstanceOf(Uint8Array);
+  expect(image.rgb.length).toBe(width * height * 3);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'decode-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('decodeImage formats', () => {
+  it.each([
+    ['png', (s: Sharp) => s.png(), 0],
+    ['webp lossless', (s: Sharp) => s.webp({ lossless: true }), 0],
+    ['tiff', (s: Sharp) => s.tiff({ compression: 'lzw' }), 0],
+    ['avif', (s: Sharp) => s.avif({ quality: 90 }), 6],
+    ['jpeg', (s: Sharp) => s.jpeg({ quality: 95 }), 4],
+    ['gif', (s: Sharp) => s.gif(), 12],
+  ] as const)('%s decodes to 8-bit RGB close to the source', async (name, encode, tolerance) => {
+    const file = join(dir, `image.${name.split(' ')[0]}`);
+    await writeFile(file, await encode(sharp(source, raw)).toBuffer());
+    const image = await decodeImage(file);
+    expectSaneRgb(image);
+    expect(image.alpha).toBeUndefined();
+    expect(meanAbsDiff(image, source)).toBeLessThanOrEqual(tolerance);
+  });
+
+  it('GIF: first frame of an animation', async () => {
+    const frames = Buffer.concat([Buffer.alloc(WIDTH * HEIGHT * 3, 10), Buffer.alloc(WIDTH * HEIGHT * 3, 240)]);
+    const file = join(dir, 'anim.gif');
+    await sharp(frames, { raw: { width: WIDTH, height: HEIGHT * 2, channels: 3, pageHeight: HEIGHT } })
+      .gif()
+      .toFile(file);
+    const image = await decodeImage(file);
+    expectSaneRgb(image);
+    expect(Math.max(...image.rgb)).toBeLessThan(40);
+  });
+
+  it('16-bit PNG is reduced to 8 bits (high byte, as PIL), not clipped', async () => {
+    const file = join(dir, 'deep.png');
+    await writeFile(file, png16(source, WIDTH, HEIGHT));
+    expect((await sharp(file).metadata()).depth).toBe('ushort');
+    const image = await decodeImage(file);
+    expectSaneRgb(image);
+    expect(image.rgb).toEqual(new Uint8Array(source));
+  });
+
+  it('grayscale is replicated to three equal channels', async () => {
+    const file = join(dir, 'gray.png');
+    await sharp(source, raw).grayscale().png().toFile(file);
+    const image = await decodeImage(file);
+    expectSaneRgb(image);
+    for (let p = 0; p < WIDTH * HEIGHT; p++) {
+      expect(image.rgb[p * 3 + 1]).toBe(image.rgb[p * 3]);
+      expect(image.rgb[p * 3 + 2]).toBe(image.rgb[p * 3]);
+    }
+  });
+
+  it('CMYK JPEG is converted to RGB', async () => {
+    const file = join(dir, 'cmyk.jpg');
+    await sharp(source, raw).toColourspace('cmyk').jpeg({ quality: 95 }).toFile(file);
+    expect((await sharp(file).metadata()).space).toBe('cmyk');
+    const image = await decodeImage(file);
+    expectSaneRgb(image);
+    expect(meanAbsDiff(image, source)).toBeLessThanOrEqual(20);
+  });
+
+  it('alpha is returned separately, never composited; opaque RGBA preprocesses like RGB', async () => {
+    const rgba = Buffer.alloc(WIDTH * HEIGHT * 4);
+    for (let p = 0; p < WIDTH * HEIGHT; p++) {
+      source.copy(rgba, p * 4, p * 3, p * 3 + 3);
+      rgba[p * 4 + 3] = 255;
+    }
+    const file = join(dir, 'rgba.png');
+    await sharp(rgba, { raw: { width: WIDTH, height: HEIGHT, channels: 4 } }).png().toFile(file);
+    const image = await decodeImage(file);
+    expectSaneRgb(image);
+    expect(image.alpha?.every((a) => a === 255)).toBe(true);
+    expect(image.rgb).toEqual(new Uint8Array(source));
+    const withoutAlpha: DecodedImage = { width: WIDTH, height: HEIGHT, rgb: image.rgb };
+    const [a, b] = [preprocessImage(image, 'openai').data, preprocessImage(withoutAlpha, 'openai').data];
+    expect(a.every((v, i) => v === b[i])).toBe(true);
+  });
+
+  it('EXIF orientation is NOT applied (PIL Image.open does not)', async () => {
+    const file = join(dir, 'rotated.jpg');
+    await sharp(source, raw).jpeg().withMetadata({ orientation: 6 }).toFile(file);
+    expect((await sharp(file).metadata()).orientation).toBe(6);
+    expectSaneRgb(await decodeImage(file));
+  });
+});
+
+describe('decodeImage errors', () => {
+  it('a corrupt file gives an ImageDecodeError naming the file', async () => {
+    const file = join(dir, 'corrupt.png');
+    const png = await sharp(source, raw).png().toBuffer();
+    await writeFile(file, png.subarray(0, 60));
+    const error = await decodeImage(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageDecodeError);
+    expect((error as Error).message).toContain(file);
+  });
+
+  it('a non-image and a missing file say so', async () => {
+    const text = join(dir, 'notes.png');
+    await writeFile(text, 'definitely not an image');
+    await expect(decodeImage(text)).rejects.toThrow(new RegExp(`Cannot read image ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await expect(decodeImage(join(dir, 'missing.png'))).rejects.toThrow(/missing\.png: file not found/);
+  });
+});
