@@ -1,10 +1,11 @@
 // Lowering: Graph IR → ONNX ModelProto (one opset) → ModelArtifact, under an EP and precision policy.
 import { createHash } from 'node:crypto';
-import { type ConstData, type Graph, type ParamData, type Tensor, paramStorage } from '../ir/graph';
+import { type ConstData, type Graph, type LazyParamData, type ParamData, type Tensor, paramStorage } from '../ir/graph';
 import type { DType, Shape } from '../ir/shape';
 import { getOp } from '../ops';
 import type { LowerContext, NodeOptions, Precision } from '../ops/types';
 import type { ModelArtifact } from './artifact';
+import { type StreamedTensor, writeExternalDataModel } from './external-data';
 import { toHalfArray } from './half';
 import { type AttributeValue, type ModelProto, type NodeProto, type OnnxDataTypeName, type TensorProto, type ValueInfoProto, OnnxDataType, encodeModel } from './proto';
 
@@ -23,22 +24,12 @@ export interface LowerOptions {
   outputs?: readonly string[];
   /** In-memory weights are inlined until their total passes this many bytes; the rest go to external data. */
   inlineLimitBytes?: number;
-  /** File name (beside model.onnx) that external tensors are written to. */
-  externalLocation?: string;
-}
-
-/** A weight stored outside the model: its bytes come from `load` and land at offset in location. */
-export interface ExternalTensor {
-  name: string;
-  location: string;
-  offset: number;
-  length: number;
-  load(): Promise<Uint8Array>;
 }
 
 export interface LoweredModel {
+  /** The model with its inline initializers; `external` tensors are added by the external-data writer. */
   model: ModelProto;
-  external: ExternalTensor[];
+  external: StreamedTensor[];
   hash: string;
   inputs: ValueInfoProto[];
   outputs: ValueInfoProto[];
@@ -46,7 +37,6 @@ export interface LoweredModel {
 
 const COMPUTE: Record<Precision, OnnxDataTypeName> = { fp64: 'double', fp32: 'float', fp16: 'float16' };
 const FIXED: Record<Exclude<DType, 'f32'>, OnnxDataTypeName> = { f16: 'float16', i32: 'int32', i64: 'int64', bool: 'bool' };
-const EXTERNAL_ALIGN = 64;
 
 class Emitter implements LowerContext {
   readonly nodes: NodeProto[] = [];
@@ -161,29 +151,29 @@ function liveValues(g: Graph, roots: readonly Tensor[]): Tensor[] {
   return g.values.filter((v) => live.has(v.id));
 }
 
+/** Inline weights until the budget is spent; the rest (and every lazily loaded weight) streams to external data. */
 class WeightPlacer {
-  readonly external: ExternalTensor[] = [];
+  readonly external: StreamedTensor[] = [];
   private inlineBytes = 0;
-  private offset = 0;
 
-  constructor(
-    private readonly inlineLimit: number,
-    private readonly location: string,
-  ) {}
+  constructor(private readonly inlineLimit: number) {}
 
-  place(name: string, dataType: OnnxDataTypeName, dims: readonly number[], data: ParamData): TensorProto {
+  place(name: string, dataType: OnnxDataTypeName, dims: readonly number[], data: ParamData): TensorProto | undefined {
     const inMemory = data instanceof Float32Array || data instanceof Uint16Array;
     if (inMemory && this.inlineBytes + data.byteLength <= this.inlineLimit) {
       this.inlineBytes += data.byteLength;
       return { name, dataType, dims, rawData: bytesOf(data) };
     }
-    const length = data.byteLength;
-    const offset = this.offset;
-    this.offset = Math.ceil((offset + length) / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
-    const load = inMemory ? () => Promise.resolve(bytesOf(data)) : () => data.load();
-    this.external.push({ name, location: this.location, offset, length, load });
-    return { name, dataType, dims, external: { location: this.location, offset, length } };
+    const bytes = inMemory ? data : () => loadOnce(data);
+    this.external.push({ name, dataType, dims, bytes });
+    return undefined;
   }
+}
+
+async function* loadOnce(data: LazyParamData): AsyncIterable<Uint8Array> {
+  const bytes = await data.load();
+  if (bytes.byteLength !== data.byteLength) throw new Error(`weight ${data.key}: loaded ${bytes.byteLength} bytes, expected ${data.byteLength}`);
+  yield bytes;
 }
 
 export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
@@ -192,7 +182,7 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
   const compute = COMPUTE[precision];
   const io: OnnxDataTypeName = precision === 'fp64' ? 'double' : 'float';
   const ctx = new Emitter(ep, precision, compute);
-  const placer = new WeightPlacer(options.inlineLimitBytes ?? 1 << 30, options.externalLocation ?? 'weights.bin');
+  const placer = new WeightPlacer(options.inlineLimitBytes ?? 1 << 30);
   const outputNames = options.outputs ?? [...g.outputs.keys()];
   if (outputNames.length === 0) throw new Error(`graph "${g.name}" has no outputs`);
   const roots = outputNames.map((n) => {
@@ -219,7 +209,8 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
     if (src.kind === 'input') continue;
     if (src.kind === 'param') {
       const storage: OnnxDataTypeName = paramStorage(src.data) === 'f16' ? 'float16' : 'float';
-      ctx.addInitializer(placer.place(src.name, storage, t.shape as number[], src.data));
+      const inline = placer.place(src.name, storage, t.shape as number[], src.data);
+      if (inline) ctx.addInitializer(inline);
       names.set(t.id, toCompute(src.name, storage));
     } else if (src.kind === 'const') {
       const name = `c${t.id}`;
@@ -247,7 +238,7 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
     graph: { name: g.name, nodes: ctx.nodes, inputs, outputs, initializers: ctx.initializers },
     metadata: { ep, precision },
   };
-  return { model, external: placer.external, hash: hashModel(model, g), inputs, outputs };
+  return { model, external: placer.external, hash: hashModel(model, placer.external, g), inputs, outputs };
 }
 
 function lowerOp(ctx: Emitter, t: Tensor, names: Map<number, string>): string {
@@ -270,14 +261,18 @@ function lowerOp(ctx: Emitter, t: Tensor, names: Map<number, string>): string {
   return out;
 }
 
-/** sha256 of the encoded model (inline weights included) plus the identity of each external weight. */
-function hashModel(model: ModelProto, g: Graph): string {
+/** sha256 of the encoded model (inline weights included) plus each external weight's name, type, dims and identity. */
+function hashModel(model: ModelProto, external: readonly StreamedTensor[], g: Graph): string {
   const h = createHash('sha256');
   for (const chunk of encodeModel(model).chunks) h.update(chunk);
+  const lazyKeys = new Map<string, string>();
   for (const v of g.values) {
-    if (v.source.kind === 'param' && !(v.source.data instanceof Float32Array || v.source.data instanceof Uint16Array)) {
-      h.update(`\0${v.source.name}\0${v.source.data.key}`);
-    }
+    if (v.source.kind === 'param' && !(v.source.data instanceof Float32Array || v.source.data instanceof Uint16Array)) lazyKeys.set(v.source.name, v.source.data.key);
+  }
+  for (const t of external) {
+    h.update(`\0${t.name}\0${t.dataType}\0${t.dims.join(',')}\0`);
+    if (typeof t.bytes === 'function') h.update(lazyKeys.get(t.name)!);
+    else h.update(bytesOf(t.bytes));
   }
   return h.digest('hex');
 }
@@ -285,11 +280,17 @@ function hashModel(model: ModelProto, g: Graph): string {
 /** The in-memory artifact of a model whose weights are all inline. */
 export function toArtifact(lowered: LoweredModel): ModelArtifact {
   if (lowered.external.length) {
-    throw new Error(`model has ${lowered.external.length} external tensors: write it to disk with the external-data writer`);
+    throw new Error(`model has ${lowered.external.length} external tensors: write it with writeArtifact`);
   }
   return { hash: lowered.hash, source: { kind: 'bytes', bytes: encodeModel(lowered.model).toBytes() }, inputs: lowered.inputs, outputs: lowered.outputs };
 }
 
 export function lower(g: Graph, options: LowerOptions = {}): ModelArtifact {
   return toArtifact(lowerGraph(g, options));
+}
+
+/** Writes model.onnx (+ model.onnx.data for external weights, streamed) into `dir` and returns the file artifact. */
+export async function writeArtifact(lowered: LoweredModel, dir: string): Promise<ModelArtifact> {
+  const written = await writeExternalDataModel({ dir, model: lowered.model, tensors: lowered.external, externalizeAbove: Infinity });
+  return { hash: lowered.hash, source: { kind: 'file', path: written.modelPath }, inputs: lowered.inputs, outputs: lowered.outputs };
 }

@@ -1,0 +1,90 @@
+// Lowering policies: precision (fp16 storage, fp16 compute with fp32 islands), hashing, external weights.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { Graph, type ParamData } from '../../main/engine/ir/graph';
+import { fromHalfBits, toHalfArray } from '../../main/engine/onnx/half';
+import { lowerGraph, writeArtifact } from '../../main/engine/onnx/lower';
+import { maxAbsDiff, randn, rng, runGraph } from './helpers';
+
+function mlpGraph(weights: ParamData, name = 'mlp'): Graph {
+  const g = new Graph(name);
+  const x = g.input('x', ['batch', 4]);
+  const w = g.param('w', weights, { shape: [3, 4] });
+  const h = g.layerNorm(g.linear(x, w), undefined, undefined, 1e-5);
+  g.output('y', g.softmax(h, -1));
+  return g;
+}
+
+const next = rng(11);
+const wValues = Float32Array.from(randn(next, 12));
+const xFeed = { x: { data: Float32Array.from(randn(next, 8)), dims: [2, 4] } };
+
+describe('lowering', () => {
+  it('hashes deterministically, and differently for other weights, precision or EP', () => {
+    const a = lowerGraph(mlpGraph(wValues));
+    const b = lowerGraph(mlpGraph(Float32Array.from(wValues)));
+    expect(a.hash).toBe(b.hash);
+    expect(a.model.graph.nodes.map((n) => n.name)).toEqual(b.model.graph.nodes.map((n) => n.name));
+    const changed = Float32Array.from(wValues);
+    changed[5]! += 1e-3;
+    expect(lowerGraph(mlpGraph(changed)).hash).not.toBe(a.hash);
+    expect(lowerGraph(mlpGraph(wValues), { precision: 'fp16' }).hash).not.toBe(a.hash);
+    expect(lowerGraph(mlpGraph(wValues), { ep: 'webgpu' }).hash).not.toBe(a.hash);
+  });
+
+  it('stores fp16 weights as fp16 and casts them to fp32 for the CPU fp32 policy', async () => {
+    const half = toHalfArray(wValues);
+    const lowered = lowerGraph(mlpGraph(half));
+    expect(lowered.model.graph.initializers.find((t) => t.name === 'w')!.dataType).toBe('float16');
+    expect(lowered.model.graph.nodes.some((n) => n.opType === 'Cast' && n.inputs[0] === 'w')).toBe(true);
+    const rounded = Float32Array.from(half, fromHalfBits);
+    const ref = await runGraph(mlpGraph(rounded), xFeed);
+    const got = await runGraph(mlpGraph(half), xFeed);
+    expect(maxAbsDiff(got.y!.data as Float32Array, ref.y!.data as Float32Array)).toBeLessThan(1e-6);
+  });
+
+  it('computes in fp16 with softmax and LayerNorm kept in fp32, float32 at the boundary', async () => {
+    const lowered = lowerGraph(mlpGraph(toHalfArray(wValues)), { precision: 'fp16', ep: 'webgpu' });
+    const nodes = lowered.model.graph.nodes;
+    const ln = nodes.find((n) => n.opType === 'LayerNormalization')!;
+    const castInto = (name: string) => nodes.find((n) => n.outputs[0] === name)!;
+    expect(castInto(ln.inputs[0]!).opType).toBe('Cast');
+    expect(castInto(ln.inputs[0]!).attributes!.to).toEqual({ type: 'int', value: 1 });
+    expect(nodes.find((n) => n.opType === 'Gemm' || n.opType === 'MatMul')).toBeDefined();
+    expect(lowered.inputs[0]!.dataType).toBe('float');
+    expect(lowered.outputs[0]!.dataType).toBe('float');
+    for (const ep of ['cpu', 'webgpu'] as const) {
+      const fp32 = await runGraph(mlpGraph(wValues), xFeed, { ep });
+      const fp16 = await runGraph(mlpGraph(toHalfArray(wValues)), xFeed, { ep, precision: 'fp16' });
+      // fp16 has 11 significant bits: probabilities agree to a few 1e-3.
+      expect(maxAbsDiff(fp16.y!.data as Float32Array, fp32.y!.data as Float32Array)).toBeLessThan(5e-3);
+    }
+  });
+
+  it('streams lazily loaded weights to external data and ORT loads the file model', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hps-lower-'));
+    try {
+      let loads = 0;
+      const bytes = new Uint8Array(wValues.buffer.slice(0));
+      const lazy = { storage: 'f32' as const, byteLength: bytes.byteLength, key: 'test:w:v1', load: async () => (loads++, bytes) };
+      const lowered = lowerGraph(mlpGraph(lazy));
+      expect(lowered.external.map((t) => t.name)).toEqual(['w']);
+      expect(lowered.model.graph.initializers.some((t) => t.name === 'w')).toBe(false);
+      const artifact = await writeArtifact(lowered, dir);
+      expect(loads).toBe(1);
+      expect(artifact.source.kind).toBe('file');
+      const session = await ort.InferenceSession.create((artifact.source as { path: string }).path, { executionProviders: ['cpu'] });
+      const { y } = await session.run({ x: new ort.Tensor('float32', xFeed.x.data, [2, 4]) });
+      await session.release();
+      const ref = await runGraph(mlpGraph(wValues), xFeed);
+      expect(maxAbsDiff(y!.data as Float32Array, ref.y!.data as Float32Array)).toBe(0);
+      // The lazy weight's key, not its bytes, identifies it.
+      expect(lowerGraph(mlpGraph({ ...lazy, key: 'test:w:v2' })).hash).not.toBe(lowered.hash);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
