@@ -147,7 +147,7 @@ describe('forward process and spacings', () => {
   });
 
   it('rejects unsupported configs with a clear message', () => {
-    expect(() => parseSchedulerConfig({ prediction_type: 'v_prediction' })).toThrow(/epsilon/);
+    expect(() => parseSchedulerConfig({ prediction_type: 'sample' })).toThrow(/v_prediction/);
     expect(() => parseSchedulerConfig({ beta_schedule: 'sigmoid' })).toThrow(/beta_schedule/);
   });
 });

@@ -7,6 +7,8 @@ import { z } from 'zod';
 
 export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
 export type TimestepSpacing = 'linspace' | 'leading' | 'trailing';
+/** What the model predicts: the noise (SD 1.x, SD 2.x base) or the velocity αε − σx₀ (SD 2.x 768-v). */
+export type PredictionType = 'epsilon' | 'v_prediction';
 
 export interface SchedulerConfig {
   numTrainTimesteps: number;
@@ -23,6 +25,7 @@ export interface SchedulerConfig {
   clipSample: boolean | undefined;
   useKarrasSigmas: boolean;
   lowerOrderFinal: boolean;
+  predictionType: PredictionType;
 }
 
 const schema = z.looseObject({
@@ -38,7 +41,7 @@ const schema = z.looseObject({
   clip_sample: z.boolean().nullish(),
   use_karras_sigmas: z.boolean().nullish(),
   lower_order_final: z.boolean().default(true),
-  prediction_type: z.literal('epsilon', { error: 'only epsilon-prediction models are supported' }).default('epsilon'),
+  prediction_type: z.enum(['epsilon', 'v_prediction'], { error: 'prediction_type must be epsilon or v_prediction' }).default('epsilon'),
 });
 
 /** Parses a diffusers scheduler config (the JSON object); throws a readable error on bad values. */
@@ -62,6 +65,7 @@ export function parseSchedulerConfig(json: unknown): SchedulerConfig {
     clipSample: c.clip_sample ?? undefined,
     useKarrasSigmas: c.use_karras_sigmas ?? false,
     lowerOrderFinal: c.lower_order_final,
+    predictionType: c.prediction_type,
   };
 }
 

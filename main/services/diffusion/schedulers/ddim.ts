@@ -58,11 +58,15 @@ export class DdimScheduler implements Scheduler {
     const directionCoeff = Math.sqrt(1 - alphaProdPrev - stdDev * stdDev);
     const sqrtAlphaPrev = Math.sqrt(alphaProdPrev);
 
+    const velocity = this.config.predictionType === 'v_prediction';
     const out = new Float32Array(sample.length);
     for (let i = 0; i < sample.length; i++) {
-      let x0 = (sample[i]! - sqrtBeta * modelOutput[i]!) / sqrtAlpha;
+      const x = sample[i]!;
+      const m = modelOutput[i]!;
+      let x0 = velocity ? sqrtAlpha * x - sqrtBeta * m : (x - sqrtBeta * m) / sqrtAlpha;
+      const eps = velocity ? sqrtAlpha * m + sqrtBeta * x : m;
       if (this.clipSample) x0 = Math.min(Math.max(x0, -1), 1);
-      out[i] = sqrtAlphaPrev * x0 + directionCoeff * modelOutput[i]!;
+      out[i] = sqrtAlphaPrev * x0 + directionCoeff * eps;
     }
     if (this.eta > 0) {
       if (!generator) throw new Error('DDIM with eta > 0 needs a generator for its noise');

@@ -14,9 +14,10 @@ export class EulerAncestralScheduler extends SigmaScheduler {
     const sigmaUp = Math.sqrt((sigmaTo ** 2 * (sigmaFrom ** 2 - sigmaTo ** 2)) / sigmaFrom ** 2);
     const sigmaDown = Math.sqrt(sigmaTo ** 2 - sigmaUp ** 2);
     const dt = sigmaDown - sigmaFrom;
+    const derivative = this.derivative(modelOutput, sample, sigmaFrom);
     const noise = generator.randn([sample.length]);
     const out = new Float32Array(sample.length);
-    for (let i = 0; i < sample.length; i++) out[i] = sample[i]! + modelOutput[i]! * dt + noise[i]! * sigmaUp;
+    for (let i = 0; i < sample.length; i++) out[i] = sample[i]! + derivative[i]! * dt + noise[i]! * sigmaUp;
     return out;
   }
 }

@@ -13,9 +13,9 @@ export class EulerScheduler extends SigmaScheduler {
     // diffusers draws (and, with churn 0, discards) a noise tensor each step; drawing it keeps a shared
     // generator's stream in step with diffusers for whatever draws come after.
     generator?.randn([sample.length]);
-    // x0 = x − σ·ε, derivative (x − x0)/σ = ε.
+    const derivative = this.derivative(modelOutput, sample, sigma);
     const out = new Float32Array(sample.length);
-    for (let i = 0; i < sample.length; i++) out[i] = sample[i]! + modelOutput[i]! * dt;
+    for (let i = 0; i < sample.length; i++) out[i] = sample[i]! + derivative[i]! * dt;
     return out;
   }
 }

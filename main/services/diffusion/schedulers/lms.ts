@@ -19,8 +19,8 @@ export class LmsScheduler extends SigmaScheduler {
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
     const index = this.indexOf(timestep);
-    // For epsilon prediction the derivative (x − x0)/σ is the model output itself.
-    this.derivatives = [...this.derivatives.slice(-(MAX_ORDER - 1)), modelOutput];
+    const derivative = this.derivative(modelOutput, sample, this.sigmas[index]!);
+    this.derivatives = [...this.derivatives.slice(-(MAX_ORDER - 1)), derivative];
     const order = Math.min(index + 1, MAX_ORDER);
     const terms: Array<readonly [number, Float32Array]> = [[1, sample]];
     for (let k = 0; k < order; k++) {

@@ -66,12 +66,16 @@ export abstract class MultistepScheduler implements Scheduler {
     return index === this.timesteps.length - 1 ? 0 : this.timesteps[index + 1]!;
   }
 
-  /** Data prediction x0 = (x − σ_t·ε) / α_t. */
-  protected predictX0(eps: Float32Array, timestep: number, sample: Float32Array): Float32Array {
+  /** Data prediction x0 = (x − σ_t·ε) / α_t, or α_t·x − σ_t·v for velocity models. */
+  protected predictX0(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
     const alpha = this.vp.alpha[timestep]!;
     const sigma = this.vp.sigma[timestep]!;
     const out = new Float32Array(sample.length);
-    for (let i = 0; i < sample.length; i++) out[i] = (sample[i]! - sigma * eps[i]!) / alpha;
+    if (this.config.predictionType === 'v_prediction') {
+      for (let i = 0; i < sample.length; i++) out[i] = alpha * sample[i]! - sigma * modelOutput[i]!;
+    } else {
+      for (let i = 0; i < sample.length; i++) out[i] = (sample[i]! - sigma * modelOutput[i]!) / alpha;
+    }
     return out;
   }
 }

@@ -76,7 +76,7 @@ export class PndmScheduler implements Scheduler {
     return this.previousSample(start, from, to, eps);
   }
 
-  /** PNDM's transfer x_t → x_{t−δ} (formula (9) of the PNDM paper). */
+  /** PNDM's transfer x_t → x_{t−δ} (formula (9) of the PNDM paper); `eps` is the raw (combined) model output. */
   private previousSample(sample: Float32Array, timestep: number, prevTimestep: number, eps: Float32Array): Float32Array {
     const alphaProd = this.alphasCumprod[timestep]!;
     const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep]! : this.finalAlphaCumprod;
@@ -84,7 +84,12 @@ export class PndmScheduler implements Scheduler {
     const betaProdPrev = 1 - alphaProdPrev;
     const sampleCoeff = Math.sqrt(alphaProdPrev / alphaProd);
     const denominator = alphaProd * Math.sqrt(betaProdPrev) + Math.sqrt(alphaProd * betaProd * alphaProdPrev);
-    return combine([[sampleCoeff, sample], [-(alphaProdPrev - alphaProd) / denominator, eps]]);
+    const epsCoeff = -(alphaProdPrev - alphaProd) / denominator;
+    if (this.config.predictionType === 'v_prediction') {
+      // diffusers converts the (combined) velocity to epsilon here: ε = √ᾱ·v + √(1 − ᾱ)·x.
+      return combine([[sampleCoeff + epsCoeff * Math.sqrt(betaProd), sample], [epsCoeff * Math.sqrt(alphaProd), eps]]);
+    }
+    return combine([[sampleCoeff, sample], [epsCoeff, eps]]);
   }
 
   addNoise(original: Float32Array, noise: Float32Array, timesteps: readonly number[]): Float32Array {

@@ -115,3 +115,23 @@ export function addNoiseSigma(
   });
   return out;
 }
+
+/** The velocity target v = √ᾱ_t·ε − √(1 − ᾱ_t)·x0 for training v-prediction models (diffusers get_velocity). */
+export function velocityVp(
+  alphasCumprod: Float64Array,
+  original: Float32Array,
+  noise: Float32Array,
+  timesteps: readonly number[],
+): Float32Array {
+  if (noise.length !== original.length) throw new Error('noise and sample sizes differ');
+  const itemSize = batchItemSize(original.length, timesteps.length);
+  const out = new Float32Array(original.length);
+  timesteps.forEach((t, b) => {
+    const alphaProd = alphasCumprod[assertInteger(t)];
+    if (alphaProd === undefined) throw new Error(`timestep ${t} is outside the training schedule`);
+    const sqrtAlpha = Math.sqrt(alphaProd);
+    const sqrtOneMinus = Math.sqrt(1 - alphaProd);
+    for (let i = b * itemSize; i < (b + 1) * itemSize; i++) out[i] = sqrtAlpha * noise[i]! - sqrtOneMinus * original[i]!;
+  });
+  return out;
+}

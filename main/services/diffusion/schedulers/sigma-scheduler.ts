@@ -48,6 +48,22 @@ export abstract class SigmaScheduler implements Scheduler {
     return addNoiseSigma(this.sigmas, this.timesteps, original, noise, timesteps);
   }
 
+  /**
+   * dx/dσ = (x − x0)/σ: the model output itself for epsilon models; for velocity models
+   * x0 = −σ/√(σ² + 1)·v + x/(σ² + 1).
+   */
+  protected derivative(modelOutput: Float32Array, sample: Float32Array, sigma: number): Float32Array {
+    if (this.config.predictionType === 'epsilon') return modelOutput;
+    const out = new Float32Array(sample.length);
+    const vCoeff = -sigma / Math.sqrt(sigma * sigma + 1);
+    const xCoeff = 1 / (sigma * sigma + 1);
+    for (let i = 0; i < sample.length; i++) {
+      const x0 = vCoeff * modelOutput[i]! + xCoeff * sample[i]!;
+      out[i] = (sample[i]! - x0) / sigma;
+    }
+    return out;
+  }
+
   protected indexOf(timestep: number): number {
     if (this.timesteps.length === 0) throw new Error('call setTimesteps before sampling');
     return indexOfTimestep(this.timesteps, timestep);
