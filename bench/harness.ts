@@ -22,10 +22,18 @@ export interface BenchSuite {
 }
 
 export function formatTable(table: BenchTable): string {
-  const cells = [table.columns, ...table.rows].map((row) => row.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
+  const cells = [table.columns, ...table.rows].map((row) =>
+    row.map((c) => (typeof c === 'number' ? formatNumber(c) : c)),
+  );
   const widths = table.columns.map((_, i) => Math.max(...cells.map((row) => row[i]?.length ?? 0)));
   const line = (row: readonly string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  const out = [`## ${table.title}`, '', line(cells[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)];
+  const out = [
+    `## ${table.title}`,
+    '',
+    line(cells[0]!),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...cells.slice(1).map(line),
+  ];
   for (const note of table.notes ?? []) out.push(`> ${note}`);
   return out.join('\n');
 }

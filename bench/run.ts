@@ -7,7 +7,9 @@ const quick = args.includes('--quick');
 const filters = args.filter((a) => !a.startsWith('--'));
 const selected = SUITES.filter((s) => filters.length === 0 || filters.some((f) => s.name.includes(f)));
 if (selected.length === 0) {
-  console.error(`no bench suite matches ${filters.join(', ')}; suites: ${SUITES.map((s) => s.name).join(', ')}`);
+  console.error(
+    `no bench suite matches ${filters.join(', ')}; suites: ${SUITES.map((s) => s.name).join(', ')}`,
+  );
   process.exit(2);
 }
 

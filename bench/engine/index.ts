@@ -10,7 +10,15 @@ import { promisify } from 'node:util';
 import type { ModelArtifact } from '../../main/engine/onnx/artifact';
 import { writeExternalDataModel } from '../../main/engine/onnx/external-data';
 import { encodeModel } from '../../main/engine/onnx/proto';
-import { RuntimeWorker, SessionCache, tinyAddModel, type EngineSession, type ExecutionProvider, type SessionRequest, type TensorMap } from '../../main/engine/runtime';
+import {
+  RuntimeWorker,
+  SessionCache,
+  tinyAddModel,
+  type EngineSession,
+  type ExecutionProvider,
+  type SessionRequest,
+  type TensorMap,
+} from '../../main/engine/runtime';
 import { MiB, timed, type BenchContext, type BenchSuite, type BenchTable } from '../harness';
 import { gatherProbe, mlpStack, pseudoRandom, type StackShape } from './models';
 
@@ -30,7 +38,9 @@ export const suite: BenchSuite = {
 type Row = (string | number)[];
 
 async function stackTable(ctx: BenchContext, dir: string): Promise<BenchTable> {
-  const shape: StackShape = ctx.quick ? { layers: 4, width: 256, batch: 8 } : { layers: 24, width: 1024, batch: 8 };
+  const shape: StackShape = ctx.quick
+    ? { layers: 4, width: 256, batch: 8 }
+    : { layers: 24, width: 1024, batch: 8 };
   ctx.log(`building a ${shape.layers}-layer MLP stack, width ${shape.width}`);
   const built = await timed(() => {
     const bytes = encodeModel(mlpStack(shape)).toBytes();
@@ -39,19 +49,110 @@ async function stackTable(ctx: BenchContext, dir: string): Promise<BenchTable> {
   });
   const artifact = built.value;
   const weightsMiB = (shape.layers * 4 * shape.width * shape.width * 4) / MiB;
-  const feeds: TensorMap = { x: { dtype: 'float32', data: pseudoRandom(shape.batch * shape.width, 7, 1), dims: [shape.batch, shape.width] } };
+  const feeds: TensorMap = {
+    x: {
+      dtype: 'float32',
+      data: pseudoRandom(shape.batch * shape.width, 7, 1),
+      dims: [shape.batch, shape.width],
+    },
+  };
   const cacheDir = path.join(dir, 'cache');
   const rows: Row[] = [['build graph + encode (JS)', '-', built.ms, '', '']];
   await warmUp(ctx, rows);
-  const reference = await measure(ctx, rows, 'cpu', 'first start (bytes, persisted)', new SessionCache({ cacheDir }), { hash: artifact.hash, ep: 'cpu' }, artifact, feeds);
-  await measure(ctx, rows, 'cpu', 'cached start (model file)', new SessionCache({ cacheDir }), { hash: artifact.hash, ep: 'cpu' }, noBuild, feeds, reference);
+  const reference = await measure(
+    ctx,
+    rows,
+    'cpu',
+    'start from bytes, no disk cache',
+    new SessionCache(),
+    { hash: artifact.hash, ep: 'cpu' },
+    artifact,
+    feeds,
+  );
+  await measure(
+    ctx,
+    rows,
+    'cpu',
+    'first start (bytes, persisted to disk)',
+    new SessionCache({ cacheDir }),
+    { hash: artifact.hash, ep: 'cpu' },
+    artifact,
+    feeds,
+    reference,
+  );
+  await measure(
+    ctx,
+    rows,
+    'cpu',
+    'cached start (model file)',
+    new SessionCache({ cacheDir }),
+    { hash: artifact.hash, ep: 'cpu' },
+    noBuild,
+    feeds,
+    reference,
+  );
   const optimized: SessionRequest = { hash: artifact.hash, ep: 'cpu', optimizedModelCache: true };
-  await measure(ctx, rows, 'cpu', 'start writing optimized graph', new SessionCache({ cacheDir }), optimized, noBuild, feeds, reference);
-  await measure(ctx, rows, 'cpu', 'start from optimized graph', new SessionCache({ cacheDir }), optimized, noBuild, feeds, reference);
-  await measure(ctx, rows, 'webgpu', 'cached start (model file)', new SessionCache({ cacheDir }), { hash: artifact.hash, ep: 'webgpu', fallback: [] }, noBuild, feeds, reference);
-  const gpuOptimized: SessionRequest = { hash: artifact.hash, ep: 'webgpu', fallback: [], optimizedModelCache: true };
-  await measure(ctx, rows, 'webgpu', 'start writing optimized graph', new SessionCache({ cacheDir }), gpuOptimized, noBuild, feeds, reference);
-  await measure(ctx, rows, 'webgpu', 'start from optimized graph', new SessionCache({ cacheDir }), gpuOptimized, noBuild, feeds, reference);
+  await measure(
+    ctx,
+    rows,
+    'cpu',
+    'start writing optimized graph',
+    new SessionCache({ cacheDir }),
+    optimized,
+    noBuild,
+    feeds,
+    reference,
+  );
+  await measure(
+    ctx,
+    rows,
+    'cpu',
+    'start from optimized graph',
+    new SessionCache({ cacheDir }),
+    optimized,
+    noBuild,
+    feeds,
+    reference,
+  );
+  await measure(
+    ctx,
+    rows,
+    'webgpu',
+    'cached start (model file)',
+    new SessionCache({ cacheDir }),
+    { hash: artifact.hash, ep: 'webgpu', fallback: [] },
+    noBuild,
+    feeds,
+    reference,
+  );
+  const gpuOptimized: SessionRequest = {
+    hash: artifact.hash,
+    ep: 'webgpu',
+    fallback: [],
+    optimizedModelCache: true,
+  };
+  await measure(
+    ctx,
+    rows,
+    'webgpu',
+    'start writing optimized graph',
+    new SessionCache({ cacheDir }),
+    gpuOptimized,
+    noBuild,
+    feeds,
+    reference,
+  );
+  await measure(
+    ctx,
+    rows,
+    'webgpu',
+    'start from optimized graph',
+    new SessionCache({ cacheDir }),
+    gpuOptimized,
+    noBuild,
+    feeds,
+    reference,
+  );
   await measureWorker(ctx, rows, cacheDir, artifact.hash, feeds, reference);
   return {
     title: `ORT sessions: ${shape.layers}-layer MLP stack, width ${shape.width}, batch ${shape.batch}, ${weightsMiB.toFixed(0)} MiB f32 weights`,
@@ -67,14 +168,21 @@ async function stackTable(ctx: BenchContext, dir: string): Promise<BenchTable> {
 }
 
 const tinyBytes = tinyAddModel();
-const tiny: ModelArtifact = { hash: 'bench-tiny-add', source: { kind: 'bytes', bytes: tinyBytes }, inputs: [], outputs: [] };
+const tiny: ModelArtifact = {
+  hash: 'bench-tiny-add',
+  source: { kind: 'bytes', bytes: tinyBytes },
+  inputs: [],
+  outputs: [],
+};
 
 /** ORT's environment and the WebGPU device are set up once per process: pay that before measuring. */
 async function warmUp(ctx: BenchContext, rows: Row[]): Promise<void> {
   for (const ep of ['cpu', 'webgpu'] as const) {
     ctx.log(`${ep}: warm-up`);
     const cache = new SessionCache();
-    const created = await timed(() => cache.get({ hash: tiny.hash, ep, fallback: [], profilePlacement: false }, tiny));
+    const created = await timed(() =>
+      cache.get({ hash: tiny.hash, ep, fallback: [], profilePlacement: false }, tiny),
+    );
     await cache.clear();
     rows.push(['first session in the process (tiny graph)', ep, created.ms, '', '']);
   }
@@ -106,7 +214,13 @@ async function measure(
     if (reference) checkClose(y, reference, `${ep} ${phase}`);
     const report = session.report();
     const fallback = report.fallbackNodes.length > 0 ? ` (${report.fallbackNodes.length} nodes on cpu)` : '';
-    rows.push([`${phase}${report.optimizedModel === 'rejected' ? ' [optimized graph rejected]' : ''}`, `${report.ep}${fallback}`, created.ms, first.ms, median(steady)]);
+    rows.push([
+      `${phase}${report.optimizedModel === 'rejected' ? ' [optimized graph rejected]' : ''}`,
+      `${report.ep}${fallback}`,
+      created.ms,
+      first.ms,
+      median(steady),
+    ]);
     await session.release();
     return y;
   } finally {
@@ -114,11 +228,20 @@ async function measure(
   }
 }
 
-async function measureWorker(ctx: BenchContext, rows: Row[], cacheDir: string, hash: string, feeds: TensorMap, reference: Float32Array): Promise<void> {
+async function measureWorker(
+  ctx: BenchContext,
+  rows: Row[],
+  cacheDir: string,
+  hash: string,
+  feeds: TensorMap,
+  reference: Float32Array,
+): Promise<void> {
   ctx.log('cpu: worker thread');
   const worker = new RuntimeWorker({ cacheDir });
   try {
-    const started = await timed(async () => (await worker.open({ hash: tiny.hash, ep: 'cpu', profilePlacement: false }, tiny)).release());
+    const started = await timed(async () =>
+      (await worker.open({ hash: tiny.hash, ep: 'cpu', profilePlacement: false }, tiny)).release(),
+    );
     rows.push(['worker thread start (thread, tsx, ORT init)', 'cpu', started.ms, '', '']);
     const opened = await timed(() => worker.open({ hash, ep: 'cpu' }, noBuild));
     const first = await timed(() => opened.value.run(feeds));
@@ -159,10 +282,27 @@ async function externalDataTable(ctx: BenchContext, dir: string): Promise<BenchT
     }),
   );
   ctx.log('loading it in a fresh process');
-  const child = await promisify(execFile)(process.execPath, ['--import', 'tsx', new URL('./load-external.ts', import.meta.url).pathname, written.value.modelPath, String(count)], {
-    maxBuffer: MiB,
-  });
-  const loaded = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { createMs: number; runMs: number; ok: boolean; baselineMiB: number; peakMiB: number };
+  const child = await promisify(execFile)(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      new URL('./load-external.ts', import.meta.url).pathname,
+      written.value.modelPath,
+      String(count),
+    ],
+    {
+      maxBuffer: MiB,
+    },
+  );
+  const loaded = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
+    createMs: number;
+    runMs: number;
+    ok: boolean;
+    baselineMiB: number;
+    peakMiB: number;
+    afterRunMiB: number;
+  };
   if (!loaded.ok) throw new Error('the external-data model returned wrong values');
   const dataMiB = written.value.dataBytes / MiB;
   return {
@@ -171,10 +311,12 @@ async function externalDataTable(ctx: BenchContext, dir: string): Promise<BenchT
     rows: [
       ['stream to disk (writer RSS growth)', written.ms, (peakRss - rssBefore) / MiB, dataMiB],
       ['ORT session create from path (process peak RSS)', loaded.createMs, loaded.peakMiB, dataMiB],
-      ['  baseline RSS of that process before loading', '', loaded.baselineMiB, ''],
-      ['run: Gather 3 elements from each', loaded.runMs, '', ''],
+      ['  peak RSS of that process before loading', '', loaded.baselineMiB, ''],
+      ['run: Gather 3 elements from each (RSS after)', loaded.runMs, loaded.afterRunMiB, ''],
     ],
-    notes: ['the loader runs in a fresh node process so its peak RSS is the load alone; values are checked.'],
+    notes: [
+      'the loader runs in a fresh node process (peak = VmHWM) so its peak RSS is the load alone; values are checked.',
+    ],
   };
 }
 

@@ -13,7 +13,12 @@ export function pseudoRandom(count: number, seed: number, scale: number): Float3
 }
 
 function f32(name: string, dims: number[], data: Float32Array): TensorProto {
-  return { name, dataType: 'float', dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    name,
+    dataType: 'float',
+    dims,
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 export interface StackShape {
@@ -42,7 +47,13 @@ export function mlpStack({ layers, width, batch }: StackShape): ModelProto {
     );
     const out = l === layers - 1 ? 'y' : p('out');
     nodes.push(
-      { name: p('ln'), opType: 'LayerNormalization', inputs: [h, p('gamma'), p('beta')], outputs: [p('n')], attributes: { axis: { type: 'int', value: -1 }, epsilon: { type: 'float', value: 1e-5 } } },
+      {
+        name: p('ln'),
+        opType: 'LayerNormalization',
+        inputs: [h, p('gamma'), p('beta')],
+        outputs: [p('n')],
+        attributes: { axis: { type: 'int', value: -1 }, epsilon: { type: 'float', value: 1e-5 } },
+      },
       { name: p('mm1'), opType: 'MatMul', inputs: [p('n'), p('w1')], outputs: [p('u0')] },
       { name: p('add1'), opType: 'Add', inputs: [p('u0'), p('b1')], outputs: [p('u')] },
       { name: p('sig'), opType: 'Sigmoid', inputs: [p('u')], outputs: [p('s')] },

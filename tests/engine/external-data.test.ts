@@ -15,7 +15,12 @@ afterAll(async () => {
 });
 
 function int64Tensor(name: string, values: number[]): TensorProto {
-  return { name, dataType: 'int64', dims: [values.length], rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
+  return {
+    name,
+    dataType: 'int64',
+    dims: [values.length],
+    rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer),
+  };
 }
 
 /** out_a = Gather(a, idx); out_b = Gather(b, idx); tail = ReduceSum(b[len-1000:]) — reads a few elements only. */
@@ -24,7 +29,12 @@ function probeModel(lengthB: number, inline: TensorProto[] = []): ModelProto {
     { opType: 'Gather', inputs: ['a', 'idx'], outputs: ['out_a'] },
     { opType: 'Gather', inputs: ['b', 'idx'], outputs: ['out_b'] },
     { opType: 'Slice', inputs: ['b', 'tail_start', 'tail_end'], outputs: ['b_tail'] },
-    { opType: 'ReduceSum', inputs: ['b_tail'], outputs: ['tail'], attributes: { keepdims: { type: 'int', value: 0 } } },
+    {
+      opType: 'ReduceSum',
+      inputs: ['b_tail'],
+      outputs: ['tail'],
+      attributes: { keepdims: { type: 'int', value: 0 } },
+    },
   ];
   return {
     irVersion: 8,
@@ -40,7 +50,11 @@ function probeModel(lengthB: number, inline: TensorProto[] = []): ModelProto {
         { name: 'out_b', dataType: 'float', shape: ['k'] },
         { name: 'tail', dataType: 'float', shape: [] },
       ],
-      initializers: [int64Tensor('tail_start', [lengthB - 1000]), int64Tensor('tail_end', [lengthB]), ...inline],
+      initializers: [
+        int64Tensor('tail_start', [lengthB - 1000]),
+        int64Tensor('tail_end', [lengthB]),
+        ...inline,
+      ],
     },
   };
 }
@@ -48,8 +62,14 @@ function probeModel(lengthB: number, inline: TensorProto[] = []): ModelProto {
 async function runProbe(modelPath: string, idx: number[]) {
   const session = await ort.InferenceSession.create(modelPath, { executionProviders: ['cpu'] });
   try {
-    const out = await session.run({ idx: new ort.Tensor('int64', BigInt64Array.from(idx.map(BigInt)), [idx.length]) });
-    return { a: Array.from(out.out_a!.data as Float32Array), b: Array.from(out.out_b!.data as Float32Array), tail: (out.tail!.data as Float32Array)[0]! };
+    const out = await session.run({
+      idx: new ort.Tensor('int64', BigInt64Array.from(idx.map(BigInt)), [idx.length]),
+    });
+    return {
+      a: Array.from(out.out_a!.data as Float32Array),
+      b: Array.from(out.out_b!.data as Float32Array),
+      tail: (out.tail!.data as Float32Array)[0]!,
+    };
   } finally {
     await session.release();
   }
@@ -61,7 +81,11 @@ const bValue = (i: number) => (i % 1000) * 0.25;
 const TAIL_SUM = 0.25 * 499_500;
 
 /** Produces elements [0, length) of f(i) as float32 chunks, reusing one buffer (the writer consumes each chunk before asking for the next). */
-function generated(length: number, f: (i: number) => number, chunkElements = 1 << 22): () => AsyncIterable<Uint8Array> {
+function generated(
+  length: number,
+  f: (i: number) => number,
+  chunkElements = 1 << 22,
+): () => AsyncIterable<Uint8Array> {
   return async function* () {
     const buffer = new Float32Array(chunkElements);
     for (let start = 0; start < length; start += chunkElements) {
@@ -75,9 +99,25 @@ function generated(length: number, f: (i: number) => number, chunkElements = 1 <
 describe('writeExternalDataModel', () => {
   it('writes aligned tensors from arrays, chunk producers and large inline initializers; ORT reads them back', async () => {
     const length = 5000;
-    const bigInline: TensorProto = { name: 'b', dataType: 'float', dims: [length], rawData: new Uint8Array(Float32Array.from({ length }, (_, i) => bValue(i)).buffer) };
-    const a: StreamedTensor = { name: 'a', dataType: 'float', dims: [length], bytes: generated(length, aValue, 777) };
-    const written = await writeExternalDataModel({ dir, model: probeModel(length, [bigInline]), tensors: [a], modelFileName: 'small.onnx', alignment: 64 });
+    const bigInline: TensorProto = {
+      name: 'b',
+      dataType: 'float',
+      dims: [length],
+      rawData: new Uint8Array(Float32Array.from({ length }, (_, i) => bValue(i)).buffer),
+    };
+    const a: StreamedTensor = {
+      name: 'a',
+      dataType: 'float',
+      dims: [length],
+      bytes: generated(length, aValue, 777),
+    };
+    const written = await writeExternalDataModel({
+      dir,
+      model: probeModel(length, [bigInline]),
+      tensors: [a],
+      modelFileName: 'small.onnx',
+      alignment: 64,
+    });
 
     expect(written.tensors.map((t) => t.name)).toEqual(['b', 'a']);
     for (const t of written.tensors) {
@@ -89,7 +129,11 @@ describe('writeExternalDataModel', () => {
     expect((await stat(written.modelPath)).size).toBeLessThan(2000);
     const data = await readFile(written.dataPath);
     const aOffset = written.tensors[1]!.offset;
-    expect(new Float32Array(data.buffer.slice(data.byteOffset + aOffset + 4 * 4097, data.byteOffset + aOffset + 4 * 4098))[0]).toBe(aValue(4097));
+    expect(
+      new Float32Array(
+        data.buffer.slice(data.byteOffset + aOffset + 4 * 4097, data.byteOffset + aOffset + 4 * 4098),
+      )[0],
+    ).toBe(aValue(4097));
 
     const got = await runProbe(written.modelPath, [0, 1, 4097, length - 1]);
     expect(got.a).toEqual([0, 1, 4097, length - 1].map(aValue));
@@ -99,15 +143,26 @@ describe('writeExternalDataModel', () => {
 
   it('refuses a source whose byte count disagrees with its dims, leaving no files', async () => {
     const bad: StreamedTensor = { name: 'a', dataType: 'float', dims: [10], bytes: new Float32Array(9) };
-    await expect(writeExternalDataModel({ dir, model: probeModel(2000), tensors: [bad], modelFileName: 'bad.onnx' })).rejects.toThrow(/36 bytes.*declare 40/);
+    await expect(
+      writeExternalDataModel({ dir, model: probeModel(2000), tensors: [bad], modelFileName: 'bad.onnx' }),
+    ).rejects.toThrow(/36 bytes.*declare 40/);
     await expect(stat(path.join(dir, 'bad.onnx'))).rejects.toThrow();
     await expect(stat(path.join(dir, 'bad.onnx.data.partial'))).rejects.toThrow();
   });
 
   it('rejects a non power-of-two alignment and duplicate names', async () => {
-    await expect(writeExternalDataModel({ dir, model: probeModel(2000), alignment: 100 })).rejects.toThrow(/power of two/);
-    const dup: StreamedTensor = { name: 'tail_end', dataType: 'int64', dims: [1], bytes: new BigInt64Array(1) };
-    await expect(writeExternalDataModel({ dir, model: probeModel(2000), tensors: [dup] })).rejects.toThrow(/two initializers/);
+    await expect(writeExternalDataModel({ dir, model: probeModel(2000), alignment: 100 })).rejects.toThrow(
+      /power of two/,
+    );
+    const dup: StreamedTensor = {
+      name: 'tail_end',
+      dataType: 'int64',
+      dims: [1],
+      bytes: new BigInt64Array(1),
+    };
+    await expect(writeExternalDataModel({ dir, model: probeModel(2000), tensors: [dup] })).rejects.toThrow(
+      /two initializers/,
+    );
   });
 
   it('streams a > 2 GB initializer set to disk without holding it in memory, and ORT loads it from the path', async () => {
@@ -133,7 +188,9 @@ describe('writeExternalDataModel', () => {
       modelFileName: 'large.onnx',
     });
     const growthMb = (peakRss - before) / 2 ** 20;
-    console.log(`external data: wrote ${(written.dataBytes / 2 ** 30).toFixed(2)} GiB, writer RSS growth ${growthMb.toFixed(0)} MiB`);
+    console.log(
+      `external data: wrote ${(written.dataBytes / 2 ** 30).toFixed(2)} GiB, writer RSS growth ${growthMb.toFixed(0)} MiB`,
+    );
     expect(written.dataBytes).toBeGreaterThan(2 ** 31);
     expect(written.tensors[1]!.offset % 4096).toBe(0);
     expect(growthMb).toBeLessThan(256);

@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { AdamW, SGD, clipGradNorm, GradientAccumulator, constantSchedule, cosineWithWarmup } from '../../main/engine/optim';
+import {
+  AdamW,
+  SGD,
+  clipGradNorm,
+  GradientAccumulator,
+  constantSchedule,
+  cosineWithWarmup,
+} from '../../main/engine/optim';
 
 // Float64 references written from the algorithm boxes in the torch.optim docs (not from our code).
-function torchAdamWReference(p0: number[], grads: number[][], lr: number, b1: number, b2: number, eps: number, wd: number): number[] {
+function torchAdamWReference(
+  p0: number[],
+  grads: number[][],
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  wd: number,
+): number[] {
   const p = [...p0];
   const m = p.map(() => 0);
   const v = p.map(() => 0);
@@ -22,7 +37,8 @@ function torchAdamWReference(p0: number[], grads: number[][], lr: number, b1: nu
 
 function expectClose(got: ArrayLike<number>, want: readonly number[], rel = 2e-6): void {
   expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(want[i]!)));
+  for (let i = 0; i < want.length; i++)
+    expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(want[i]!)));
 }
 
 const GRADS = [
@@ -81,13 +97,23 @@ describe('AdamW', () => {
   it('rejects mismatched gradients and state of another optimizer', () => {
     const opt = new AdamW({ lr: 1 });
     expect(() => opt.step({ w: new Float32Array(2) }, { w: new Float32Array(3) })).toThrow(/3 elements/);
-    expect(() => opt.step({ w: new Float32Array(2) }, { v: new Float32Array(2) })).toThrow(/no matching parameter/);
+    expect(() => opt.step({ w: new Float32Array(2) }, { v: new Float32Array(2) })).toThrow(
+      /no matching parameter/,
+    );
     expect(() => opt.load(new SGD({ lr: 1 }).state())).toThrow(/sgd/);
   });
 });
 
 describe('SGD', () => {
-  function torchSgdReference(p0: number[], grads: number[][], lr: number, mu: number, damp: number, wd: number, nesterov: boolean): number[] {
+  function torchSgdReference(
+    p0: number[],
+    grads: number[][],
+    lr: number,
+    mu: number,
+    damp: number,
+    wd: number,
+    nesterov: boolean,
+  ): number[] {
     const p = [...p0];
     let buf: number[] | undefined;
     for (const g0 of grads) {

@@ -1,20 +1,48 @@
 // Small ONNX models for the runtime tests, built directly as ModelProtos.
 import { createHash } from 'node:crypto';
 import type { ModelArtifact } from '../../main/engine/onnx/artifact';
-import { encodeModel, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../../main/engine/onnx/proto';
+import {
+  encodeModel,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../../main/engine/onnx/proto';
 
 export function floatTensor(name: string, dims: number[], values: (i: number) => number): TensorProto {
   const n = dims.reduce((a, b) => a * b, 1);
-  return { name, dataType: 'float', dims, rawData: new Uint8Array(Float32Array.from({ length: n }, (_, i) => values(i)).buffer) };
+  return {
+    name,
+    dataType: 'float',
+    dims,
+    rawData: new Uint8Array(Float32Array.from({ length: n }, (_, i) => values(i)).buffer),
+  };
 }
 
-export function model(name: string, nodes: NodeProto[], inputs: ValueInfoProto[], outputs: ValueInfoProto[], initializers: TensorProto[] = []): ModelProto {
-  return { irVersion: 8, opsets: [{ domain: '', version: 18 }], producerName: 'test', producerVersion: '0', graph: { name, nodes, inputs, outputs, initializers } };
+export function model(
+  name: string,
+  nodes: NodeProto[],
+  inputs: ValueInfoProto[],
+  outputs: ValueInfoProto[],
+  initializers: TensorProto[] = [],
+): ModelProto {
+  return {
+    irVersion: 8,
+    opsets: [{ domain: '', version: 18 }],
+    producerName: 'test',
+    producerVersion: '0',
+    graph: { name, nodes, inputs, outputs, initializers },
+  };
 }
 
 export function artifactOf(m: ModelProto): ModelArtifact {
   const bytes = encodeModel(m).toBytes();
-  return { hash: createHash('sha256').update(bytes).digest('hex').slice(0, 32), source: { kind: 'bytes', bytes }, inputs: m.graph.inputs, outputs: m.graph.outputs };
+  return {
+    hash: createHash('sha256').update(bytes).digest('hex').slice(0, 32),
+    source: { kind: 'bytes', bytes },
+    inputs: m.graph.inputs,
+    outputs: m.graph.outputs,
+  };
 }
 
 /** y = tanh(x·W + b)·2 with x [2, 4], W [4, 3]: float ops every EP has. */
@@ -58,7 +86,18 @@ export function matmulChain(layers: number, size: number): ModelProto {
   const initializers: TensorProto[] = [];
   for (let l = 0; l < layers; l++) {
     initializers.push(floatTensor(`w${l}`, [size, size], (i) => ((i * 7919 + l) % 17) / (17 * size)));
-    nodes.push({ name: `mm${l}`, opType: 'MatMul', inputs: [l === 0 ? 'x' : `h${l - 1}`, `w${l}`], outputs: [l === layers - 1 ? 'y' : `h${l}`] });
+    nodes.push({
+      name: `mm${l}`,
+      opType: 'MatMul',
+      inputs: [l === 0 ? 'x' : `h${l - 1}`, `w${l}`],
+      outputs: [l === layers - 1 ? 'y' : `h${l}`],
+    });
   }
-  return model('chain', nodes, [{ name: 'x', dataType: 'float', shape: [size, size] }], [{ name: 'y', dataType: 'float', shape: [size, size] }], initializers);
+  return model(
+    'chain',
+    nodes,
+    [{ name: 'x', dataType: 'float', shape: [size, size] }],
+    [{ name: 'y', dataType: 'float', shape: [size, size] }],
+    initializers,
+  );
 }

@@ -6,7 +6,9 @@ import { RuntimeWorker, SessionCache, type TensorMap } from '../../main/engine/r
 import { artifactOf, matmulChain, mixedModel, mlpModel } from './runtime-models';
 
 const mlp = artifactOf(mlpModel());
-const X: TensorMap = { x: { dtype: 'float32', data: Float32Array.from({ length: 8 }, (_, i) => Math.cos(i)), dims: [2, 4] } };
+const X: TensorMap = {
+  x: { dtype: 'float32', data: Float32Array.from({ length: 8 }, (_, i) => Math.cos(i)), dims: [2, 4] },
+};
 
 let cacheDir: string;
 let worker: RuntimeWorker;
@@ -54,7 +56,10 @@ describe('RuntimeWorker', () => {
     const remote = await worker.open({ hash: mixed.hash, ep: 'webgpu' }, mixed);
     const n = BigInt64Array.of(5n, 6n, 7n);
     const out = await remote.run(
-      { x: { dtype: 'float32', data: Float32Array.of(-1, 0.5, 2), dims: [3] }, n: { dtype: 'int64', data: n, dims: [3] } },
+      {
+        x: { dtype: 'float32', data: Float32Array.of(-1, 0.5, 2), dims: [3] },
+        n: { dtype: 'int64', data: n, dims: [3] },
+      },
       { transfer: true },
     );
     expect(n.length).toBe(0); // the input buffer moved to the worker
@@ -67,14 +72,18 @@ describe('RuntimeWorker', () => {
   it('cancel rejects with an AbortError at once; the worker drops the queued run and keeps serving', async () => {
     const chain = artifactOf(matmulChain(8, 192));
     const remote = await worker.open({ hash: chain.hash, ep: 'cpu' }, chain);
-    const feeds = (): TensorMap => ({ x: { dtype: 'float32', data: new Float32Array(192 * 192).fill(0.25), dims: [192, 192] } });
+    const feeds = (): TensorMap => ({
+      x: { dtype: 'float32', data: new Float32Array(192 * 192).fill(0.25), dims: [192, 192] },
+    });
     const controller = new AbortController();
     const first = remote.run(feeds());
     const second = remote.run(feeds(), { signal: controller.signal });
     controller.abort();
     await expect(second).rejects.toMatchObject({ name: 'AbortError' });
     expect((await first).y!.dims).toEqual([192, 192]);
-    await expect(remote.run(feeds(), { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(remote.run(feeds(), { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     expect((await remote.run(feeds())).y!.dims).toEqual([192, 192]);
     expect((await remote.report()).runs).toBe(2); // the cancelled runs never reached ORT
     await remote.release();

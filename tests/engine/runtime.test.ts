@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SessionCache, type SessionRequest, type TensorMap } from '../../main/engine/runtime';
+import { parseProfile, SessionCache, type SessionRequest, type TensorMap } from '../../main/engine/runtime';
 import { PROFILE_DIR } from '../../main/engine/runtime/profile';
 import { artifactOf, matmulChain, mixedModel, mlpModel } from './runtime-models';
 
 const mlp = artifactOf(mlpModel());
 const mixed = artifactOf(mixedModel());
-const X: TensorMap = { x: { dtype: 'float32', data: Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) / 4), dims: [2, 4] } };
+const X: TensorMap = {
+  x: { dtype: 'float32', data: Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) / 4), dims: [2, 4] },
+};
 
 /** tanh(x·W + b)·2 in float64, from the model's own constants. */
 function mlpReference(x: Float32Array): number[] {
@@ -114,7 +116,12 @@ describe('SessionCache', () => {
   });
 
   it('caches the optimized graph per EP and loads it on the next start', async () => {
-    const request: SessionRequest = { hash: mlp.hash, ep: 'cpu', precision: 'f32', optimizedModelCache: true };
+    const request: SessionRequest = {
+      hash: mlp.hash,
+      ep: 'cpu',
+      precision: 'f32',
+      optimizedModelCache: true,
+    };
     const first = new SessionCache({ cacheDir });
     const second = new SessionCache({ cacheDir });
     try {
@@ -144,8 +151,12 @@ describe('SessionCache', () => {
 
   it('rejects bad inputs with clear messages', async () => {
     const s = await cache.get({ hash: mlp.hash, ep: 'cpu' }, mlp);
-    await expect(s.run({ x: { dtype: 'int32', data: new Int32Array(8), dims: [2, 4] } })).rejects.toThrow(/must be float32/);
-    await expect(s.run({ x: { dtype: 'float32', data: new Float32Array(7), dims: [2, 4] } })).rejects.toThrow(/need 8 elements/);
+    await expect(s.run({ x: { dtype: 'int32', data: new Int32Array(8), dims: [2, 4] } })).rejects.toThrow(
+      /must be float32/,
+    );
+    await expect(s.run({ x: { dtype: 'float32', data: new Float32Array(7), dims: [2, 4] } })).rejects.toThrow(
+      /need 8 elements/,
+    );
     await expect(s.run({})).rejects.toThrow(/missing input "x"/);
     await expect(s.run({ ...X, z: X.x! })).rejects.toThrow(/unknown input "z"/);
     await expect(cache.get({ hash: '../etc' }, mlp)).rejects.toThrow(/hash/);
@@ -155,7 +166,9 @@ describe('SessionCache', () => {
 
 describe('cancellation', () => {
   const chain = artifactOf(matmulChain(8, 192));
-  const feeds: TensorMap = { x: { dtype: 'float32', data: new Float32Array(192 * 192).fill(0.5), dims: [192, 192] } };
+  const feeds: TensorMap = {
+    x: { dtype: 'float32', data: new Float32Array(192 * 192).fill(0.5), dims: [192, 192] },
+  };
 
   it('an already aborted signal rejects without running', async () => {
     const s = await cache.get({ hash: chain.hash, ep: 'cpu' }, chain);
@@ -175,5 +188,35 @@ describe('cancellation', () => {
     expect(y!.dims).toEqual([192, 192]);
     expect(s.report().runs).toBe(1);
     await s.release();
+  });
+});
+
+describe('parseProfile', () => {
+  it('reads node placement from kernel-time events only, with short EP names', () => {
+    const trace = JSON.stringify([
+      { cat: 'Session', name: 'session_initialization', args: {} },
+      { cat: 'Node', name: 'mm_fence_before', args: { provider: 'CPUExecutionProvider', op_name: 'MatMul' } },
+      {
+        cat: 'Node',
+        name: 'mm_kernel_time',
+        args: { provider: 'WebGpuExecutionProvider', op_name: 'MatMul' },
+      },
+      {
+        cat: 'Node',
+        name: 'shape_kernel_time',
+        args: { provider: 'CPUExecutionProvider', op_name: 'Shape' },
+      },
+      {
+        cat: 'Node',
+        name: 'mm_kernel_time',
+        args: { provider: 'WebGpuExecutionProvider', op_name: 'MatMul' },
+      },
+      { cat: 'Api', name: 'mm&MatMul', args: {} },
+    ]);
+    expect(parseProfile(trace)).toEqual([
+      { name: 'mm', opType: 'MatMul', provider: 'webgpu' },
+      { name: 'shape', opType: 'Shape', provider: 'cpu' },
+    ]);
+    expect(() => parseProfile('{}')).toThrow(/JSON array/);
   });
 });

@@ -7,10 +7,22 @@ import path from 'node:path';
 import { encodeModel, type ModelProto, type OnnxDataTypeName, type TensorProto } from './proto';
 
 const ELEMENT_BYTES: Record<OnnxDataTypeName, number> = {
-  float: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1, float16: 2, double: 8, bfloat16: 2,
+  float: 4,
+  uint8: 1,
+  int8: 1,
+  int32: 4,
+  int64: 8,
+  bool: 1,
+  float16: 2,
+  double: 8,
+  bfloat16: 2,
 };
 
-/** Where a tensor's little-endian bytes come from: an array in memory, or a lazy chunk producer. */
+/**
+ * Where a tensor's little-endian bytes come from: an array in memory, or a lazy chunk producer (called once,
+ * when the tensor's turn comes). The writer is done with a chunk before it asks for the next, so a producer
+ * may refill one buffer.
+ */
 export type TensorBytes = ArrayBufferView | (() => AsyncIterable<Uint8Array> | Iterable<Uint8Array>);
 
 export interface StreamedTensor {
@@ -83,7 +95,10 @@ export async function writeExternalDataModel(options: ExternalDataWriteOptions):
     dims: t.dims,
     external: { location: dataFileName, offset: tensors[i]!.offset, length: tensors[i]!.length },
   }));
-  const model: ModelProto = { ...options.model, graph: { ...options.model.graph, initializers: [...inline, ...external] } };
+  const model: ModelProto = {
+    ...options.model,
+    graph: { ...options.model.graph, initializers: [...inline, ...external] },
+  };
   await writeFile(`${modelPath}.partial`, encodeModel(model).toBytes());
   await rename(`${dataPath}.partial`, dataPath);
   await rename(`${modelPath}.partial`, modelPath);
@@ -94,7 +109,10 @@ function splitInitializers(initializers: readonly TensorProto[], threshold: numb
   const inline: TensorProto[] = [];
   const moved: StreamedTensor[] = [];
   for (const t of initializers) {
-    if (t.external) throw new Error(`initializer "${t.name}" already refers to external data; pass it as a streamed tensor`);
+    if (t.external)
+      throw new Error(
+        `initializer "${t.name}" already refers to external data; pass it as a streamed tensor`,
+      );
     if (t.rawData && t.rawData.byteLength > threshold) {
       moved.push({ name: t.name, dataType: t.dataType, dims: t.dims, bytes: t.rawData });
     } else {
@@ -109,13 +127,17 @@ async function writeTensor(handle: FileHandle, t: StreamedTensor, offset: number
   let written = 0;
   for await (const chunk of chunksOf(t.bytes)) {
     if (written + chunk.byteLength > expected) {
-      throw new Error(`tensor "${t.name}" produced more than the ${expected} bytes its dims [${t.dims.join(', ')}] declare`);
+      throw new Error(
+        `tensor "${t.name}" produced more than the ${expected} bytes its dims [${t.dims.join(', ')}] declare`,
+      );
     }
     await writeFully(handle, chunk, offset + written);
     written += chunk.byteLength;
   }
   if (written !== expected) {
-    throw new Error(`tensor "${t.name}" produced ${written} bytes, its dims [${t.dims.join(', ')}] declare ${expected}`);
+    throw new Error(
+      `tensor "${t.name}" produced ${written} bytes, its dims [${t.dims.join(', ')}] declare ${expected}`,
+    );
   }
   return written;
 }
@@ -126,11 +148,12 @@ async function* chunksOf(bytes: TensorBytes): AsyncIterable<Uint8Array> {
     return;
   }
   const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let start = 0; start < view.byteLength; start += MAX_WRITE) yield view.subarray(start, start + MAX_WRITE);
+  for (let start = 0; start < view.byteLength; start += MAX_WRITE)
+    yield view.subarray(start, start + MAX_WRITE);
 }
 
 async function writeFully(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < chunk.byteLength; ) {
+  for (let done = 0; done < chunk.byteLength;) {
     const slice = chunk.subarray(done, done + MAX_WRITE);
     const { bytesWritten } = await handle.write(slice, 0, slice.byteLength, position + done);
     done += bytesWritten;

@@ -13,12 +13,15 @@ export class GradientAccumulator {
   add(grads: Readonly<TensorSet>): void {
     const names = Object.keys(grads);
     if (this.micro > 0 && (names.length !== this.sums.size || names.some((n) => !this.sums.has(n)))) {
-      throw new Error(`micro-batch gradients [${names.join(', ')}] differ from the first [${[...this.sums.keys()].join(', ')}]`);
+      throw new Error(
+        `micro-batch gradients [${names.join(', ')}] differ from the first [${[...this.sums.keys()].join(', ')}]`,
+      );
     }
     for (const [name, g] of Object.entries(grads)) {
       let sum = this.sums.get(name);
       if (!sum) this.sums.set(name, (sum = new Float32Array(g.length)));
-      if (sum.length !== g.length) throw new Error(`gradient "${name}" has ${g.length} elements, earlier ${sum.length}`);
+      if (sum.length !== g.length)
+        throw new Error(`gradient "${name}" has ${g.length} elements, earlier ${sum.length}`);
       for (let i = 0; i < g.length; i++) sum[i] = sum[i]! + g[i]!;
     }
     this.micro += 1;

@@ -29,8 +29,10 @@ export class AdamW {
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 1e-2;
     const [b1, b2] = this.betas;
-    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new Error(`AdamW betas must lie in [0, 1), got ${b1}, ${b2}`);
-    if (!(this.lr >= 0) || !(this.eps >= 0) || !(this.weightDecay >= 0)) throw new Error('AdamW lr, eps and weightDecay must be ≥ 0');
+    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1))
+      throw new Error(`AdamW betas must lie in [0, 1), got ${b1}, ${b2}`);
+    if (!(this.lr >= 0) || !(this.eps >= 0) || !(this.weightDecay >= 0))
+      throw new Error('AdamW lr, eps and weightDecay must be ≥ 0');
   }
 
   /** Updates each parameter that has a gradient, in place. Parameters without a gradient are untouched. */
@@ -62,7 +64,13 @@ export class AdamW {
       steps[name] = m.step;
       slots[name] = { expAvg: m.expAvg, expAvgSq: m.expAvgSq };
     }
-    const hyper = { lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: this.weightDecay };
+    const hyper = {
+      lr: this.lr,
+      beta1: this.betas[0],
+      beta2: this.betas[1],
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+    };
     return { kind: 'adamw', hyper, steps, slots: copySlots(slots) };
   }
 
@@ -71,7 +79,8 @@ export class AdamW {
     checkStateKind(state, 'adamw', ['expAvg', 'expAvgSq']);
     this.moments.clear();
     for (const [name, slots] of Object.entries(copySlots(state.slots))) {
-      if (slots.expAvg!.length !== slots.expAvgSq!.length) throw new Error(`optimizer state for "${name}": moment lengths differ`);
+      if (slots.expAvg!.length !== slots.expAvgSq!.length)
+        throw new Error(`optimizer state for "${name}": moment lengths differ`);
       this.moments.set(name, { step: state.steps[name]!, expAvg: slots.expAvg!, expAvgSq: slots.expAvgSq! });
     }
     if (typeof state.hyper.lr === 'number') this.lr = state.hyper.lr;
@@ -83,7 +92,8 @@ export class AdamW {
       m = { step: 0, expAvg: new Float32Array(length), expAvgSq: new Float32Array(length) };
       this.moments.set(name, m);
     }
-    if (m.expAvg.length !== length) throw new Error(`parameter "${name}" changed size from ${m.expAvg.length} to ${length}`);
+    if (m.expAvg.length !== length)
+      throw new Error(`parameter "${name}" changed size from ${m.expAvg.length} to ${length}`);
     return m;
   }
 }

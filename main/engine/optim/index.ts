@@ -15,5 +15,11 @@ export { AdamW, type AdamWOptions } from './adamw';
 export { SGD, type SGDOptions } from './sgd';
 export { clipGradNorm, globalNorm, type ClipOptions } from './clip';
 export { GradientAccumulator } from './accumulate';
-export { constantSchedule, cosineWithWarmup, type LrSchedule, type ConstantScheduleOptions, type CosineScheduleOptions } from './schedule';
+export {
+  constantSchedule,
+  cosineWithWarmup,
+  type LrSchedule,
+  type ConstantScheduleOptions,
+  type CosineScheduleOptions,
+} from './schedule';
 export type { OptimizerState, TensorSet } from './params';

@@ -30,12 +30,18 @@ export function copySlots(slots: OptimizerState['slots']): OptimizerState['slots
   return out;
 }
 
-export function checkStateKind(state: OptimizerState, kind: OptimizerState['kind'], slotNames: readonly string[]): void {
+export function checkStateKind(
+  state: OptimizerState,
+  kind: OptimizerState['kind'],
+  slotNames: readonly string[],
+): void {
   if (state.kind !== kind) throw new Error(`optimizer state is for ${state.kind}, not ${kind}`);
   for (const [param, named] of Object.entries(state.slots)) {
     for (const slot of slotNames) {
-      if (!(named[slot] instanceof Float32Array)) throw new Error(`optimizer state for "${param}" lacks slot ${slot}`);
+      if (!(named[slot] instanceof Float32Array))
+        throw new Error(`optimizer state for "${param}" lacks slot ${slot}`);
     }
-    if (!Number.isInteger(state.steps[param])) throw new Error(`optimizer state for "${param}" lacks its step count`);
+    if (!Number.isInteger(state.steps[param]))
+      throw new Error(`optimizer state for "${param}" lacks its step count`);
   }
 }

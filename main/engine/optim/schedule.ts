@@ -20,9 +20,15 @@ export interface CosineScheduleOptions {
   minLr?: number;
 }
 
-export function cosineWithWarmup({ lr, warmupSteps, totalSteps, minLr = 0 }: CosineScheduleOptions): LrSchedule {
+export function cosineWithWarmup({
+  lr,
+  warmupSteps,
+  totalSteps,
+  minLr = 0,
+}: CosineScheduleOptions): LrSchedule {
   checkNonNegative({ lr, warmupSteps, totalSteps, minLr });
-  if (totalSteps < warmupSteps) throw new Error(`cosine schedule: totalSteps ${totalSteps} < warmupSteps ${warmupSteps}`);
+  if (totalSteps < warmupSteps)
+    throw new Error(`cosine schedule: totalSteps ${totalSteps} < warmupSteps ${warmupSteps}`);
   return (step) => {
     if (step < warmupSteps) return (lr * step) / Math.max(1, warmupSteps);
     const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
@@ -33,6 +39,7 @@ export function cosineWithWarmup({ lr, warmupSteps, totalSteps, minLr = 0 }: Cos
 
 function checkNonNegative(values: Record<string, number>): void {
   for (const [k, v] of Object.entries(values)) {
-    if (!(Number.isFinite(v) && v >= 0)) throw new Error(`lr schedule: ${k} must be a finite number ≥ 0, got ${v}`);
+    if (!(Number.isFinite(v) && v >= 0))
+      throw new Error(`lr schedule: ${k} must be a finite number ≥ 0, got ${v}`);
   }
 }

@@ -52,7 +52,13 @@ export class SGD {
     const slots: OptimizerState['slots'] = {};
     const steps: OptimizerState['steps'] = Object.fromEntries(this.steps);
     for (const [name, buf] of this.buffers) slots[name] = { momentumBuffer: buf };
-    const hyper = { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
+    const hyper = {
+      lr: this.lr,
+      momentum: this.momentum,
+      dampening: this.dampening,
+      weightDecay: this.weightDecay,
+      nesterov: this.nesterov,
+    };
     return { kind: 'sgd', hyper, steps, slots: copySlots(slots) };
   }
 
@@ -72,7 +78,8 @@ export class SGD {
       buf = new Float32Array(length);
       this.buffers.set(name, buf);
     }
-    if (buf.length !== length) throw new Error(`parameter "${name}" changed size from ${buf.length} to ${length}`);
+    if (buf.length !== length)
+      throw new Error(`parameter "${name}" changed size from ${buf.length} to ${length}`);
     return buf;
   }
 }

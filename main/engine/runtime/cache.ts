@@ -10,6 +10,8 @@ import { EngineSession, type Precision, type SessionIdentity } from './session';
 
 export interface SessionRequest {
   hash: string;
+  /** Compute precision the artifact was lowered for (default f32). The runtime converts nothing; the key keeps
+   * f16 and f32 lowerings of one graph apart. */
   precision?: Precision;
   /** The preferred EP; on failure the fallbacks are tried in order (default webgpu, then cpu). */
   ep?: ExecutionProvider;
@@ -67,7 +69,8 @@ export class SessionCache {
 
   /** Returns the cached session for the key (the same object) or creates it; call session.release() when done. */
   async get(request: SessionRequest, artifact: ArtifactSource): Promise<EngineSession> {
-    if (!HASH_PATTERN.test(request.hash)) throw new Error(`artifact hash must match ${HASH_PATTERN}, got "${request.hash}"`);
+    if (!HASH_PATTERN.test(request.hash))
+      throw new Error(`artifact hash must match ${HASH_PATTERN}, got "${request.hash}"`);
     const key = sessionKey(request);
     const entry = this.entries.get(key);
     if (entry) {
@@ -131,7 +134,8 @@ export class SessionCache {
     const created = await createOnFirstWorkingEp(model, {
       order: identity.order,
       profilePlacement: request.profilePlacement ?? true,
-      optimizedStem: request.optimizedModelCache && this.options.cacheDir ? this.optimizedStem(request) : undefined,
+      optimizedStem:
+        request.optimizedModelCache && this.options.cacheDir ? this.optimizedStem(request) : undefined,
       intraOpNumThreads: request.intraOpNumThreads,
     });
     const { session, ...rest } = created;
@@ -142,7 +146,8 @@ export class SessionCache {
     const cached = await this.cachedModelPath(request);
     if (cached) return { model: cached, source: 'disk-cache' as const };
     const artifact = typeof artifactSource === 'function' ? await artifactSource() : artifactSource;
-    if (artifact.hash !== request.hash) throw new Error(`artifact hash ${artifact.hash} differs from the requested ${request.hash}`);
+    if (artifact.hash !== request.hash)
+      throw new Error(`artifact hash ${artifact.hash} differs from the requested ${request.hash}`);
     if (artifact.source.kind === 'file') return { model: artifact.source.path, source: 'artifact' as const };
     const file = this.modelPath(request);
     if (file) await writeAtomically(file, artifact.source.bytes);

@@ -9,7 +9,10 @@ import { newProfilePrefix, PROFILE_DIR } from './profile';
 export const DEFAULT_FALLBACK: readonly ExecutionProvider[] = ['webgpu', 'cpu'];
 
 /** requested first, then the fallbacks, each once. */
-export function fallbackOrder(requested: ExecutionProvider, fallback: readonly ExecutionProvider[] = DEFAULT_FALLBACK): ExecutionProvider[] {
+export function fallbackOrder(
+  requested: ExecutionProvider,
+  fallback: readonly ExecutionProvider[] = DEFAULT_FALLBACK,
+): ExecutionProvider[] {
   return [...new Set([requested, ...fallback])];
 }
 
@@ -32,7 +35,10 @@ export interface CreatedSession {
   optimizedModel: OptimizedModelState;
 }
 
-export async function createOnFirstWorkingEp(model: string | Uint8Array, options: CreateOptions): Promise<CreatedSession> {
+export async function createOnFirstWorkingEp(
+  model: string | Uint8Array,
+  options: CreateOptions,
+): Promise<CreatedSession> {
   if (options.order.length === 0) throw new Error('no execution provider to try');
   const attempts: CreatedSession['attempts'] = [];
   for (const ep of options.order) {
@@ -56,13 +62,20 @@ async function createOn(model: string | Uint8Array, ep: ExecutionProvider, optio
     ...(prefix ? { enableProfiling: true, profileFilePrefix: prefix } : {}),
   };
   if (!options.optimizedStem) {
-    return { session: await createSession(model, base), profilePrefix: prefix, optimizedModel: 'off' as const };
+    return {
+      session: await createSession(model, base),
+      profilePrefix: prefix,
+      optimizedModel: 'off' as const,
+    };
   }
   const optimizedPath = `${options.optimizedStem}.${ep}.onnx`;
   if (await exists(optimizedPath)) {
     try {
       // The saved graph is already optimized for this EP; running the optimizers again would only cost time.
-      const session = await ort.InferenceSession.create(optimizedPath, { ...base, graphOptimizationLevel: 'disabled' });
+      const session = await ort.InferenceSession.create(optimizedPath, {
+        ...base,
+        graphOptimizationLevel: 'disabled',
+      });
       return { session, profilePrefix: prefix, optimizedModel: 'loaded' as const };
     } catch {
       await removeOptimized(optimizedPath);
@@ -85,8 +98,13 @@ async function createOn(model: string | Uint8Array, ep: ExecutionProvider, optio
   return { session, profilePrefix: prefix, optimizedModel: 'written' as const };
 }
 
-function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+function createSession(
+  model: string | Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
+  return typeof model === 'string'
+    ? ort.InferenceSession.create(model, options)
+    : ort.InferenceSession.create(model, options);
 }
 
 async function removeOptimized(optimizedPath: string): Promise<void> {

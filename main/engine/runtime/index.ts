@@ -24,11 +24,30 @@
 //   running one, rejects at once with an AbortError and discards the result when ORT finishes.
 // - Tensors are plain typed arrays: float32 Float32Array, float16 Uint16Array (raw halves), int32 Int32Array,
 //   int64 BigInt64Array, bool/uint8 Uint8Array.
-export { SessionCache, sessionKey, type SessionRequest, type SessionCacheOptions, type ArtifactSource } from './cache';
-export { EngineSession, type RuntimeReport, type RunOptions, type ValueInfo, type Precision } from './session';
+export {
+  SessionCache,
+  sessionKey,
+  type SessionRequest,
+  type SessionCacheOptions,
+  type ArtifactSource,
+} from './cache';
+export {
+  EngineSession,
+  type RuntimeReport,
+  type RunOptions,
+  type ValueInfo,
+  type Precision,
+} from './session';
 export { RuntimeWorker, RemoteSession, type WorkerRunOptions } from './worker';
 export { DEFAULT_FALLBACK, fallbackOrder } from './create';
 export { abortError } from './run-queue';
 export { parseProfile, type NodePlacement } from './profile';
 export { checkTensor, type TensorData, type TensorDtype, type TensorMap } from './tensors';
-export { EXECUTION_PROVIDERS, probeExecutionProvider, probeExecutionProviders, tinyAddModel, type ExecutionProvider, type ProbeResult } from './probe';
+export {
+  EXECUTION_PROVIDERS,
+  probeExecutionProvider,
+  probeExecutionProviders,
+  tinyAddModel,
+  type ExecutionProvider,
+  type ProbeResult,
+} from './probe';

@@ -28,7 +28,11 @@ export function parseProfile(json: string): NodePlacement[] {
   const events: unknown = JSON.parse(json);
   if (!Array.isArray(events)) throw new Error('ORT profile is not a JSON array of trace events');
   const byName = new Map<string, NodePlacement>();
-  for (const e of events as { cat?: unknown; name?: unknown; args?: { provider?: unknown; op_name?: unknown } }[]) {
+  for (const e of events as {
+    cat?: unknown;
+    name?: unknown;
+    args?: { provider?: unknown; op_name?: unknown };
+  }[]) {
     if (e?.cat !== 'Node' || typeof e.name !== 'string' || !e.name.endsWith('_kernel_time')) continue;
     const provider = e.args?.provider;
     const opType = e.args?.op_name;
@@ -64,5 +68,7 @@ export function newProfilePrefix(): string {
 async function profileFiles(prefix: string): Promise<string[]> {
   const dir = path.dirname(prefix);
   const base = path.basename(prefix);
-  return (await readdir(dir)).filter((f) => f.startsWith(base) && f.endsWith('.json')).map((f) => path.join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => f.startsWith(base) && f.endsWith('.json'))
+    .map((f) => path.join(dir, f));
 }

@@ -114,7 +114,9 @@ export class EngineSession {
 
   private async execute(feeds: TensorMap, outputNames: readonly string[] | undefined): Promise<TensorMap> {
     const ortFeeds = this.toFeeds(feeds);
-    const out = outputNames ? await this.session.run(ortFeeds, [...outputNames]) : await this.session.run(ortFeeds);
+    const out = outputNames
+      ? await this.session.run(ortFeeds, [...outputNames])
+      : await this.session.run(ortFeeds);
     this.state.runs += 1;
     if (this.profilePrefix) await this.readPlacement();
     const result: TensorMap = {};
@@ -124,13 +126,15 @@ export class EngineSession {
 
   private toFeeds(feeds: TensorMap): Record<string, ort.Tensor> {
     const known = new Set(this.session.inputNames);
-    for (const name of Object.keys(feeds)) if (!known.has(name)) throw new Error(`unknown input "${name}" (inputs: ${[...known].join(', ')})`);
+    for (const name of Object.keys(feeds))
+      if (!known.has(name)) throw new Error(`unknown input "${name}" (inputs: ${[...known].join(', ')})`);
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const info of this.inputs) {
       const t = feeds[info.name];
       if (!t) throw new Error(`missing input "${info.name}"`);
       checkTensor(info.name, t);
-      if (info.dtype && info.dtype !== t.dtype) throw new Error(`input "${info.name}" must be ${info.dtype}, got ${t.dtype}`);
+      if (info.dtype && info.dtype !== t.dtype)
+        throw new Error(`input "${info.name}" must be ${info.dtype}, got ${t.dtype}`);
       ortFeeds[info.name] = toOrtTensor(info.name, t);
     }
     return ortFeeds;
@@ -173,5 +177,7 @@ export class EngineSession {
 }
 
 function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
-  return metadata.map((m) => (m.isTensor ? { name: m.name, dtype: m.type, shape: [...m.shape] } : { name: m.name }));
+  return metadata.map((m) =>
+    m.isTensor ? { name: m.name, dtype: m.type, shape: [...m.shape] } : { name: m.name },
+  );
 }

@@ -13,7 +13,9 @@ export interface TensorTypes {
 }
 export type TensorDtype = keyof TensorTypes;
 
-export type TensorData = { [D in TensorDtype]: { dtype: D; data: TensorTypes[D]; dims: readonly number[] } }[TensorDtype];
+export type TensorData = {
+  [D in TensorDtype]: { dtype: D; data: TensorTypes[D]; dims: readonly number[] };
+}[TensorDtype];
 export type TensorMap = Record<string, TensorData>;
 
 const ARRAY_TYPE: Record<TensorDtype, new (n: number) => ArrayBufferView> = {
@@ -40,10 +42,15 @@ export function checkTensor(name: string, t: TensorData): void {
     throw new Error(`tensor "${name}": dims must be non-negative integers, got ${JSON.stringify(t.dims)}`);
   }
   if (!(t.data instanceof ARRAY_TYPE[t.dtype])) {
-    throw new Error(`tensor "${name}": ${t.dtype} data must be a ${ARRAY_TYPE[t.dtype].name}, got ${t.data?.constructor?.name}`);
+    throw new Error(
+      `tensor "${name}": ${t.dtype} data must be a ${ARRAY_TYPE[t.dtype].name}, got ${t.data?.constructor?.name}`,
+    );
   }
   const count = elementCount(t.dims);
-  if (t.data.length !== count) throw new Error(`tensor "${name}": dims [${t.dims.join(', ')}] need ${count} elements, data has ${t.data.length}`);
+  if (t.data.length !== count)
+    throw new Error(
+      `tensor "${name}": dims [${t.dims.join(', ')}] need ${count} elements, data has ${t.data.length}`,
+    );
 }
 
 export function toOrtTensor(name: string, t: TensorData): ort.Tensor {
@@ -57,7 +64,16 @@ export function fromOrtTensor(name: string, value: ort.OnnxValue): TensorData {
   const dims = [...t.dims];
   const data = t.data;
   const dtype = t.type as string;
-  if (dtype === 'bool' || dtype === 'uint8') return { dtype, data: new Uint8Array((data as Uint8Array).buffer, (data as Uint8Array).byteOffset, (data as Uint8Array).length), dims };
+  if (dtype === 'bool' || dtype === 'uint8')
+    return {
+      dtype,
+      data: new Uint8Array(
+        (data as Uint8Array).buffer,
+        (data as Uint8Array).byteOffset,
+        (data as Uint8Array).length,
+      ),
+      dims,
+    };
   if (dtype === 'float16') {
     const view = data as ArrayBufferView & { length: number };
     return { dtype, data: new Uint16Array(view.buffer, view.byteOffset, view.length), dims };

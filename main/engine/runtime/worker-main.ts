@@ -18,7 +18,11 @@ port.on('message', (message: WorkerRequest) => {
     return;
   }
   handle(message).then(
-    (value) => reply({ id: message.id, ok: true, value }, message.type === 'run' ? transferablesOf(value as TensorMap) : []),
+    (value) =>
+      reply(
+        { id: message.id, ok: true, value },
+        message.type === 'run' ? transferablesOf(value as TensorMap) : [],
+      ),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       reply({ id: message.id, ok: false, error: { name: e.name, message: e.message } }, []);
@@ -34,7 +38,10 @@ async function handle(message: Exclude<WorkerRequest, { type: 'cancel' }>): Prom
       const controller = new AbortController();
       runs.set(message.id, controller);
       try {
-        return await session(message.handle).run(message.feeds, { signal: controller.signal, outputs: message.outputs });
+        return await session(message.handle).run(message.feeds, {
+          signal: controller.signal,
+          outputs: message.outputs,
+        });
       } finally {
         runs.delete(message.id);
       }
@@ -54,9 +61,15 @@ async function handle(message: Exclude<WorkerRequest, { type: 'cancel' }>): Prom
   }
 }
 
-async function open(request: Parameters<SessionCache['get']>[0], artifact: Parameters<SessionCache['get']>[1] | undefined): Promise<OpenedSession | { missing: true }> {
+async function open(
+  request: Parameters<SessionCache['get']>[0],
+  artifact: Parameters<SessionCache['get']>[1] | undefined,
+): Promise<OpenedSession | { missing: true }> {
   if (!artifact && !cache.has(request) && !(await cache.cachedModelPath(request))) return { missing: true };
-  const s = await cache.get(request, artifact ?? (() => Promise.reject(new Error('the session cache lost the model'))));
+  const s = await cache.get(
+    request,
+    artifact ?? (() => Promise.reject(new Error('the session cache lost the model'))),
+  );
   const handle = nextHandle++;
   handles.set(handle, s);
   return { handle, inputs: s.inputs, outputs: s.outputs, report: s.report() };

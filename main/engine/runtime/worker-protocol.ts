@@ -21,4 +21,6 @@ export interface OpenedSession {
 
 export type WorkerResult = OpenedSession | { missing: true } | TensorMap | RuntimeReport | null;
 
-export type WorkerReply = { id: number; ok: true; value: WorkerResult } | { id: number; ok: false; error: { name: string; message: string } };
+export type WorkerReply =
+  | { id: number; ok: true; value: WorkerResult }
+  | { id: number; ok: false; error: { name: string; message: string } };

@@ -104,7 +104,9 @@ export class RemoteSession {
     let runId = 0;
     return this.queue.enqueue(
       async () => {
-        const transfer = options.transfer ? [...new Set(Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer))] : [];
+        const transfer = options.transfer
+          ? [...new Set(Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer))]
+          : [];
         const message = { type: 'run', handle: this.handle, feeds, outputs: options.outputs } as const;
         return (await this.host.call(message, transfer, (id) => (runId = id))) as TensorMap;
       },
