@@ -1,0 +1,58 @@
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { Library, type Role } from '../../services/library';
+import { CliError } from '../errors';
+import { parseNonEmpty } from '../options';
+
+export function registerAnnotators(program: Command): void {
+  const annotators = program.command('annotators').description('Manage the people who label a library (team mode logins).');
+  annotators
+    .command('add <name>')
+    .description('Add an annotator and print their login token (shown once; only its hash is stored).')
+    .requiredOption('-l, --library <dir>', 'library folder (created if missing)', parseNonEmpty)
+    .addOption(new Option('--role <role>', 'admin may import, export, delete and change settings').choices(['admin', 'annotator']).default('annotator'))
+    .addHelpText(
+      'after',
+      `
+The token is the last line of the output, so scripts can take it with \`tail -n 1\`.
+
+Examples:
+  $ hps-studio annotators add alice --library ./lib
+  $ hps-studio annotators add bob --library ./lib --role admin`,
+    )
+    .action(add);
+  annotators
+    .command('list')
+    .description('List annotators with their role.')
+    .requiredOption('-l, --library <dir>', 'library folder', parseNonEmpty)
+    .action(list);
+  for (const command of annotators.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
+}
+
+function add(name: string, options: { library: string; role: Role }): void {
+  const library = Library.open(resolve(options.library));
+  try {
+    const { annotator, token } = library.annotators.create(name, options.role);
+    console.log(`Added ${annotator.role} "${annotator.name}" to ${library.dir}. Login token (shown once):`);
+    console.log(token);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  } finally {
+    library.close();
+  }
+}
+
+function list(options: { library: string }): void {
+  const libraryDir = resolve(options.library);
+  if (!Library.exists(libraryDir)) throw new CliError(`no library at ${libraryDir}.`);
+  const library = Library.open(libraryDir);
+  try {
+    const all = library.annotators.list();
+    if (all.length === 0) console.log('No annotators yet. Add one with: hps-studio annotators add NAME --library DIR');
+    for (const annotator of all) {
+      console.log(`${annotator.name}\t${annotator.role}${annotator.canLogin ? '' : '\t(imported, no login)'}`);
+    }
+  } finally {
+    library.close();
+  }
+}

@@ -1,0 +1,16 @@
+// Every CLI command, one line each. To add one: create commands/<name>.ts exporting
+// `register<Name>(program: Command)` (description, options, help examples, action) and list it here.
+import type { Command } from 'commander';
+import { registerAnnotators } from './annotators';
+import { registerDoctor } from './doctor';
+import { registerExport } from './export';
+import { registerImport } from './import';
+import { registerServe } from './serve';
+
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerServe,
+  registerDoctor,
+  registerImport,
+  registerExport,
+  registerAnnotators,
+];

@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createApi, createApiServices } from '../../api';
+import { appVersion } from '../../common/app-version';
+import { isLoopbackHost, startServer } from '../../server';
+import { CliError } from '../errors';
+import { parseNonEmpty, parsePort } from '../options';
+
+interface ServeOptions {
+  library: string;
+  host: string;
+  port: number;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve the studio UI and API to a browser (browser mode; team annotation later).')
+    .requiredOption('-l, --library <dir>', 'library folder (created if missing)', parseNonEmpty)
+    .option('--host <host>', 'address to bind; keep 127.0.0.1 unless you mean to share it', '127.0.0.1')
+    .option('-p, --port <port>', 'port to listen on (0 picks a free one)', parsePort, 7860)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ hps-studio serve --library ~/hps-library
+  $ hps-studio serve --library ./library --port 8080`,
+    )
+    .action(serve);
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const libraryDir = resolve(options.library);
+  try {
+    mkdirSync(libraryDir, { recursive: true });
+  } catch (err) {
+    throw new CliError(`cannot create the library folder ${libraryDir}: ${(err as Error).message}`);
+  }
+  const api = createApi(createApiServices({ libraryDir, app: { version: appVersion(), mode: 'serve', electron: null } }));
+  let url: string;
+  let close: () => Promise<void>;
+  try {
+    const started = await startServer({ api, host: options.host, port: options.port });
+    url = started.url;
+    close = () => started.app.close();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`port ${options.port} is already in use; pick another with --port.`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`cannot bind to host ${options.host}.`);
+    throw err;
+  }
+  console.log(`HPS Studio is serving the library ${libraryDir}`);
+  console.log(`Open ${url} in your browser. Press Ctrl+C to stop.`);
+  if (!isLoopbackHost(options.host)) {
+    console.warn(`Warning: ${options.host} is reachable from other machines, and anyone who can reach it has full access.`);
+  }
+  const stop = () => void close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
