@@ -1,10 +1,12 @@
 // Test helpers: run lowered graphs on onnxruntime-node, and finite-difference gradient checks.
+import { mkdir } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { addTrainingOutputs } from '../../main/engine/autodiff';
 import { type Graph, Graph as GraphClass, type Tensor } from '../../main/engine/ir/graph';
 import type { DType } from '../../main/engine/ir/shape';
 import { lower } from '../../main/engine/onnx/lower';
 import type { Precision } from '../../main/engine/ops/types';
+import { type NodePlacement, PROFILE_DIR, newProfilePrefix, takeProfile } from '../../main/engine/runtime/profile';
 
 export type Ep = 'cpu' | 'webgpu';
 
@@ -38,16 +40,20 @@ function toOrt(t: HostTensor): ort.Tensor {
 
 export interface CompiledGraph {
   run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
+  /** Which EP ran each node (sessions compiled with `profile`); ends profiling. */
+  placements(): Promise<NodePlacement[]>;
   release(): Promise<void>;
 }
 
-export async function compile(g: Graph, options: { ep?: Ep; precision?: Precision; outputs?: string[]; log?: boolean } = {}): Promise<CompiledGraph> {
+export async function compile(g: Graph, options: { ep?: Ep; precision?: Precision; outputs?: string[]; profile?: boolean } = {}): Promise<CompiledGraph> {
   const ep = options.ep ?? 'cpu';
   const artifact = lower(g, { ep, precision: options.precision ?? 'fp32', outputs: options.outputs });
   if (artifact.source.kind !== 'bytes') throw new Error('expected an in-memory model');
+  const prefix = options.profile ? newProfilePrefix() : undefined;
+  if (prefix) await mkdir(PROFILE_DIR, { recursive: true });
   const session = await ort.InferenceSession.create(artifact.source.bytes, {
     executionProviders: [ep],
-    ...(options.log ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}),
+    ...(prefix ? { enableProfiling: true, profileFilePrefix: prefix } : {}),
   });
   return {
     async run(feeds) {
@@ -57,6 +63,11 @@ export async function compile(g: Graph, options: { ep?: Ep; precision?: Precisio
       const out: Record<string, HostTensor> = {};
       for (const [k, v] of Object.entries(result)) out[k] = { data: v.data as HostTensor['data'], dims: v.dims };
       return out;
+    },
+    async placements() {
+      if (!prefix) throw new Error('compiled without profile: true');
+      session.endProfiling();
+      return takeProfile(prefix);
     },
     release: () => session.release(),
   };
