@@ -52,7 +52,7 @@ async function runImport(options: ImportOptions): Promise<void> {
   try {
     const onProgress = progressPrinter();
     const report = await importFrom(library, options, onProgress);
-    process.stderr.write('\n');
+    if (process.stderr.isTTY) process.stderr.write('\n');
     printReport(report);
   } finally {
     library.close();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ImageStore, probeImage, THUMB_SIZE } from './imageStore';
@@ -38,6 +38,7 @@ export interface LibraryStats {
 }
 
 const now = (): string => new Date().toISOString();
+const DATABASE_FILE = 'library.sqlite';
 
 /**
  * One library folder: `library.sqlite` plus content-addressed images and thumbnails.
@@ -59,9 +60,14 @@ export class Library {
     this.catalog = new CatalogRepository(db);
   }
 
+  /** True when `dir` already holds a library database (so a typo does not silently start a new library). */
+  static exists(dir: string): boolean {
+    return existsSync(path.join(dir, DATABASE_FILE));
+  }
+
   static open(dir: string): Library {
     mkdirSync(dir, { recursive: true });
-    const db = new Database(path.join(dir, 'library.sqlite'));
+    const db = new Database(path.join(dir, DATABASE_FILE));
     db.pragma('journal_mode = WAL');
     // FULL: every commit fsyncs the WAL, so an acknowledged judgment survives power loss, not only a process
     // crash (NORMAL in WAL mode may drop the last commits on power loss). Judgments are one small row each and
