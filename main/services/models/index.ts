@@ -1,0 +1,3 @@
+export * from './catalog';
+export * from './download-error';
+export * from './downloader';
