@@ -32,10 +32,19 @@ export async function decodeImage(input: string | Uint8Array, label?: string): P
   let raw: { data: Buffer; info: OutputInfo };
   let deep: boolean;
   try {
-    const image = sharp(input, { autoOrient: false, ignoreIcc: true, failOn: 'error', pages: 1, page: 0, limitInputPixels: 1 << 28 });
+    const image = sharp(input, {
+      autoOrient: false,
+      ignoreIcc: true,
+      failOn: 'error',
+      pages: 1,
+      page: 0,
+      limitInputPixels: 1 << 28,
+    });
     // libvips casts 16-bit samples to 8 bits by clipping; keep 16 bits and take the high byte as PIL does.
     deep = (await image.metadata()).depth === 'ushort';
-    const converted = deep ? image.toColourspace('rgb16').raw({ depth: 'ushort' }) : image.toColourspace('srgb').raw({ depth: 'uchar' });
+    const converted = deep
+      ? image.toColourspace('rgb16').raw({ depth: 'ushort' })
+      : image.toColourspace('srgb').raw({ depth: 'uchar' });
     raw = await converted.toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw new ImageDecodeError(source, describeSharpError(error, source));

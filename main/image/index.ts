@@ -14,4 +14,3 @@ export type { PixelTensor, PreprocessMode, PreprocessOptions } from './preproces
 export { pillowBicubicResize, pillowCoefficients } from './pil-bicubic';
 export type { PixelBuffer } from './pil-bicubic';
 export { torchBicubicResize, torchCubicTaps } from './torch-bicubic';
-export type { FloatPlanes } from './torch-bicubic';

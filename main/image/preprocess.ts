@@ -70,7 +70,12 @@ const PICKSCORE_LUT = buildLut((v) => v * (1 / 255));
 
 /** PIL RGBA resizes premultiplied (RGBA → RGBa → resize → RGBA), then `convert('RGB')` drops alpha. */
 function pillowResizeRgb(image: DecodedImage, width: number, height: number): PixelBuffer {
-  if (!image.alpha) return pillowBicubicResize({ width: image.width, height: image.height, channels: 3, data: image.rgb }, width, height);
+  if (!image.alpha)
+    return pillowBicubicResize(
+      { width: image.width, height: image.height, channels: 3, data: image.rgb },
+      width,
+      height,
+    );
   const pixels = image.width * image.height;
   const rgba = new Uint8Array(pixels * 4);
   for (let p = 0; p < pixels; p++) {
@@ -81,7 +86,11 @@ function pillowResizeRgb(image: DecodedImage, width: number, height: number): Pi
     }
     rgba[p * 4 + 3] = a;
   }
-  const resized = pillowBicubicResize({ width: image.width, height: image.height, channels: 4, data: rgba }, width, height);
+  const resized = pillowBicubicResize(
+    { width: image.width, height: image.height, channels: 4, data: rgba },
+    width,
+    height,
+  );
   const out = new Uint8Array(width * height * 3);
   for (let p = 0; p < width * height; p++) {
     const a = resized.data[p * 4 + 3]!;
@@ -105,26 +114,30 @@ function pillowPipeline(image: DecodedImage, floorCrop: boolean): PixelTensor {
   for (let y = 0; y < IMAGE_SIZE; y++) {
     const src = ((y + top) * width + left) * 3;
     for (let x = 0; x < IMAGE_SIZE; x++) {
-      for (let c = 0; c < 3; c++) data[c * plane + y * IMAGE_SIZE + x] = lut[c * 256 + resized.data[src + x * 3 + c]!]!;
+      for (let c = 0; c < 3; c++)
+        data[c * plane + y * IMAGE_SIZE + x] = lut[c * 256 + resized.data[src + x * 3 + c]!]!;
     }
   }
   return { data, height: IMAGE_SIZE, width: IMAGE_SIZE };
 }
 
-function toTensorPlanes(image: DecodedImage): Float32Array {
+// ToTensor: float32(v) / 255.
+const TO_TENSOR = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+function toTensor(image: DecodedImage): Float32Array {
   const pixels = image.width * image.height;
   const planes = new Float32Array(3 * pixels);
   for (let p = 0; p < pixels; p++) {
-    for (let c = 0; c < 3; c++) planes[c * pixels + p] = image.rgb[p * 3 + c]! / 255;
+    for (let c = 0; c < 3; c++) planes[c * pixels + p] = TO_TENSOR[image.rgb[p * 3 + c]!]!;
   }
   return planes;
 }
 
 function hpsv2Pipeline(image: DecodedImage, options: PreprocessOptions): PixelTensor {
-  const planes = { width: image.width, height: image.height, channels: 3, data: toTensorPlanes(image) };
+  const source = { width: image.width, height: image.height, channels: 3, data: image.rgb };
   const unscaled = Math.max(image.width, image.height) === IMAGE_SIZE;
   const [width, height] = unscaled ? [image.width, image.height] : longSideSize(image.width, image.height);
-  const resized = torchBicubicResize(planes, width, height);
+  const resized = unscaled ? toTensor(image) : torchBicubicResize(source, TO_TENSOR, width, height);
   const pad = !unscaled || options.letterboxUnscaled === true;
   const outW = pad ? IMAGE_SIZE : width;
   const outH = pad ? IMAGE_SIZE : height;
@@ -138,14 +151,18 @@ function hpsv2Pipeline(image: DecodedImage, options: PreprocessOptions): PixelTe
     for (let y = 0; y < height; y++) {
       const src = c * width * height + y * width;
       const dst = c * plane + (y + top) * outW + left;
-      for (let x = 0; x < width; x++) data[dst + x] = f32(f32(resized.data[src + x]! - MEAN32[c]!) / STD32[c]!);
+      for (let x = 0; x < width; x++) data[dst + x] = f32(f32(resized[src + x]! - MEAN32[c]!) / STD32[c]!);
     }
   }
   return { data, height: outH, width: outW };
 }
 
 /** The model's exact input for one decoded image. */
-export function preprocessImage(image: DecodedImage, mode: PreprocessMode, options: PreprocessOptions = {}): PixelTensor {
+export function preprocessImage(
+  image: DecodedImage,
+  mode: PreprocessMode,
+  options: PreprocessOptions = {},
+): PixelTensor {
   if (mode === 'hpsv2') return hpsv2Pipeline(image, options);
   return pillowPipeline(image, mode === 'pickscore');
 }

@@ -7,6 +7,8 @@
  * normalising); evaluating index and weights in double from the float32 scale lands within 4e-6.
  */
 
+import type { PixelBuffer } from './pil-bicubic';
+
 const f32 = Math.fround;
 const A = -0.75;
 
@@ -50,37 +52,44 @@ export function torchCubicTaps(inSize: number, outSize: number): CubicTaps {
   return taps;
 }
 
-/** Planar float32 [channels, height, width]. */
-export interface FloatPlanes {
-  readonly width: number;
-  readonly height: number;
-  readonly channels: number;
-  readonly data: Float32Array;
-}
-
-/** `F.interpolate(x, size=(outHeight, outWidth), mode='bicubic', align_corners=False)` on one CHW image. */
-export function torchBicubicResize(src: FloatPlanes, outWidth: number, outHeight: number): FloatPlanes {
+/**
+ * `F.interpolate(x, size=(outHeight, outWidth), mode='bicubic', align_corners=False)` of x = ToTensor(image):
+ * reads the interleaved uint8 pixels through `toFloat` (ToTensor's float32 v/255) on the fly, so large photos are
+ * never expanded to a full float tensor. Returns planar float32 [channels, outHeight, outWidth].
+ */
+export function torchBicubicResize(
+  src: PixelBuffer,
+  toFloat: Float32Array,
+  outWidth: number,
+  outHeight: number,
+): Float32Array {
   const { width, height, channels, data } = src;
-  if (outWidth === width && outHeight === height) return src;
   const xs = torchCubicTaps(width, outWidth);
   const ys = torchCubicTaps(height, outHeight);
   const out = new Float32Array(channels * outWidth * outHeight);
-  for (let c = 0; c < channels; c++) {
-    const plane = c * width * height;
-    const outPlane = c * outWidth * outHeight;
-    for (let oy = 0; oy < outHeight; oy++) {
-      for (let ox = 0; ox < outWidth; ox++) {
+  const plane = outWidth * outHeight;
+  const column = new Int32Array(4);
+  const wx = new Float32Array(4);
+  for (let oy = 0; oy < outHeight; oy++) {
+    for (let ox = 0; ox < outWidth; ox++) {
+      for (let j = 0; j < 4; j++) {
+        column[j] = xs.index[ox * 4 + j]! * channels;
+        wx[j] = xs.weight[ox * 4 + j]!;
+      }
+      for (let c = 0; c < channels; c++) {
         let acc = 0;
         for (let i = 0; i < 4; i++) {
-          const row = plane + ys.index[oy * 4 + i]! * width;
-          let line = f32(data[row + xs.index[ox * 4]!]! * xs.weight[ox * 4]!);
-          for (let j = 1; j < 4; j++) line = f32(line + f32(data[row + xs.index[ox * 4 + j]!]! * xs.weight[ox * 4 + j]!));
+          const row = ys.index[oy * 4 + i]! * width * channels + c;
+          let line = f32(toFloat[data[row + column[0]!]!]! * wx[0]!);
+          line = f32(line + f32(toFloat[data[row + column[1]!]!]! * wx[1]!));
+          line = f32(line + f32(toFloat[data[row + column[2]!]!]! * wx[2]!));
+          line = f32(line + f32(toFloat[data[row + column[3]!]!]! * wx[3]!));
           const term = f32(line * ys.weight[oy * 4 + i]!);
           acc = i === 0 ? term : f32(acc + term);
         }
-        out[outPlane + oy * outWidth + ox] = acc;
+        out[c * plane + oy * outWidth + ox] = acc;
       }
     }
   }
-  return { width: outWidth, height: outHeight, channels, data: out };
+  return out;
 }

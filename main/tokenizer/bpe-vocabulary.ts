@@ -40,7 +40,9 @@ function parseMerges(text: string, source: string): string[][] {
   const bad = merges.findIndex((pair) => pair.length !== 2);
   if (bad >= 0) throw new Error(`${source}: merge line ${bad + 2} is not a pair of symbols`);
   if (merges.length < MERGE_COUNT) {
-    throw new Error(`${source}: expected ${MERGE_COUNT} merges, found ${merges.length} (not a CLIP BPE file?)`);
+    throw new Error(
+      `${source}: expected ${MERGE_COUNT} merges, found ${merges.length} (not a CLIP BPE file?)`,
+    );
   }
   return merges;
 }
@@ -78,14 +80,21 @@ async function fromHuggingFaceFolder(dir: string): Promise<BpeVocabulary> {
   const vocabPath = join(dir, 'vocab.json');
   const mergesPath = join(dir, 'merges.txt');
   const vocab = await readOptionalJson(vocabPath);
-  if (!vocab) throw new Error(`${dir}: no vocab.json (expected an HF tokenizer folder or bpe_simple_vocab_16e6.txt.gz)`);
+  if (!vocab)
+    throw new Error(
+      `${dir}: no vocab.json (expected an HF tokenizer folder or bpe_simple_vocab_16e6.txt.gz)`,
+    );
   const encoder = new Map<string, number>();
   for (const [token, id] of Object.entries(vocab)) {
-    if (!Number.isInteger(id)) throw new Error(`${vocabPath}: id of ${JSON.stringify(token)} is not an integer`);
+    if (!Number.isInteger(id))
+      throw new Error(`${vocabPath}: id of ${JSON.stringify(token)} is not an integer`);
     encoder.set(token, id as number);
   }
   const merges = parseMerges((await readFile(mergesPath, 'utf8')).trim(), mergesPath);
-  const config = { ...(await readOptionalJson(join(dir, 'special_tokens_map.json'))), ...(await readOptionalJson(join(dir, 'tokenizer_config.json'))) };
+  const config = {
+    ...(await readOptionalJson(join(dir, 'special_tokens_map.json'))),
+    ...(await readOptionalJson(join(dir, 'tokenizer_config.json'))),
+  };
   const padToken = tokenContent(config.pad_token);
   const padTokenId = padToken === undefined ? undefined : encoder.get(padToken);
   return { encoder, mergeRanks: ranksOf(merges), ...(padTokenId === undefined ? {} : { padTokenId }) };

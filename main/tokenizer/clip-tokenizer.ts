@@ -1,4 +1,10 @@
-import { bytesToUnicode, END_OF_TEXT, loadBpeVocabulary, START_OF_TEXT, type BpeVocabulary } from './bpe-vocabulary';
+import {
+  bytesToUnicode,
+  END_OF_TEXT,
+  loadBpeVocabulary,
+  START_OF_TEXT,
+  type BpeVocabulary,
+} from './bpe-vocabulary';
 import { cleanPrompt } from './text-cleaning';
 
 /** The reference pre-tokenizer (simple_tokenizer.py), with Python's post-cleaning whitespace as \p{White_Space}. */
@@ -82,7 +88,9 @@ export class ClipTokenizer {
       const ids = [this.startId, ...this.encode(text), this.endId];
       if (ids.length > contextLength) {
         if (options.truncate === false) {
-          throw new Error(`Prompt is too long for context length ${contextLength}: ${JSON.stringify(text.slice(0, 80))}`);
+          throw new Error(
+            `Prompt is too long for context length ${contextLength}: ${JSON.stringify(text.slice(0, 80))}`,
+          );
         }
         ids.length = contextLength;
         ids[contextLength - 1] = this.endId;
@@ -119,7 +127,9 @@ export class ClipTokenizer {
       .filter((id) => id !== this.startId && id !== this.endId && id !== 0)
       .map((id) => this.decoder!.get(id) ?? '')
       .join('');
-    const bytes = [...text.replaceAll('</w>', ' ')].map((symbol) => (symbol === ' ' ? 0x20 : (this.byteDecoder!.get(symbol) ?? 0x3f)));
+    const bytes = [...text.replaceAll('</w>', ' ')].map((symbol) =>
+      symbol === ' ' ? 0x20 : (this.byteDecoder!.get(symbol) ?? 0x3f),
+    );
     return Buffer.from(bytes).toString('utf8').trim();
   }
 

@@ -8,7 +8,8 @@ import { decodeHTML } from 'entities';
 
 // Python's str.isspace() set, which is what `re.sub(r'\s+', ' ', text)` and `str.strip()` use (JS `\s` differs:
 // it lacks \x1c-\x1f and \x85 and adds \ufeff).
-const PYTHON_WHITESPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PYTHON_WHITESPACE =
+  '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const WHITESPACE_RUN = new RegExp(`[${PYTHON_WHITESPACE}]+`, 'g');
 const EDGE_WHITESPACE = new RegExp(`^[${PYTHON_WHITESPACE}]+|[${PYTHON_WHITESPACE}]+$`, 'g');
 
@@ -16,6 +17,7 @@ const EDGE_WHITESPACE = new RegExp(`^[${PYTHON_WHITESPACE}]+|[${PYTHON_WHITESPAC
 const CHAR_REFERENCE = /&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)/g;
 
 // HTML5 numeric reference replacements (Python's html._invalid_charrefs).
+// prettier-ignore
 const NUMERIC_REPLACEMENTS: ReadonlyMap<number, string> = new Map([
   [0x00, '\ufffd'], [0x0d, '\r'], [0x80, '\u20ac'], [0x81, '\x81'], [0x82, '\u201a'], [0x83, '\u0192'],
   [0x84, '\u201e'], [0x85, '\u2026'], [0x86, '\u2020'], [0x87, '\u2021'], [0x88, '\u02c6'], [0x89, '\u2030'],
@@ -27,7 +29,8 @@ const NUMERIC_REPLACEMENTS: ReadonlyMap<number, string> = new Map([
 
 /** Python's html._invalid_codepoints: references to these decode to nothing. */
 function isDroppedCodePoint(cp: number): boolean {
-  if ((cp >= 0x1 && cp <= 0x8) || cp === 0xb || (cp >= 0xe && cp <= 0x1f) || (cp >= 0x7f && cp <= 0x9f)) return true;
+  if ((cp >= 0x1 && cp <= 0x8) || cp === 0xb || (cp >= 0xe && cp <= 0x1f) || (cp >= 0x7f && cp <= 0x9f))
+    return true;
   if (cp >= 0xfdd0 && cp <= 0xfdef) return true;
   return (cp & 0xfffe) === 0xfffe; // U+xFFFE and U+xFFFF of every plane
 }
@@ -67,6 +70,7 @@ export interface CleaningOptions {
 /** basic_clean + whitespace_clean + lower, in the reference order. */
 export function cleanPrompt(text: string, options: CleaningOptions): string {
   let cleaned = text;
-  if (options.unescapeHtml) cleaned = pythonHtmlUnescape(pythonHtmlUnescape(cleaned)).replace(EDGE_WHITESPACE, '');
+  if (options.unescapeHtml)
+    cleaned = pythonHtmlUnescape(pythonHtmlUnescape(cleaned)).replace(EDGE_WHITESPACE, '');
   return collapseWhitespace(cleaned).toLowerCase();
 }

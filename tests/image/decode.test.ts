@@ -41,10 +41,16 @@ function png16(rgb: Buffer, width: number, height: number): Buffer {
   header.set([16, 2, 0, 0, 0], 8);
   const rows = Buffer.alloc(height * (1 + width * 6));
   for (let y = 0; y < height; y++) {
-    for (let i = 0; i < width * 3; i++) rows.writeUInt16BE(rgb[y * width * 3 + i]! * 256 + (0xd5 ^ i), y * (1 + width * 6) + 1 + i * 2);
+    for (let i = 0; i < width * 3; i++)
+      rows.writeUInt16BE(rgb[y * width * 3 + i]! * 256 + (0xd5 ^ i), y * (1 + width * 6) + 1 + i * 2);
   }
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 const raw = { raw: { width: WIDTH, height: HEIGHT, channels: 3 as const } };
 let dir: string;
@@ -84,7 +90,10 @@ describe('decodeImage formats', () => {
   });
 
   it('GIF: first frame of an animation', async () => {
-    const frames = Buffer.concat([Buffer.alloc(WIDTH * HEIGHT * 3, 10), Buffer.alloc(WIDTH * HEIGHT * 3, 240)]);
+    const frames = Buffer.concat([
+      Buffer.alloc(WIDTH * HEIGHT * 3, 10),
+      Buffer.alloc(WIDTH * HEIGHT * 3, 240),
+    ]);
     const file = join(dir, 'anim.gif');
     await sharp(frames, { raw: { width: WIDTH, height: HEIGHT * 2, channels: 3, pageHeight: HEIGHT } })
       .gif()
@@ -130,7 +139,9 @@ describe('decodeImage formats', () => {
       rgba[p * 4 + 3] = 255;
     }
     const file = join(dir, 'rgba.png');
-    await sharp(rgba, { raw: { width: WIDTH, height: HEIGHT, channels: 4 } }).png().toFile(file);
+    await sharp(rgba, { raw: { width: WIDTH, height: HEIGHT, channels: 4 } })
+      .png()
+      .toFile(file);
     const image = await decodeImage(file);
     expectSaneRgb(image);
     expect(image.alpha?.every((a) => a === 255)).toBe(true);
@@ -161,7 +172,9 @@ describe('decodeImage errors', () => {
   it('a non-image and a missing file say so', async () => {
     const text = join(dir, 'notes.png');
     await writeFile(text, 'definitely not an image');
-    await expect(decodeImage(text)).rejects.toThrow(new RegExp(`Cannot read image ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await expect(decodeImage(text)).rejects.toThrow(
+      new RegExp(`Cannot read image ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
     await expect(decodeImage(join(dir, 'missing.png'))).rejects.toThrow(/missing\.png: file not found/);
   });
 });

@@ -29,7 +29,8 @@ let v1: Float32Array;
 let v2: Float32Array;
 
 beforeAll(async () => {
-  images = (JSON.parse(await readFile(join(clipDir, 'manifest.json'), 'utf8')) as { images: string[] }).images;
+  images = (JSON.parse(await readFile(join(clipDir, 'manifest.json'), 'utf8')) as { images: string[] })
+    .images;
   decoded = await Promise.all(images.map((name) => decodeImage(join(clipDir, name))));
   v1 = await readFloat32(join(clipDir, 'v1_pixels.f32'));
   v2 = await readFloat32(join(clipDir, 'v2_pixels.f32'));

@@ -26,7 +26,9 @@ async function readInt64AsNumbers(path: string): Promise<number[]> {
 }
 
 function rowsOf(ids: ArrayLike<number>, width: number): number[][] {
-  return Array.from({ length: ids.length / width }, (_, r) => Array.from({ length: width }, (_, c) => ids[r * width + c]!));
+  return Array.from({ length: ids.length / width }, (_, r) =>
+    Array.from({ length: width }, (_, c) => ids[r * width + c]!),
+  );
 }
 
 let tokenizer: ClipTokenizer;
@@ -38,12 +40,18 @@ beforeAll(async () => {
 });
 
 describe('CLIP tokenizer parity with the reference fixtures', () => {
-  it.each(['v1_tokens.i32', 'v2_tokens.i32'])('%s: every manifest prompt (emoji, CJK, accents, HTML, over-long) exactly', async (file) => {
-    const expected = rowsOf(await readInt32(join(clipDir, file)), 77);
-    const actual = rowsOf(tokenizer.tokenize(manifest.prompts, { contextLength: 77, pad: 'zero', truncate: true }), 77);
-    expect(actual).toHaveLength(manifest.v1_tokens.shape[0]);
-    actual.forEach((row, i) => expect(row, JSON.stringify(manifest.prompts[i])).toEqual(expected[i]));
-  });
+  it.each(['v1_tokens.i32', 'v2_tokens.i32'])(
+    '%s: every manifest prompt (emoji, CJK, accents, HTML, over-long) exactly',
+    async (file) => {
+      const expected = rowsOf(await readInt32(join(clipDir, file)), 77);
+      const actual = rowsOf(
+        tokenizer.tokenize(manifest.prompts, { contextLength: 77, pad: 'zero', truncate: true }),
+        77,
+      );
+      expect(actual).toHaveLength(manifest.v1_tokens.shape[0]);
+      actual.forEach((row, i) => expect(row, JSON.stringify(manifest.prompts[i])).toEqual(expected[i]));
+    },
+  );
 
   it('SD te_input_ids: prompt and empty negative, padded with <|endoftext|>', async () => {
     const expected = rowsOf(await readInt64AsNumbers(join(fixtures, 'sd', 'te_input_ids.i64')), 77);
@@ -58,7 +66,9 @@ describe('CLIP tokenizer parity with the reference fixtures', () => {
 describe('text cleaning follows Python', () => {
   it('html.unescape rules: numeric replacements, dropped code points, legacy names without ";"', () => {
     // Expected string produced by CPython's html.unescape on the same input.
-    expect(pythonHtmlUnescape('&#1;a&#x80;&#0;&#13;&notit;&ampx&AMP&#99999999;')).toBe('a€\ufffd\r¬it;&x&\ufffd');
+    expect(pythonHtmlUnescape('&#1;a&#x80;&#0;&#13;&notit;&ampx&AMP&#99999999;')).toBe(
+      'a€\ufffd\r¬it;&x&\ufffd',
+    );
     expect(pythonHtmlUnescape('&amp;amp; &lt;3 &#x1F431; &unknown;')).toBe('&amp; <3 🐱 &unknown;');
   });
 
@@ -108,7 +118,9 @@ describe('lengths and padding', () => {
     }
     expect(bodies).toEqual(tokens);
     expect(rowsOf(tokenizer.tokenizeChunks(long, { maxChunks: 1 }), 77)).toHaveLength(1);
-    expect(rowsOf(tokenizer.tokenizeChunks(''), 77)).toEqual([[tokenizer.startId, ...Array(76).fill(tokenizer.endId)]]);
+    expect(rowsOf(tokenizer.tokenizeChunks(''), 77)).toEqual([
+      [tokenizer.startId, ...Array(76).fill(tokenizer.endId)],
+    ]);
   });
 });
 
@@ -119,16 +131,23 @@ describe('vocabulary formats', () => {
     dir = await mkdtemp(join(tmpdir(), 'clip-hf-'));
     const vocabulary = await loadBpeVocabulary(vocabPath);
     await writeFile(join(dir, 'vocab.json'), JSON.stringify(Object.fromEntries(vocabulary.encoder)));
-    const mergeLines = gunzipSync(await readFile(vocabPath)).toString('utf8').split('\n');
+    const mergeLines = gunzipSync(await readFile(vocabPath))
+      .toString('utf8')
+      .split('\n');
     await writeFile(join(dir, 'merges.txt'), ['#version: 0.2', ...mergeLines.slice(1, 48895)].join('\n'));
-    await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify({ pad_token: '!', model_max_length: 77 }));
+    await writeFile(
+      join(dir, 'tokenizer_config.json'),
+      JSON.stringify({ pad_token: '!', model_max_length: 77 }),
+    );
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('HF folder (or a file inside it) tokenizes identically and exposes its pad token', async () => {
     for (const path of [dir, join(dir, 'vocab.json')]) {
       const hf = await ClipTokenizer.load(path);
-      expect(Array.from(hf.tokenize(manifest.prompts))).toEqual(Array.from(tokenizer.tokenize(manifest.prompts)));
+      expect(Array.from(hf.tokenize(manifest.prompts))).toEqual(
+        Array.from(tokenizer.tokenize(manifest.prompts)),
+      );
       expect(hf.configuredPadId).toBe(0);
     }
     expect(tokenizer.configuredPadId).toBeUndefined();
