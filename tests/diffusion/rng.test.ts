@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TorchGenerator } from '../../main/services/diffusion/rng/torch-generator';
 import { Mt19937 } from '../../main/services/diffusion/rng/mt19937';
+import { logF32, sinCosF32 } from '../../main/services/diffusion/rng/avx-mathfun';
 import { readF32 } from './fixtures';
 
 describe('Mt19937', () => {
@@ -28,6 +29,8 @@ describe('TorchGenerator.randn matches torch.randn on CPU', () => {
       }
       console.log(`randn seed ${seed}: max |Δ| = ${maxAbs.toExponential(3)}, bit-exact ${((100 * exact) / ref.length).toFixed(2)}%`);
       expect(maxAbs).toBeLessThanOrEqual(2e-6);
+      // The avx_mathfun port reproduces torch's AVX2 kernel exactly on these draws.
+      expect(exact).toBe(ref.length);
     });
 
     it(`seed ${seed}, [7] (double-precision path) bit-exact`, () => {
@@ -66,5 +69,34 @@ describe('TorchGenerator.rand', () => {
     const mt = new Mt19937(7);
     const expected = Array.from({ length: 5 }, () => (mt.nextUint32() & 0xffffff) / 2 ** 24);
     expect(Array.from(new TorchGenerator(7).rand([5]))).toEqual(expected);
+  });
+});
+
+describe('avx_mathfun float32 log / sincos', () => {
+  const ulps = (a: number, b: number) => {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat32(0, a);
+    view.setFloat32(4, b);
+    return Math.abs(view.getInt32(0) - view.getInt32(4));
+  };
+
+  it('stays within 2 ulp of the correctly rounded log over (0, 1]', () => {
+    let worst = 0;
+    for (let k = 1; k <= 1 << 24; k += 997) {
+      const u = Math.fround(k * 2 ** -24);
+      worst = Math.max(worst, ulps(logF32(u), Math.fround(Math.log(u))));
+    }
+    expect(worst).toBeLessThanOrEqual(2);
+  });
+
+  it('stays within 2 ulp (or 1e-7 absolute near zeros) of sin and cos over [0, 2π)', () => {
+    for (let k = 0; k < 1 << 16; k++) {
+      const theta = Math.fround(Math.fround(2 * Math.PI) * Math.fround(k / (1 << 16)));
+      const [sin, cos] = sinCosF32(theta);
+      for (const [ours, exact] of [[sin, Math.sin(theta)], [cos, Math.cos(theta)]] as const) {
+        const ok = ulps(ours, Math.fround(exact)) <= 2 || Math.abs(ours - exact) <= 1e-7;
+        if (!ok) throw new Error(`θ = ${theta}: ${ours} vs ${exact}`);
+      }
+    }
   });
 });
