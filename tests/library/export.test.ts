@@ -179,3 +179,35 @@ describe('other export formats', () => {
     ]);
   });
 });
+
+describe('Pick-a-Pic export across row groups', () => {
+  it('writes more rows than one row group holds and reads every label back', async () => {
+    const lib = Library.open(path.join(root, 'many'));
+    const a = (await lib.addImage(await makePng(50))).image.id;
+    const b = (await lib.addImage(await makePng(51))).image.id;
+    const annotator = lib.annotators.create('m').annotator.id;
+    // 150 comparisons (more than two 64-row groups): the first image wins when i % 3 = 0, tie when i % 3 = 1, else the second.
+    for (let i = 0; i < 150; i++) {
+      const { comparison } = lib.addComparison({ prompt: `q${i}`, imageIds: [a, b] });
+      const kind = i % 3 === 1 ? 'tie' : 'choice';
+      lib.judgments.submit({
+        comparisonId: comparison.id, annotatorId: annotator, kind, chosenImageId: kind === 'tie' ? null : i % 3 === 0 ? a : b,
+        shownOrder: [a, b], idempotencyKey: `q${i}`,
+      });
+    }
+    const out = path.join(root, 'many.parquet');
+    expect(exportPickapic(lib, out).records).toBe(150);
+    lib.close();
+    const copy = Library.open(path.join(root, 'many-copy'));
+    expect(await importPickapic(copy, out)).toMatchObject({ records: 150, judgmentsAdded: 150, imagesAdded: 2, errors: [] });
+    const outcome = (key: string) => {
+      const j = copy.judgments.byKey(key)!;
+      const first = copy.requireComparison(j.comparisonId).images[0]!.id;
+      return j.kind === 'tie' ? 'tie' : j.chosenImageId === first ? 'first' : 'second';
+    };
+    expect(Array.from({ length: 150 }, (_, i) => outcome(`q${i}`))).toEqual(
+      Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? 'first' : i % 3 === 1 ? 'tie' : 'second')),
+    );
+    copy.close();
+  });
+});

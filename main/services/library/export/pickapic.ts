@@ -1,7 +1,34 @@
 import { readFileSync } from 'node:fs';
-import { parquetWriteFile } from 'hyparquet-writer';
+import { fileWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { Library } from '../library';
+import type { ImageRecord } from '../types';
 import { annotatorNames, comparisonsWithJudgments, SkipCounter, type ExportReport } from './common';
+
+/** Rows per row group: each row holds two full images, so the writer never keeps more than this in memory. */
+const ROWS_PER_GROUP = 64;
+
+interface Row {
+  caption: string;
+  first: ImageRecord;
+  second: ImageRecord;
+  label0: number;
+  user: string;
+  createdAt: string;
+  key: string;
+}
+
+const COLUMNS = [
+  { name: 'caption', type: 'STRING', value: (row: Row) => row.caption },
+  { name: 'jpg_0', type: 'BYTE_ARRAY', value: (row: Row, library: Library) => readFileSync(library.imagePath(row.first)) },
+  { name: 'jpg_1', type: 'BYTE_ARRAY', value: (row: Row, library: Library) => readFileSync(library.imagePath(row.second)) },
+  { name: 'label_0', type: 'DOUBLE', value: (row: Row) => row.label0 },
+  { name: 'label_1', type: 'DOUBLE', value: (row: Row) => 1 - row.label0 },
+  { name: 'user_id', type: 'STRING', value: (row: Row) => row.user },
+  { name: 'created_at', type: 'STRING', value: (row: Row) => row.createdAt },
+  { name: 'image_0_uid', type: 'STRING', value: (row: Row) => row.first.hash },
+  { name: 'image_1_uid', type: 'STRING', value: (row: Row) => row.second.hash },
+  { name: 'ranking_id', type: 'STRING', value: (row: Row) => row.key },
+] as const;
 
 /**
  * Pick-a-Pic-shaped parquet through hyparquet-writer: caption, jpg_0, jpg_1 (image bytes, jpg_0 = the
@@ -10,54 +37,45 @@ import { annotatorNames, comparisonsWithJudgments, SkipCounter, type ExportRepor
  * Only choice and tie judgments on two-image comparisons fit this shape; the rest are counted as skipped.
  */
 export function exportPickapic(library: Library, outFile: string): ExportReport {
+  const { rows, skipped } = collectRows(library);
+  const schema = schemaFromColumnData({
+    columnData: COLUMNS.map(({ name, type }) => ({ name, type, data: [], nullable: false })),
+  });
+  const writer = new ParquetWriter({ writer: fileWriter(outFile), schema });
+  for (let start = 0; start < rows.length; start += ROWS_PER_GROUP) {
+    const chunk = rows.slice(start, start + ROWS_PER_GROUP);
+    writer.write({
+      columnData: COLUMNS.map(({ name, value }) => ({ name, data: chunk.map((row) => value(row, library)) as never })),
+      rowGroupSize: ROWS_PER_GROUP,
+    });
+  }
+  writer.finish();
+  return { format: 'pickapic', file: outFile, records: rows.length, imagesCopied: 0, skipped: skipped.list() };
+}
+
+function collectRows(library: Library): { rows: Row[]; skipped: SkipCounter } {
   const names = annotatorNames(library);
   const skipped = new SkipCounter();
-  const columns = {
-    caption: [] as string[],
-    jpg_0: [] as Uint8Array[],
-    jpg_1: [] as Uint8Array[],
-    label_0: [] as number[],
-    label_1: [] as number[],
-    user_id: [] as string[],
-    created_at: [] as string[],
-    image_0_uid: [] as string[],
-    image_1_uid: [] as string[],
-    ranking_id: [] as string[],
-  };
+  const rows: Row[] = [];
   for (const { comparison, judgments } of comparisonsWithJudgments(library)) {
     for (const judgment of judgments) {
       if (comparison.images.length !== 2) {
         skipped.add(`${comparison.images.length}-image comparison`);
-        continue;
-      }
-      if (judgment.kind !== 'choice' && judgment.kind !== 'tie') {
+      } else if (judgment.kind !== 'choice' && judgment.kind !== 'tie') {
         skipped.add(`${judgment.kind} judgment`);
-        continue;
+      } else {
+        const [first, second] = comparison.images as [ImageRecord, ImageRecord];
+        rows.push({
+          caption: comparison.prompt,
+          first,
+          second,
+          label0: judgment.kind === 'tie' ? 0.5 : judgment.chosenImageId === first.id ? 1 : 0,
+          user: names.get(judgment.annotatorId) ?? '',
+          createdAt: judgment.createdAt,
+          key: judgment.idempotencyKey,
+        });
       }
-      const [first, second] = comparison.images as [typeof comparison.images[0], typeof comparison.images[0]];
-      const label0 = judgment.kind === 'tie' ? 0.5 : judgment.chosenImageId === first.id ? 1 : 0;
-      columns.caption.push(comparison.prompt);
-      columns.jpg_0.push(readFileSync(library.imagePath(first)));
-      columns.jpg_1.push(readFileSync(library.imagePath(second)));
-      columns.label_0.push(label0);
-      columns.label_1.push(1 - label0);
-      columns.user_id.push(names.get(judgment.annotatorId) ?? '');
-      columns.created_at.push(judgment.createdAt);
-      columns.image_0_uid.push(first.hash);
-      columns.image_1_uid.push(second.hash);
-      columns.ranking_id.push(judgment.idempotencyKey);
     }
   }
-  const binary = new Set(['jpg_0', 'jpg_1']);
-  const numeric = new Set(['label_0', 'label_1']);
-  parquetWriteFile({
-    filename: outFile,
-    columnData: Object.entries(columns).map(([name, data]) => ({
-      name,
-      data,
-      type: binary.has(name) ? 'BYTE_ARRAY' : numeric.has(name) ? 'DOUBLE' : 'STRING',
-      nullable: false,
-    })),
-  });
-  return { format: 'pickapic', file: outFile, records: columns.caption.length, imagesCopied: 0, skipped: skipped.list() };
+  return { rows, skipped };
 }
