@@ -2,7 +2,7 @@
 // kernels, float32 otherwise), including broadcasting cases. Prints the measured errors.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Graph, Tensor } from '../../main/engine/ir/graph';
-import { type InputSpec, gradCheck } from './helpers';
+import { type InputSpec, compareGradients, gradCheck } from './helpers';
 
 /**
  * Tolerances on max|fd − analytic| / max|analytic|. float64: central differences with h = 1e-6 leave
@@ -103,5 +103,26 @@ describe('gradient rules vs central finite differences', () => {
   }
   afterAll(() => {
     console.log(`gradient checks (max |fd − analytic| / max |analytic|):\n${measured.join('\n')}`);
+  });
+});
+
+/** lavapipe's float32 kernels sum in other orders than ORT's CPU ones; 1e-3 of the gradient's scale still catches a wrong kernel. */
+const WEBGPU_TOLERANCE = 1e-3;
+
+describe('gradient graphs on webgpu match cpu (float32)', () => {
+  const placed = new Map<string, Set<string>>();
+  for (const c of cases) {
+    it(c.name, async () => {
+      const r = await compareGradients(c.inputs, c.build, 'webgpu');
+      for (const p of r.placements) {
+        if (!placed.has(p.opType)) placed.set(p.opType, new Set());
+        placed.get(p.opType)!.add(p.provider);
+      }
+      expect(r.maxError).toBeLessThan(WEBGPU_TOLERANCE);
+    });
+  }
+  afterAll(() => {
+    const line = (ep: string) => [...placed].filter(([, eps]) => eps.has(ep)).map(([op]) => op).sort().join(' ');
+    console.log(`webgpu EP ran natively: ${line('webgpu')}\nfell back to cpu: ${line('cpu') || 'nothing'}`);
   });
 });

@@ -124,7 +124,10 @@ function isMissingKernel(err: unknown): boolean {
  * Runs in float64 on the CPU EP when ORT has double kernels for every op, else float32. `step`
  * overrides the difference step (for ops that quantise, where it must move values by whole steps).
  */
-export async function gradCheck(specs: InputSpec[], build: (g: Graph, inputs: Record<string, Tensor>) => Tensor, step?: number): Promise<GradCheckResult> {
+type Build = (g: Graph, inputs: Record<string, Tensor>) => Tensor;
+
+/** The checked graph: outputs `out`, loss = Σ out ⊙ R and `grad/<name>` for each float input. */
+function projectedLossGraph(specs: InputSpec[], build: Build) {
   const next = rng(1);
   const values = specs.map((s) => s.values ?? randn(next, s.shape.reduce((a, b) => a * b, 1)));
   const g = new GraphClass('gradcheck');
@@ -136,7 +139,11 @@ export async function gradCheck(specs: InputSpec[], build: (g: Graph, inputs: Re
   const r = randn(next, outShape.reduce((a, b) => a * b, 1));
   g.output('out', out);
   addTrainingOutputs(g, g.sumAll(g.mul(out, g.constant(r, outShape))));
+  return { g, values, trainable, r };
+}
 
+export async function gradCheck(specs: InputSpec[], build: Build, step?: number): Promise<GradCheckResult> {
+  const { g, values, trainable, r } = projectedLossGraph(specs, build);
   for (const precision of ['fp64', 'fp32'] as const) {
     const feeds = (vals: number[][]) => Object.fromEntries(specs.map((s, i) => [s.name, hostOf(s, vals[i]!, precision)]));
     let full: CompiledGraph | undefined;
@@ -182,4 +189,27 @@ export async function gradCheck(specs: InputSpec[], build: (g: Graph, inputs: Re
     }
   }
   throw new Error('unreachable: fp32 either runs or throws');
+}
+
+/**
+ * Runs the same gradient graph in float32 on cpu and on `ep`; returns the largest gradient difference
+ * relative to the gradient's scale, and which EP ran each node there.
+ */
+export async function compareGradients(specs: InputSpec[], build: Build, ep: Ep): Promise<{ maxError: number; placements: NodePlacement[] }> {
+  const { g, values, trainable } = projectedLossGraph(specs, build);
+  const feeds = Object.fromEntries(specs.map((s, i) => [s.name, hostOf(s, values[i]!, 'fp32')]));
+  const reference = await runGraph(g, feeds, { ep: 'cpu' });
+  const other = await compile(g, { ep, profile: true });
+  try {
+    const got = await other.run(feeds);
+    let maxError = 0;
+    for (const s of trainable) {
+      const a = reference[`grad/${s.name}`]!.data as Float32Array;
+      const scale = Math.max(...Array.from(a, Math.abs), 1e-6);
+      maxError = Math.max(maxError, maxAbsDiff(got[`grad/${s.name}`]!.data as Float32Array, a) / scale);
+    }
+    return { maxError, placements: await other.placements() };
+  } finally {
+    await other.release();
+  }
 }

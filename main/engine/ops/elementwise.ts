@@ -74,7 +74,8 @@ export const elementwiseOps: OpDef[] = [
     },
   },
   unaryOp('Neg', direct('Neg'), (g, _x, _y, dy) => g.neg(dy)),
-  unaryOp('Abs', direct('Abs'), (g, x, _y, dy) => g.mul(dy, g.sign(x))),
+  // Where instead of Sign: the WebGPU EP has no Sign kernel.
+  unaryOp('Abs', direct('Abs'), (g, x, _y, dy) => g.where(g.less(x, 0), g.neg(dy), dy)),
   unaryOp('Sign', direct('Sign')),
   unaryOp('Sqrt', direct('Sqrt'), (g, _x, y, dy) => g.div(g.mul(dy, 0.5), y)),
   unaryOp('Exp', direct('Exp'), (g, _x, y, dy) => g.mul(dy, y)),
