@@ -5,6 +5,7 @@ import { registerAnnotators } from './annotators';
 import { registerDoctor } from './doctor';
 import { registerExport } from './export';
 import { registerImport } from './import';
+import { registerScore } from './score';
 import { registerServe } from './serve';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -13,4 +14,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerImport,
   registerExport,
   registerAnnotators,
+  registerScore,
 ];

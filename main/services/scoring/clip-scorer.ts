@@ -1,0 +1,246 @@
+// Every scorer kind over one implementation: a CLIP checkpoint's image and text towers on the engine, an
+// embedding cache in front of the image tower, and the kind's score convention (kinds.ts). Aesthetic adds
+// the LAION MLP head on the image features and uses no text tower.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadStateDict, type StateDict } from '../../checkpoints';
+import type { EngineSession, ExecutionProvider, TensorMap } from '../../engine/runtime';
+import { SessionCache } from '../../engine/runtime';
+import { buildAestheticGraph, AESTHETIC_OUTPUT, EMBEDDING_INPUT, aestheticInputWidth } from '../../models/aesthetic';
+import { ClipModel, EOT_INPUT, IMAGE_INPUT, IMAGE_OUTPUT, TEXT_OUTPUT, TOKENS_INPUT, eotIndices } from '../../models/clip';
+import { ClipTokenizer } from '../../tokenizer';
+import { IMAGE_SIZE } from '../../image';
+import { modelIdentity, resolveCheckpoint } from './checkpoint';
+import { EmbeddingCache, type EmbeddingStore } from './embedding-cache';
+import { pixelBatches, type Settled } from './image-batches';
+import { KIND_SPECS, type KindSpec } from './kinds';
+import { dot, normalized, softmax } from './math';
+import { defaultPrecision, openGraphSession, storageFor, type ComputePrecision } from './sessions';
+import type { ImageEncoding, ImageInput, ScoreOptions, ScoreRow, Scorer, ScorerKind } from './types';
+
+export interface ScorerOptions {
+  kind: ScorerKind;
+  /** CLIP checkpoint (file or folder); for aesthetic the ViT-L/14 CLIP. */
+  model: string;
+  /** aesthetic: the LAION MLP .pth / .safetensors. */
+  head?: string;
+  /** bpe_simple_vocab_16e6.txt.gz or an HF tokenizer folder (not needed for aesthetic). */
+  vocab?: string;
+  ep?: ExecutionProvider;
+  /** Default: fp32 on cpu, fp16 (fp32 softmax/LayerNorm) on GPU EPs. */
+  precision?: ComputePrecision;
+  sessions?: SessionCache;
+  cache?: EmbeddingStore;
+  /** Folder for models written with external data; default a temporary folder removed on close(). */
+  workDir?: string;
+  /** An EP that fails to load the model falls back to cpu with a warning here. */
+  onWarning?: (message: string) => void;
+}
+
+const TEXT_BATCH = 32;
+
+interface Runtime {
+  ep: ExecutionProvider;
+  precision: ComputePrecision;
+  sessions: SessionCache;
+  workDir: string;
+}
+
+export class ClipScorer implements Scorer {
+  private textSession?: Promise<EngineSession>;
+  private readonly textFeatures = new Map<string, Float32Array>();
+
+  private constructor(
+    readonly kind: ScorerKind,
+    readonly id: string,
+    private readonly spec: KindSpec,
+    private readonly model: ClipModel,
+    private readonly checkpoint: StateDict,
+    private readonly runtime: Runtime,
+    private readonly vision: EngineSession,
+    private readonly head: EngineSession | undefined,
+    private readonly tokenizer: ClipTokenizer | undefined,
+    private readonly logitScale: number,
+    private readonly cache: EmbeddingStore,
+    private readonly ownedWorkDir: string | undefined,
+  ) {}
+
+  get ep(): string {
+    return this.runtime.ep;
+  }
+
+  static async create(options: ScorerOptions): Promise<ClipScorer> {
+    const spec = KIND_SPECS[options.kind];
+    if (spec.imageOnly && !options.head) throw new Error(`${options.kind} needs --head (the MLP weights)`);
+    if (!spec.imageOnly && !options.vocab) throw new Error(`${options.kind} needs --vocab (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`);
+    const resolved = await resolveCheckpoint(options.model);
+    const tokenizer = options.vocab && !spec.imageOnly ? await ClipTokenizer.load(options.vocab) : undefined;
+    const checkpoint = await loadStateDict(resolved.file);
+    const ownedWorkDir = options.workDir ? undefined : await mkdtemp(path.join(os.tmpdir(), 'hps-score-'));
+    try {
+      const model = ClipModel.fromTensors(checkpoint.tensors, {
+        activation: resolved.activation ?? spec.activation,
+        heads: { convention: spec.heads, visionHeads: resolved.visionHeads, textHeads: resolved.textHeads },
+      });
+      if (model.config.vision.imageSize !== IMAGE_SIZE) throw new Error(`the image tower takes ${model.config.vision.imageSize} px images; scoring preprocesses to ${IMAGE_SIZE}`);
+      const ep = options.ep ?? 'cpu';
+      const runtime: Runtime = {
+        ep,
+        precision: options.precision ?? defaultPrecision(ep),
+        sessions: options.sessions ?? new SessionCache({ maxIdleSessions: 4 }),
+        workDir: options.workDir ?? ownedWorkDir!,
+      };
+      const vision = await openVision(model, runtime, options.onWarning);
+      const headFile = options.head;
+      const head = headFile ? await openHead(headFile, model.config.embedDim, runtime) : undefined;
+      const files = [resolved.file, ...(headFile ? [headFile] : [])];
+      const id = await modelIdentity(options.kind, files);
+      const logitScale = (await model.logitScale()) ?? 1;
+      return new ClipScorer(options.kind, id, spec, model, checkpoint, runtime, vision, head, tokenizer, logitScale, options.cache ?? new EmbeddingCache(), ownedWorkDir);
+    } catch (error) {
+      await checkpoint.close();
+      if (ownedWorkDir) await rm(ownedWorkDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async encodeImages(images: readonly ImageInput[], options: ScoreOptions = {}): Promise<ImageEncoding[]> {
+    const results = new Array<ImageEncoding>(images.length);
+    const progress = { done: 0, total: images.length, cached: 0, failed: 0 };
+    const report = () => options.onProgress?.({ ...progress });
+    const settle = (s: Settled) => {
+      if ('error' in s) {
+        results[s.index] = { image: s.image, error: s.error };
+        progress.failed++;
+      } else {
+        results[s.index] = { image: s.image, hash: s.hash, features: s.cached, cached: true };
+        progress.cached++;
+      }
+      progress.done++;
+      report();
+    };
+    const embed = this.model.config.embedDim;
+    const batches = pixelBatches(images, {
+      mode: this.spec.preprocess,
+      batchSize: Math.max(1, options.batchSize ?? 8),
+      lookup: (hash) => this.cache.get(this.id, hash),
+      settle,
+      signal: options.signal,
+    });
+    for await (const batch of batches) {
+      const dims = [batch.items.length, 3, IMAGE_SIZE, IMAGE_SIZE];
+      const out = await this.vision.run({ [IMAGE_INPUT]: { dtype: 'float32', data: batch.pixels, dims } }, { signal: options.signal });
+      const features = out[IMAGE_OUTPUT]!.data as Float32Array;
+      batch.items.forEach((item, i) => {
+        const f = features.slice(i * embed, (i + 1) * embed);
+        this.cache.set(this.id, item.hash, f);
+        results[item.index] = { image: item.image, hash: item.hash, features: f, cached: false };
+      });
+      progress.done += batch.items.length;
+      report();
+    }
+    return results;
+  }
+
+  async encodeTexts(prompts: readonly string[]): Promise<Float32Array[]> {
+    if (!this.tokenizer) throw new Error(`${this.kind} scores images alone: it has no text tower`);
+    const missing = [...new Set(prompts.filter((p) => !this.textFeatures.has(p)))];
+    if (missing.length) {
+      this.textSession ??= openGraphSession(await this.model.buildGraph('text', storageFor(this.runtime.precision)), this.runtime);
+      const session = await this.textSession;
+      const { contextLength } = this.model.config.text;
+      const embed = this.model.config.embedDim;
+      for (let start = 0; start < missing.length; start += TEXT_BATCH) {
+        const chunk = missing.slice(start, start + TEXT_BATCH);
+        const tokens = this.tokenizer.tokenize(chunk, { contextLength, pad: 'zero' });
+        const feeds: TensorMap = {
+          [TOKENS_INPUT]: { dtype: 'int32', data: tokens, dims: [chunk.length, contextLength] },
+          [EOT_INPUT]: { dtype: 'int32', data: eotIndices(tokens, contextLength), dims: [chunk.length] },
+        };
+        const features = (await session.run(feeds))[TEXT_OUTPUT]!.data as Float32Array;
+        chunk.forEach((p, i) => this.textFeatures.set(p, features.slice(i * embed, (i + 1) * embed)));
+      }
+    }
+    return prompts.map((p) => this.textFeatures.get(p)!);
+  }
+
+  async score(images: readonly ImageInput[], prompts: readonly string[], options: ScoreOptions = {}): Promise<ScoreRow[]> {
+    if (!this.spec.imageOnly && prompts.length === 0) throw new Error(`${this.kind} needs at least one prompt`);
+    const texts = this.spec.imageOnly ? [] : (await this.encodeTexts(prompts)).map(normalized);
+    const encoded = await this.encodeImages(images, options);
+    if (this.head) return this.aestheticRows(encoded);
+    const ok = encoded.filter((e) => e.features);
+    const imageVectors = new Map(ok.map((e) => [e, normalized(e.features!)]));
+    const cosines = new Map(ok.map((e) => [e, texts.map((t) => dot(imageVectors.get(e)!, t))]));
+    const probabilities = this.kind === 'pickscore' ? this.pickProbabilities(ok.map((e) => cosines.get(e)!), prompts.length) : undefined;
+    const rows: ScoreRow[] = [];
+    for (const e of encoded) {
+      if (!e.features) {
+        rows.push({ image: e.image, error: e.error ?? 'not encoded' });
+        continue;
+      }
+      const row = ok.indexOf(e);
+      prompts.forEach((prompt, j) => {
+        const cosine = cosines.get(e)![j]!;
+        const score = this.spec.scale(cosine, this.logitScale);
+        rows.push(probabilities ? { image: e.image, prompt, cosine, score, probability: probabilities[row]![j]! } : { image: e.image, prompt, cosine, score });
+      });
+    }
+    return rows;
+  }
+
+  /** Softmax of exp(logit_scale)·cosine over the images of each prompt: [image][prompt]. */
+  private pickProbabilities(cosines: readonly number[][], promptCount: number): number[][] {
+    const out = cosines.map(() => new Array<number>(promptCount).fill(0));
+    for (let j = 0; j < promptCount; j++) {
+      const column = softmax(cosines.map((c) => this.logitScale * c[j]!));
+      column.forEach((p, i) => (out[i]![j] = p));
+    }
+    return out;
+  }
+
+  private async aestheticRows(encoded: readonly ImageEncoding[]): Promise<ScoreRow[]> {
+    const ok = encoded.filter((e) => e.features);
+    const embed = this.model.config.embedDim;
+    const scores = new Map<ImageEncoding, number>();
+    if (ok.length) {
+      const data = new Float32Array(ok.length * embed);
+      ok.forEach((e, i) => data.set(e.features!, i * embed));
+      const out = await this.head!.run({ [EMBEDDING_INPUT]: { dtype: 'float32', data, dims: [ok.length, embed] } });
+      const values = out[AESTHETIC_OUTPUT]!.data as Float32Array;
+      ok.forEach((e, i) => scores.set(e, values[i]!));
+    }
+    return encoded.map((e) => (e.features ? { image: e.image, score: scores.get(e)! } : { image: e.image, error: e.error ?? 'not encoded' }));
+  }
+
+  async close(): Promise<void> {
+    const text = this.textSession ? await this.textSession.catch(() => undefined) : undefined;
+    await Promise.all([this.vision.release(), this.head?.release(), text?.release()]);
+    await this.checkpoint.close();
+    if (this.ownedWorkDir) await rm(this.ownedWorkDir, { recursive: true, force: true });
+  }
+}
+
+async function openVision(model: ClipModel, runtime: Runtime, onWarning?: (message: string) => void): Promise<EngineSession> {
+  try {
+    return await openGraphSession(await model.buildGraph('vision', storageFor(runtime.precision)), runtime);
+  } catch (error) {
+    if (runtime.ep === 'cpu') throw error;
+    onWarning?.(`${runtime.ep} could not run the model (${(error as Error).message.split('\n')[0]}); using cpu`);
+    runtime.ep = 'cpu';
+    runtime.precision = 'fp32';
+    return openGraphSession(await model.buildGraph('vision', 'f32'), runtime);
+  }
+}
+
+async function openHead(file: string, embedDim: number, runtime: Runtime): Promise<EngineSession> {
+  const head = await loadStateDict(file);
+  try {
+    const width = aestheticInputWidth(head.tensors);
+    if (width !== embedDim) throw new Error(`the aesthetic head takes ${width}-wide embeddings, the CLIP model gives ${embedDim}`);
+    return await openGraphSession(await buildAestheticGraph(head.tensors, storageFor(runtime.precision)), runtime);
+  } finally {
+    await head.close();
+  }
+}
