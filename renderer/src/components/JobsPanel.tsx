@@ -1,0 +1,46 @@
+// Running and recent jobs: loaded once with jobs.list, then kept current by job.progress events.
+import { useQueryClient } from '@tanstack/react-query';
+import type { CallOutput, EventPayload } from '../../../main/api/contract';
+import { callKey, useApi, useCall, useEvent } from '../api/hooks';
+
+type Job = EventPayload<'job.progress'>;
+
+export function JobsPanel() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const { data } = useCall('jobs.list', {});
+  useEvent('job.progress', (job: Job) => {
+    queryClient.setQueryData<CallOutput<'jobs.list'>>(callKey('jobs.list', {}), (old) => {
+      const others = (old?.jobs ?? []).filter((j) => j.id !== job.id);
+      return { jobs: [job, ...others].sort((a, b) => b.startedAt - a.startedAt).slice(0, 20) };
+    });
+  });
+  const jobs = data?.jobs ?? [];
+  return (
+    <aside className="jobs" aria-label="Jobs">
+      <h2>Jobs</h2>
+      {jobs.length === 0 ? (
+        <p className="muted small">No jobs yet. Imports, scoring, generation and training show up here.</p>
+      ) : (
+        <ul>
+          {jobs.map((job) => (
+            <li key={job.id} className={`job job-${job.status}`}>
+              <div className="job-line">
+                <span className="job-title">{job.title}</span>
+                {job.status === 'running' ? (
+                  <button className="link" onClick={() => void api.call('jobs.cancel', { id: job.id })}>
+                    Cancel
+                  </button>
+                ) : (
+                  <span className="small muted">{job.status}</span>
+                )}
+              </div>
+              <progress max={1} value={job.progress} aria-label={`${job.title} progress`} />
+              <div className="small muted">{job.error ?? job.message}</div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </aside>
+  );
+}
