@@ -126,6 +126,7 @@ describe('forward process and spacings', () => {
     const error = relativeError(ours, reference);
     console.log(`addNoise: relative error ${error.toExponential(3)}, ${((100 * exact) / ours.length).toFixed(1)}% bit-exact`);
     expect(error).toBeLessThanOrEqual(1e-6);
+    expect(exact).toBe(ours.length);
   });
 
   it('DDIM trailing and linspace spacings (hand-computed)', () => {

@@ -43,11 +43,9 @@ describe('schedulers match diffusers 0.19.3 on the fixture loops', () => {
       expect(scheduler.timesteps).toEqual(fixture.timesteps);
     });
 
-    it(`${fixtureName}: init_noise_sigma`, () => {
-      // torch's float32 alphas_cumprod ends 2–3 float32 ulps away from ours at t = 999 (see report),
-      // so the largest sigma agrees to ~1.3e-7 relative rather than bit for bit.
-      const sigma = make().initNoiseSigma;
-      expect(Math.abs(sigma - fixture.init_noise_sigma) / fixture.init_noise_sigma).toBeLessThanOrEqual(2e-7);
+    it(`${fixtureName}: init_noise_sigma bit-exact`, () => {
+      // For Euler/LMS this is the largest training sigma: a float32 value that depends on every beta.
+      expect(make().initNoiseSigma).toBe(fixture.init_noise_sigma);
     });
 
     it(`${fixtureName}: 20-step fake-model loop within 1e-4 relative`, () => {

@@ -2,22 +2,36 @@
  * The training noise schedule every scheduler shares: betas, alphas_cumprod, and the VP quantities derived
  * from them. torch computes these in float32 (cumprod accumulating in double), so each value here is rounded
  * to float32 the way torch rounds it; the schedules that depend on exact values (Karras timesteps, sigma
- * lookups) then agree with diffusers.
+ * lookups, add_noise) then agree with diffusers bit for bit.
  */
 import type { SchedulerConfig } from './config';
 
 const f32 = Math.fround;
 
-/** torch.linspace(start, end, steps, dtype=float32): float32 step, both halves anchored at their end. */
+/** AVX2 holds 8 float32 lanes; torch's vectorised loop fills two such vectors per iteration. */
+const LANES = 8;
+
+/**
+ * torch.linspace(start, end, steps, dtype=float32) as torch's AVX2 CPU kernel computes it: a float32 step;
+ * the first half counted from `start`, the second from `end`; whole vectors of 8 as base + lane·step; a
+ * scalar tail; and GCC's fused multiply-adds (each value rounded once). This reproduces diffusers' betas,
+ * and so its alphas_cumprod, bit for bit.
+ */
 export function linspaceFloat32(start: number, end: number, steps: number): Float64Array {
-  const out = new Float64Array(steps);
   const s = f32(start);
   const e = f32(end);
   const step = steps > 1 ? f32(f32(e - s) / (steps - 1)) : 0;
   const halfway = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) {
-    out[i] = i < halfway ? f32(s + f32(step * i)) : f32(e - f32(step * (steps - i - 1)));
+  const at = (i: number): number => (i < halfway ? f32(s + step * i) : f32(e - step * (steps - i - 1)));
+  const out = new Float64Array(steps);
+  let i = 0;
+  for (; i + 2 * LANES <= steps; i += 2 * LANES) {
+    for (const vectorStart of [i, i + LANES]) {
+      const base = at(vectorStart);
+      for (let lane = 0; lane < LANES; lane++) out[vectorStart + lane] = f32(base + lane * step);
+    }
   }
+  for (; i < steps; i++) out[i] = at(i);
   return out;
 }
 
