@@ -39,6 +39,11 @@ describe('TorchGenerator.randn matches torch.randn on CPU', () => {
     });
   }
 
+  it('reproduces the pipeline fixture latents (seed 11, [1,4,16,16]) bit for bit', () => {
+    const ref = readF32('pipe_latents.f32');
+    expect(Array.from(new TorchGenerator(11).randn([1, 4, 16, 16]))).toEqual(Array.from(ref));
+  });
+
   it('continues the stream across calls, cached second normal included', () => {
     // The cached second Box–Muller value carries over between calls, as in torch: drawing [3] then [4]
     // must give the same values as one [7] draw.
