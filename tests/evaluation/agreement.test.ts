@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cohensKappa, fleissKappa, fleissKappaFromCounts, krippendorffAlphaNominal, pairwiseCohensKappa, percentAgreement, type Rating,
+  cohensKappa,
+  fleissKappa,
+  fleissKappaFromCounts,
+  krippendorffAlphaNominal,
+  pairwiseCohensKappa,
+  percentAgreement,
+  type Rating,
 } from '../../main/services/evaluation';
 
 /** Ratings from a table: rows = items, one column per rater, null = not rated. */
@@ -30,14 +36,38 @@ describe("Cohen's κ", () => {
 
   it('uses only shared items per pair and is undefined when expected agreement is 1', () => {
     // A and C share items 0 and 1 only: both say x then y → p_o = 1, p_e = ½·½ + ½·½ = ½ → κ = 1
-    const ratings = table([['x', 'x', 'x'], ['y', 'y', 'y'], ['x', null, null], [null, 'x', 'y']], ['A', 'B', 'C']);
+    const ratings = table(
+      [
+        ['x', 'x', 'x'],
+        ['y', 'y', 'y'],
+        ['x', null, null],
+        [null, 'x', 'y'],
+      ],
+      ['A', 'B', 'C'],
+    );
     const pairs = pairwiseCohensKappa(ratings);
-    expect(pairs.map((p) => [p.raterA, p.raterB, p.n])).toEqual([['A', 'B', 2], ['A', 'C', 2], ['B', 'C', 3]]);
+    expect(pairs.map((p) => [p.raterA, p.raterB, p.n])).toEqual([
+      ['A', 'B', 2],
+      ['A', 'C', 2],
+      ['B', 'C', 3],
+    ]);
     expect(pairs[1]!.kappa).toBeCloseTo(1, 12);
     // B vs C over items 0, 1, 3: agree, agree, disagree → p_o = 2/3; B: x,y,x (x 2/3), C: x,y,y (x 1/3)
     // p_e = 2/3·1/3 + 1/3·2/3 = 4/9 → κ = (2/3 − 4/9) / (5/9) = 2/5
     expect(pairs[2]!.kappa).toBeCloseTo(0.4, 12);
-    expect(cohensKappa(table([['x', 'x'], ['x', 'x']], ['A', 'B']), 'A', 'B').kappa).toBeNull();
+    expect(
+      cohensKappa(
+        table(
+          [
+            ['x', 'x'],
+            ['x', 'x'],
+          ],
+          ['A', 'B'],
+        ),
+        'A',
+        'B',
+      ).kappa,
+    ).toBeNull();
   });
 });
 
@@ -45,7 +75,16 @@ describe('percent agreement', () => {
   it('counts agreeing rater pairs over all rater pairs', () => {
     // item 0: x, x, y → 3 pairs, 1 agrees; item 1: x, x → 1 pair, agrees; item 2 has one rating (no pair)
     // → 2 / 4 = 0.5
-    const result = percentAgreement(table([['x', 'x', 'y'], ['x', 'x', null], ['z', null, null]], ['A', 'B', 'C']));
+    const result = percentAgreement(
+      table(
+        [
+          ['x', 'x', 'y'],
+          ['x', 'x', null],
+          ['z', null, null],
+        ],
+        ['A', 'B', 'C'],
+      ),
+    );
     expect(result).toEqual({ agreement: 0.5, pairs: 4, items: 2 });
   });
 });
@@ -77,7 +116,9 @@ describe("Fleiss' κ", () => {
 
   it('gives the same value from individual ratings', () => {
     const ratings: Rating[] = counts.flatMap((row, item) =>
-      row.flatMap((count, category) => Array.from({ length: count }, (_, r) => ({ item, rater: `${category}-${r}`, label: `c${category}` }))),
+      row.flatMap((count, category) =>
+        Array.from({ length: count }, (_, r) => ({ item, rater: `${category}-${r}`, label: `c${category}` })),
+      ),
     );
     expect(fleissKappa(ratings)).toBeCloseTo(fleissKappaFromCounts(counts)!, 12);
   });
@@ -90,8 +131,18 @@ describe("Krippendorff's α (nominal)", () => {
     // Σ_{c≠k} n_c·n_k = 40² − (81 + 169 + 100 + 25 + 9) = 1216. α = 1 − 39 · 8 / 1216 = 113/152 = 0.7434
     const ratings = table(
       [
-        [1, 1, null, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
-        [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [null, 5, 5, 5], [null, null, 1, 1], [null, 3, null, null],
+        [1, 1, null, 1],
+        [2, 2, 3, 2],
+        [3, 3, 3, 3],
+        [3, 3, 3, 3],
+        [2, 2, 2, 2],
+        [1, 2, 3, 4],
+        [4, 4, 4, 4],
+        [1, 1, 2, 1],
+        [2, 2, 2, 2],
+        [null, 5, 5, 5],
+        [null, null, 1, 1],
+        [null, 3, null, null],
       ],
       ['A', 'B', 'C', 'D'],
     );
@@ -101,7 +152,27 @@ describe("Krippendorff's α (nominal)", () => {
   });
 
   it('is 1 for perfect agreement and undefined when only one value occurs', () => {
-    expect(krippendorffAlphaNominal(table([['a', 'a'], ['b', 'b']], ['A', 'B'])).alpha).toBeCloseTo(1, 12);
-    expect(krippendorffAlphaNominal(table([['a', 'a'], ['a', 'a']], ['A', 'B'])).alpha).toBeNull();
+    expect(
+      krippendorffAlphaNominal(
+        table(
+          [
+            ['a', 'a'],
+            ['b', 'b'],
+          ],
+          ['A', 'B'],
+        ),
+      ).alpha,
+    ).toBeCloseTo(1, 12);
+    expect(
+      krippendorffAlphaNominal(
+        table(
+          [
+            ['a', 'a'],
+            ['a', 'a'],
+          ],
+          ['A', 'B'],
+        ),
+      ).alpha,
+    ).toBeNull();
   });
 });

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bootstrapMeanInterval, bradleyTerry, decisionTimes, goldAccuracy, humanPairsFromJudgments, leftPickRate, pairCredit,
-  pairwiseAccuracy, quantile, rankingAccuracy, ratingsFromJudgments, type ComparisonView, type HumanPair, type JudgmentView,
+  bootstrapMeanInterval,
+  bradleyTerry,
+  decisionTimes,
+  goldAccuracy,
+  humanPairsFromJudgments,
+  leftPickRate,
+  pairCredit,
+  pairwiseAccuracy,
+  quantile,
+  rankingAccuracy,
+  ratingsFromJudgments,
+  type ComparisonView,
+  type HumanPair,
+  type JudgmentView,
 } from '../../main/services/evaluation';
 
 // Five pairs (image ids 1…10) with a scorer's scores; outcome = the human's verdict.
@@ -17,7 +29,18 @@ const pairs: HumanPair[] = [
   { a: 7, b: 8, outcome: 'a' },
   { a: 9, b: 10, outcome: 'tie' },
 ];
-const scores = new Map([[1, 0.9], [2, 0.1], [3, 0.6], [4, 0.4], [5, 0.7], [6, 0.2], [7, 0.5], [8, 0.5], [9, 0.3], [10, 0.3]]);
+const scores = new Map([
+  [1, 0.9],
+  [2, 0.1],
+  [3, 0.6],
+  [4, 0.4],
+  [5, 0.7],
+  [6, 0.2],
+  [7, 0.5],
+  [8, 0.5],
+  [9, 0.3],
+  [10, 0.3],
+]);
 const scoreOf = (id: number) => scores.get(id);
 
 describe('pairwise metric accuracy under both tie conventions', () => {
@@ -27,13 +50,20 @@ describe('pairwise metric accuracy under both tie conventions', () => {
   });
 
   it('half credit (Pick-a-Pic): credits 1, 0, ½, ½, 1 → 3 / 5 = 0.6', () => {
-    expect(pairwiseAccuracy(pairs, scoreOf, { convention: 'half-credit' })).toMatchObject({ accuracy: 0.6, n: 5 });
+    expect(pairwiseAccuracy(pairs, scoreOf, { convention: 'half-credit' })).toMatchObject({
+      accuracy: 0.6,
+      n: 5,
+    });
   });
 
   it('a model tie threshold of 0.25 turns P2 (|Δ| = 0.2) into a model tie', () => {
     // drop: P1 1, P2 ½, P4 ½ → 2 / 3.  half credit: 1, ½, ½ (P3 |Δ| = 0.5 stays a), ½, 1 → 3.5 / 5 = 0.7
-    expect(pairwiseAccuracy(pairs, scoreOf, { convention: 'drop-ties', modelTieThreshold: 0.25 }).accuracy).toBeCloseTo(2 / 3, 12);
-    expect(pairwiseAccuracy(pairs, scoreOf, { convention: 'half-credit', modelTieThreshold: 0.25 }).accuracy).toBeCloseTo(0.7, 12);
+    expect(
+      pairwiseAccuracy(pairs, scoreOf, { convention: 'drop-ties', modelTieThreshold: 0.25 }).accuracy,
+    ).toBeCloseTo(2 / 3, 12);
+    expect(
+      pairwiseAccuracy(pairs, scoreOf, { convention: 'half-credit', modelTieThreshold: 0.25 }).accuracy,
+    ).toBeCloseTo(0.7, 12);
   });
 
   it('credit table', () => {
@@ -46,9 +76,15 @@ describe('pairwise metric accuracy under both tie conventions', () => {
   });
 
   it('counts pairs whose images have no score as unscored, not as errors', () => {
-    const result = pairwiseAccuracy([...pairs, { a: 1, b: 99, outcome: 'a' }], scoreOf, { convention: 'half-credit' });
+    const result = pairwiseAccuracy([...pairs, { a: 1, b: 99, outcome: 'a' }], scoreOf, {
+      convention: 'half-credit',
+    });
     expect(result).toMatchObject({ n: 5, unscored: 1, accuracy: 0.6 });
-    expect(pairwiseAccuracy([], scoreOf, { convention: 'half-credit' })).toMatchObject({ accuracy: null, n: 0, interval: null });
+    expect(pairwiseAccuracy([], scoreOf, { convention: 'half-credit' })).toMatchObject({
+      accuracy: null,
+      n: 0,
+      interval: null,
+    });
   });
 
   it('looks scores up per prompt', () => {
@@ -82,7 +118,13 @@ describe('bootstrap interval', () => {
 describe('HPD v2 ranking accuracy', () => {
   it('is 1 − discordant / all pairs per ranking, averaged', () => {
     // ranking [1, 2, 3] with scores 3, 1, 2: (1,2) ok, (1,3) ok, (2,3) discordant → 2/3; [4, 5] scored 1, 2 → 0
-    const s = new Map([[1, 3], [2, 1], [3, 2], [4, 1], [5, 2]]);
+    const s = new Map([
+      [1, 3],
+      [2, 1],
+      [3, 2],
+      [4, 1],
+      [5, 2],
+    ]);
     const result = rankingAccuracy([{ ranking: [1, 2, 3] }, { ranking: [4, 5] }], (id) => s.get(id));
     expect(result.n).toBe(2);
     expect(result.accuracy).toBeCloseTo((2 / 3 + 0) / 2, 12);
@@ -93,7 +135,10 @@ describe('Bradley–Terry', () => {
   it('recovers the MLE: 3 wins to 1 → strength ratio 3', () => {
     // Two players: L = p_a³ p_b / (p_a + p_b)⁴ is maximised at p_a / (p_a + p_b) = 3/4, i.e. p_a / p_b = 3.
     const strengths = bradleyTerry([
-      { winner: 1, loser: 2 }, { winner: 1, loser: 2 }, { winner: 1, loser: 2 }, { winner: 2, loser: 1 },
+      { winner: 1, loser: 2 },
+      { winner: 1, loser: 2 },
+      { winner: 1, loser: 2 },
+      { winner: 2, loser: 1 },
     ]);
     expect(strengths.get(1)! / strengths.get(2)!).toBeCloseTo(3, 6);
     expect(strengths.get(1)! * strengths.get(2)!).toBeCloseTo(1, 6); // geometric mean 1
@@ -101,7 +146,10 @@ describe('Bradley–Terry', () => {
 
   it('counts a tie as half a win each', () => {
     // a beats b once and ties once → a has 1.5 of 2 → ratio 1.5 / 0.5 = 3
-    const strengths = bradleyTerry([{ winner: 1, loser: 2 }, { winner: 1, loser: 2, tie: true }]);
+    const strengths = bradleyTerry([
+      { winner: 1, loser: 2 },
+      { winner: 1, loser: 2, tie: true },
+    ]);
     expect(strengths.get(1)! / strengths.get(2)!).toBeCloseTo(3, 6);
   });
 });
@@ -113,7 +161,14 @@ describe('judgment statistics', () => {
     [2, { id: 2, promptId: 200, imageIds: [20, 21, 22], goldImageId: null }],
   ]);
   const j = (over: Partial<JudgmentView>): JudgmentView => ({
-    comparisonId: 1, annotatorId: 1, kind: 'choice', chosenImageId: 10, ranking: null, shownOrder: [10, 11], decisionMs: null, ...over,
+    comparisonId: 1,
+    annotatorId: 1,
+    kind: 'choice',
+    chosenImageId: 10,
+    ranking: null,
+    shownOrder: [10, 11],
+    decisionMs: null,
+    ...over,
   });
   const judgments: JudgmentView[] = [
     j({ annotatorId: 1, chosenImageId: 11, shownOrder: [11, 10], decisionMs: 1000 }), // left pick, gold right
@@ -121,21 +176,30 @@ describe('judgment statistics', () => {
     j({ annotatorId: 3, kind: 'tie', chosenImageId: null, decisionMs: 500 }), // gold wrong
     j({ annotatorId: 4, kind: 'skip', chosenImageId: null, decisionMs: 200 }), // no label at all
     j({ comparisonId: 2, annotatorId: 1, chosenImageId: 22, shownOrder: [22, 20, 21], decisionMs: 2000 }),
-    j({ comparisonId: 2, annotatorId: 2, kind: 'ranking', chosenImageId: null, ranking: [21, 22, 20], shownOrder: [20, 21, 22] }),
+    j({
+      comparisonId: 2,
+      annotatorId: 2,
+      kind: 'ranking',
+      chosenImageId: null,
+      ranking: [21, 22, 20],
+      shownOrder: [20, 21, 22],
+    }),
     j({ comparisonId: 2, annotatorId: 3, kind: 'both-bad', chosenImageId: null, shownOrder: [20, 21, 22] }),
   ];
 
   it('labels judgments by stored position, not by shown side', () => {
-    expect(ratingsFromJudgments(judgments, comparisons).map((r) => `${r.item}/${r.rater}:${r.label}`)).toEqual([
-      '1/1:pick:1', '1/2:pick:0', '1/3:tie', '2/1:pick:2', '2/2:rank:1>2>0', '2/3:both-bad',
-    ]);
+    expect(
+      ratingsFromJudgments(judgments, comparisons).map((r) => `${r.item}/${r.rater}:${r.label}`),
+    ).toEqual(['1/1:pick:1', '1/2:pick:0', '1/3:tie', '2/1:pick:2', '2/2:rank:1>2>0', '2/3:both-bad']);
   });
 
   it('expands choices, rankings and ties into human pairs; both-bad and skip state none', () => {
     // choice 11 over 10; choice 10 over 11; tie (10, 11); choice 22 over 20 and 21; ranking 21 > 22 > 20 → 3 pairs
-    expect(humanPairsFromJudgments(judgments, comparisons).map((p) => `${p.a}${p.outcome === 'tie' ? '=' : '>'}${p.b}`)).toEqual([
-      '11>10', '10>11', '10=11', '22>20', '22>21', '21>22', '21>20', '22>20',
-    ]);
+    expect(
+      humanPairsFromJudgments(judgments, comparisons).map(
+        (p) => `${p.a}${p.outcome === 'tie' ? '=' : '>'}${p.b}`,
+      ),
+    ).toEqual(['11>10', '10>11', '10=11', '22>20', '22>21', '21>22', '21>20', '22>20']);
   });
 
   it('left pick rate uses two-image choices only', () => {

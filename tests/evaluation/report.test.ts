@@ -27,8 +27,14 @@ beforeAll(async () => {
   const b = lib.annotators.create('B').annotator.id;
   // [annotator, comparison, pick (0/1/'tie'), shown order as positions, ms]
   const plan: [number, number, 0 | 1 | 'tie', [number, number], number][] = [
-    [a, 0, 0, [0, 1], 1000], [a, 1, 0, [1, 0], 2000], [a, 2, 1, [0, 1], 3000], [a, 3, 'tie', [0, 1], 4000],
-    [b, 0, 0, [0, 1], 500], [b, 1, 1, [0, 1], 700], [b, 2, 1, [1, 0], 900], [b, 3, 'tie', [1, 0], 1100],
+    [a, 0, 0, [0, 1], 1000],
+    [a, 1, 0, [1, 0], 2000],
+    [a, 2, 1, [0, 1], 3000],
+    [a, 3, 'tie', [0, 1], 4000],
+    [b, 0, 0, [0, 1], 500],
+    [b, 1, 1, [0, 1], 700],
+    [b, 2, 1, [1, 0], 900],
+    [b, 3, 'tie', [1, 0], 1100],
   ];
   for (const [annotatorId, n, pick, shown, ms] of plan) {
     const ids = comparisons[n]!.images.map((image) => image.id);
@@ -45,8 +51,20 @@ beforeAll(async () => {
   // Scorer "m" prefers the first image in c1, c2, c4 and the second in c3.
   comparisons.forEach((comparison, n) => {
     const [first, second] = comparison.images;
-    lib.catalog.setScore({ modelId: 'm', imageId: first!.id, promptId: comparison.promptId, score: n === 2 ? 0.1 : 0.9, cosine: null });
-    lib.catalog.setScore({ modelId: 'm', imageId: second!.id, promptId: comparison.promptId, score: n === 2 ? 0.9 : 0.1, cosine: null });
+    lib.catalog.setScore({
+      modelId: 'm',
+      imageId: first!.id,
+      promptId: comparison.promptId,
+      score: n === 2 ? 0.1 : 0.9,
+      cosine: null,
+    });
+    lib.catalog.setScore({
+      modelId: 'm',
+      imageId: second!.id,
+      promptId: comparison.promptId,
+      score: n === 2 ? 0.9 : 0.1,
+      cosine: null,
+    });
   });
 });
 afterAll(() => {
@@ -97,7 +115,11 @@ describe('metric accuracy report from a library', () => {
     expect(high).toBeGreaterThanOrEqual(0.75);
     expect(metricAccuracyReport(lib, 'm', { bootstrap: { seed: 1, samples: 500 } })).toEqual(report);
     // Without scores every one of the 8 human pairs (ties included) is unscored.
-    expect(metricAccuracyReport(lib, 'unknown-model').dropTies).toMatchObject({ n: 0, unscored: 8, accuracy: null });
+    expect(metricAccuracyReport(lib, 'unknown-model').dropTies).toMatchObject({
+      n: 0,
+      unscored: 8,
+      accuracy: null,
+    });
   });
 
   it('Bradley–Terry per prompt from the library pairs', () => {

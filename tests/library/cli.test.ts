@@ -31,7 +31,15 @@ afterAll(() => cleanup());
 describe('hps-studio import / export / annotators', () => {
   it('imports a folder with progress on stderr and the bad file listed in the summary', async () => {
     const lib = path.join(root, 'lib');
-    const { stdout, stderr } = await cli('import', '--library', lib, '--folder', path.join(root, 'shots'), '--prompts', path.join(root, 'shots', 'prompts.csv'));
+    const { stdout, stderr } = await cli(
+      'import',
+      '--library',
+      lib,
+      '--folder',
+      path.join(root, 'shots'),
+      '--prompts',
+      path.join(root, 'shots', 'prompts.csv'),
+    );
     expect(stderr).toMatch(/importing 5\/5 \(100%\)/);
     expect(stdout).toMatch(/images {7}4 new/);
     expect(stdout).toMatch(/comparisons {2}2 new/);
@@ -46,20 +54,42 @@ describe('hps-studio import / export / annotators', () => {
     expect(library.annotators.authenticate(token)).toMatchObject({ name: 'alice', role: 'admin' });
     library.close();
     expect((await cli('annotators', 'list', '--library', lib)).stdout).toBe('alice\tadmin\n');
-    await expect(cli('annotators', 'add', 'alice', '--library', lib)).rejects.toMatchObject({ stderr: expect.stringMatching(/already exists/) });
+    await expect(cli('annotators', 'add', 'alice', '--library', lib)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/already exists/),
+    });
   });
 
   it('exports pairs JSONL that imports into a new library with the same images', async () => {
     const out = path.join(root, 'out', 'pairs.jsonl');
-    const { stdout } = await cli('export', '--library', path.join(root, 'lib'), '--format', 'pairs-jsonl', '--out', out);
+    const { stdout } = await cli(
+      'export',
+      '--library',
+      path.join(root, 'lib'),
+      '--format',
+      'pairs-jsonl',
+      '--out',
+      out,
+    );
     expect(stdout).toMatch(/Exported 2 records \(pairs-jsonl\)/);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2);
     await cli('import', '--library', path.join(root, 'copy'), '--pairs', out);
     const [source, copy] = [Library.open(path.join(root, 'lib')), Library.open(path.join(root, 'copy'))];
-    expect(copy.listImages().map((i) => i.hash).sort()).toEqual(source.listImages().map((i) => i.hash).sort());
+    expect(
+      copy
+        .listImages()
+        .map((i) => i.hash)
+        .sort(),
+    ).toEqual(
+      source
+        .listImages()
+        .map((i) => i.hash)
+        .sort(),
+    );
     source.close();
     copy.close();
-    await expect(cli('export', '--library', path.join(root, 'nope'), '--format', 'pairs-jsonl', '--out', out)).rejects.toMatchObject({
+    await expect(
+      cli('export', '--library', path.join(root, 'nope'), '--format', 'pairs-jsonl', '--out', out),
+    ).rejects.toMatchObject({
       stderr: expect.stringMatching(/no library at/),
     });
   });

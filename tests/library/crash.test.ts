@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Library } from '../../main/services/library';
@@ -10,9 +9,15 @@ const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
 
 /** Runs the child until it has acknowledged `acks` judgments, then SIGKILLs it; resolves with the acked keys. */
-function labelUntilKilled(dir: string, annotatorId: number, acks: number): Promise<{ keys: string[]; signal: string | null }> {
+function labelUntilKilled(
+  dir: string,
+  annotatorId: number,
+  acks: number,
+): Promise<{ keys: string[]; signal: string | null }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(annotatorId)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(annotatorId)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const keys: string[] = [];
     let buffer = '';
     let stderr = '';

@@ -3,7 +3,15 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  exportHpdV2, exportPairs, exportPickapic, exportScoresCsv, importFolder, importHpd, importPairs, importPickapic, Library,
+  exportHpdV2,
+  exportPairs,
+  exportPickapic,
+  exportScoresCsv,
+  importFolder,
+  importHpd,
+  importPairs,
+  importPickapic,
+  Library,
 } from '../../main/services/library';
 import { makePng, tempDir } from './helpers';
 
@@ -44,7 +52,15 @@ async function buildLibrary(dir: string): Promise<Library> {
   const bob = lib.annotators.create('bob', 'admin').annotator;
   const ids = (n: number): number[] => comparisons[n]!.images.map((image) => image.id);
   const submit = (annotatorId: number, n: number, rest: Record<string, unknown>, key: string): void => {
-    lib.judgments.submit({ comparisonId: comparisons[n]!.id, annotatorId, shownOrder: [...ids(n)].reverse(), decisionMs: 100 + n, idempotencyKey: key, kind: 'skip', ...rest });
+    lib.judgments.submit({
+      comparisonId: comparisons[n]!.id,
+      annotatorId,
+      shownOrder: [...ids(n)].reverse(),
+      decisionMs: 100 + n,
+      idempotencyKey: key,
+      kind: 'skip',
+      ...rest,
+    });
   };
   // comparisons: 0 = p0 (3 images), 1 = p1 group g (3 images, from the first import), 2 = p2 pair, 3..5 = p1 pairs
   lib.setGold(comparisons[3]!.id, ids(3)[1]!);
@@ -64,14 +80,24 @@ function snapshot(lib: Library) {
   const hash = new Map(lib.listImages().map((image) => [image.id, image.hash]));
   const names = new Map(lib.annotators.list().map((a) => [a.id, a.name]));
   const comparisons = lib.listComparisons();
-  const describe = new Map(comparisons.map((c) => [c.id, `${c.prompt}|${c.images.map((i) => i.hash).join(',')}`]));
+  const describe = new Map(
+    comparisons.map((c) => [c.id, `${c.prompt}|${c.images.map((i) => i.hash).join(',')}`]),
+  );
   return {
-    prompts: lib.listPrompts().map((p) => p.text).sort(),
+    prompts: lib
+      .listPrompts()
+      .map((p) => p.text)
+      .sort(),
     images: [...hash.values()].sort(),
     comparisons: comparisons
-      .map((c) => ({ key: describe.get(c.id), group: c.group, gold: c.goldImageId === null ? null : hash.get(c.goldImageId) }))
+      .map((c) => ({
+        key: describe.get(c.id),
+        group: c.group,
+        gold: c.goldImageId === null ? null : hash.get(c.goldImageId),
+      }))
       .sort((a, b) => a.key!.localeCompare(b.key!)),
-    judgments: lib.judgments.list()
+    judgments: lib.judgments
+      .list()
       .map((j) => ({
         comparison: describe.get(j.comparisonId),
         annotator: names.get(j.annotatorId),
@@ -92,16 +118,27 @@ describe('pairs JSONL export', () => {
     const out = path.join(root, 'out', 'labels.jsonl');
     mkdirSync(path.dirname(out));
     const report = exportPairs(source, out);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     // choice on 3 images → 2 lines; ranking of 3 → 3 pairs; the rest 1 line each (6 more), unlabeled p2 → 1
     expect(lines).toHaveLength(2 + 3 + 6 + 1);
     expect(report).toMatchObject({ format: 'pairs-jsonl', records: 12, imagesCopied: 8 });
     const first = lines[0];
-    expect(first).toMatchObject({ prompt: 'p0', tie: false, annotator: 'ann', id: 'k-ann-0', kind: 'choice' });
+    expect(first).toMatchObject({
+      prompt: 'p0',
+      tie: false,
+      annotator: 'ann',
+      id: 'k-ann-0',
+      kind: 'choice',
+    });
     expect(existsSync(path.join(path.dirname(out), first.chosen))).toBe(true);
     expect(first.chosen).toMatch(/^labels_images\/[0-9a-f]{64}\.png$/);
     expect(typeof first.time).toBe('string');
-    const preferencesOnly = exportPairs(source, path.join(root, 'out', 'prefs.jsonl'), { preferencesOnly: true });
+    const preferencesOnly = exportPairs(source, path.join(root, 'out', 'prefs.jsonl'), {
+      preferencesOnly: true,
+    });
     expect(preferencesOnly.records).toBe(12 - 3);
     expect(preferencesOnly.skipped).toEqual([
       { reason: 'unlabeled comparison', count: 1 },
@@ -131,18 +168,36 @@ describe('other export formats', () => {
     // train holds the choice and tie judgments: k-ann-0, k-ann-1 (tie), k-ann-3, k-bob-3 (tie), k-ann-5
     expect(exportHpdV2(source, train).records).toBe(5);
     const items = JSON.parse(readFileSync(train, 'utf8'));
-    expect(items.map((item: { human_preference: number[] }) => item.human_preference)).toEqual([[0, 0, 1], [1, 1, 1], [0, 1], [1, 1], [1, 0]]);
-    expect(items[0]).toEqual({ prompt: 'p0', image_path: expect.any(Array), human_preference: [0, 0, 1], user_hash: 'ann' });
+    expect(items.map((item: { human_preference: number[] }) => item.human_preference)).toEqual([
+      [0, 0, 1],
+      [1, 1, 1],
+      [0, 1],
+      [1, 1],
+      [1, 0],
+    ]);
+    expect(items[0]).toEqual({
+      prompt: 'p0',
+      image_path: expect.any(Array),
+      human_preference: [0, 0, 1],
+      user_hash: 'ann',
+    });
     expect(existsSync(path.join(path.dirname(train), items[0].image_path[0]))).toBe(true);
     expect(exportHpdV2(source, test, { split: 'test' }).records).toBe(1);
     const testItems = JSON.parse(readFileSync(test, 'utf8'));
-    expect(testItems[0]).toMatchObject({ prompt: 'p0', rank: [3, 1, 2], raw_annotations: [{ rank: [3, 1, 2], user_hash: 'bob' }] });
+    expect(testItems[0]).toMatchObject({
+      prompt: 'p0',
+      rank: [3, 1, 2],
+      raw_annotations: [{ rank: [3, 1, 2], user_hash: 'bob' }],
+    });
 
     const copy = Library.open(path.join(root, 'hpd-copy'));
     expect((await importHpd(copy, train)).errors).toEqual([]);
     expect((await importHpd(copy, test)).errors).toEqual([]);
     const strip = (s: ReturnType<typeof snapshot>) =>
-      s.judgments.filter((j) => ['choice', 'tie', 'ranking'].includes(j.kind)).map((j) => [j.comparison, j.annotator, j.kind, j.chosen, j.ranking]).sort();
+      s.judgments
+        .filter((j) => ['choice', 'tie', 'ranking'].includes(j.kind))
+        .map((j) => [j.comparison, j.annotator, j.kind, j.chosen, j.ranking])
+        .sort();
     expect(strip(snapshot(copy))).toEqual(strip(snapshot(source)));
     copy.close();
   });
@@ -160,7 +215,9 @@ describe('other export formats', () => {
     const imported = await importPickapic(copy, out);
     expect(imported).toMatchObject({ judgmentsAdded: 3, errors: [] });
     const pick = (s: ReturnType<typeof snapshot>) =>
-      s.judgments.filter((j) => ['k-ann-3', 'k-bob-3', 'k-ann-5'].includes(j.key)).map((j) => [j.key, j.comparison, j.annotator, j.kind, j.chosen, j.time]);
+      s.judgments
+        .filter((j) => ['k-ann-3', 'k-bob-3', 'k-ann-5'].includes(j.key))
+        .map((j) => [j.key, j.comparison, j.annotator, j.kind, j.chosen, j.time]);
     expect(pick(snapshot(copy))).toEqual(pick(snapshot(source)));
     copy.close();
   });
@@ -168,14 +225,40 @@ describe('other export formats', () => {
   it('scores CSV lists model, prompt, image hash and score', () => {
     const [comparison] = source.listComparisons();
     const image = comparison!.images[0]!;
-    source.catalog.setScore({ modelId: 'hps-v2.1', imageId: image.id, promptId: comparison!.promptId, score: 27.25, cosine: 0.2725 });
-    source.catalog.setScore({ modelId: 'aesthetic', imageId: image.id, promptId: comparison!.promptId, score: 5.5, cosine: null });
+    source.catalog.setScore({
+      modelId: 'hps-v2.1',
+      imageId: image.id,
+      promptId: comparison!.promptId,
+      score: 27.25,
+      cosine: 0.2725,
+    });
+    source.catalog.setScore({
+      modelId: 'aesthetic',
+      imageId: image.id,
+      promptId: comparison!.promptId,
+      score: 5.5,
+      cosine: null,
+    });
     const out = path.join(root, 'scores.csv');
     expect(exportScoresCsv(source, out).records).toBe(2);
     const rows = parse(readFileSync(out), { columns: true });
     expect(rows).toEqual([
-      { model_id: 'aesthetic', prompt: 'p0', image_hash: image.hash, image_ext: 'png', score: '5.5', cosine: '' },
-      { model_id: 'hps-v2.1', prompt: 'p0', image_hash: image.hash, image_ext: 'png', score: '27.25', cosine: '0.2725' },
+      {
+        model_id: 'aesthetic',
+        prompt: 'p0',
+        image_hash: image.hash,
+        image_ext: 'png',
+        score: '5.5',
+        cosine: '',
+      },
+      {
+        model_id: 'hps-v2.1',
+        prompt: 'p0',
+        image_hash: image.hash,
+        image_ext: 'png',
+        score: '27.25',
+        cosine: '0.2725',
+      },
     ]);
   });
 });
@@ -191,15 +274,24 @@ describe('Pick-a-Pic export across row groups', () => {
       const { comparison } = lib.addComparison({ prompt: `q${i}`, imageIds: [a, b] });
       const kind = i % 3 === 1 ? 'tie' : 'choice';
       lib.judgments.submit({
-        comparisonId: comparison.id, annotatorId: annotator, kind, chosenImageId: kind === 'tie' ? null : i % 3 === 0 ? a : b,
-        shownOrder: [a, b], idempotencyKey: `q${i}`,
+        comparisonId: comparison.id,
+        annotatorId: annotator,
+        kind,
+        chosenImageId: kind === 'tie' ? null : i % 3 === 0 ? a : b,
+        shownOrder: [a, b],
+        idempotencyKey: `q${i}`,
       });
     }
     const out = path.join(root, 'many.parquet');
     expect(exportPickapic(lib, out).records).toBe(150);
     lib.close();
     const copy = Library.open(path.join(root, 'many-copy'));
-    expect(await importPickapic(copy, out)).toMatchObject({ records: 150, judgmentsAdded: 150, imagesAdded: 2, errors: [] });
+    expect(await importPickapic(copy, out)).toMatchObject({
+      records: 150,
+      judgmentsAdded: 150,
+      imagesAdded: 2,
+      errors: [],
+    });
     const outcome = (key: string) => {
       const j = copy.judgments.byKey(key)!;
       const first = copy.requireComparison(j.comparisonId).images[0]!.id;

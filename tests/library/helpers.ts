@@ -11,12 +11,16 @@ export function tempDir(prefix = 'hps-library-'): { dir: string; cleanup: () => 
 /** A small PNG whose colour (and so whose bytes and sha256) is determined by `seed`. */
 export async function makePng(seed: number, width = 24, height = 16): Promise<Buffer> {
   const background = { r: (seed * 37) % 256, g: (seed * 91 + 13) % 256, b: (seed * 53 + 101) % 256 };
-  return sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background } })
+    .png()
+    .toBuffer();
 }
 
 export async function makeJpeg(seed: number, width = 20, height = 20): Promise<Buffer> {
   const background = { r: (seed * 17) % 256, g: (seed * 29) % 256, b: (seed * 71) % 256 };
-  return sharp({ create: { width, height, channels: 3, background } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 /** Deterministic uniform [0, 1) numbers (mulberry32), for reproducible assignment order. */

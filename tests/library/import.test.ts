@@ -2,7 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { importFolder, importHpd, importPairs, importPickapic, Library, type ImportProgress } from '../../main/services/library';
+import {
+  importFolder,
+  importHpd,
+  importPairs,
+  importPickapic,
+  Library,
+  type ImportProgress,
+} from '../../main/services/library';
 import { sha256Hex } from '../../main/services/library/imageStore';
 import { makeJpeg, makePng, tempDir } from './helpers';
 
@@ -35,11 +42,22 @@ describe('folder import', () => {
   it('imports 30 images across 10 prompts from CSV, one comparison per prompt, with progress', async () => {
     const folder = path.join(root, 'shots');
     const names = await writeImages(folder, 30);
-    const csv = ['image,prompt,group', ...names.map((name, i) => `${name},"prompt ${Math.floor(i / 3)}, with a comma",`)].join('\n');
+    const csv = [
+      'image,prompt,group',
+      ...names.map((name, i) => `${name},"prompt ${Math.floor(i / 3)}, with a comma",`),
+    ].join('\n');
     writeFileSync(path.join(folder, 'prompts.csv'), csv);
     const progress: ImportProgress[] = [];
-    const report = await importFolder(lib, folder, path.join(folder, 'prompts.csv'), { onProgress: (p) => progress.push(p) });
-    expect(report).toMatchObject({ records: 30, imagesAdded: 30, imagesDuplicate: 0, comparisonsAdded: 10, errors: [] });
+    const report = await importFolder(lib, folder, path.join(folder, 'prompts.csv'), {
+      onProgress: (p) => progress.push(p),
+    });
+    expect(report).toMatchObject({
+      records: 30,
+      imagesAdded: 30,
+      imagesDuplicate: 0,
+      comparisonsAdded: 10,
+      errors: [],
+    });
     expect(lib.stats()).toMatchObject({ prompts: 10, images: 30, comparisons: 10 });
     const first = lib.listComparisons()[0]!;
     expect(first.prompt).toBe('prompt 0, with a comma');
@@ -50,7 +68,12 @@ describe('folder import', () => {
     expect(progress.length).toBeGreaterThan(30);
     // Re-importing the same folder adds nothing: images match by hash, comparisons by prompt + image set.
     const again = await importFolder(lib, folder, path.join(folder, 'prompts.csv'));
-    expect(again).toMatchObject({ imagesAdded: 0, imagesDuplicate: 30, comparisonsAdded: 0, comparisonsDuplicate: 10 });
+    expect(again).toMatchObject({
+      imagesAdded: 0,
+      imagesDuplicate: 30,
+      comparisonsAdded: 0,
+      comparisonsDuplicate: 10,
+    });
     expect(lib.stats().comparisons).toBe(10);
   });
 
@@ -62,7 +85,12 @@ describe('folder import', () => {
     const report = await importFolder(lib, folder, path.join(folder, 'prompts.jsonl'), { split: 'pairs' });
     // group sd15 has 3 images → 3 pairs; sdxl has 2 → 1 pair
     expect(report.comparisonsAdded).toBe(4);
-    expect(lib.listComparisons().map((c) => [c.group, c.images.length])).toEqual([['sd15', 2], ['sd15', 2], ['sd15', 2], ['sdxl', 2]]);
+    expect(lib.listComparisons().map((c) => [c.group, c.images.length])).toEqual([
+      ['sd15', 2],
+      ['sd15', 2],
+      ['sd15', 2],
+      ['sdxl', 2],
+    ]);
   });
 
   it('reports bad and missing files and bad rows, and goes on with the rest', async () => {
@@ -98,9 +126,29 @@ describe('HPD imports', () => {
     const images = path.join(root, 'hpd1', 'preference_images');
     await writeImages(images, 6);
     const items = [
-      { human_preference: 2, prompt: 'a castle', id: 11, file_path: ['img_0.png', 'img_1.png', 'img_2.png', 'img_3.png'], user_hash: 'u1', contain_name: false },
-      { human_preference: 0, prompt: 'a boat', id: 12, file_path: ['img_4.png', 'img_5.png'], user_hash: 'u2', contain_name: false },
-      { human_preference: 5, prompt: 'out of range', id: 13, file_path: ['img_4.png', 'img_0.png'], user_hash: 'u2' },
+      {
+        human_preference: 2,
+        prompt: 'a castle',
+        id: 11,
+        file_path: ['img_0.png', 'img_1.png', 'img_2.png', 'img_3.png'],
+        user_hash: 'u1',
+        contain_name: false,
+      },
+      {
+        human_preference: 0,
+        prompt: 'a boat',
+        id: 12,
+        file_path: ['img_4.png', 'img_5.png'],
+        user_hash: 'u2',
+        contain_name: false,
+      },
+      {
+        human_preference: 5,
+        prompt: 'out of range',
+        id: 13,
+        file_path: ['img_4.png', 'img_0.png'],
+        user_hash: 'u2',
+      },
       { prompt: 'no label', file_path: ['img_4.png', 'img_0.png'] },
     ];
     const file = path.join(root, 'hpd1', 'preference_test.json');
@@ -109,14 +157,24 @@ describe('HPD imports', () => {
     expect(report).toMatchObject({ format: 'hpd-v1', records: 4, comparisonsAdded: 2, judgmentsAdded: 2 });
     // Item errors are collected when the item is committed, so sort by source before comparing.
     const errors = [...report.errors].sort((a, b) => a.file.localeCompare(b.file));
-    expect(errors.map((e) => path.basename(e.file))).toEqual(['preference_test.json[2]', 'preference_test.json[3]']);
-    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/out of range/), expect.stringMatching(/not an HPD item/)]);
+    expect(errors.map((e) => path.basename(e.file))).toEqual([
+      'preference_test.json[2]',
+      'preference_test.json[3]',
+    ]);
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/out of range/),
+      expect.stringMatching(/not an HPD item/),
+    ]);
     const castle = lib.listComparisons()[0]!;
     const [judgment] = lib.judgments.list({ comparisonId: castle.id });
     expect(judgment).toMatchObject({ kind: 'choice', chosenImageId: castle.images[2]!.id });
     expect(lib.annotators.get(judgment!.annotatorId)).toMatchObject({ name: 'u1', canLogin: false });
     // Importing again is idempotent.
-    expect(await importHpd(lib, file)).toMatchObject({ comparisonsAdded: 0, judgmentsAdded: 0, judgmentsDuplicate: 2 });
+    expect(await importHpd(lib, file)).toMatchObject({
+      comparisonsAdded: 0,
+      judgmentsAdded: 0,
+      judgmentsDuplicate: 2,
+    });
   });
 
   it('imports HPD v2 train.json (one-hot human_preference) and test.json (ranks, raw annotations)', async () => {
@@ -130,10 +188,21 @@ describe('HPD imports', () => {
     ];
     writeFileSync(path.join(dir, 'train.json'), JSON.stringify(train));
     const trainReport = await importHpd(lib, path.join(dir, 'train.json'));
-    expect(trainReport).toMatchObject({ format: 'hpd-v2-train', comparisonsAdded: 3, judgmentsAdded: 3, errors: [] });
+    expect(trainReport).toMatchObject({
+      format: 'hpd-v2-train',
+      comparisonsAdded: 3,
+      judgmentsAdded: 3,
+      errors: [],
+    });
     const [cat, dog, tie] = lib.listComparisons();
-    expect(lib.judgments.list({ comparisonId: cat!.id })[0]).toMatchObject({ kind: 'choice', chosenImageId: cat!.images[1]!.id });
-    expect(lib.judgments.list({ comparisonId: dog!.id })[0]).toMatchObject({ kind: 'choice', chosenImageId: dog!.images[0]!.id });
+    expect(lib.judgments.list({ comparisonId: cat!.id })[0]).toMatchObject({
+      kind: 'choice',
+      chosenImageId: cat!.images[1]!.id,
+    });
+    expect(lib.judgments.list({ comparisonId: dog!.id })[0]).toMatchObject({
+      kind: 'choice',
+      chosenImageId: dog!.images[0]!.id,
+    });
     expect(lib.judgments.list({ comparisonId: tie!.id })[0]!.kind).toBe('tie');
 
     const test = [
@@ -141,13 +210,21 @@ describe('HPD imports', () => {
         prompt: 'a bridge',
         image_path: ['img_10.png', 'img_11.png', 'img_12.png'],
         rank: [2, 1, 3],
-        raw_annotations: [{ rank: [2, 1, 3], user_hash: 'r1' }, { rank: [1, 2, 3], user_hash: 'r2' }],
+        raw_annotations: [
+          { rank: [2, 1, 3], user_hash: 'r1' },
+          { rank: [1, 2, 3], user_hash: 'r2' },
+        ],
       },
       { prompt: 'a bridge at night', image_path: ['img_12.png', 'img_10.png'], rank: [2, 1] },
     ];
     writeFileSync(path.join(dir, 'test.json'), JSON.stringify(test));
     const testReport = await importHpd(lib, path.join(dir, 'test.json'));
-    expect(testReport).toMatchObject({ format: 'hpd-v2-test', comparisonsAdded: 2, judgmentsAdded: 3, errors: [] });
+    expect(testReport).toMatchObject({
+      format: 'hpd-v2-test',
+      comparisonsAdded: 2,
+      judgmentsAdded: 3,
+      errors: [],
+    });
     const bridge = lib.listComparisons()[3]!;
     const ids = bridge.images.map((image) => image.id);
     expect(lib.judgments.list({ comparisonId: bridge.id }).map((j) => j.ranking)).toEqual([
@@ -155,7 +232,10 @@ describe('HPD imports', () => {
       [ids[0], ids[1], ids[2]],
     ]);
     const night = lib.listComparisons()[4]!;
-    expect(lib.judgments.list({ comparisonId: night.id })[0]!.ranking).toEqual([night.images[1]!.id, night.images[0]!.id]);
+    expect(lib.judgments.list({ comparisonId: night.id })[0]!.ranking).toEqual([
+      night.images[1]!.id,
+      night.images[0]!.id,
+    ]);
   });
 });
 
@@ -175,15 +255,30 @@ describe('Pick-a-Pic parquet import', () => {
       ],
     });
     const report = await importPickapic(lib, file);
-    expect(report).toMatchObject({ records: 4, comparisonsAdded: 3, judgmentsAdded: 3, imagesAdded: 4, imagesDuplicate: 2 });
+    expect(report).toMatchObject({
+      records: 4,
+      comparisonsAdded: 3,
+      judgmentsAdded: 3,
+      imagesAdded: 4,
+      imagesDuplicate: 2,
+    });
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]!.file).toBe(`${file}#3`);
     expect(report.errors[0]!.message).toMatch(/not a readable image/);
     const [first, second, owl] = lib.listComparisons();
     expect(first!.images.map((i) => i.hash)).toEqual([sha256Hex(jpgs[0]!), sha256Hex(jpgs[1]!)]);
-    expect(lib.judgments.list({ comparisonId: first!.id })[0]).toMatchObject({ kind: 'choice', chosenImageId: first!.images[1]!.id });
-    expect(lib.judgments.list({ comparisonId: second!.id })[0]).toMatchObject({ kind: 'choice', chosenImageId: second!.images[0]!.id });
-    expect(lib.judgments.list({ comparisonId: owl!.id })[0]).toMatchObject({ kind: 'tie', chosenImageId: null });
+    expect(lib.judgments.list({ comparisonId: first!.id })[0]).toMatchObject({
+      kind: 'choice',
+      chosenImageId: first!.images[1]!.id,
+    });
+    expect(lib.judgments.list({ comparisonId: second!.id })[0]).toMatchObject({
+      kind: 'choice',
+      chosenImageId: second!.images[0]!.id,
+    });
+    expect(lib.judgments.list({ comparisonId: owl!.id })[0]).toMatchObject({
+      kind: 'tie',
+      chosenImageId: null,
+    });
     expect(lib.annotators.list().map((a) => a.name)).toEqual(['7', '8']);
   });
 
@@ -193,7 +288,9 @@ describe('Pick-a-Pic parquet import', () => {
     expect((await importPickapic(lib, notParquet)).errors[0]!.message).toMatch(/not a readable parquet/);
     const wrong = path.join(root, 'y.parquet');
     parquetWriteFile({ filename: wrong, columnData: [{ name: 'caption', data: ['a'], type: 'STRING' }] });
-    expect((await importPickapic(lib, wrong)).errors[0]!.message).toMatch(/missing Pick-a-Pic column\(s\): jpg_0, jpg_1, label_0, label_1/);
+    expect((await importPickapic(lib, wrong)).errors[0]!.message).toMatch(
+      /missing Pick-a-Pic column\(s\): jpg_0, jpg_1, label_0, label_1/,
+    );
   });
 });
 
@@ -202,7 +299,13 @@ describe('pairs JSONL import', () => {
     const dir = path.join(root, 'pairs');
     await writeImages(path.join(dir, 'imgs'), 4);
     const lines = [
-      { prompt: 'a tree', chosen: 'imgs/img_1.png', rejected: 'imgs/img_0.png', tie: false, annotator: 'zoe' },
+      {
+        prompt: 'a tree',
+        chosen: 'imgs/img_1.png',
+        rejected: 'imgs/img_0.png',
+        tie: false,
+        annotator: 'zoe',
+      },
       { prompt: 'a tree', chosen: 'imgs/img_2.png', rejected: 'imgs/img_3.png', tie: true, annotator: 'zoe' },
       { prompt: 'a tree', chosen: 'imgs/img_2.png', rejected: 'imgs/nope.png' },
     ];
@@ -211,7 +314,10 @@ describe('pairs JSONL import', () => {
     expect(report).toMatchObject({ records: 3, comparisonsAdded: 2, judgmentsAdded: 2 });
     expect(report.errors.map((e) => path.basename(e.file))).toEqual(['nope.png', 'pairs.jsonl:3']);
     const [first, second] = lib.listComparisons();
-    expect(lib.judgments.list({ comparisonId: first!.id })[0]).toMatchObject({ kind: 'choice', chosenImageId: first!.images[0]!.id });
+    expect(lib.judgments.list({ comparisonId: first!.id })[0]).toMatchObject({
+      kind: 'choice',
+      chosenImageId: first!.images[0]!.id,
+    });
     expect(first!.images[0]!.hash).toBe(sha256Hex(await makePng(1)));
     expect(lib.judgments.list({ comparisonId: second!.id })[0]!.kind).toBe('tie');
   });

@@ -15,7 +15,9 @@ beforeEach(async () => {
   for (let c = 0; c < 4; c++) {
     const a = await lib.addImage(await makePng(c * 2));
     const b = await lib.addImage(await makePng(c * 2 + 1));
-    comparisons.push(lib.addComparison({ prompt: `prompt ${c}`, imageIds: [a.image.id, b.image.id] }).comparison);
+    comparisons.push(
+      lib.addComparison({ prompt: `prompt ${c}`, imageIds: [a.image.id, b.image.id] }).comparison,
+    );
   }
 });
 afterEach(() => {
@@ -25,7 +27,7 @@ afterEach(() => {
 
 const ids = (comparison: Comparison): number[] => comparison.images.map((image) => image.id);
 
-function choose(annotatorId: number, comparison: Comparison, pick = 0, key = randomUUID()) {
+function choose(annotatorId: number, comparison: Comparison, pick = 0, key: string = randomUUID()) {
   return lib.judgments.submit({
     comparisonId: comparison.id,
     annotatorId,
@@ -41,7 +43,9 @@ describe('annotators', () => {
   it('returns the plaintext token once, stores only its sha256, and authenticates with it', () => {
     const { annotator, token } = lib.annotators.create('ada', 'admin');
     expect(annotator).toMatchObject({ name: 'ada', role: 'admin', canLogin: true });
-    const stored = lib.db.prepare('SELECT token_hash FROM annotators WHERE id = ?').get(annotator.id) as { token_hash: string };
+    const stored = lib.db.prepare('SELECT token_hash FROM annotators WHERE id = ?').get(annotator.id) as {
+      token_hash: string;
+    };
     expect(stored.token_hash).not.toContain(token);
     expect(stored.token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(lib.annotators.authenticate(token)?.id).toBe(annotator.id);
@@ -61,26 +65,74 @@ describe('judgments', () => {
     const [c0, c1, c2, c3] = comparisons as [Comparison, Comparison, Comparison, Comparison];
     const shown = [ids(c0)[1]!, ids(c0)[0]!];
     const { judgment } = lib.judgments.submit({
-      comparisonId: c0.id, annotatorId: annotator.id, kind: 'choice', chosenImageId: shown[0], shownOrder: shown, decisionMs: 1234, idempotencyKey: 'k0',
+      comparisonId: c0.id,
+      annotatorId: annotator.id,
+      kind: 'choice',
+      chosenImageId: shown[0],
+      shownOrder: shown,
+      decisionMs: 1234,
+      idempotencyKey: 'k0',
     });
-    expect(judgment).toMatchObject({ kind: 'choice', chosenImageId: shown[0], shownOrder: shown, decisionMs: 1234, ranking: null });
-    lib.judgments.submit({ comparisonId: c1.id, annotatorId: annotator.id, kind: 'tie', shownOrder: ids(c1), idempotencyKey: 'k1' });
-    lib.judgments.submit({ comparisonId: c2.id, annotatorId: annotator.id, kind: 'both-bad', shownOrder: ids(c2), idempotencyKey: 'k2' });
-    lib.judgments.submit({ comparisonId: c3.id, annotatorId: annotator.id, kind: 'ranking', ranking: ids(c3).reverse(), shownOrder: ids(c3), idempotencyKey: 'k3' });
-    expect(lib.judgments.list({ annotatorId: annotator.id }).map((j) => j.kind)).toEqual(['choice', 'tie', 'both-bad', 'ranking']);
+    expect(judgment).toMatchObject({
+      kind: 'choice',
+      chosenImageId: shown[0],
+      shownOrder: shown,
+      decisionMs: 1234,
+      ranking: null,
+    });
+    lib.judgments.submit({
+      comparisonId: c1.id,
+      annotatorId: annotator.id,
+      kind: 'tie',
+      shownOrder: ids(c1),
+      idempotencyKey: 'k1',
+    });
+    lib.judgments.submit({
+      comparisonId: c2.id,
+      annotatorId: annotator.id,
+      kind: 'both-bad',
+      shownOrder: ids(c2),
+      idempotencyKey: 'k2',
+    });
+    lib.judgments.submit({
+      comparisonId: c3.id,
+      annotatorId: annotator.id,
+      kind: 'ranking',
+      ranking: ids(c3).reverse(),
+      shownOrder: ids(c3),
+      idempotencyKey: 'k3',
+    });
+    expect(lib.judgments.list({ annotatorId: annotator.id }).map((j) => j.kind)).toEqual([
+      'choice',
+      'tie',
+      'both-bad',
+      'ranking',
+    ]);
     expect(lib.judgments.byKey('k3')?.ranking).toEqual(ids(c3).reverse());
 
     const other = lib.annotators.create('other').annotator;
     const base = { comparisonId: c0.id, annotatorId: other.id, shownOrder: ids(c0), idempotencyKey: 'bad' };
-    expect(() => lib.judgments.submit({ ...base, kind: 'choice', chosenImageId: 99999 })).toThrow(/not in comparison/);
+    expect(() => lib.judgments.submit({ ...base, kind: 'choice', chosenImageId: 99999 })).toThrow(
+      /not in comparison/,
+    );
     expect(() => lib.judgments.submit({ ...base, kind: 'choice' })).toThrow(/not in comparison/);
-    expect(() => lib.judgments.submit({ ...base, kind: 'tie', chosenImageId: ids(c0)[0] })).toThrow(/no chosen image/);
-    expect(() => lib.judgments.submit({ ...base, kind: 'tie', shownOrder: [ids(c0)[0]!] })).toThrow(/shown order/);
-    expect(() => lib.judgments.submit({ ...base, kind: 'ranking', ranking: [ids(c0)[0]!, ids(c0)[0]!] })).toThrow(/ranking/);
+    expect(() => lib.judgments.submit({ ...base, kind: 'tie', chosenImageId: ids(c0)[0] })).toThrow(
+      /no chosen image/,
+    );
+    expect(() => lib.judgments.submit({ ...base, kind: 'tie', shownOrder: [ids(c0)[0]!] })).toThrow(
+      /shown order/,
+    );
+    expect(() =>
+      lib.judgments.submit({ ...base, kind: 'ranking', ranking: [ids(c0)[0]!, ids(c0)[0]!] }),
+    ).toThrow(/ranking/);
     expect(() => lib.judgments.submit({ ...base, kind: 'tie', decisionMs: -1 })).toThrow(/decision time/);
     expect(() => lib.judgments.submit({ ...base, kind: 'tie', annotatorId: 424242 })).toThrow(/no annotator/);
-    expect(() => lib.judgments.submit({ ...base, kind: 'tie', comparisonId: 424242 })).toThrow(/no comparison/);
-    expect(() => lib.judgments.submit({ ...base, annotatorId: annotator.id, kind: 'tie' })).toThrow(/already judged/);
+    expect(() => lib.judgments.submit({ ...base, kind: 'tie', comparisonId: 424242 })).toThrow(
+      /no comparison/,
+    );
+    expect(() => lib.judgments.submit({ ...base, annotatorId: annotator.id, kind: 'tie' })).toThrow(
+      /already judged/,
+    );
     expect(lib.judgments.list({ annotatorId: other.id })).toEqual([]);
   });
 
@@ -104,7 +156,9 @@ describe('judgments', () => {
     choose(bob.id, comparisons[2]!);
     const undone = lib.judgments.undoLast(ann.id);
     expect(undone).toEqual(second);
-    expect(lib.judgments.list({ annotatorId: ann.id }).map((j) => j.comparisonId)).toEqual([comparisons[0]!.id]);
+    expect(lib.judgments.list({ annotatorId: ann.id }).map((j) => j.comparisonId)).toEqual([
+      comparisons[0]!.id,
+    ]);
     expect(lib.judgments.list({ annotatorId: bob.id })).toHaveLength(1);
     expect(lib.judgments.undoLast(ann.id)?.comparisonId).toBe(comparisons[0]!.id);
     expect(lib.judgments.undoLast(ann.id)).toBeNull();
@@ -134,7 +188,13 @@ describe('blind assignment', () => {
     // Turn one of b's judgments into a skip: that comparison needs one more real judgment.
     const undone = lib.judgments.undoLast(anns[1]!.id)!;
     const comparison = lib.requireComparison(undone.comparisonId);
-    lib.judgments.submit({ comparisonId: comparison.id, annotatorId: anns[1]!.id, kind: 'skip', shownOrder: ids(comparison), idempotencyKey: 'skip' });
+    lib.judgments.submit({
+      comparisonId: comparison.id,
+      annotatorId: anns[1]!.id,
+      kind: 'skip',
+      shownOrder: ids(comparison),
+      idempotencyKey: 'skip',
+    });
     expect(lib.judgments.next(anns[1]!.id, { overlap: 2 })).toBeNull();
     expect(lib.judgments.next(anns[2]!.id, { overlap: 2 })?.comparison.id).toBe(comparison.id);
   });
@@ -164,7 +224,9 @@ describe('blind assignment', () => {
     expect(lib.judgments.next(annotator.id, { goldRate: 1 })!.comparison.goldImageId).toBeNull();
     // Gold is served beyond the overlap: every annotator is checked on it.
     const second = lib.annotators.create('second').annotator;
-    expect(lib.judgments.next(second.id, { goldRate: 1, overlap: 1 })!.comparison.id).toBe(comparisons[0]!.id);
+    expect(lib.judgments.next(second.id, { goldRate: 1, overlap: 1 })!.comparison.id).toBe(
+      comparisons[0]!.id,
+    );
   });
 
   it('skips excluded comparisons', () => {
@@ -182,8 +244,12 @@ describe('scores, tags and jobs', () => {
     const promptId = comparisons[0]!.promptId;
     lib.catalog.setScore({ modelId: 'hps-v2.1', imageId: image.id, promptId, score: 27.5, cosine: 0.275 });
     lib.catalog.setScore({ modelId: 'hps-v2.1', imageId: image.id, promptId, score: 28, cosine: 0.28 });
-    expect(lib.catalog.scores()).toEqual([{ modelId: 'hps-v2.1', imageId: image.id, promptId, score: 28, cosine: 0.28 }]);
-    expect(() => lib.catalog.setScore({ modelId: 'x', imageId: image.id, promptId, score: NaN, cosine: null })).toThrow(/finite/);
+    expect(lib.catalog.scores()).toEqual([
+      { modelId: 'hps-v2.1', imageId: image.id, promptId, score: 28, cosine: 0.28 },
+    ]);
+    expect(() =>
+      lib.catalog.setScore({ modelId: 'x', imageId: image.id, promptId, score: NaN, cosine: null }),
+    ).toThrow(/finite/);
     lib.catalog.tagImages([image.id], 'keep');
     lib.catalog.tagComparisons([comparisons[1]!.id], 'hard');
     expect(lib.catalog.imageTags(image.id)).toEqual(['keep']);
@@ -192,7 +258,10 @@ describe('scores, tags and jobs', () => {
     expect(lib.catalog.imageTags(image.id)).toEqual([]);
     const job = lib.catalog.createJob('score', { modelId: 'hps-v2.1' });
     expect(job).toMatchObject({ state: 'queued', progress: 0, payload: { modelId: 'hps-v2.1' } });
-    expect(lib.catalog.updateJob(job.id, { state: 'running', progress: 0.5 })).toMatchObject({ state: 'running', progress: 0.5 });
+    expect(lib.catalog.updateJob(job.id, { state: 'running', progress: 0.5 })).toMatchObject({
+      state: 'running',
+      progress: 0.5,
+    });
     expect(() => lib.catalog.updateJob(job.id, { progress: 2 })).toThrow(/progress/);
     expect(lib.catalog.jobs({ state: 'running' }).map((j) => j.id)).toEqual([job.id]);
   });

@@ -17,10 +17,25 @@ function folder(): string {
 describe('library schema', () => {
   it('creates every table at the current version with WAL, FULL sync and foreign keys on', () => {
     const lib = Library.open(folder());
-    const tables = (lib.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-    expect(tables).toEqual(
-      ['annotators', 'comparison_images', 'comparison_tags', 'comparisons', 'image_tags', 'images', 'jobs', 'judgments', 'prompts', 'schema_version', 'scores', 'tags'],
-    );
+    const tables = (
+      lib.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((t) => t.name);
+    expect(tables).toEqual([
+      'annotators',
+      'comparison_images',
+      'comparison_tags',
+      'comparisons',
+      'image_tags',
+      'images',
+      'jobs',
+      'judgments',
+      'prompts',
+      'schema_version',
+      'scores',
+      'tags',
+    ]);
     expect(currentVersion(lib.db)).toBe(SCHEMA_VERSION);
     expect(lib.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(lib.db.pragma('synchronous', { simple: true })).toBe(2); // 2 = FULL
@@ -43,7 +58,9 @@ describe('library schema', () => {
     const db = new Database(path.join(folder(), 'm.sqlite'));
     expect(migrate(db, ['CREATE TABLE a (x INTEGER)'])).toBe(1);
     expect(currentVersion(db)).toBe(1);
-    expect(() => migrate(db, ['CREATE TABLE a (x INTEGER)', 'CREATE TABLE b (y INTEGER); CREATE TABLE b (z)'])).toThrow();
+    expect(() =>
+      migrate(db, ['CREATE TABLE a (x INTEGER)', 'CREATE TABLE b (y INTEGER); CREATE TABLE b (z)']),
+    ).toThrow();
     expect(currentVersion(db)).toBe(1);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'b'").get()).toBeUndefined();
     expect(migrate(db, ['CREATE TABLE a (x INTEGER)', 'CREATE TABLE b (y INTEGER)'])).toBe(2);
@@ -53,7 +70,11 @@ describe('library schema', () => {
 
   it('enforces foreign keys', () => {
     const lib = Library.open(folder());
-    expect(() => lib.db.prepare("INSERT INTO comparisons (prompt_id, signature, created_at) VALUES (999, '1,2', 'x')").run()).toThrow(/FOREIGN KEY/);
+    expect(() =>
+      lib.db
+        .prepare("INSERT INTO comparisons (prompt_id, signature, created_at) VALUES (999, '1,2', 'x')")
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
     lib.close();
   });
 });

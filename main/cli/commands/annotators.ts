@@ -5,12 +5,18 @@ import { CliError } from '../errors';
 import { parseNonEmpty } from '../options';
 
 export function registerAnnotators(program: Command): void {
-  const annotators = program.command('annotators').description('Manage the people who label a library (team mode logins).');
+  const annotators = program
+    .command('annotators')
+    .description('Manage the people who label a library (team mode logins).');
   annotators
     .command('add <name>')
     .description('Add an annotator and print their login token (shown once; only its hash is stored).')
     .requiredOption('-l, --library <dir>', 'library folder (created if missing)', parseNonEmpty)
-    .addOption(new Option('--role <role>', 'admin may import, export, delete and change settings').choices(['admin', 'annotator']).default('annotator'))
+    .addOption(
+      new Option('--role <role>', 'admin may import, export, delete and change settings')
+        .choices(['admin', 'annotator'])
+        .default('annotator'),
+    )
     .addHelpText(
       'after',
       `
@@ -26,7 +32,8 @@ Examples:
     .description('List annotators with their role.')
     .requiredOption('-l, --library <dir>', 'library folder', parseNonEmpty)
     .action(list);
-  for (const command of annotators.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const command of annotators.commands)
+    command.exitOverride().showHelpAfterError('(run with --help for usage)');
 }
 
 function add(name: string, options: { library: string; role: Role }): void {
@@ -48,9 +55,12 @@ function list(options: { library: string }): void {
   const library = Library.open(libraryDir);
   try {
     const all = library.annotators.list();
-    if (all.length === 0) console.log('No annotators yet. Add one with: hps-studio annotators add NAME --library DIR');
+    if (all.length === 0)
+      console.log('No annotators yet. Add one with: hps-studio annotators add NAME --library DIR');
     for (const annotator of all) {
-      console.log(`${annotator.name}\t${annotator.role}${annotator.canLogin ? '' : '\t(imported, no login)'}`);
+      console.log(
+        `${annotator.name}\t${annotator.role}${annotator.canLogin ? '' : '\t(imported, no login)'}`,
+      );
     }
   } finally {
     library.close();

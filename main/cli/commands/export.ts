@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { exportHpdV2, exportPairs, exportPickapic, exportScoresCsv, Library, type ExportReport } from '../../services/library';
+import {
+  exportHpdV2,
+  exportPairs,
+  exportPickapic,
+  exportScoresCsv,
+  Library,
+  type ExportReport,
+} from '../../services/library';
 import { CliError } from '../errors';
 import { parseNonEmpty } from '../options';
 
@@ -20,11 +27,21 @@ interface ExportOptions {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('Export a library’s labels: pairs JSONL, HPD v2 JSON, Pick-a-Pic parquet, or a CSV of scores.')
+    .description(
+      'Export a library’s labels: pairs JSONL, HPD v2 JSON, Pick-a-Pic parquet, or a CSV of scores.',
+    )
     .requiredOption('-l, --library <dir>', 'library folder', parseNonEmpty)
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).makeOptionMandatory())
-    .requiredOption('-o, --out <file>', 'output file; images are copied into <name>_images/ beside it', parseNonEmpty)
-    .addOption(new Option('--hpd-split <split>', 'hpd-v2: train (choices, ties) or test (rankings)').choices(['train', 'test']).default('train'))
+    .requiredOption(
+      '-o, --out <file>',
+      'output file; images are copied into <name>_images/ beside it',
+      parseNonEmpty,
+    )
+    .addOption(
+      new Option('--hpd-split <split>', 'hpd-v2: train (choices, ties) or test (rankings)')
+        .choices(['train', 'test'])
+        .default('train'),
+    )
     .option('--preferences-only', 'pairs-jsonl: leave out both-bad, skip and unlabeled comparisons')
     .option('--model <id>', 'scores-csv: only this scorer’s scores', parseNonEmpty)
     .addHelpText(
@@ -71,5 +88,6 @@ function exportTo(library: Library, options: ExportOptions, out: string): Export
 function printReport(report: ExportReport): void {
   console.log(`Exported ${report.records} records (${report.format}) to ${report.file}`);
   if (report.imagesCopied > 0) console.log(`  ${report.imagesCopied} images copied beside it`);
-  for (const { reason, count } of report.skipped) console.log(`  skipped ${count} × ${reason} (not expressible in this format)`);
+  for (const { reason, count } of report.skipped)
+    console.log(`  skipped ${count} × ${reason} (not expressible in this format)`);
 }

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
-  importFolder, importHpd, importPairs, importPickapic, Library, type ImportProgress, type ImportReport,
+  importFolder,
+  importHpd,
+  importPairs,
+  importPickapic,
+  Library,
+  type ImportProgress,
+  type ImportReport,
 } from '../../services/library';
 import { CliError } from '../errors';
 import { parseNonEmpty } from '../options';
@@ -20,15 +26,41 @@ interface ImportOptions {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('Import images and labels into a library: a folder + prompts file, HPD v1/v2 JSON, Pick-a-Pic parquet or pairs JSONL.')
+    .description(
+      'Import images and labels into a library: a folder + prompts file, HPD v1/v2 JSON, Pick-a-Pic parquet or pairs JSONL.',
+    )
     .requiredOption('-l, --library <dir>', 'library folder (created if missing)', parseNonEmpty)
     .option('--folder <dir>', 'folder of images (use with --prompts)', parseNonEmpty)
-    .option('--prompts <file>', 'CSV (header: image,prompt[,group]) or JSONL; image paths relative to --folder', parseNonEmpty)
-    .option('--split-pairs', 'with --folder: make every pair of a prompt’s images a comparison instead of one N-way comparison')
-    .option('--hpd <file>', 'HPD v1 preference_{train,test}.json or HPD v2 train.json / test.json', parseNonEmpty)
-    .addOption(new Option('--image-root <dir>', 'with --hpd: folder the item paths are relative to (default: beside the JSON)').argParser(parseNonEmpty))
-    .option('--pickapic <file>', 'Pick-a-Pic parquet shard (caption, jpg_0, jpg_1, label_0, label_1)', parseNonEmpty)
-    .option('--pairs <file>', 'pairs JSONL (prompt, chosen, rejected, tie, annotator; paths relative to the file)', parseNonEmpty)
+    .option(
+      '--prompts <file>',
+      'CSV (header: image,prompt[,group]) or JSONL; image paths relative to --folder',
+      parseNonEmpty,
+    )
+    .option(
+      '--split-pairs',
+      'with --folder: make every pair of a prompt’s images a comparison instead of one N-way comparison',
+    )
+    .option(
+      '--hpd <file>',
+      'HPD v1 preference_{train,test}.json or HPD v2 train.json / test.json',
+      parseNonEmpty,
+    )
+    .addOption(
+      new Option(
+        '--image-root <dir>',
+        'with --hpd: folder the item paths are relative to (default: beside the JSON)',
+      ).argParser(parseNonEmpty),
+    )
+    .option(
+      '--pickapic <file>',
+      'Pick-a-Pic parquet shard (caption, jpg_0, jpg_1, label_0, label_1)',
+      parseNonEmpty,
+    )
+    .option(
+      '--pairs <file>',
+      'pairs JSONL (prompt, chosen, rejected, tie, annotator; paths relative to the file)',
+      parseNonEmpty,
+    )
     .addHelpText(
       'after',
       `
@@ -45,9 +77,13 @@ Examples:
 }
 
 async function runImport(options: ImportOptions): Promise<void> {
-  const sources = [options.folder ?? options.prompts, options.hpd, options.pickapic, options.pairs].filter(Boolean);
-  if (sources.length !== 1) throw new CliError('give exactly one source: --folder with --prompts, --hpd, --pickapic or --pairs.');
-  if ((options.folder === undefined) !== (options.prompts === undefined)) throw new CliError('--folder and --prompts go together.');
+  const sources = [options.folder ?? options.prompts, options.hpd, options.pickapic, options.pairs].filter(
+    Boolean,
+  );
+  if (sources.length !== 1)
+    throw new CliError('give exactly one source: --folder with --prompts, --hpd, --pickapic or --pairs.');
+  if ((options.folder === undefined) !== (options.prompts === undefined))
+    throw new CliError('--folder and --prompts go together.');
   const library = Library.open(resolve(options.library));
   try {
     const onProgress = progressPrinter();
@@ -59,14 +95,22 @@ async function runImport(options: ImportOptions): Promise<void> {
   }
 }
 
-function importFrom(library: Library, options: ImportOptions, onProgress: (p: ImportProgress) => void): Promise<ImportReport> {
+function importFrom(
+  library: Library,
+  options: ImportOptions,
+  onProgress: (p: ImportProgress) => void,
+): Promise<ImportReport> {
   if (options.folder && options.prompts) {
     return importFolder(library, resolve(options.folder), resolve(options.prompts), {
       onProgress,
       split: options.splitPairs ? 'pairs' : 'group',
     });
   }
-  if (options.hpd) return importHpd(library, resolve(options.hpd), { onProgress, imageRoot: options.imageRoot && resolve(options.imageRoot) });
+  if (options.hpd)
+    return importHpd(library, resolve(options.hpd), {
+      onProgress,
+      imageRoot: options.imageRoot && resolve(options.imageRoot),
+    });
   if (options.pickapic) return importPickapic(library, resolve(options.pickapic), { onProgress });
   return importPairs(library, resolve(options.pairs!), { onProgress });
 }
@@ -88,8 +132,12 @@ function progressPrinter(): (progress: ImportProgress) => void {
 function printReport(report: ImportReport): void {
   console.log(`Imported (${report.format}): ${report.records} records`);
   console.log(`  images       ${report.imagesAdded} new, ${report.imagesDuplicate} already in the library`);
-  console.log(`  comparisons  ${report.comparisonsAdded} new, ${report.comparisonsDuplicate} already in the library`);
-  console.log(`  judgments    ${report.judgmentsAdded} new, ${report.judgmentsDuplicate} already in the library`);
+  console.log(
+    `  comparisons  ${report.comparisonsAdded} new, ${report.comparisonsDuplicate} already in the library`,
+  );
+  console.log(
+    `  judgments    ${report.judgmentsAdded} new, ${report.judgmentsDuplicate} already in the library`,
+  );
   if (report.errors.length === 0) {
     console.log('  errors       none');
     return;

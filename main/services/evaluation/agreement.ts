@@ -54,7 +54,8 @@ export function percentAgreement(ratings: readonly Rating[]): PercentAgreement {
 
 /** Cohen's κ for two raters over the items both rated: (p_o − p_e) / (1 − p_e), p_e from each rater's marginals. */
 export function cohensKappa(ratings: readonly Rating[], raterA: Id, raterB: Id): CohenKappa {
-  const labelsOf = (rater: Id) => new Map(ratings.filter((r) => r.rater === rater).map((r) => [r.item, r.label]));
+  const labelsOf = (rater: Id) =>
+    new Map(ratings.filter((r) => r.rater === rater).map((r) => [r.item, r.label]));
   const a = labelsOf(raterA);
   const b = labelsOf(raterB);
   const shared = [...a.keys()].filter((item) => b.has(item));
@@ -94,10 +95,13 @@ export function fleissKappaFromCounts(counts: readonly (readonly number[])[]): n
   const categories = rows[0]!.length;
   const shares = Array.from({ length: categories }, (_, j) => sum(rows.map((row) => row[j]!)) / total);
   const expected = sum(shares.map((p) => p * p));
-  const observed = sum(rows.map((row) => {
-    const n = sum(row);
-    return sum(row.map((c) => c * (c - 1))) / (n * (n - 1));
-  })) / rows.length;
+  const observed =
+    sum(
+      rows.map((row) => {
+        const n = sum(row);
+        return sum(row.map((c) => c * (c - 1))) / (n * (n - 1));
+      }),
+    ) / rows.length;
   return expected === 1 ? null : (observed - expected) / (1 - expected);
 }
 
@@ -115,9 +119,13 @@ export function fleissKappa(ratings: readonly Rating[]): number | null {
  * matrix: α = 1 − (n − 1) · Σ_{c≠k} o_ck / Σ_{c≠k} n_c · n_k, with o_ck = Σ_u (pairs c–k in unit u) / (m_u − 1)
  * over units with m_u ≥ 2 values, n_c = Σ_k o_ck and n = Σ_c n_c.
  */
-export function krippendorffAlphaNominal(ratings: readonly Rating[]): { alpha: number | null; pairable: number } {
+export function krippendorffAlphaNominal(ratings: readonly Rating[]): {
+  alpha: number | null;
+  pairable: number;
+} {
   const coincidences = new Map<string, number>();
-  const add = (c: string, k: string, value: number) => coincidences.set(`${c}\u0000${k}`, (coincidences.get(`${c}\u0000${k}`) ?? 0) + value);
+  const add = (c: string, k: string, value: number) =>
+    coincidences.set(`${c}\u0000${k}`, (coincidences.get(`${c}\u0000${k}`) ?? 0) + value);
   for (const labels of byItem(ratings).values()) {
     const m = labels.length;
     if (m < 2) continue;

@@ -19,7 +19,10 @@ export interface BootstrapOptions {
 }
 
 /** Percentile bootstrap interval of the mean of `values` (resampling values with replacement). */
-export function bootstrapMeanInterval(values: readonly number[], options: BootstrapOptions = {}): [number, number] | null {
+export function bootstrapMeanInterval(
+  values: readonly number[],
+  options: BootstrapOptions = {},
+): [number, number] | null {
   if (values.length === 0) return null;
   const samples = options.samples ?? 1000;
   const level = options.level ?? 0.95;

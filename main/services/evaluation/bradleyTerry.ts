@@ -15,7 +15,10 @@ export interface BradleyTerryOptions {
  * Strengths p_i with P(i beats j) = p_i / (p_i + p_j), scaled to a geometric mean of 1. Items that never won
  * have MLE strength 0 (no finite maximum); they come out as 0.
  */
-export function bradleyTerry(contests: readonly Contest[], options: BradleyTerryOptions = {}): Map<number, number> {
+export function bradleyTerry(
+  contests: readonly Contest[],
+  options: BradleyTerryOptions = {},
+): Map<number, number> {
   const items = [...new Set(contests.flatMap((c) => [c.winner, c.loser]))];
   const wins = new Map(items.map((item) => [item, 0]));
   const games = new Map<string, number>();

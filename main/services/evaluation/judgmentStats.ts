@@ -25,7 +25,10 @@ export interface ComparisonView {
  * (`pick:0`, `pick:1`, …), `tie`, `both-bad`, or the full ranking by position. Positions are in the
  * comparison's stored order, not the randomised shown order, so labels mean the same for every annotator.
  */
-export function ratingsFromJudgments(judgments: readonly JudgmentView[], comparisons: ReadonlyMap<number, ComparisonView>): Rating[] {
+export function ratingsFromJudgments(
+  judgments: readonly JudgmentView[],
+  comparisons: ReadonlyMap<number, ComparisonView>,
+): Rating[] {
   const ratings: Rating[] = [];
   for (const judgment of judgments) {
     const comparison = comparisons.get(judgment.comparisonId);
@@ -46,7 +49,10 @@ export function ratingsFromJudgments(judgments: readonly JudgmentView[], compari
  * Human pairs for metric accuracy: a choice prefers the chosen image over each other one, a ranking gives
  * every ordered pair, a tie makes all its pairs ties. Both-bad and skip state no preference and are left out.
  */
-export function humanPairsFromJudgments(judgments: readonly JudgmentView[], comparisons: ReadonlyMap<number, ComparisonView>): HumanPair[] {
+export function humanPairsFromJudgments(
+  judgments: readonly JudgmentView[],
+  comparisons: ReadonlyMap<number, ComparisonView>,
+): HumanPair[] {
   const pairs: HumanPair[] = [];
   for (const judgment of judgments) {
     const comparison = comparisons.get(judgment.comparisonId);
@@ -54,12 +60,18 @@ export function humanPairsFromJudgments(judgments: readonly JudgmentView[], comp
     const ids = comparison.imageIds;
     const promptId = comparison.promptId;
     if (judgment.kind === 'choice') {
-      for (const other of ids) if (other !== judgment.chosenImageId) pairs.push({ a: judgment.chosenImageId!, b: other, outcome: 'a', promptId });
+      for (const other of ids)
+        if (other !== judgment.chosenImageId)
+          pairs.push({ a: judgment.chosenImageId!, b: other, outcome: 'a', promptId });
     } else if (judgment.kind === 'ranking') {
       const ranking = judgment.ranking!;
-      ranking.forEach((better, i) => ranking.slice(i + 1).forEach((worse) => pairs.push({ a: better, b: worse, outcome: 'a', promptId })));
+      ranking.forEach((better, i) =>
+        ranking.slice(i + 1).forEach((worse) => pairs.push({ a: better, b: worse, outcome: 'a', promptId })),
+      );
     } else if (judgment.kind === 'tie') {
-      ids.forEach((first, i) => ids.slice(i + 1).forEach((second) => pairs.push({ a: first, b: second, outcome: 'tie', promptId })));
+      ids.forEach((first, i) =>
+        ids.slice(i + 1).forEach((second) => pairs.push({ a: first, b: second, outcome: 'tie', promptId })),
+      );
     }
   }
   return pairs;
@@ -67,7 +79,9 @@ export function humanPairsFromJudgments(judgments: readonly JudgmentView[], comp
 
 export function contestsFromPairs(pairs: readonly HumanPair[]): Contest[] {
   return pairs.map((pair) =>
-    pair.outcome === 'b' ? { winner: pair.b, loser: pair.a } : { winner: pair.a, loser: pair.b, tie: pair.outcome === 'tie' },
+    pair.outcome === 'b'
+      ? { winner: pair.b, loser: pair.a }
+      : { winner: pair.a, loser: pair.b, tie: pair.outcome === 'tie' },
   );
 }
 
@@ -80,11 +94,15 @@ export interface Rate {
  * Position bias: how often the image shown on the left was chosen, over choice judgments on two-image
  * comparisons (0.5 = no bias). Overall and per annotator.
  */
-export function leftPickRate(judgments: readonly JudgmentView[]): { overall: Rate; perAnnotator: Map<number, Rate> } {
+export function leftPickRate(judgments: readonly JudgmentView[]): {
+  overall: Rate;
+  perAnnotator: Map<number, Rate>;
+} {
   const relevant = judgments.filter((j) => j.kind === 'choice' && j.shownOrder.length === 2);
   const rate = (list: readonly JudgmentView[]): Rate => ({
     n: list.length,
-    rate: list.length === 0 ? null : list.filter((j) => j.chosenImageId === j.shownOrder[0]).length / list.length,
+    rate:
+      list.length === 0 ? null : list.filter((j) => j.chosenImageId === j.shownOrder[0]).length / list.length,
   });
   const perAnnotator = new Map<number, Rate>();
   for (const annotatorId of new Set(relevant.map((j) => j.annotatorId))) {
@@ -111,7 +129,11 @@ export function decisionTimes(judgments: readonly JudgmentView[]): Map<number, D
     const sorted = [...times].sort((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
     const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-    result.set(annotatorId, { n: sorted.length, medianMs: median, meanMs: sorted.reduce((t, v) => t + v, 0) / sorted.length });
+    result.set(annotatorId, {
+      n: sorted.length,
+      medianMs: median,
+      meanMs: sorted.reduce((t, v) => t + v, 0) / sorted.length,
+    });
   }
   return result;
 }
@@ -120,13 +142,22 @@ export function decisionTimes(judgments: readonly JudgmentView[]): Map<number, D
  * Accuracy on gold comparisons per annotator: a choice of the gold image (or a ranking with it first) is
  * correct; any other choice, tie or both-bad is wrong; skips are left out.
  */
-export function goldAccuracy(judgments: readonly JudgmentView[], comparisons: ReadonlyMap<number, ComparisonView>): Map<number, Rate> {
+export function goldAccuracy(
+  judgments: readonly JudgmentView[],
+  comparisons: ReadonlyMap<number, ComparisonView>,
+): Map<number, Rate> {
   const outcomes = new Map<number, boolean[]>();
   for (const j of judgments) {
     const gold = comparisons.get(j.comparisonId)?.goldImageId ?? null;
     if (gold === null || j.kind === 'skip') continue;
-    const correct = (j.kind === 'choice' && j.chosenImageId === gold) || (j.kind === 'ranking' && j.ranking![0] === gold);
+    const correct =
+      (j.kind === 'choice' && j.chosenImageId === gold) || (j.kind === 'ranking' && j.ranking![0] === gold);
     outcomes.set(j.annotatorId, [...(outcomes.get(j.annotatorId) ?? []), correct]);
   }
-  return new Map([...outcomes].map(([id, list]) => [id, { n: list.length, rate: list.filter(Boolean).length / list.length }]));
+  return new Map(
+    [...outcomes].map(([id, list]) => [
+      id,
+      { n: list.length, rate: list.filter(Boolean).length / list.length },
+    ]),
+  );
 }

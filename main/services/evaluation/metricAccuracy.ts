@@ -69,11 +69,21 @@ export function pairwiseAccuracy(
       unscored++;
       continue;
     }
-    const credit = pairCredit(pair.outcome, modelOutcome(scoreA, scoreB, options.modelTieThreshold), options.convention);
+    const credit = pairCredit(
+      pair.outcome,
+      modelOutcome(scoreA, scoreB, options.modelTieThreshold),
+      options.convention,
+    );
     if (credit !== null) credits.push(credit);
   }
   const accuracy = credits.length === 0 ? null : credits.reduce((total, c) => total + c, 0) / credits.length;
-  return { convention: options.convention, accuracy, n: credits.length, interval: bootstrapMeanInterval(credits, options.bootstrap), unscored };
+  return {
+    convention: options.convention,
+    accuracy,
+    n: credits.length,
+    interval: bootstrapMeanInterval(credits, options.bootstrap),
+    unscored,
+  };
 }
 
 /**

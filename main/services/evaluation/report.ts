@@ -1,11 +1,25 @@
 // The figures the Evaluate and quality views show, computed from a library.
 import type { Library } from '../library';
-import { fleissKappa, krippendorffAlphaNominal, pairwiseCohensKappa, percentAgreement, type PercentAgreement } from './agreement';
+import {
+  fleissKappa,
+  krippendorffAlphaNominal,
+  pairwiseCohensKappa,
+  percentAgreement,
+  type PercentAgreement,
+} from './agreement';
 import type { BootstrapOptions } from './bootstrap';
 import { bradleyTerry } from './bradleyTerry';
 import {
-  contestsFromPairs, decisionTimes, goldAccuracy, humanPairsFromJudgments, leftPickRate, ratingsFromJudgments,
-  type ComparisonView, type DecisionTime, type JudgmentView, type Rate,
+  contestsFromPairs,
+  decisionTimes,
+  goldAccuracy,
+  humanPairsFromJudgments,
+  leftPickRate,
+  ratingsFromJudgments,
+  type ComparisonView,
+  type DecisionTime,
+  type JudgmentView,
+  type Rate,
 } from './judgmentStats';
 import { pairwiseAccuracy, rankingAccuracy, type AccuracyResult } from './metricAccuracy';
 
@@ -37,7 +51,12 @@ export interface MetricAccuracyReport {
 
 function load(library: Library): { judgments: JudgmentView[]; comparisons: Map<number, ComparisonView> } {
   const comparisons = new Map(
-    library.listComparisons().map((c) => [c.id, { id: c.id, promptId: c.promptId, imageIds: c.images.map((i) => i.id), goldImageId: c.goldImageId }]),
+    library
+      .listComparisons()
+      .map((c) => [
+        c.id,
+        { id: c.id, promptId: c.promptId, imageIds: c.images.map((i) => i.id), goldImageId: c.goldImageId },
+      ]),
   );
   return { judgments: library.judgments.list(), comparisons };
 }
@@ -78,7 +97,9 @@ export function metricAccuracyReport(
   options: { modelTieThreshold?: number; bootstrap?: BootstrapOptions } = {},
 ): MetricAccuracyReport {
   const { judgments, comparisons } = load(library);
-  const scores = new Map(library.catalog.scores({ modelId }).map((s) => [`${s.imageId}:${s.promptId}`, s.score]));
+  const scores = new Map(
+    library.catalog.scores({ modelId }).map((s) => [`${s.imageId}:${s.promptId}`, s.score]),
+  );
   const scoreOf = (imageId: number, promptId?: number) => scores.get(`${imageId}:${promptId}`);
   const pairs = humanPairsFromJudgments(judgments, comparisons);
   const common = { modelTieThreshold: options.modelTieThreshold ?? 0, bootstrap: options.bootstrap };

@@ -44,7 +44,9 @@ export class AnnotatorRepository {
   /** Issues a new token (the old one stops working) and returns it in plain text. */
   rotateToken(annotatorId: number): string {
     const token = randomBytes(32).toString('base64url');
-    const { changes } = this.db.prepare('UPDATE annotators SET token_hash = ? WHERE id = ?').run(hashToken(token), annotatorId);
+    const { changes } = this.db
+      .prepare('UPDATE annotators SET token_hash = ? WHERE id = ?')
+      .run(hashToken(token), annotatorId);
     if (changes === 0) throw new Error(`no annotator with id ${annotatorId}`);
     return token;
   }
@@ -52,8 +54,7 @@ export class AnnotatorRepository {
   authenticate(token: string): Annotator | null {
     if (token === '') return null;
     const row = this.db.prepare('SELECT * FROM annotators WHERE token_hash = ?').get(hashToken(token)) as
-      | AnnotatorRow
-      | undefined;
+      AnnotatorRow | undefined;
     return row ? toAnnotator(row) : null;
   }
 
@@ -63,7 +64,8 @@ export class AnnotatorRepository {
   }
 
   byName(name: string): Annotator | null {
-    const row = this.db.prepare('SELECT * FROM annotators WHERE name = ?').get(name) as AnnotatorRow | undefined;
+    const row = this.db.prepare('SELECT * FROM annotators WHERE name = ?').get(name) as
+      AnnotatorRow | undefined;
     return row ? toAnnotator(row) : null;
   }
 

@@ -45,9 +45,11 @@ export class CatalogRepository {
   }
 
   scoredModels(): string[] {
-    return (this.db.prepare('SELECT DISTINCT model_id FROM scores ORDER BY model_id').all() as { model_id: string }[]).map(
-      (row) => row.model_id,
-    );
+    return (
+      this.db.prepare('SELECT DISTINCT model_id FROM scores ORDER BY model_id').all() as {
+        model_id: string;
+      }[]
+    ).map((row) => row.model_id);
   }
 
   tagImages(imageIds: readonly number[], tag: string): void {
@@ -75,19 +77,26 @@ export class CatalogRepository {
   }
 
   tags(): string[] {
-    return (this.db.prepare('SELECT name FROM tags ORDER BY name').all() as { name: string }[]).map((row) => row.name);
+    return (this.db.prepare('SELECT name FROM tags ORDER BY name').all() as { name: string }[]).map(
+      (row) => row.name,
+    );
   }
 
   createJob(kind: string, payload: unknown = {}): Job {
     const id = randomUUID();
     const at = now();
     this.db
-      .prepare("INSERT INTO jobs (id, kind, state, progress, payload, created_at, updated_at) VALUES (?, ?, 'queued', 0, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO jobs (id, kind, state, progress, payload, created_at, updated_at) VALUES (?, ?, 'queued', 0, ?, ?, ?)",
+      )
       .run(id, kind, JSON.stringify(payload), at, at);
     return this.job(id)!;
   }
 
-  updateJob(id: string, patch: { state?: JobState; progress?: number; payload?: unknown; error?: string | null }): Job {
+  updateJob(
+    id: string,
+    patch: { state?: JobState; progress?: number; payload?: unknown; error?: string | null },
+  ): Job {
     const job = this.job(id);
     if (!job) throw new Error(`no job with id ${id}`);
     if (patch.progress !== undefined && !(patch.progress >= 0 && patch.progress <= 1)) {
@@ -124,7 +133,9 @@ export class CatalogRepository {
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO tags (name) VALUES (?) ON CONFLICT(name) DO NOTHING').run(name);
       const { id } = this.db.prepare('SELECT id FROM tags WHERE name = ?').get(name) as { id: number };
-      const insert = this.db.prepare(`INSERT INTO ${table} (${column}, tag_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
+      const insert = this.db.prepare(
+        `INSERT INTO ${table} (${column}, tag_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+      );
       for (const target of ids) insert.run(target, id);
     })();
   }
@@ -139,7 +150,9 @@ export class CatalogRepository {
   private tagNames(table: string, column: string, id: number): string[] {
     return (
       this.db
-        .prepare(`SELECT t.name FROM ${table} x JOIN tags t ON t.id = x.tag_id WHERE x.${column} = ? ORDER BY t.name`)
+        .prepare(
+          `SELECT t.name FROM ${table} x JOIN tags t ON t.id = x.tag_id WHERE x.${column} = ? ORDER BY t.name`,
+        )
         .all(id) as { name: string }[]
     ).map((row) => row.name);
   }

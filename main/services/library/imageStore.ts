@@ -1,10 +1,26 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, existsSync, renameSync, readFileSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import {
+  mkdirSync,
+  existsSync,
+  renameSync,
+  readFileSync,
+  openSync,
+  writeSync,
+  fsyncSync,
+  closeSync,
+} from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 
 /** Formats we accept, by sharp's format name → file extension. */
-const EXTENSIONS: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', avif: 'avif', tiff: 'tiff' };
+const EXTENSIONS: Record<string, string> = {
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  avif: 'avif',
+  tiff: 'tiff',
+};
 
 export const THUMB_SIZE = 256;
 

@@ -58,7 +58,9 @@ export class JudgmentRepository {
       const judgment = this.byKey(input.idempotencyKey)!;
       return { judgment: this.checkSameJudgment(judgment, input), duplicate: changes === 0 };
     } catch (error) {
-      if (String(error).includes('UNIQUE constraint failed: judgments.comparison_id, judgments.annotator_id')) {
+      if (
+        String(error).includes('UNIQUE constraint failed: judgments.comparison_id, judgments.annotator_id')
+      ) {
         throw new Error(`annotator ${input.annotatorId} already judged comparison ${input.comparisonId}`);
       }
       if (String(error).includes('FOREIGN KEY')) throw new Error(`no annotator with id ${input.annotatorId}`);
@@ -84,14 +86,16 @@ export class JudgmentRepository {
         `SELECT * FROM judgments WHERE (@comparison IS NULL OR comparison_id = @comparison)
            AND (@annotator IS NULL OR annotator_id = @annotator) ORDER BY id`,
       )
-      .all({ comparison: filter.comparisonId ?? null, annotator: filter.annotatorId ?? null }) as JudgmentRow[];
+      .all({
+        comparison: filter.comparisonId ?? null,
+        annotator: filter.annotatorId ?? null,
+      }) as JudgmentRow[];
     return rows.map(toJudgment);
   }
 
   byKey(idempotencyKey: string): Judgment | null {
     const row = this.db.prepare('SELECT * FROM judgments WHERE idempotency_key = ?').get(idempotencyKey) as
-      | JudgmentRow
-      | undefined;
+      JudgmentRow | undefined;
     return row ? toJudgment(row) : null;
   }
 
@@ -103,21 +107,32 @@ export class JudgmentRepository {
   next(annotatorId: number, options: AssignmentOptions = {}): Assignment | null {
     const overlap = options.overlap ?? 1;
     const random = options.random ?? Math.random;
-    if (!Number.isInteger(overlap) || overlap < 1) throw new Error(`overlap must be a positive integer, got ${overlap}`);
+    if (!Number.isInteger(overlap) || overlap < 1)
+      throw new Error(`overlap must be a positive integer, got ${overlap}`);
     const gold = this.candidates(annotatorId, true, overlap);
     const regular = this.candidates(annotatorId, false, overlap);
     if (regular.length === 0) return null;
     const pool = gold.length > 0 && random() < (options.goldRate ?? 0) ? gold : regular;
     const comparison = this.getComparison(pool[Math.floor(random() * pool.length)]!)!;
-    return { comparison, shownOrder: shuffle(comparison.images.map((image) => image.id), random) };
+    return {
+      comparison,
+      shownOrder: shuffle(
+        comparison.images.map((image) => image.id),
+        random,
+      ),
+    };
   }
 
   progress(annotatorId: number, overlap = 1): AnnotatorProgress {
-    const judged = (this.db.prepare('SELECT COUNT(*) AS n FROM judgments WHERE annotator_id = ?').get(annotatorId) as {
-      n: number;
-    }).n;
+    const judged = (
+      this.db.prepare('SELECT COUNT(*) AS n FROM judgments WHERE annotator_id = ?').get(annotatorId) as {
+        n: number;
+      }
+    ).n;
     const remaining = (
-      this.db.prepare(`SELECT COUNT(*) AS n FROM (${this.candidateSql(false)})`).get({ annotator: annotatorId, overlap, limit: -1 }) as {
+      this.db
+        .prepare(`SELECT COUNT(*) AS n FROM (${this.candidateSql(false)})`)
+        .get({ annotator: annotatorId, overlap, limit: -1 }) as {
         n: number;
       }
     ).n;
@@ -125,7 +140,9 @@ export class JudgmentRepository {
   }
 
   private candidates(annotatorId: number, gold: boolean, overlap: number): number[] {
-    const rows = this.db.prepare(this.candidateSql(gold)).all({ annotator: annotatorId, overlap, limit: CANDIDATE_WINDOW }) as { id: number }[];
+    const rows = this.db
+      .prepare(this.candidateSql(gold))
+      .all({ annotator: annotatorId, overlap, limit: CANDIDATE_WINDOW }) as { id: number }[];
     return rows.map((row) => row.id);
   }
 
@@ -139,7 +156,11 @@ export class JudgmentRepository {
   }
 
   private checkSameJudgment(stored: Judgment, input: JudgmentInput): Judgment {
-    if (stored.annotatorId !== input.annotatorId || stored.comparisonId !== input.comparisonId || stored.kind !== input.kind) {
+    if (
+      stored.annotatorId !== input.annotatorId ||
+      stored.comparisonId !== input.comparisonId ||
+      stored.kind !== input.kind
+    ) {
       throw new Error(`idempotency key ${input.idempotencyKey} was already used for a different judgment`);
     }
     return stored;
@@ -149,7 +170,8 @@ export class JudgmentRepository {
 function validateJudgment(input: JudgmentInput, comparison: Comparison): void {
   const ids = comparison.images.map((image) => image.id);
   const key = input.idempotencyKey;
-  if (typeof key !== 'string' || key.length === 0 || key.length > 200) throw new Error('idempotency key must be 1–200 characters');
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200)
+    throw new Error('idempotency key must be 1–200 characters');
   if (!KINDS.includes(input.kind)) throw new Error(`unknown judgment kind "${input.kind}"`);
   if (!isPermutationOf(input.shownOrder, ids)) {
     throw new Error(`shown order must list each of the comparison's images once (${ids.join(', ')})`);
@@ -157,19 +179,25 @@ function validateJudgment(input: JudgmentInput, comparison: Comparison): void {
   if (input.kind === 'choice' && !ids.includes(input.chosenImageId ?? -1)) {
     throw new Error(`chosen image ${input.chosenImageId} is not in comparison ${comparison.id}`);
   }
-  if (input.kind !== 'choice' && input.chosenImageId != null) throw new Error(`a ${input.kind} judgment has no chosen image`);
+  if (input.kind !== 'choice' && input.chosenImageId != null)
+    throw new Error(`a ${input.kind} judgment has no chosen image`);
   if (input.kind === 'ranking' && !isPermutationOf(input.ranking ?? [], ids)) {
-    throw new Error('a ranking must list each of the comparison\'s images once, best first');
+    throw new Error("a ranking must list each of the comparison's images once, best first");
   }
-  if (input.kind !== 'ranking' && input.ranking != null) throw new Error(`a ${input.kind} judgment has no ranking`);
+  if (input.kind !== 'ranking' && input.ranking != null)
+    throw new Error(`a ${input.kind} judgment has no ranking`);
   if (input.decisionMs != null && !(Number.isInteger(input.decisionMs) && input.decisionMs >= 0)) {
     throw new Error(`decision time must be a non-negative integer of milliseconds, got ${input.decisionMs}`);
   }
 }
 
 function isPermutationOf(candidate: readonly number[], ids: readonly number[]): boolean {
-  return Array.isArray(candidate) && candidate.length === ids.length && new Set(candidate).size === ids.length
-    && candidate.every((id) => ids.includes(id));
+  return (
+    Array.isArray(candidate) &&
+    candidate.length === ids.length &&
+    new Set(candidate).size === ids.length &&
+    candidate.every((id) => ids.includes(id))
+  );
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {

@@ -99,7 +99,15 @@ export class Library {
         `INSERT INTO images (hash, ext, width, height, byte_size, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(hash) DO NOTHING`,
       )
-      .run(probed.hash, probed.ext, probed.width, probed.height, probed.byteSize, options.source ?? null, now());
+      .run(
+        probed.hash,
+        probed.ext,
+        probed.width,
+        probed.height,
+        probed.byteSize,
+        options.source ?? null,
+        now(),
+      );
     return { image: this.getImageByHash(probed.hash)!, duplicate: false };
   }
 
@@ -131,7 +139,9 @@ export class Library {
 
   ensurePrompt(text: string): Prompt {
     if (text.trim() === '') throw new Error('prompt text is empty');
-    this.db.prepare('INSERT INTO prompts (text, created_at) VALUES (?, ?) ON CONFLICT(text) DO NOTHING').run(text, now());
+    this.db
+      .prepare('INSERT INTO prompts (text, created_at) VALUES (?, ?) ON CONFLICT(text) DO NOTHING')
+      .run(text, now());
     return this.db.prepare('SELECT id, text FROM prompts WHERE text = ?').get(text) as Prompt;
   }
 
@@ -143,7 +153,8 @@ export class Library {
 
   addComparison(input: NewComparison): AddComparisonResult {
     const imageIds = [...new Set(input.imageIds)];
-    if (imageIds.length < 2) throw new Error(`a comparison needs at least 2 distinct images, got ${imageIds.length}`);
+    if (imageIds.length < 2)
+      throw new Error(`a comparison needs at least 2 distinct images, got ${imageIds.length}`);
     for (const id of imageIds) if (!this.getImage(id)) throw new Error(`no image with id ${id}`);
     if (input.goldImageId != null && !imageIds.includes(input.goldImageId)) {
       throw new Error(`gold image ${input.goldImageId} is not one of the comparison's images`);
@@ -160,8 +171,17 @@ export class Library {
           `INSERT INTO comparisons (prompt_id, group_name, signature, gold_image_id, source, created_at)
            VALUES (?, ?, ?, ?, ?, ?)`,
         )
-        .run(prompt.id, input.group ?? null, signature, input.goldImageId ?? null, input.source ?? null, now());
-      const insertImage = this.db.prepare('INSERT INTO comparison_images (comparison_id, position, image_id) VALUES (?, ?, ?)');
+        .run(
+          prompt.id,
+          input.group ?? null,
+          signature,
+          input.goldImageId ?? null,
+          input.source ?? null,
+          now(),
+        );
+      const insertImage = this.db.prepare(
+        'INSERT INTO comparison_images (comparison_id, position, image_id) VALUES (?, ?, ?)',
+      );
       imageIds.forEach((imageId, position) => insertImage.run(lastInsertRowid, position, imageId));
       return { comparison: this.getComparison(Number(lastInsertRowid))!, duplicate: false };
     });

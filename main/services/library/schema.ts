@@ -113,7 +113,9 @@ export function currentVersion(db: Database.Database): number {
 export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): number {
   const from = currentVersion(db);
   if (from > migrations.length) {
-    throw new Error(`library schema version ${from} is newer than this app supports (${migrations.length}); update HPS Studio`);
+    throw new Error(
+      `library schema version ${from} is newer than this app supports (${migrations.length}); update HPS Studio`,
+    );
   }
   for (let version = from; version < migrations.length; version++) {
     db.transaction(() => {

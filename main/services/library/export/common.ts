@@ -52,7 +52,9 @@ export class SkipCounter {
 }
 
 /** Every comparison with its judgments, in id order (comparisons are loaded once each). */
-export function* comparisonsWithJudgments(library: Library): Generator<{ comparison: Comparison; judgments: Judgment[] }> {
+export function* comparisonsWithJudgments(
+  library: Library,
+): Generator<{ comparison: Comparison; judgments: Judgment[] }> {
   const byComparison = new Map<number, Judgment[]>();
   for (const judgment of library.judgments.list()) {
     const list = byComparison.get(judgment.comparisonId) ?? [];

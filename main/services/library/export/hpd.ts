@@ -1,6 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Library } from '../library';
-import { annotatorNames, comparisonsWithJudgments, ImageExporter, SkipCounter, type ExportReport } from './common';
+import {
+  annotatorNames,
+  comparisonsWithJudgments,
+  ImageExporter,
+  SkipCounter,
+  type ExportReport,
+} from './common';
 
 export interface HpdExportOptions {
   /**
@@ -37,7 +43,9 @@ export function exportHpdV2(library: Library, outFile: string, options: HpdExpor
     const wanted = judgments.filter((judgment) =>
       split === 'train' ? judgment.kind === 'choice' || judgment.kind === 'tie' : judgment.kind === 'ranking',
     );
-    judgments.filter((judgment) => !wanted.includes(judgment)).forEach((judgment) => skipped.add(`${judgment.kind} judgment`));
+    judgments
+      .filter((judgment) => !wanted.includes(judgment))
+      .forEach((judgment) => skipped.add(`${judgment.kind} judgment`));
     if (wanted.length === 0) continue;
     const imagePaths = comparison.images.map((image) => images.relativePath(image));
     if (split === 'train') {
@@ -45,7 +53,9 @@ export function exportHpdV2(library: Library, outFile: string, options: HpdExpor
         items.push({
           prompt: comparison.prompt,
           image_path: imagePaths,
-          human_preference: ids.map((id) => (judgment.kind === 'tie' || id === judgment.chosenImageId ? 1 : 0)),
+          human_preference: ids.map((id) =>
+            judgment.kind === 'tie' || id === judgment.chosenImageId ? 1 : 0,
+          ),
           user_hash: names.get(judgment.annotatorId) ?? '',
         });
       }
@@ -54,18 +64,34 @@ export function exportHpdV2(library: Library, outFile: string, options: HpdExpor
         rank: ids.map((id) => judgment.ranking!.indexOf(id) + 1),
         user_hash: names.get(judgment.annotatorId) ?? '',
       }));
-      items.push({ prompt: comparison.prompt, image_path: imagePaths, rank: consensusRank(raw.map((r) => r.rank)), raw_annotations: raw });
+      items.push({
+        prompt: comparison.prompt,
+        image_path: imagePaths,
+        rank: consensusRank(raw.map((r) => r.rank)),
+        raw_annotations: raw,
+      });
     }
   }
   writeFileSync(outFile, JSON.stringify(items, null, 1));
-  return { format: `hpd-v2-${split}`, file: outFile, records: items.length, imagesCopied: images.copied, skipped: skipped.list() };
+  return {
+    format: `hpd-v2-${split}`,
+    file: outFile,
+    records: items.length,
+    imagesCopied: images.copied,
+    skipped: skipped.list(),
+  };
 }
 
 /** Ranks (1 = best) of the images ordered by their mean rank across annotators; ties keep the listed order. */
 export function consensusRank(ranks: number[][]): number[] {
   const size = ranks[0]!.length;
-  const mean = Array.from({ length: size }, (_, i) => ranks.reduce((sum, r) => sum + r[i]!, 0) / ranks.length);
-  const order = mean.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value || a.index - b.index);
+  const mean = Array.from(
+    { length: size },
+    (_, i) => ranks.reduce((sum, r) => sum + r[i]!, 0) / ranks.length,
+  );
+  const order = mean
+    .map((value, index) => ({ value, index }))
+    .sort((a, b) => a.value - b.value || a.index - b.index);
   const result = new Array<number>(size);
   order.forEach((entry, position) => (result[entry.index] = position + 1));
   return result;

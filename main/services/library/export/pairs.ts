@@ -2,7 +2,13 @@ import { writeFileSync } from 'node:fs';
 import type { Library } from '../library';
 import type { Comparison, Judgment } from '../types';
 import type { PairLine } from '../import/pairs';
-import { annotatorNames, comparisonsWithJudgments, ImageExporter, SkipCounter, type ExportReport } from './common';
+import {
+  annotatorNames,
+  comparisonsWithJudgments,
+  ImageExporter,
+  SkipCounter,
+  type ExportReport,
+} from './common';
 
 export interface PairsExportOptions {
   /** Leave out both-bad, skip and unlabeled comparisons (lines whose chosen/rejected are null). Default false. */
@@ -15,7 +21,11 @@ export interface PairsExportOptions {
  * An N-way choice is written as one line per rejected image and a ranking as every ordered pair, all with
  * the judgment's id; both-bad, skip and unlabeled comparisons have chosen = rejected = null.
  */
-export function exportPairs(library: Library, outFile: string, options: PairsExportOptions = {}): ExportReport {
+export function exportPairs(
+  library: Library,
+  outFile: string,
+  options: PairsExportOptions = {},
+): ExportReport {
   const images = new ImageExporter(library, outFile);
   const names = annotatorNames(library);
   const skipped = new SkipCounter();
@@ -61,8 +71,17 @@ export function exportPairs(library: Library, outFile: string, options: PairsExp
       }
     }
   }
-  writeFileSync(outFile, lines.map((line) => JSON.stringify(line)).join('\n') + (lines.length > 0 ? '\n' : ''));
-  return { format: 'pairs-jsonl', file: outFile, records: lines.length, imagesCopied: images.copied, skipped: skipped.list() };
+  writeFileSync(
+    outFile,
+    lines.map((line) => JSON.stringify(line)).join('\n') + (lines.length > 0 ? '\n' : ''),
+  );
+  return {
+    format: 'pairs-jsonl',
+    file: outFile,
+    records: lines.length,
+    imagesCopied: images.copied,
+    skipped: skipped.list(),
+  };
 }
 
 /** [chosen, rejected] image id pairs a judgment states, or null for judgments that state no preference. */
@@ -75,7 +94,9 @@ function preferencePairs(judgment: Judgment, comparison: Comparison): [number, n
       return [[ids[0]!, ids[1]!]];
     case 'ranking': {
       const ranking = judgment.ranking!;
-      return ranking.flatMap((better, i) => ranking.slice(i + 1).map((worse): [number, number] => [better, worse]));
+      return ranking.flatMap((better, i) =>
+        ranking.slice(i + 1).map((worse): [number, number] => [better, worse]),
+      );
     }
     default:
       return null;

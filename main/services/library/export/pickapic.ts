@@ -19,8 +19,16 @@ interface Row {
 
 const COLUMNS = [
   { name: 'caption', type: 'STRING', value: (row: Row) => row.caption },
-  { name: 'jpg_0', type: 'BYTE_ARRAY', value: (row: Row, library: Library) => readFileSync(library.imagePath(row.first)) },
-  { name: 'jpg_1', type: 'BYTE_ARRAY', value: (row: Row, library: Library) => readFileSync(library.imagePath(row.second)) },
+  {
+    name: 'jpg_0',
+    type: 'BYTE_ARRAY',
+    value: (row: Row, library: Library) => readFileSync(library.imagePath(row.first)),
+  },
+  {
+    name: 'jpg_1',
+    type: 'BYTE_ARRAY',
+    value: (row: Row, library: Library) => readFileSync(library.imagePath(row.second)),
+  },
   { name: 'label_0', type: 'DOUBLE', value: (row: Row) => row.label0 },
   { name: 'label_1', type: 'DOUBLE', value: (row: Row) => 1 - row.label0 },
   { name: 'user_id', type: 'STRING', value: (row: Row) => row.user },
@@ -45,12 +53,21 @@ export function exportPickapic(library: Library, outFile: string): ExportReport 
   for (let start = 0; start < rows.length; start += ROWS_PER_GROUP) {
     const chunk = rows.slice(start, start + ROWS_PER_GROUP);
     writer.write({
-      columnData: COLUMNS.map(({ name, value }) => ({ name, data: chunk.map((row) => value(row, library)) as never })),
+      columnData: COLUMNS.map(({ name, value }) => ({
+        name,
+        data: chunk.map((row) => value(row, library)) as never,
+      })),
       rowGroupSize: ROWS_PER_GROUP,
     });
   }
   writer.finish();
-  return { format: 'pickapic', file: outFile, records: rows.length, imagesCopied: 0, skipped: skipped.list() };
+  return {
+    format: 'pickapic',
+    file: outFile,
+    records: rows.length,
+    imagesCopied: 0,
+    skipped: skipped.list(),
+  };
 }
 
 function collectRows(library: Library): { rows: Row[]; skipped: SkipCounter } {

@@ -47,7 +47,8 @@ export function emptyReport(format: string): ImportReport {
 
 const BATCH_SIZE = 200;
 
-export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 /**
  * Adds images and comparisons to the library while counting what was new and what was a duplicate.

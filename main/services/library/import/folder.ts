@@ -33,11 +33,16 @@ export async function importFolder(
   options: FolderImportOptions = {},
 ): Promise<ImportReport> {
   const session = new ImportSession(library, 'folder');
-  const parsed = /\.jsonl?$/i.test(promptsFile) ? await readJsonl(promptsFile, PromptRow) : await readCsv(promptsFile, PromptRow);
+  const parsed = /\.jsonl?$/i.test(promptsFile)
+    ? await readJsonl(promptsFile, PromptRow)
+    : await readCsv(promptsFile, PromptRow);
   parsed.errors.forEach((error) => session.fail(error.file, error.message));
   session.report.records = parsed.records.length + parsed.errors.length;
 
-  const groups = new Map<string, { prompt: string; group: string | null; images: ImageRecord[]; where: string }>();
+  const groups = new Map<
+    string,
+    { prompt: string; group: string | null; images: ImageRecord[]; where: string }
+  >();
   for (const [index, { where, value }] of parsed.records.entries()) {
     const file = path.resolve(folder, value.image);
     options.onProgress?.({ done: index, total: parsed.records.length, file });
@@ -56,7 +61,9 @@ export async function importFolder(
       continue;
     }
     for (const set of options.split === 'pairs' ? pairsOf(images) : [images]) {
-      session.stage(where, () => session.comparison({ prompt, group, imageIds: set.map((image) => image.id), source: 'folder' }));
+      session.stage(where, () =>
+        session.comparison({ prompt, group, imageIds: set.map((image) => image.id), source: 'folder' }),
+      );
     }
   }
   session.flush();

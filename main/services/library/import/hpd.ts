@@ -47,7 +47,11 @@ type Item =
   | { shape: 'hpd-v2-test'; value: z.infer<typeof HpdV2TestItem> };
 
 /** Imports HPD v1 `preference_*.json`, HPD v2 `train.json` or `test.json`; the shape is told from each item. */
-export async function importHpd(library: Library, file: string, options: HpdImportOptions = {}): Promise<ImportReport> {
+export async function importHpd(
+  library: Library,
+  file: string,
+  options: HpdImportOptions = {},
+): Promise<ImportReport> {
   const session = new ImportSession(library, 'hpd');
   let items: unknown;
   try {
@@ -78,13 +82,21 @@ export async function importHpd(library: Library, file: string, options: HpdImpo
 
 function classify(raw: unknown): Item {
   const record = (raw ?? {}) as Record<string, unknown>;
-  if (typeof record.human_preference === 'number') return { shape: 'hpd-v1', value: validate(HpdV1Item, raw) };
-  if (Array.isArray(record.human_preference)) return { shape: 'hpd-v2-train', value: validate(HpdV2TrainItem, raw) };
+  if (typeof record.human_preference === 'number')
+    return { shape: 'hpd-v1', value: validate(HpdV1Item, raw) };
+  if (Array.isArray(record.human_preference))
+    return { shape: 'hpd-v2-train', value: validate(HpdV2TrainItem, raw) };
   if (Array.isArray(record.rank)) return { shape: 'hpd-v2-test', value: validate(HpdV2TestItem, raw) };
   throw new Error('not an HPD item: needs human_preference (v1 index or v2 list) or rank (v2 test)');
 }
 
-async function importItem(session: ImportSession, item: Item, roots: string[], where: string, key: string): Promise<void> {
+async function importItem(
+  session: ImportSession,
+  item: Item,
+  roots: string[],
+  where: string,
+  key: string,
+): Promise<void> {
   const paths = itemPaths(item);
   const images: ImageRecord[] = [];
   for (const relative of paths) {
@@ -92,7 +104,8 @@ async function importItem(session: ImportSession, item: Item, roots: string[], w
     if (!image) throw new Error(`image ${relative} could not be imported`);
     images.push(image);
   }
-  if (new Set(images.map((image) => image.id)).size !== images.length) throw new Error('item lists the same image twice');
+  if (new Set(images.map((image) => image.id)).size !== images.length)
+    throw new Error('item lists the same image twice');
   const imageIds = images.map((image) => image.id);
   const prompt = item.value.prompt;
   session.stage(where, () => {
@@ -100,10 +113,20 @@ async function importItem(session: ImportSession, item: Item, roots: string[], w
     const base = { comparisonId: comparison.id, shownOrder: imageIds };
     if (item.shape === 'hpd-v1') {
       const chosen = imageIds[item.value.human_preference];
-      if (chosen === undefined) throw new Error(`human_preference ${item.value.human_preference} is out of range`);
-      session.judgment(item.value.user_hash ?? 'hpd-v1', { ...base, kind: 'choice', chosenImageId: chosen, idempotencyKey: key });
+      if (chosen === undefined)
+        throw new Error(`human_preference ${item.value.human_preference} is out of range`);
+      session.judgment(item.value.user_hash ?? 'hpd-v1', {
+        ...base,
+        kind: 'choice',
+        chosenImageId: chosen,
+        idempotencyKey: key,
+      });
     } else if (item.shape === 'hpd-v2-train') {
-      session.judgment(item.value.user_hash ?? 'hpd-v2', { ...base, ...fromPreference(item.value.human_preference, imageIds), idempotencyKey: key });
+      session.judgment(item.value.user_hash ?? 'hpd-v2', {
+        ...base,
+        ...fromPreference(item.value.human_preference, imageIds),
+        idempotencyKey: key,
+      });
     } else {
       const raws = item.value.raw_annotations ?? item.value.raw_annotation ?? [];
       const rankings = raws.length > 0 ? raws : [{ rank: item.value.rank, user_hash: 'hpd-v2' }];
@@ -127,8 +150,12 @@ function itemPaths(item: Item): string[] {
   return paths;
 }
 
-function fromPreference(preference: number[], imageIds: number[]): { kind: 'choice' | 'tie'; chosenImageId?: number } {
-  if (preference.length !== imageIds.length) throw new Error('human_preference and image_path differ in length');
+function fromPreference(
+  preference: number[],
+  imageIds: number[],
+): { kind: 'choice' | 'tie'; chosenImageId?: number } {
+  if (preference.length !== imageIds.length)
+    throw new Error('human_preference and image_path differ in length');
   const top = Math.max(...preference);
   const best = preference.flatMap((value, index) => (value === top ? [index] : []));
   if (best.length === 1) return { kind: 'choice', chosenImageId: imageIds[best[0]!]! };

@@ -29,7 +29,11 @@ export const PairLine = z.object({
 export type PairLine = z.infer<typeof PairLine>;
 
 /** Pairs JSONL: image paths are relative to the JSONL file's folder. */
-export async function importPairs(library: Library, file: string, options: ImportOptions = {}): Promise<ImportReport> {
+export async function importPairs(
+  library: Library,
+  file: string,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
   const session = new ImportSession(library, 'pairs-jsonl');
   const parsed = await readJsonl(file, PairLine);
   parsed.errors.forEach((error) => session.fail(error.file, error.message));
@@ -60,13 +64,24 @@ function groupById(records: ParsedRecord<PairLine>[], tag: string): Map<string, 
   return byKey;
 }
 
-async function importJudgment(session: ImportSession, folder: string, key: string, record: ParsedRecord<PairLine>): Promise<void> {
+async function importJudgment(
+  session: ImportSession,
+  folder: string,
+  key: string,
+  record: ParsedRecord<PairLine>,
+): Promise<void> {
   const line = record.value;
   const kind = line.kind ?? (line.tie ? 'tie' : 'choice');
-  const paths = line.images ?? [line.chosen, line.rejected].filter((item): item is string => typeof item === 'string');
+  const paths =
+    line.images ?? [line.chosen, line.rejected].filter((item): item is string => typeof item === 'string');
   if (paths.length < 2) throw new Error('a pair needs chosen and rejected (or images)');
   const byPath = new Map<string, ImageRecord>();
-  for (const relative of new Set([...paths, ...(line.ranking ?? []), ...(line.shown ?? []), ...(line.chosen ? [line.chosen] : [])])) {
+  for (const relative of new Set([
+    ...paths,
+    ...(line.ranking ?? []),
+    ...(line.shown ?? []),
+    ...(line.chosen ? [line.chosen] : []),
+  ])) {
     const image = await session.imageFromFile(path.resolve(folder, relative));
     if (!image) throw new Error(`image ${relative} could not be imported`);
     byPath.set(relative, image);

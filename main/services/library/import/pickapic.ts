@@ -12,7 +12,11 @@ const ROWS_PER_READ = 128;
  * Pick-a-Pic parquet (yuvalkirstain/pickapic_v1 / v2 shards): caption, jpg_0 and jpg_1 as image bytes,
  * label_0/label_1 (1 = preferred, 0.5 each = tie). jpg_0 was shown on the left.
  */
-export async function importPickapic(library: Library, file: string, options: ImportOptions = {}): Promise<ImportReport> {
+export async function importPickapic(
+  library: Library,
+  file: string,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
   const session = new ImportSession(library, 'pickapic');
   let buffer: Awaited<ReturnType<typeof asyncBufferFromFile>>;
   let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
@@ -56,13 +60,19 @@ export async function importPickapic(library: Library, file: string, options: Im
   return session.report;
 }
 
-async function importRow(session: ImportSession, row: Record<string, unknown>, where: string, fallbackKey: string): Promise<void> {
+async function importRow(
+  session: ImportSession,
+  row: Record<string, unknown>,
+  where: string,
+  fallbackKey: string,
+): Promise<void> {
   const caption = text(row.caption);
   if (!caption) throw new Error('caption is empty');
   const label0 = Number(row.label_0);
   const label1 = Number(row.label_1);
   const outcome = label0 === label1 ? 'tie' : label0 > label1 ? 0 : 1;
-  if (label0 === label1 && label0 !== 0.5) throw new Error(`labels ${label0}/${label1} name no preference and no tie`);
+  if (label0 === label1 && label0 !== 0.5)
+    throw new Error(`labels ${label0}/${label1} name no preference and no tie`);
   const first = await session.imageFromBytes(bytes(row.jpg_0, 'jpg_0'), `${where}:jpg_0`);
   const second = await session.imageFromBytes(bytes(row.jpg_1, 'jpg_1'), `${where}:jpg_1`);
   if (first.id === second.id) throw new Error('jpg_0 and jpg_1 are the same image');
