@@ -3,6 +3,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseProfile, SessionCache, type SessionRequest, type TensorMap } from '../../main/engine/runtime';
+import type { ModelArtifact } from '../../main/engine/onnx/artifact';
+import { writeExternalDataModel } from '../../main/engine/onnx/external-data';
 import { PROFILE_DIR } from '../../main/engine/runtime/profile';
 import { artifactOf, matmulChain, mixedModel, mlpModel } from './runtime-models';
 
@@ -133,6 +135,28 @@ describe('SessionCache', () => {
     } finally {
       await Promise.all([first.clear(), second.clear()]);
     }
+  });
+
+  it('loads a file artifact with external data from its path', async () => {
+    const m = mlpModel();
+    const written = await writeExternalDataModel({
+      dir: cacheDir,
+      model: m,
+      modelFileName: 'mlp-ext.onnx',
+      externalizeAbove: 16,
+    });
+    expect(written.tensors.map((t) => t.name)).toEqual(['w']);
+    const artifact: ModelArtifact = {
+      hash: 'mlp-ext',
+      source: { kind: 'file', path: written.modelPath },
+      inputs: m.graph.inputs,
+      outputs: m.graph.outputs,
+    };
+    const s = await cache.get({ hash: artifact.hash, ep: 'cpu' }, artifact);
+    expect(s.report().source).toBe('artifact');
+    const { y } = await s.run(X);
+    expectClose(y!.data as Float32Array, mlpReference(X.x!.data as Float32Array), 1e-5);
+    await s.release();
   });
 
   it('keeps at most maxIdleSessions idle sessions, dropping the least recently used', async () => {

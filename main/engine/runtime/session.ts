@@ -23,8 +23,11 @@ export interface RuntimeReport extends SessionIdentity {
   ep: ExecutionProvider;
   /** EPs tried before `ep`, with ORT's reason for refusing. */
   attempts: { ep: ExecutionProvider; error: string }[];
-  /** 'pending' until the first run (placement is profiled there), 'unavailable' if profiling failed. */
-  placement: 'pending' | 'known' | 'unavailable' | 'not-needed';
+  /**
+   * 'pending' until the first run (placement is profiled there), 'unavailable' if profiling failed,
+   * 'not-profiled' when the request turned profiling off, 'not-needed' on cpu (every node is on cpu).
+   */
+  placement: 'pending' | 'known' | 'unavailable' | 'not-profiled' | 'not-needed';
   /** Nodes ORT assigned to the CPU although the session runs on another EP. */
   fallbackNodes: { name: string; opType: string }[];
   nodesByProvider: Record<string, number>;
@@ -70,7 +73,7 @@ export class EngineSession {
       ...identity,
       ep: created.ep,
       attempts: created.attempts,
-      placement: created.profilePrefix ? 'pending' : created.ep === 'cpu' ? 'not-needed' : 'unavailable',
+      placement: created.profilePrefix ? 'pending' : created.ep === 'cpu' ? 'not-needed' : 'not-profiled',
       fallbackNodes: [],
       nodesByProvider: {},
       source: meta.source,
