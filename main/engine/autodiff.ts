@@ -8,7 +8,8 @@ import { getOp } from './ops';
 function dependsOn(g: Graph, wrt: readonly Tensor[], upTo: number): Set<number> {
   const deps = new Set(wrt.map((t) => t.id));
   for (const v of g.values.slice(0, upTo + 1)) {
-    if (v.source.kind === 'op' && isFloat(v.dtype) && v.source.inputs.some((i) => deps.has(i.id))) deps.add(v.id);
+    if (v.source.kind === 'op' && isFloat(v.dtype) && v.source.inputs.some((i) => deps.has(i.id)))
+      deps.add(v.id);
   }
   return deps;
 }
@@ -23,8 +24,10 @@ function sumAll(g: Graph, terms: readonly Tensor[]): Tensor {
  */
 export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   if (loss.graph !== g) throw new Error('loss belongs to another graph');
-  if (!isStatic(loss.shape) || loss.shape.some((d) => d !== 1)) throw new Error(`loss must be a scalar, got ${formatShape(loss.shape)}`);
-  for (const t of wrt) if (!isFloat(t.dtype)) throw new Error(`cannot differentiate with respect to ${t.dtype} value ${t}`);
+  if (!isStatic(loss.shape) || loss.shape.some((d) => d !== 1))
+    throw new Error(`loss must be a scalar, got ${formatShape(loss.shape)}`);
+  for (const t of wrt)
+    if (!isFloat(t.dtype)) throw new Error(`cannot differentiate with respect to ${t.dtype} value ${t}`);
 
   const deps = dependsOn(g, wrt, loss.id);
   const pending = new Map<number, Tensor[]>([[loss.id, [g.constant([1], loss.shape as number[])]]]);
@@ -42,7 +45,8 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tenso
     const needs = inputs.map((i) => deps.has(i.id) && isFloat(i.dtype));
     if (!needs.some(Boolean)) continue;
     const def = getOp(op);
-    if (!def.grad) throw new Error(`op ${op} has no gradient rule, but ${v} lies between the loss and a trainable input`);
+    if (!def.grad)
+      throw new Error(`op ${op} has no gradient rule, but ${v} lies between the loss and a trainable input`);
     const dy = sumAll(g, terms);
     pending.set(id, [dy]);
     const grads = def.grad(g, { inputs, output: v, attrs, dy, needs });
@@ -55,14 +59,17 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tenso
   return wrt.map((t) => {
     const terms = pending.get(t.id);
     if (terms) return sumAll(g, terms);
-    if (!isStatic(t.shape)) throw new Error(`${t} does not affect the loss and has a symbolic shape: no zero gradient to emit`);
+    if (!isStatic(t.shape))
+      throw new Error(`${t} does not affect the loss and has a symbolic shape: no zero gradient to emit`);
     return g.constant(new Float32Array(t.shape.reduce((a, b) => a * b, 1)), t.shape, t.dtype);
   });
 }
 
 function checkGradShape(grad: Tensor, input: Tensor, op: string): Tensor {
   if (formatShape(grad.shape) !== formatShape(input.shape)) {
-    throw new Error(`gradient rule of ${op} produced ${formatShape(grad.shape)} for input ${formatShape(input.shape)}`);
+    throw new Error(
+      `gradient rule of ${op} produced ${formatShape(grad.shape)} for input ${formatShape(input.shape)}`,
+    );
   }
   return grad;
 }
@@ -76,7 +83,11 @@ export interface TrainingOutputs {
  * Makes `g` a training step: outputs `loss` and `grad/<name>` for each trainable input (all of the
  * graph's by default). Forward outputs already named on the graph stay.
  */
-export function addTrainingOutputs(g: Graph, loss: Tensor, trainable: readonly Tensor[] = g.trainables()): TrainingOutputs {
+export function addTrainingOutputs(
+  g: Graph,
+  loss: Tensor,
+  trainable: readonly Tensor[] = g.trainables(),
+): TrainingOutputs {
   const names = trainable.map((t) => {
     if (t.source.kind !== 'input') throw new Error(`${t} is not a graph input; only inputs can be trained`);
     return t.source.name;

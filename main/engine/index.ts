@@ -28,11 +28,28 @@
 //   GroupNorm run in fp32 between casts), 'fp64' (gradient checks on CPU). Graph inputs and outputs are
 //   float32 under fp32/fp16. The hash covers graph, weights (bytes or lazy keys), EP and precision.
 //   Runtime note: the runtime's SessionRequest.precision says 'f32' | 'f16' for 'fp32' | 'fp16'.
-export { Graph, Tensor, type ParamData, type LazyParamData, type ConstData, type InputOptions, type ParamOptions } from './ir/graph';
+export {
+  Graph,
+  Tensor,
+  type ParamData,
+  type LazyParamData,
+  type ConstData,
+  type InputOptions,
+  type ParamOptions,
+} from './ir/graph';
 export type { AttentionOptions, ConvOptions, GemmOptions, Operand } from './ir/builder';
 export { type DType, type Dim, type Shape, broadcastShapes } from './ir/shape';
 export { getOp, opTypes, type OpDef, type LowerContext, type Precision as ComputePrecision } from './ops';
 export { addTrainingOutputs, gradients, type TrainingOutputs } from './autodiff';
-export { lower, lowerGraph, toArtifact, writeArtifact, OPSET, IR_VERSION, type LowerOptions, type LoweredModel } from './onnx/lower';
+export {
+  lower,
+  lowerGraph,
+  toArtifact,
+  writeArtifact,
+  OPSET,
+  IR_VERSION,
+  type LowerOptions,
+  type LoweredModel,
+} from './onnx/lower';
 export { toHalfArray, toHalfBits, fromHalfBits } from './onnx/half';
 export type { ModelArtifact } from './onnx/artifact';

@@ -24,7 +24,11 @@ describe('autodiff', () => {
     const c = g.input('c', [2, 1], { trainable: true });
     // loss = Σ (a + b) · c  →  da = c broadcast, db = Σ_rows c, dc = Σ_cols (a + b)
     addTrainingOutputs(g, g.sumAll(g.mul(g.add(a, b), c)));
-    const out = await runGraph(g, { a: f32([1, 2, 3, 4, 5, 6], [2, 3]), b: f32([10, 20, 30], [3]), c: f32([2, -1], [2, 1]) });
+    const out = await runGraph(g, {
+      a: f32([1, 2, 3, 4, 5, 6], [2, 3]),
+      b: f32([10, 20, 30], [3]),
+      c: f32([2, -1], [2, 1]),
+    });
     expect(out['grad/a']!.dims).toEqual([2, 3]);
     expect(Array.from(out['grad/a']!.data as Float32Array)).toEqual([2, 2, 2, -1, -1, -1]);
     expect(out['grad/b']!.dims).toEqual([3]);
@@ -46,7 +50,11 @@ describe('autodiff', () => {
     expect(lowered.inputs.map((i) => i.name)).toEqual(['x', 'w', 'b']);
     expect(lowered.model.graph.initializers.some((t) => t.name === 'frozen')).toBe(true);
     const xs = [1, 2, 3, -1, 0, 1];
-    const out = await runGraph(g, { x: f32(xs, [2, 3]), w: f32([1, 0, -1, 2, 1, 0], [2, 3]), b: f32([0.5, -0.5], [2]) });
+    const out = await runGraph(g, {
+      x: f32(xs, [2, 3]),
+      w: f32([1, 0, -1, 2, 1, 0], [2, 3]),
+      b: f32([0.5, -0.5], [2]),
+    });
     // Hand computation: y = 2·(x·wᵀ + b); loss = mean(y²); dL/dz = 2·2·y/4 with z = x·wᵀ + b.
     const z = [1 - 3 + 0.5, 2 + 2 - 0.5, -1 - 1 + 0.5, -2 + 0 - 0.5];
     const yv = z.map((v) => 2 * v);
@@ -55,7 +63,9 @@ describe('autodiff', () => {
     expect((out.loss!.data as Float32Array)[0]).toBeCloseTo(yv.reduce((a, v) => a + v * v, 0) / 4, 5);
     const dw = [0, 1].flatMap((o) => [0, 1, 2].map((i) => dz[o]! * xs[i]! + dz[2 + o]! * xs[3 + i]!));
     expect(maxAbsDiff(out['grad/w']!.data as Float32Array, dw)).toBeLessThan(1e-5);
-    expect(maxAbsDiff(out['grad/b']!.data as Float32Array, [dz[0]! + dz[2]!, dz[1]! + dz[3]!])).toBeLessThan(1e-5);
+    expect(maxAbsDiff(out['grad/b']!.data as Float32Array, [dz[0]! + dz[2]!, dz[1]! + dz[3]!])).toBeLessThan(
+      1e-5,
+    );
   });
 
   it('gives zeros to a trainable input that does not reach the loss, and skips integer paths', async () => {
@@ -65,7 +75,11 @@ describe('autodiff', () => {
     const idx = g.input('idx', [2], { dtype: 'i32' });
     const picked = g.gather(x, idx);
     addTrainingOutputs(g, g.sumAll(g.mul(picked, g.cast(idx, 'f32'))));
-    const out = await runGraph(g, { x: f32([1, 2, 3], [3]), unused: f32([7, 7], [2]), idx: { data: Int32Array.from([2, 2]), dims: [2] } });
+    const out = await runGraph(g, {
+      x: f32([1, 2, 3], [3]),
+      unused: f32([7, 7], [2]),
+      idx: { data: Int32Array.from([2, 2]), dims: [2] },
+    });
     expect(Array.from(out['grad/x']!.data as Float32Array)).toEqual([0, 0, 4]);
     expect(Array.from(out['grad/unused']!.data as Float32Array)).toEqual([0, 0]);
   });

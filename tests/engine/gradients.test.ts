@@ -24,7 +24,10 @@ const f = (name: string, shape: number[], values?: number[]): InputSpec => ({ na
 const positive = (name: string, shape: number[], seed = 3): InputSpec => ({
   name,
   shape,
-  values: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => 0.5 + ((i * 7919 + seed * 104729) % 97) / 97),
+  values: Array.from(
+    { length: shape.reduce((a, b) => a * b, 1) },
+    (_, i) => 0.5 + ((i * 7919 + seed * 104729) % 97) / 97,
+  ),
 });
 /** Values at least 0.1 away from 0 and from each other (kinks of Abs/Relu, ties of Max). */
 const spread = (name: string, shape: number[]): InputSpec => {
@@ -34,11 +37,31 @@ const spread = (name: string, shape: number[]): InputSpec => {
 };
 
 const cases: Case[] = [
-  { name: 'Add broadcast [2,3]+[3]', inputs: [f('a', [2, 3]), f('b', [3])], build: (g, x) => g.add(x.a!, x.b!) },
-  { name: 'Add broadcast [2,1,3]+[4,1]', inputs: [f('a', [2, 1, 3]), f('b', [4, 1])], build: (g, x) => g.add(x.a!, x.b!) },
-  { name: 'Sub broadcast [3]-[2,3]', inputs: [f('a', [3]), f('b', [2, 3])], build: (g, x) => g.sub(x.a!, x.b!) },
-  { name: 'Mul broadcast [2,3]*[2,1]', inputs: [f('a', [2, 3]), f('b', [2, 1])], build: (g, x) => g.mul(x.a!, x.b!) },
-  { name: 'Div broadcast [2,3]/[3]', inputs: [f('a', [2, 3]), positive('b', [3])], build: (g, x) => g.div(x.a!, x.b!) },
+  {
+    name: 'Add broadcast [2,3]+[3]',
+    inputs: [f('a', [2, 3]), f('b', [3])],
+    build: (g, x) => g.add(x.a!, x.b!),
+  },
+  {
+    name: 'Add broadcast [2,1,3]+[4,1]',
+    inputs: [f('a', [2, 1, 3]), f('b', [4, 1])],
+    build: (g, x) => g.add(x.a!, x.b!),
+  },
+  {
+    name: 'Sub broadcast [3]-[2,3]',
+    inputs: [f('a', [3]), f('b', [2, 3])],
+    build: (g, x) => g.sub(x.a!, x.b!),
+  },
+  {
+    name: 'Mul broadcast [2,3]*[2,1]',
+    inputs: [f('a', [2, 3]), f('b', [2, 1])],
+    build: (g, x) => g.mul(x.a!, x.b!),
+  },
+  {
+    name: 'Div broadcast [2,3]/[3]',
+    inputs: [f('a', [2, 3]), positive('b', [3])],
+    build: (g, x) => g.div(x.a!, x.b!),
+  },
   { name: 'Pow [2,3]^[3]', inputs: [positive('a', [2, 3]), f('b', [3])], build: (g, x) => g.pow(x.a!, x.b!) },
   { name: 'Sqrt', inputs: [positive('a', [2, 3])], build: (g, x) => g.sqrt(x.a!) },
   { name: 'Exp', inputs: [f('a', [2, 3])], build: (g, x) => g.exp(x.a!) },
@@ -52,34 +75,131 @@ const cases: Case[] = [
   { name: 'GELU (erf)', inputs: [f('a', [2, 3])], build: (g, x) => g.gelu(x.a!) },
   { name: 'QuickGELU', inputs: [f('a', [2, 3])], build: (g, x) => g.quickGelu(x.a!) },
   { name: 'SiLU', inputs: [f('a', [2, 3])], build: (g, x) => g.silu(x.a!) },
-  { name: 'Where broadcast', inputs: [{ name: 'c', shape: [2, 3], dtype: 'bool', values: [1, 0, 1, 0, 0, 1] }, f('a', [2, 3]), f('b', [3])], build: (g, x) => g.where(x.c!, x.a!, x.b!) },
+  {
+    name: 'Where broadcast',
+    inputs: [
+      { name: 'c', shape: [2, 3], dtype: 'bool', values: [1, 0, 1, 0, 0, 1] },
+      f('a', [2, 3]),
+      f('b', [3]),
+    ],
+    build: (g, x) => g.where(x.c!, x.a!, x.b!),
+  },
   // Values and step are multiples of 1/64, exact in fp16, so the forward round trip is exactly linear;
   // the gradient itself passes through fp16, so it is only as exact as fp16 (2⁻¹¹ relative).
-  { name: 'Cast f32→f16→f32', inputs: [f('a', [2, 3], [0.5, -1.25, 2, 0.75, -0.5, 1.5])], build: (g, x) => g.cast(g.cast(x.a!, 'f16'), 'f32'), step: 1 / 64, tolerance: 2 ** -10 },
-  { name: 'MatMul [2,3]@[3,4]', inputs: [f('a', [2, 3]), f('b', [3, 4])], build: (g, x) => g.matmul(x.a!, x.b!) },
-  { name: 'MatMul batched broadcast [2,2,3]@[3,2]', inputs: [f('a', [2, 2, 3]), f('b', [3, 2])], build: (g, x) => g.matmul(x.a!, x.b!) },
-  { name: 'MatMul batched broadcast [2,1,2,3]@[3,3,2]', inputs: [f('a', [2, 1, 2, 3]), f('b', [3, 3, 2])], build: (g, x) => g.matmul(x.a!, x.b!) },
-  { name: 'Gemm transB + bias [4]', inputs: [f('a', [2, 3]), f('w', [4, 3]), f('c', [4])], build: (g, x) => g.gemm(x.a!, x.w!, x.c!, { transB: true, alpha: 0.7, beta: 1.3 }) },
-  { name: 'Gemm transA', inputs: [f('a', [3, 2]), f('b', [3, 4])], build: (g, x) => g.gemm(x.a!, x.b!, undefined, { transA: true }) },
-  { name: 'Gemm transA transB + bias [2,1]', inputs: [f('a', [3, 2]), f('b', [4, 3]), f('c', [2, 1])], build: (g, x) => g.gemm(x.a!, x.b!, x.c!, { transA: true, transB: true }) },
-  { name: 'Linear rank 3', inputs: [f('x', [2, 2, 3]), f('w', [4, 3]), f('b', [4])], build: (g, x) => g.linear(x.x!, x.w!, x.b!) },
-  { name: 'Conv 3x3 pad 1', inputs: [f('x', [1, 2, 4, 4]), f('w', [3, 2, 3, 3]), f('b', [3])], build: (g, x) => g.conv(x.x!, x.w!, x.b!, { pad: 1 }) },
-  { name: 'Conv stride 2 (odd size)', inputs: [f('x', [2, 2, 5, 5]), f('w', [2, 2, 3, 3])], build: (g, x) => g.conv(x.x!, x.w!, undefined, { stride: 2, pad: 1 }) },
-  { name: 'Conv dilation 2, asymmetric pad', inputs: [f('x', [1, 1, 5, 6]), f('w', [2, 1, 2, 2])], build: (g, x) => g.conv(x.x!, x.w!, undefined, { dilation: 2, pad: [1, 0, 0, 1] }) },
-  { name: 'Conv groups 2, stride 2', inputs: [f('x', [2, 4, 5, 5]), f('w', [6, 2, 3, 3]), f('b', [6])], build: (g, x) => g.conv(x.x!, x.w!, x.b!, { groups: 2, stride: 2, pad: 1 }) },
-  { name: 'Conv depthwise (groups = C)', inputs: [f('x', [1, 3, 4, 4]), f('w', [3, 1, 3, 3])], build: (g, x) => g.conv(x.x!, x.w!, undefined, { groups: 3, pad: 1 }) },
+  {
+    name: 'Cast f32→f16→f32',
+    inputs: [f('a', [2, 3], [0.5, -1.25, 2, 0.75, -0.5, 1.5])],
+    build: (g, x) => g.cast(g.cast(x.a!, 'f16'), 'f32'),
+    step: 1 / 64,
+    tolerance: 2 ** -10,
+  },
+  {
+    name: 'MatMul [2,3]@[3,4]',
+    inputs: [f('a', [2, 3]), f('b', [3, 4])],
+    build: (g, x) => g.matmul(x.a!, x.b!),
+  },
+  {
+    name: 'MatMul batched broadcast [2,2,3]@[3,2]',
+    inputs: [f('a', [2, 2, 3]), f('b', [3, 2])],
+    build: (g, x) => g.matmul(x.a!, x.b!),
+  },
+  {
+    name: 'MatMul batched broadcast [2,1,2,3]@[3,3,2]',
+    inputs: [f('a', [2, 1, 2, 3]), f('b', [3, 3, 2])],
+    build: (g, x) => g.matmul(x.a!, x.b!),
+  },
+  {
+    name: 'Gemm transB + bias [4]',
+    inputs: [f('a', [2, 3]), f('w', [4, 3]), f('c', [4])],
+    build: (g, x) => g.gemm(x.a!, x.w!, x.c!, { transB: true, alpha: 0.7, beta: 1.3 }),
+  },
+  {
+    name: 'Gemm transA',
+    inputs: [f('a', [3, 2]), f('b', [3, 4])],
+    build: (g, x) => g.gemm(x.a!, x.b!, undefined, { transA: true }),
+  },
+  {
+    name: 'Gemm transA transB + bias [2,1]',
+    inputs: [f('a', [3, 2]), f('b', [4, 3]), f('c', [2, 1])],
+    build: (g, x) => g.gemm(x.a!, x.b!, x.c!, { transA: true, transB: true }),
+  },
+  {
+    name: 'Linear rank 3',
+    inputs: [f('x', [2, 2, 3]), f('w', [4, 3]), f('b', [4])],
+    build: (g, x) => g.linear(x.x!, x.w!, x.b!),
+  },
+  {
+    name: 'Conv 3x3 pad 1',
+    inputs: [f('x', [1, 2, 4, 4]), f('w', [3, 2, 3, 3]), f('b', [3])],
+    build: (g, x) => g.conv(x.x!, x.w!, x.b!, { pad: 1 }),
+  },
+  {
+    name: 'Conv stride 2 (odd size)',
+    inputs: [f('x', [2, 2, 5, 5]), f('w', [2, 2, 3, 3])],
+    build: (g, x) => g.conv(x.x!, x.w!, undefined, { stride: 2, pad: 1 }),
+  },
+  {
+    name: 'Conv dilation 2, asymmetric pad',
+    inputs: [f('x', [1, 1, 5, 6]), f('w', [2, 1, 2, 2])],
+    build: (g, x) => g.conv(x.x!, x.w!, undefined, { dilation: 2, pad: [1, 0, 0, 1] }),
+  },
+  {
+    name: 'Conv groups 2, stride 2',
+    inputs: [f('x', [2, 4, 5, 5]), f('w', [6, 2, 3, 3]), f('b', [6])],
+    build: (g, x) => g.conv(x.x!, x.w!, x.b!, { groups: 2, stride: 2, pad: 1 }),
+  },
+  {
+    name: 'Conv depthwise (groups = C)',
+    inputs: [f('x', [1, 3, 4, 4]), f('w', [3, 1, 3, 3])],
+    build: (g, x) => g.conv(x.x!, x.w!, undefined, { groups: 3, pad: 1 }),
+  },
   { name: 'Softmax axis -1', inputs: [f('a', [2, 4])], build: (g, x) => g.softmax(x.a!, -1) },
   { name: 'Softmax axis 0', inputs: [f('a', [3, 2])], build: (g, x) => g.softmax(x.a!, 0) },
-  { name: 'LayerNorm affine', inputs: [f('x', [2, 3, 4]), f('w', [4]), f('b', [4])], build: (g, x) => g.layerNorm(x.x!, x.w!, x.b!, 1e-5) },
-  { name: 'LayerNorm over 2 axes, no affine', inputs: [f('x', [2, 2, 3])], build: (g, x) => g.layerNorm(x.x!, undefined, undefined, 1e-5, 1) },
-  { name: 'GroupNorm 2 groups affine', inputs: [f('x', [2, 4, 2, 2]), f('w', [4]), f('b', [4])], build: (g, x) => g.groupNorm(x.x!, 2, x.w!, x.b!) },
-  { name: 'Reshape', inputs: [f('a', [2, 6])], build: (g, x) => g.mul(g.reshape(x.a!, [3, -1]), g.constant([1, 2, 3, 4], [4])) },
+  {
+    name: 'LayerNorm affine',
+    inputs: [f('x', [2, 3, 4]), f('w', [4]), f('b', [4])],
+    build: (g, x) => g.layerNorm(x.x!, x.w!, x.b!, 1e-5),
+  },
+  {
+    name: 'LayerNorm over 2 axes, no affine',
+    inputs: [f('x', [2, 2, 3])],
+    build: (g, x) => g.layerNorm(x.x!, undefined, undefined, 1e-5, 1),
+  },
+  {
+    name: 'GroupNorm 2 groups affine',
+    inputs: [f('x', [2, 4, 2, 2]), f('w', [4]), f('b', [4])],
+    build: (g, x) => g.groupNorm(x.x!, 2, x.w!, x.b!),
+  },
+  {
+    name: 'Reshape',
+    inputs: [f('a', [2, 6])],
+    build: (g, x) => g.mul(g.reshape(x.a!, [3, -1]), g.constant([1, 2, 3, 4], [4])),
+  },
   { name: 'Transpose', inputs: [f('a', [2, 3, 4])], build: (g, x) => g.transpose(x.a!, [2, 0, 1]) },
   { name: 'Slice', inputs: [f('a', [4, 5])], build: (g, x) => g.slice(x.a!, [1, -4], [3, 4], [0, 1]) },
-  { name: 'Concat', inputs: [f('a', [2, 3]), f('b', [2, 2])], build: (g, x) => g.concat([x.a!, x.b!, x.a!], 1) },
-  { name: 'Split', inputs: [f('a', [2, 5])], build: (g, x) => { const [p, q] = g.split(x.a!, [2, 3], 1); return g.matmul(g.transpose(p!, [1, 0]), q!); } },
-  { name: 'Gather rows (repeated indices)', inputs: [f('e', [5, 3]), { name: 'i', shape: [2, 3], dtype: 'i32', values: [0, 3, 3, 4, 0, 1] }], build: (g, x) => g.gather(x.e!, x.i!) },
-  { name: 'Unsqueeze/Squeeze', inputs: [f('a', [2, 3])], build: (g, x) => g.mul(g.squeeze(g.unsqueeze(x.a!, [0, 2]), [0]), g.constant([1, 2, 3], [3])) },
+  {
+    name: 'Concat',
+    inputs: [f('a', [2, 3]), f('b', [2, 2])],
+    build: (g, x) => g.concat([x.a!, x.b!, x.a!], 1),
+  },
+  {
+    name: 'Split',
+    inputs: [f('a', [2, 5])],
+    build: (g, x) => {
+      const [p, q] = g.split(x.a!, [2, 3], 1);
+      return g.matmul(g.transpose(p!, [1, 0]), q!);
+    },
+  },
+  {
+    name: 'Gather rows (repeated indices)',
+    inputs: [f('e', [5, 3]), { name: 'i', shape: [2, 3], dtype: 'i32', values: [0, 3, 3, 4, 0, 1] }],
+    build: (g, x) => g.gather(x.e!, x.i!),
+  },
+  {
+    name: 'Unsqueeze/Squeeze',
+    inputs: [f('a', [2, 3])],
+    build: (g, x) => g.mul(g.squeeze(g.unsqueeze(x.a!, [0, 2]), [0]), g.constant([1, 2, 3], [3])),
+  },
   { name: 'Expand', inputs: [f('a', [3, 1])], build: (g, x) => g.expand(x.a!, [2, 3, 4]) },
   { name: 'Pad', inputs: [f('a', [2, 3])], build: (g, x) => g.pad(x.a!, [1, 0, 0, 2]) },
   { name: 'ReduceSum axes [0,2]', inputs: [f('a', [2, 3, 2])], build: (g, x) => g.sum(x.a!, [0, 2]) },
@@ -88,7 +208,11 @@ const cases: Case[] = [
   { name: 'ReduceMean', inputs: [f('a', [2, 3, 2])], build: (g, x) => g.mean(x.a!, [1]) },
   { name: 'ReduceMax', inputs: [spread('a', [2, 3, 2])], build: (g, x) => g.max(x.a!, [1, 2]) },
   { name: 'Upsample nearest ×2', inputs: [f('a', [1, 2, 2, 3])], build: (g, x) => g.upsample(x.a!, 2) },
-  { name: 'Attention with mask', inputs: [f('q', [2, 3, 4]), f('k', [2, 5, 4]), f('v', [2, 5, 2]), f('m', [3, 5])], build: (g, x) => g.attention(x.q!, x.k!, x.v!, { mask: x.m! }) },
+  {
+    name: 'Attention with mask',
+    inputs: [f('q', [2, 3, 4]), f('k', [2, 5, 4]), f('v', [2, 5, 2]), f('m', [3, 5])],
+    build: (g, x) => g.attention(x.q!, x.k!, x.v!, { mask: x.m! }),
+  },
 ];
 
 const measured: string[] = [];
@@ -122,7 +246,12 @@ describe('gradient graphs on webgpu match cpu (float32)', () => {
     });
   }
   afterAll(() => {
-    const line = (ep: string) => [...placed].filter(([, eps]) => eps.has(ep)).map(([op]) => op).sort().join(' ');
+    const line = (ep: string) =>
+      [...placed]
+        .filter(([, eps]) => eps.has(ep))
+        .map(([op]) => op)
+        .sort()
+        .join(' ');
     console.log(`webgpu EP ran natively: ${line('webgpu')}\nfell back to cpu: ${line('cpu') || 'nothing'}`);
   });
 });

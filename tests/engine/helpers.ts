@@ -6,7 +6,12 @@ import { type Graph, Graph as GraphClass, type Tensor } from '../../main/engine/
 import type { DType } from '../../main/engine/ir/shape';
 import { lower } from '../../main/engine/onnx/lower';
 import type { Precision } from '../../main/engine/ops/types';
-import { type NodePlacement, PROFILE_DIR, newProfilePrefix, takeProfile } from '../../main/engine/runtime/profile';
+import {
+  type NodePlacement,
+  PROFILE_DIR,
+  newProfilePrefix,
+  takeProfile,
+} from '../../main/engine/runtime/profile';
 
 export type Ep = 'cpu' | 'webgpu';
 
@@ -28,13 +33,23 @@ export function rng(seed: number): () => number {
 }
 
 export function randn(next: () => number, count: number, scale = 1): number[] {
-  return Array.from({ length: count }, () => scale * Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()));
+  return Array.from(
+    { length: count },
+    () => scale * Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
+  );
 }
-
 
 function toOrt(t: HostTensor): ort.Tensor {
   const type =
-    t.data instanceof Float64Array ? 'float64' : t.data instanceof Float32Array ? 'float32' : t.data instanceof Int32Array ? 'int32' : t.data instanceof BigInt64Array ? 'int64' : 'bool';
+    t.data instanceof Float64Array
+      ? 'float64'
+      : t.data instanceof Float32Array
+        ? 'float32'
+        : t.data instanceof Int32Array
+          ? 'int32'
+          : t.data instanceof BigInt64Array
+            ? 'int64'
+            : 'bool';
   return new ort.Tensor(type, t.data, t.dims);
 }
 
@@ -45,7 +60,10 @@ export interface CompiledGraph {
   release(): Promise<void>;
 }
 
-export async function compile(g: Graph, options: { ep?: Ep; precision?: Precision; outputs?: string[]; profile?: boolean } = {}): Promise<CompiledGraph> {
+export async function compile(
+  g: Graph,
+  options: { ep?: Ep; precision?: Precision; outputs?: string[]; profile?: boolean } = {},
+): Promise<CompiledGraph> {
   const ep = options.ep ?? 'cpu';
   const artifact = lower(g, { ep, precision: options.precision ?? 'fp32', outputs: options.outputs });
   if (artifact.source.kind !== 'bytes') throw new Error('expected an in-memory model');
@@ -61,7 +79,8 @@ export async function compile(g: Graph, options: { ep?: Ep; precision?: Precisio
       for (const [k, v] of Object.entries(feeds)) input[k] = toOrt(v);
       const result = await session.run(input);
       const out: Record<string, HostTensor> = {};
-      for (const [k, v] of Object.entries(result)) out[k] = { data: v.data as HostTensor['data'], dims: v.dims };
+      for (const [k, v] of Object.entries(result))
+        out[k] = { data: v.data as HostTensor['data'], dims: v.dims };
       return out;
     },
     async placements() {
@@ -73,7 +92,11 @@ export async function compile(g: Graph, options: { ep?: Ep; precision?: Precisio
   };
 }
 
-export async function runGraph(g: Graph, feeds: Record<string, HostTensor>, options: { ep?: Ep; precision?: Precision } = {}): Promise<Record<string, HostTensor>> {
+export async function runGraph(
+  g: Graph,
+  feeds: Record<string, HostTensor>,
+  options: { ep?: Ep; precision?: Precision } = {},
+): Promise<Record<string, HostTensor>> {
   const c = await compile(g, options);
   try {
     return await c.run(feeds);
@@ -111,7 +134,10 @@ function hostOf(spec: InputSpec, values: number[], precision: Precision): HostTe
   if (dtype === 'i32') return { data: Int32Array.from(values), dims: spec.shape };
   if (dtype === 'i64') return { data: BigInt64Array.from(values, (v) => BigInt(v)), dims: spec.shape };
   if (dtype === 'bool') return { data: Uint8Array.from(values), dims: spec.shape };
-  return { data: precision === 'fp64' ? Float64Array.from(values) : Float32Array.from(values), dims: spec.shape };
+  return {
+    data: precision === 'fp64' ? Float64Array.from(values) : Float32Array.from(values),
+    dims: spec.shape,
+  };
 }
 
 function isMissingKernel(err: unknown): boolean {
@@ -129,14 +155,25 @@ type Build = (g: Graph, inputs: Record<string, Tensor>) => Tensor;
 /** The checked graph: outputs `out`, loss = Σ out ⊙ R and `grad/<name>` for each float input. */
 function projectedLossGraph(specs: InputSpec[], build: Build) {
   const next = rng(1);
-  const values = specs.map((s) => s.values ?? randn(next, s.shape.reduce((a, b) => a * b, 1)));
+  const values = specs.map(
+    (s) =>
+      s.values ??
+      randn(
+        next,
+        s.shape.reduce((a, b) => a * b, 1),
+      ),
+  );
   const g = new GraphClass('gradcheck');
   const inputs: Record<string, Tensor> = {};
   const trainable = specs.filter((s) => s.trainable ?? (s.dtype ?? 'f32') === 'f32');
-  for (const s of specs) inputs[s.name] = g.input(s.name, s.shape, { dtype: s.dtype ?? 'f32', trainable: trainable.includes(s) });
+  for (const s of specs)
+    inputs[s.name] = g.input(s.name, s.shape, { dtype: s.dtype ?? 'f32', trainable: trainable.includes(s) });
   const out = build(g, inputs);
   const outShape = out.shape as number[];
-  const r = randn(next, outShape.reduce((a, b) => a * b, 1));
+  const r = randn(
+    next,
+    outShape.reduce((a, b) => a * b, 1),
+  );
   g.output('out', out);
   addTrainingOutputs(g, g.sumAll(g.mul(out, g.constant(r, outShape))));
   return { g, values, trainable, r };
@@ -145,7 +182,8 @@ function projectedLossGraph(specs: InputSpec[], build: Build) {
 export async function gradCheck(specs: InputSpec[], build: Build, step?: number): Promise<GradCheckResult> {
   const { g, values, trainable, r } = projectedLossGraph(specs, build);
   for (const precision of ['fp64', 'fp32'] as const) {
-    const feeds = (vals: number[][]) => Object.fromEntries(specs.map((s, i) => [s.name, hostOf(s, vals[i]!, precision)]));
+    const feeds = (vals: number[][]) =>
+      Object.fromEntries(specs.map((s, i) => [s.name, hostOf(s, vals[i]!, precision)]));
     let full: CompiledGraph | undefined;
     let forward: CompiledGraph | undefined;
     let analytic: Record<string, HostTensor>;
@@ -195,7 +233,11 @@ export async function gradCheck(specs: InputSpec[], build: Build, step?: number)
  * Runs the same gradient graph in float32 on cpu and on `ep`; returns the largest gradient difference
  * relative to the gradient's scale, and which EP ran each node there.
  */
-export async function compareGradients(specs: InputSpec[], build: Build, ep: Ep): Promise<{ maxError: number; placements: NodePlacement[] }> {
+export async function compareGradients(
+  specs: InputSpec[],
+  build: Build,
+  ep: Ep,
+): Promise<{ maxError: number; placements: NodePlacement[] }> {
   const { g, values, trainable } = projectedLossGraph(specs, build);
   const feeds = Object.fromEntries(specs.map((s, i) => [s.name, hostOf(s, values[i]!, 'fp32')]));
   const reference = await runGraph(g, feeds, { ep: 'cpu' });

@@ -69,14 +69,21 @@ describe('lowering', () => {
     try {
       let loads = 0;
       const bytes = new Uint8Array(wValues.buffer.slice(0));
-      const lazy = { storage: 'f32' as const, byteLength: bytes.byteLength, key: 'test:w:v1', load: async () => (loads++, bytes) };
+      const lazy = {
+        storage: 'f32' as const,
+        byteLength: bytes.byteLength,
+        key: 'test:w:v1',
+        load: async () => (loads++, bytes),
+      };
       const lowered = lowerGraph(mlpGraph(lazy));
       expect(lowered.external.map((t) => t.name)).toEqual(['w']);
       expect(lowered.model.graph.initializers.some((t) => t.name === 'w')).toBe(false);
       const artifact = await writeArtifact(lowered, dir);
       expect(loads).toBe(1);
       expect(artifact.source.kind).toBe('file');
-      const session = await ort.InferenceSession.create((artifact.source as { path: string }).path, { executionProviders: ['cpu'] });
+      const session = await ort.InferenceSession.create((artifact.source as { path: string }).path, {
+        executionProviders: ['cpu'],
+      });
       const { y } = await session.run({ x: new ort.Tensor('float32', xFeed.x.data, [2, 4]) });
       await session.release();
       const ref = await runGraph(mlpGraph(wValues), xFeed);

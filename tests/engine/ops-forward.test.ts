@@ -8,7 +8,14 @@ const TOL: Record<Ep, number> = { cpu: 2e-5, webgpu: 2e-4 };
 
 type Arr = number[];
 
-function conv2d(x: Arr, [n, c, h, w]: number[], k: Arr, [m, cg, kh, kw]: number[], b: Arr | undefined, o: { s: number; p: number[]; d: number; g: number }) {
+function conv2d(
+  x: Arr,
+  [n, c, h, w]: number[],
+  k: Arr,
+  [m, cg, kh, kw]: number[],
+  b: Arr | undefined,
+  o: { s: number; p: number[]; d: number; g: number },
+) {
   const ho = Math.floor((h! + o.p[0]! + o.p[2]! - (o.d * (kh! - 1) + 1)) / o.s) + 1;
   const wo = Math.floor((w! + o.p[1]! + o.p[3]! - (o.d * (kw! - 1) + 1)) / o.s) + 1;
   const out: Arr = [];
@@ -64,34 +71,51 @@ interface Case {
 }
 
 const next = rng(7);
-const data = (...shape: number[]) => ({ shape, values: randn(next, shape.reduce((a, b) => a * b, 1)) });
+const data = (...shape: number[]) => ({
+  shape,
+  values: randn(
+    next,
+    shape.reduce((a, b) => a * b, 1),
+  ),
+});
 
 const cases: Case[] = [
   {
     name: 'conv groups 2, dilation 2, stride 2, asymmetric pad, bias',
     inputs: { x: data(2, 4, 7, 6), w: data(6, 2, 3, 2), b: data(6) },
     build: (g, x) => g.conv(x.x!, x.w!, x.b!, { groups: 2, dilation: 2, stride: 2, pad: [2, 1, 1, 0] }),
-    expected: (x) => conv2d(x.x!, [2, 4, 7, 6], x.w!, [6, 2, 3, 2], x.b, { s: 2, p: [2, 1, 1, 0], d: 2, g: 2 }),
+    expected: (x) =>
+      conv2d(x.x!, [2, 4, 7, 6], x.w!, [6, 2, 3, 2], x.b, { s: 2, p: [2, 1, 1, 0], d: 2, g: 2 }),
   },
   {
     name: 'layerNorm over the last dim with affine',
     inputs: { x: data(3, 5), w: data(5), b: data(5) },
     build: (g, x) => g.layerNorm(x.x!, x.w!, x.b!, 1e-5),
-    expected: (x) => [0, 1, 2].flatMap((r) => normalize(x.x!.slice(r * 5, r * 5 + 5), 1e-5).map((v, i) => v * x.w![i]! + x.b![i]!)),
+    expected: (x) =>
+      [0, 1, 2].flatMap((r) =>
+        normalize(x.x!.slice(r * 5, r * 5 + 5), 1e-5).map((v, i) => v * x.w![i]! + x.b![i]!),
+      ),
   },
   {
     name: 'groupNorm 3 groups over [2, 6, 2, 2] with affine',
     inputs: { x: data(2, 6, 2, 2), w: data(6), b: data(6) },
     build: (g, x) => g.groupNorm(x.x!, 3, x.w!, x.b!, 1e-5),
     expected: (x) =>
-      [0, 1, 2, 3, 4, 5].flatMap((ng) => normalize(x.x!.slice(ng * 8, ng * 8 + 8), 1e-5)).map((v, i) => {
-        const ch = Math.floor(i / 4) % 6;
-        return v * x.w![ch]! + x.b![ch]!;
-      }),
+      [0, 1, 2, 3, 4, 5]
+        .flatMap((ng) => normalize(x.x!.slice(ng * 8, ng * 8 + 8), 1e-5))
+        .map((v, i) => {
+          const ch = Math.floor(i / 4) % 6;
+          return v * x.w![ch]! + x.b![ch]!;
+        }),
   },
   {
     name: 'attention with additive mask',
-    inputs: { q: data(2, 3, 4), k: data(2, 5, 4), v: data(2, 5, 3), m: { shape: [3, 5], values: [0, 0, -1e4, 0, 0, 0, -1e4, 0, 0, 0, 0, 0, 0, 0, -1e4] } },
+    inputs: {
+      q: data(2, 3, 4),
+      k: data(2, 5, 4),
+      v: data(2, 5, 3),
+      m: { shape: [3, 5], values: [0, 0, -1e4, 0, 0, 0, -1e4, 0, 0, 0, 0, 0, 0, 0, -1e4] },
+    },
     build: (g, x) => g.attention(x.q!, x.k!, x.v!, { mask: x.m! }),
     expected: (x) => {
       const out: Arr = [];
@@ -105,7 +129,8 @@ const cases: Case[] = [
           const mx = Math.max(...s);
           const e = s.map((v) => Math.exp(v - mx));
           const z = e.reduce((p, q) => p + q, 0);
-          for (let d = 0; d < 3; d++) out.push(e.reduce((acc, p, j) => acc + (p / z) * x.v![(b * 5 + j) * 3 + d]!, 0));
+          for (let d = 0; d < 3; d++)
+            out.push(e.reduce((acc, p, j) => acc + (p / z) * x.v![(b * 5 + j) * 3 + d]!, 0));
         }
       return out;
     },
@@ -116,18 +141,40 @@ const cases: Case[] = [
     build: (g, x) => g.upsample(x.x!, 2),
     expected: (x) => {
       const out: Arr = [];
-      for (let c = 0; c < 2; c++) for (let y = 0; y < 4; y++) for (let xx = 0; xx < 6; xx++) out.push(x.x![c * 6 + (y >> 1) * 3 + (xx >> 1)]!);
+      for (let c = 0; c < 2; c++)
+        for (let y = 0; y < 4; y++)
+          for (let xx = 0; xx < 6; xx++) out.push(x.x![c * 6 + (y >> 1) * 3 + (xx >> 1)]!);
       return out;
     },
   },
-  { name: 'gelu (erf)', inputs: { x: data(2, 5) }, build: (g, x) => g.gelu(x.x!), expected: (x) => x.x!.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))) },
-  { name: 'quickGelu', inputs: { x: data(2, 5) }, build: (g, x) => g.quickGelu(x.x!), expected: (x) => x.x!.map((v) => v / (1 + Math.exp(-1.702 * v))) },
-  { name: 'silu', inputs: { x: data(2, 5) }, build: (g, x) => g.silu(x.x!), expected: (x) => x.x!.map((v) => v / (1 + Math.exp(-v))) },
+  {
+    name: 'gelu (erf)',
+    inputs: { x: data(2, 5) },
+    build: (g, x) => g.gelu(x.x!),
+    expected: (x) => x.x!.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
+  },
+  {
+    name: 'quickGelu',
+    inputs: { x: data(2, 5) },
+    build: (g, x) => g.quickGelu(x.x!),
+    expected: (x) => x.x!.map((v) => v / (1 + Math.exp(-1.702 * v))),
+  },
+  {
+    name: 'silu',
+    inputs: { x: data(2, 5) },
+    build: (g, x) => g.silu(x.x!),
+    expected: (x) => x.x!.map((v) => v / (1 + Math.exp(-v))),
+  },
   {
     name: 'linear on rank 3 (MatMul + transposed weight + bias)',
     inputs: { x: data(2, 2, 3), w: data(4, 3), b: data(4) },
     build: (g, x) => g.linear(x.x!, x.w!, x.b!),
-    expected: (x) => [0, 1, 2, 3].flatMap((r) => [0, 1, 2, 3].map((o) => x.b![o]! + [0, 1, 2].reduce((a, i) => a + x.x![r * 3 + i]! * x.w![o * 3 + i]!, 0))),
+    expected: (x) =>
+      [0, 1, 2, 3].flatMap((r) =>
+        [0, 1, 2, 3].map(
+          (o) => x.b![o]! + [0, 1, 2].reduce((a, i) => a + x.x![r * 3 + i]! * x.w![o * 3 + i]!, 0),
+        ),
+      ),
   },
 ];
 
@@ -138,9 +185,13 @@ describe.each(['cpu', 'webgpu'] as const)('op forward vs JS reference on %s', (e
       const tensors: Record<string, Tensor> = {};
       for (const [name, v] of Object.entries(c.inputs)) tensors[name] = g.input(name, v.shape);
       g.output('y', c.build(g, tensors));
-      const feeds = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, { data: Float32Array.from(v.values), dims: v.shape }]));
+      const feeds = Object.fromEntries(
+        Object.entries(c.inputs).map(([k, v]) => [k, { data: Float32Array.from(v.values), dims: v.shape }]),
+      );
       const { y } = await runGraph(g, feeds, { ep });
-      const expected = c.expected(Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, v.values])));
+      const expected = c.expected(
+        Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, v.values])),
+      );
       expect(y!.data.length).toBe(expected.length);
       expect(maxAbsDiff(y!.data as Float32Array, expected)).toBeLessThan(TOL[ep]);
     });

@@ -121,7 +121,12 @@ export abstract class OpBuilder {
   }
   /** ONNX Gemm on 2-D operands: alpha·A'·B' + beta·C. */
   gemm(a: Tensor, b: Tensor, c?: Tensor, options: GemmOptions = {}): Tensor {
-    const attrs = { transA: !!options.transA, transB: !!options.transB, alpha: options.alpha ?? 1, beta: options.beta ?? 1 };
+    const attrs = {
+      transA: !!options.transA,
+      transB: !!options.transB,
+      alpha: options.alpha ?? 1,
+      beta: options.beta ?? 1,
+    };
     return this.op('Gemm', c ? [a, b, c] : [a, b], attrs);
   }
   /** PyTorch nn.Linear: x·Wᵀ + b with W of shape [out, in]; any leading dims on x. */
@@ -219,10 +224,16 @@ export abstract class OpBuilder {
   }
   /** Sum of all elements, as a scalar. */
   sumAll(x: Tensor): Tensor {
-    return this.sum(x, x.shape.map((_, i) => i));
+    return this.sum(
+      x,
+      x.shape.map((_, i) => i),
+    );
   }
   meanAll(x: Tensor): Tensor {
-    return this.mean(x, x.shape.map((_, i) => i));
+    return this.mean(
+      x,
+      x.shape.map((_, i) => i),
+    );
   }
   private reduce(type: string, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
     const ax = [...new Set(axes.map((a) => normAxis(a, x.rank)))].sort((p, q) => p - q);
@@ -246,7 +257,12 @@ export abstract class OpBuilder {
   }
 }
 
-function perAxis(value: number | readonly number[] | undefined, n: number, fallback: number, what: string): number[] {
+function perAxis(
+  value: number | readonly number[] | undefined,
+  n: number,
+  fallback: number,
+  what: string,
+): number[] {
   if (value === undefined) return Array<number>(n).fill(fallback);
   if (typeof value === 'number') return Array<number>(n).fill(value);
   if (value.length !== n) throw new Error(`conv ${what}: expected ${n} values, got ${value.length}`);
@@ -261,7 +277,10 @@ export interface ConvAttrs {
 }
 
 export function convAttrs(spatial: number, o: ConvOptions): ConvAttrs {
-  const pad = typeof o.pad === 'object' && o.pad.length === 2 * spatial ? [...o.pad] : perAxis(o.pad, spatial, 0, 'pad');
+  const pad =
+    typeof o.pad === 'object' && o.pad.length === 2 * spatial
+      ? [...o.pad]
+      : perAxis(o.pad, spatial, 0, 'pad');
   return {
     strides: perAxis(o.stride, spatial, 1, 'stride'),
     pads: pad.length === spatial ? [...pad, ...pad] : pad,

@@ -2,7 +2,16 @@
 // constants, op results). Creation order is a topological order, which autodiff and lowering rely on.
 import { getOp } from '../ops';
 import { OpBuilder } from './builder';
-import { type DType, type Dim, type Shape, formatShape, isFloat, isStatic, normAxis, staticSize } from './shape';
+import {
+  type DType,
+  type Dim,
+  type Shape,
+  formatShape,
+  isFloat,
+  isStatic,
+  normAxis,
+  staticSize,
+} from './shape';
 import { TensorMethods } from './tensor-methods';
 
 /** Frozen weight bytes: in memory, or loaded on demand so a multi-GB model is never held twice. */
@@ -85,23 +94,35 @@ export class Graph extends OpBuilder {
   /** A graph input fed at run time. Dims may be symbolic ('batch'). */
   input(name: string, shape: Shape, options: InputOptions = {}): Tensor {
     const dtype = options.dtype ?? 'f32';
-    if (options.trainable && dtype !== 'f32') throw new Error(`trainable input "${name}" must be f32, got ${dtype}`);
+    if (options.trainable && dtype !== 'f32')
+      throw new Error(`trainable input "${name}" must be f32, got ${dtype}`);
     if (options.init && options.init.length !== staticSize(shape, `input "${name}"`)) {
-      throw new Error(`input "${name}": init has ${options.init.length} values for shape ${formatShape(shape)}`);
+      throw new Error(
+        `input "${name}": init has ${options.init.length} values for shape ${formatShape(shape)}`,
+      );
     }
-    return this.push(dtype, shape, { kind: 'input', name: this.claim(name), trainable: !!options.trainable, init: options.init });
+    return this.push(dtype, shape, {
+      kind: 'input',
+      name: this.claim(name),
+      trainable: !!options.trainable,
+      init: options.init,
+    });
   }
 
   /** A model weight: frozen (an initializer, fp32 or fp16 storage, computed in the policy's precision) or trainable (an input). */
   param(name: string, data: ParamData, options: ParamOptions): Tensor {
     const count = staticSize(options.shape, `param "${name}"`);
     const bytesPerElement = paramStorage(data) === 'f16' ? 2 : 4;
-    const byteLength = data instanceof Float32Array || data instanceof Uint16Array ? data.byteLength : data.byteLength;
+    const byteLength =
+      data instanceof Float32Array || data instanceof Uint16Array ? data.byteLength : data.byteLength;
     if (byteLength !== count * bytesPerElement) {
-      throw new Error(`param "${name}": ${byteLength} bytes do not fit shape ${formatShape(options.shape)} in ${paramStorage(data)}`);
+      throw new Error(
+        `param "${name}": ${byteLength} bytes do not fit shape ${formatShape(options.shape)} in ${paramStorage(data)}`,
+      );
     }
     if (options.trainable) {
-      if (!(data instanceof Float32Array)) throw new Error(`trainable param "${name}" needs Float32Array data`);
+      if (!(data instanceof Float32Array))
+        throw new Error(`trainable param "${name}" needs Float32Array data`);
       return this.input(name, options.shape, { trainable: true, init: data });
     }
     return this.push('f32', options.shape, { kind: 'param', name: this.claim(name), data });
@@ -110,7 +131,8 @@ export class Graph extends OpBuilder {
   /** A small constant baked into the graph. */
   constant(data: ConstData | readonly number[], shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const values = Array.isArray(data) ? constArray(data as readonly number[], dtype) : (data as ConstData);
-    if (values.length !== staticSize(shape)) throw new Error(`constant: ${values.length} values for shape ${formatShape(shape)}`);
+    if (values.length !== staticSize(shape))
+      throw new Error(`constant: ${values.length} values for shape ${formatShape(shape)}`);
     return this.push(dtype, shape, { kind: 'const', data: values });
   }
 
@@ -120,7 +142,8 @@ export class Graph extends OpBuilder {
 
   /** Applies a registered op: its shape rule runs now, its lowering and gradient later. */
   override op(type: string, inputs: readonly Tensor[], attrs: unknown = {}): Tensor {
-    for (const t of inputs) if (t.graph !== this) throw new Error(`${type}: input ${t} belongs to another graph`);
+    for (const t of inputs)
+      if (t.graph !== this) throw new Error(`${type}: input ${t} belongs to another graph`);
     let info: TensorInfo;
     try {
       info = getOp(type).infer(inputs, attrs);
@@ -148,7 +171,8 @@ export class Graph extends OpBuilder {
 
   private claim(name: string): string {
     if (this.names.has(name)) throw new Error(`name "${name}" is already used in graph "${this.name}"`);
-    if (!/^[\w./:-]+$/.test(name)) throw new Error(`name "${name}" may only use letters, digits and _ . / : -`);
+    if (!/^[\w./:-]+$/.test(name))
+      throw new Error(`name "${name}" may only use letters, digits and _ . / : -`);
     this.names.add(name);
     return name;
   }

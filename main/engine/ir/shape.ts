@@ -23,7 +23,8 @@ export function staticSize(s: Shape, what = 'shape'): number {
 /** Resolves a negative axis against a rank, with a clear error when out of range. */
 export function normAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new Error(`axis ${axis} out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank)
+    throw new Error(`axis ${axis} out of range for rank ${rank}`);
   return a;
 }
 
@@ -75,7 +76,8 @@ function divide(total: Product, known: Product, what: string): Dim {
     symbols.splice(i, 1);
   }
   const coef = total.coef / known.coef;
-  if (!Number.isInteger(coef)) throw new Error(`${what}: ${total.coef} elements do not divide by ${known.coef}`);
+  if (!Number.isInteger(coef))
+    throw new Error(`${what}: ${total.coef} elements do not divide by ${known.coef}`);
   if (symbols.length === 0) return coef;
   return coef === 1 ? symbols.sort().join('*') : [String(coef), ...symbols.sort()].join('*');
 }

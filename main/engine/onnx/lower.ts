@@ -1,13 +1,29 @@
 // Lowering: Graph IR → ONNX ModelProto (one opset) → ModelArtifact, under an EP and precision policy.
 import { createHash } from 'node:crypto';
-import { type ConstData, type Graph, type LazyParamData, type ParamData, type Tensor, paramStorage } from '../ir/graph';
+import {
+  type ConstData,
+  type Graph,
+  type LazyParamData,
+  type ParamData,
+  type Tensor,
+  paramStorage,
+} from '../ir/graph';
 import type { DType, Shape } from '../ir/shape';
 import { getOp } from '../ops';
 import type { LowerContext, NodeOptions, Precision } from '../ops/types';
 import type { ModelArtifact } from './artifact';
 import { type StreamedTensor, writeExternalDataModel } from './external-data';
 import { toHalfArray } from './half';
-import { type AttributeValue, type ModelProto, type NodeProto, type OnnxDataTypeName, type TensorProto, type ValueInfoProto, OnnxDataType, encodeModel } from './proto';
+import {
+  type AttributeValue,
+  type ModelProto,
+  type NodeProto,
+  type OnnxDataTypeName,
+  type TensorProto,
+  type ValueInfoProto,
+  OnnxDataType,
+  encodeModel,
+} from './proto';
 
 export const OPSET = 18;
 export const IR_VERSION = 8;
@@ -36,7 +52,12 @@ export interface LoweredModel {
 }
 
 const COMPUTE: Record<Precision, OnnxDataTypeName> = { fp64: 'double', fp32: 'float', fp16: 'float16' };
-const FIXED: Record<Exclude<DType, 'f32'>, OnnxDataTypeName> = { f16: 'float16', i32: 'int32', i64: 'int64', bool: 'bool' };
+const FIXED: Record<Exclude<DType, 'f32'>, OnnxDataTypeName> = {
+  f16: 'float16',
+  i32: 'int32',
+  i64: 'int64',
+  bool: 'bool',
+};
 
 class Emitter implements LowerContext {
   readonly nodes: NodeProto[] = [];
@@ -64,7 +85,12 @@ class Emitter implements LowerContext {
     return dtype === 'f32' ? this.floatType : FIXED[dtype];
   }
 
-  node(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, options: NodeOptions = {}): string {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+    options: NodeOptions = {},
+  ): string {
     const base = this.base;
     const index = base.counter++;
     const output = options.output ?? `tmp${index}`;
@@ -87,7 +113,12 @@ class Emitter implements LowerContext {
     return name;
   }
 
-  private constTensor(key: string, dataType: OnnxDataTypeName, dims: readonly number[], data: ConstData | Uint16Array): string {
+  private constTensor(
+    key: string,
+    dataType: OnnxDataTypeName,
+    dims: readonly number[],
+    data: ConstData | Uint16Array,
+  ): string {
     return this.memoized(key, () => {
       const name = `const${this.base.memo.size}`;
       this.addInitializer({ name, dataType, dims, rawData: bytesOf(data) });
@@ -96,7 +127,12 @@ class Emitter implements LowerContext {
   }
 
   i64(values: readonly number[]): string {
-    return this.constTensor(`i64:${values.join(',')}`, 'int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v)));
+    return this.constTensor(
+      `i64:${values.join(',')}`,
+      'int64',
+      [values.length],
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    );
   }
 
   f32(values: readonly number[]): string {
@@ -109,7 +145,12 @@ class Emitter implements LowerContext {
 
   filled(value: number, shape: readonly number[]): string {
     const count = shape.reduce((a, b) => a * b, 1);
-    return this.constTensor(`${this.floatType}:${value}:${shape.join(',')}`, this.floatType, shape, floatData(new Array<number>(count).fill(value), this.floatType));
+    return this.constTensor(
+      `${this.floatType}:${value}:${shape.join(',')}`,
+      this.floatType,
+      shape,
+      floatData(new Array<number>(count).fill(value), this.floatType),
+    );
   }
 
   shapeOf(name: string, shape: Shape): string {
@@ -133,8 +174,10 @@ function constBytes(data: ConstData, type: OnnxDataTypeName): Uint8Array {
     if (type === 'float' && data instanceof Float32Array) return bytesOf(data);
     return bytesOf(floatData(data as ArrayLike<number>, type));
   }
-  if (type === 'int32' && !(data instanceof Int32Array)) return bytesOf(Int32Array.from(data as ArrayLike<number>));
-  if (type === 'int64' && !(data instanceof BigInt64Array)) return bytesOf(BigInt64Array.from(data as ArrayLike<number>, (v) => BigInt(v)));
+  if (type === 'int32' && !(data instanceof Int32Array))
+    return bytesOf(Int32Array.from(data as ArrayLike<number>));
+  if (type === 'int64' && !(data instanceof BigInt64Array))
+    return bytesOf(BigInt64Array.from(data as ArrayLike<number>, (v) => BigInt(v)));
   return bytesOf(data);
 }
 
@@ -158,7 +201,12 @@ class WeightPlacer {
 
   constructor(private readonly inlineLimit: number) {}
 
-  place(name: string, dataType: OnnxDataTypeName, dims: readonly number[], data: ParamData): TensorProto | undefined {
+  place(
+    name: string,
+    dataType: OnnxDataTypeName,
+    dims: readonly number[],
+    data: ParamData,
+  ): TensorProto | undefined {
     const inMemory = data instanceof Float32Array || data instanceof Uint16Array;
     if (inMemory && this.inlineBytes + data.byteLength <= this.inlineLimit) {
       this.inlineBytes += data.byteLength;
@@ -172,7 +220,8 @@ class WeightPlacer {
 
 async function* loadOnce(data: LazyParamData): AsyncIterable<Uint8Array> {
   const bytes = await data.load();
-  if (bytes.byteLength !== data.byteLength) throw new Error(`weight ${data.key}: loaded ${bytes.byteLength} bytes, expected ${data.byteLength}`);
+  if (bytes.byteLength !== data.byteLength)
+    throw new Error(`weight ${data.key}: loaded ${bytes.byteLength} bytes, expected ${data.byteLength}`);
   yield bytes;
 }
 
@@ -195,7 +244,14 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
   const inputs: ValueInfoProto[] = [];
   const ioType = (d: DType) => (d === 'f32' ? io : FIXED[d]);
   const toCompute = (name: string, from: OnnxDataTypeName) =>
-    from === compute ? name : ctx.node('Cast', [name], { to: { type: 'int', value: OnnxDataType[compute] } }, { output: `${name}/${compute}` });
+    from === compute
+      ? name
+      : ctx.node(
+          'Cast',
+          [name],
+          { to: { type: 'int', value: OnnxDataType[compute] } },
+          { output: `${name}/${compute}` },
+        );
 
   // Every declared input stays in the signature (callers feed the same names whatever the outputs are).
   for (const t of g.inputs()) {
@@ -215,7 +271,12 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
     } else if (src.kind === 'const') {
       const name = `c${t.id}`;
       const dataType = ctx.onnxType(t.dtype);
-      ctx.addInitializer({ name, dataType, dims: t.shape as number[], rawData: constBytes(src.data, dataType) });
+      ctx.addInitializer({
+        name,
+        dataType,
+        dims: t.shape as number[],
+        rawData: constBytes(src.data, dataType),
+      });
       names.set(t.id, name);
     } else {
       names.set(t.id, lowerOp(ctx, t, names));
@@ -225,7 +286,8 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
   const outputs: ValueInfoProto[] = outputNames.map((name, i) => {
     const t = roots[i]!;
     const value = names.get(t.id)!;
-    if (t.dtype === 'f32' && compute !== io) ctx.node('Cast', [value], { to: { type: 'int', value: OnnxDataType[io] } }, { output: name });
+    if (t.dtype === 'f32' && compute !== io)
+      ctx.node('Cast', [value], { to: { type: 'int', value: OnnxDataType[io] } }, { output: name });
     else ctx.node('Identity', [value], {}, { output: name });
     return { name, dataType: ioType(t.dtype), shape: t.shape };
   });
@@ -255,7 +317,9 @@ function lowerOp(ctx: Emitter, t: Tensor, names: Map<number, string>): string {
   const island = ctx.withFloat('float');
   const cast = (name: string, to: OnnxDataTypeName, output?: string) =>
     ctx.node('Cast', [name], { to: { type: 'int', value: OnnxDataType[to] } }, output ? { output } : {});
-  const widened = src.inputs.map((i, k) => (i.dtype === 'f32' ? cast(inputNames[k]!, 'float') : inputNames[k]!));
+  const widened = src.inputs.map((i, k) =>
+    i.dtype === 'f32' ? cast(inputNames[k]!, 'float') : inputNames[k]!,
+  );
   def.lower(island, { ...args, inputs: widened, out: `${out}/fp32` });
   cast(`${out}/fp32`, 'float16', out);
   return out;
@@ -267,7 +331,11 @@ function hashModel(model: ModelProto, external: readonly StreamedTensor[], g: Gr
   for (const chunk of encodeModel(model).chunks) h.update(chunk);
   const lazyKeys = new Map<string, string>();
   for (const v of g.values) {
-    if (v.source.kind === 'param' && !(v.source.data instanceof Float32Array || v.source.data instanceof Uint16Array)) lazyKeys.set(v.source.name, v.source.data.key);
+    if (
+      v.source.kind === 'param' &&
+      !(v.source.data instanceof Float32Array || v.source.data instanceof Uint16Array)
+    )
+      lazyKeys.set(v.source.name, v.source.data.key);
   }
   for (const t of external) {
     h.update(`\0${t.name}\0${t.dataType}\0${t.dims.join(',')}\0`);
@@ -282,7 +350,12 @@ export function toArtifact(lowered: LoweredModel): ModelArtifact {
   if (lowered.external.length) {
     throw new Error(`model has ${lowered.external.length} external tensors: write it with writeArtifact`);
   }
-  return { hash: lowered.hash, source: { kind: 'bytes', bytes: encodeModel(lowered.model).toBytes() }, inputs: lowered.inputs, outputs: lowered.outputs };
+  return {
+    hash: lowered.hash,
+    source: { kind: 'bytes', bytes: encodeModel(lowered.model).toBytes() },
+    inputs: lowered.inputs,
+    outputs: lowered.outputs,
+  };
 }
 
 export function lower(g: Graph, options: LowerOptions = {}): ModelArtifact {
@@ -291,6 +364,16 @@ export function lower(g: Graph, options: LowerOptions = {}): ModelArtifact {
 
 /** Writes model.onnx (+ model.onnx.data for external weights, streamed) into `dir` and returns the file artifact. */
 export async function writeArtifact(lowered: LoweredModel, dir: string): Promise<ModelArtifact> {
-  const written = await writeExternalDataModel({ dir, model: lowered.model, tensors: lowered.external, externalizeAbove: Infinity });
-  return { hash: lowered.hash, source: { kind: 'file', path: written.modelPath }, inputs: lowered.inputs, outputs: lowered.outputs };
+  const written = await writeExternalDataModel({
+    dir,
+    model: lowered.model,
+    tensors: lowered.external,
+    externalizeAbove: Infinity,
+  });
+  return {
+    hash: lowered.hash,
+    source: { kind: 'file', path: written.modelPath },
+    inputs: lowered.inputs,
+    outputs: lowered.outputs,
+  };
 }

@@ -11,10 +11,12 @@ interface ConvTransposeAttrs extends ConvAttrs {
 
 function spatialOf(x: TensorInfo, w: TensorInfo, what: string): { k: number[]; spatial: number[] } {
   const n = x.shape.length - 2;
-  if (n < 1 || w.shape.length !== n + 2) throw new Error(`${what}: x ${formatShape(x.shape)} and w ${formatShape(w.shape)} ranks do not match`);
+  if (n < 1 || w.shape.length !== n + 2)
+    throw new Error(`${what}: x ${formatShape(x.shape)} and w ${formatShape(w.shape)} ranks do not match`);
   const k = w.shape.slice(2);
   const spatial = x.shape.slice(2);
-  if (![...k, ...spatial].every((d) => typeof d === 'number')) throw new Error(`${what}: spatial and kernel dims must be static`);
+  if (![...k, ...spatial].every((d) => typeof d === 'number'))
+    throw new Error(`${what}: spatial and kernel dims must be static`);
   return { k: k as number[], spatial: spatial as number[] };
 }
 
@@ -36,7 +38,8 @@ function convAttributes(a: ConvAttrs, k: number[]) {
 
 function withBias(inputs: readonly TensorInfo[], outChannels: Dim): void {
   const b = inputs[2];
-  if (b && (b.shape.length !== 1 || b.shape[0] !== outChannels)) throw new Error(`bias ${formatShape(b.shape)} must be [${outChannels}]`);
+  if (b && (b.shape.length !== 1 || b.shape[0] !== outChannels))
+    throw new Error(`bias ${formatShape(b.shape)} must be [${outChannels}]`);
 }
 
 const conv: OpDef<ConvAttrs> = {
@@ -56,7 +59,9 @@ const conv: OpDef<ConvAttrs> = {
     return { dtype: sameDtype(inputs), shape: [x!.shape[0]!, w!.shape[0]!, ...out] };
   },
   lower: (ctx: LowerContext, { inputs, attrs, inputInfo, out }) => {
-    ctx.node('Conv', inputs, convAttributes(attrs, inputInfo[1]!.shape.slice(2) as number[]), { output: out });
+    ctx.node('Conv', inputs, convAttributes(attrs, inputInfo[1]!.shape.slice(2) as number[]), {
+      output: out,
+    });
   },
   grad: (g, { inputs: [x, w, b], output, attrs, dy, needs }) => [
     needs[0] ? convInputGrad(g, x!, w!, output, dy, attrs) : undefined,
@@ -75,7 +80,12 @@ function convInputGrad(g: Graph, x: Tensor, w: Tensor, y: Tensor, dy: Tensor, a:
   const outputPadding = Array.from({ length: n }, (_, i) => {
     const size = x.shape[i + 2] as number;
     const k = w.shape[i + 2] as number;
-    const produced = a.strides[i]! * ((y.shape[i + 2] as number) - 1) + (k - 1) * a.dilations[i]! + 1 - a.pads[i]! - a.pads[i + n]!;
+    const produced =
+      a.strides[i]! * ((y.shape[i + 2] as number) - 1) +
+      (k - 1) * a.dilations[i]! +
+      1 -
+      a.pads[i]! -
+      a.pads[i + n]!;
     return size - produced;
   });
   return g.op('ConvTranspose', [dy, w], { ...a, outputPadding } satisfies ConvTransposeAttrs);
@@ -95,15 +105,27 @@ function convWeightGrad(g: Graph, x: Tensor, w: Tensor, dy: Tensor, a: ConvAttrs
     xt = g.transpose(x, [1, 0, ...spatialAxes]);
   } else {
     const c = x.dim(1);
-    if (typeof c !== 'number') throw new Error('Conv weight gradient with groups needs a static channel count');
+    if (typeof c !== 'number')
+      throw new Error('Conv weight gradient with groups needs a static channel count');
     const grouped = g.reshape(x, [0, a.group, c / a.group, ...spatial]);
     const swapped = g.transpose(grouped, [2, 1, 0, ...spatialAxes.map((s) => s + 1)]);
     xt = g.reshape(swapped, [c / a.group, -1, ...spatial]);
   }
   const dyt = g.transpose(dy, [1, 0, ...spatialAxes]);
-  let dw = g.conv(xt, dyt, undefined, { stride: a.dilations, dilation: a.strides, pad: a.pads, groups: a.group });
+  let dw = g.conv(xt, dyt, undefined, {
+    stride: a.dilations,
+    dilation: a.strides,
+    pad: a.pads,
+    groups: a.group,
+  });
   const k = w.shape.slice(2) as number[];
-  if (dw.shape.slice(2).some((d, i) => d !== k[i])) dw = g.slice(dw, k.map(() => 0), k, spatialAxes);
+  if (dw.shape.slice(2).some((d, i) => d !== k[i]))
+    dw = g.slice(
+      dw,
+      k.map(() => 0),
+      k,
+      spatialAxes,
+    );
   return g.transpose(dw, [1, 0, ...spatialAxes]);
 }
 
@@ -113,13 +135,25 @@ const convTranspose: OpDef<ConvTransposeAttrs> = {
     const [x, w] = inputs;
     const { k, spatial } = spatialOf(x!, w!, 'ConvTranspose');
     const cin = w!.shape[0]!;
-    if (typeof x!.shape[1] === 'number' && x!.shape[1] !== cin) throw new Error(`input has ${x!.shape[1]} channels, weight expects ${cin}`);
+    if (typeof x!.shape[1] === 'number' && x!.shape[1] !== cin)
+      throw new Error(`input has ${x!.shape[1]} channels, weight expects ${cin}`);
     const n = spatial.length;
-    const out = spatial.map((size, i) => a.strides[i]! * (size - 1) + a.outputPadding[i]! + (k[i]! - 1) * a.dilations[i]! + 1 - a.pads[i]! - a.pads[i + n]!);
+    const out = spatial.map(
+      (size, i) =>
+        a.strides[i]! * (size - 1) +
+        a.outputPadding[i]! +
+        (k[i]! - 1) * a.dilations[i]! +
+        1 -
+        a.pads[i]! -
+        a.pads[i + n]!,
+    );
     return { dtype: sameDtype(inputs), shape: [x!.shape[0]!, (w!.shape[1] as number) * a.group, ...out] };
   },
   lower: (ctx, { inputs, attrs, inputInfo, out }) => {
-    const attributes = { ...convAttributes(attrs, inputInfo[1]!.shape.slice(2) as number[]), output_padding: attr.ints(attrs.outputPadding) };
+    const attributes = {
+      ...convAttributes(attrs, inputInfo[1]!.shape.slice(2) as number[]),
+      output_padding: attr.ints(attrs.outputPadding),
+    };
     ctx.node('ConvTranspose', inputs, attributes, { output: out });
   },
 };

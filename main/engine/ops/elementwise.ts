@@ -11,11 +11,21 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 function binary(
   type: string,
-  grad?: (g: Graph, a: Tensor, b: Tensor, y: Tensor, dy: Tensor, needs: readonly boolean[]) => (Tensor | undefined)[],
+  grad?: (
+    g: Graph,
+    a: Tensor,
+    b: Tensor,
+    y: Tensor,
+    dy: Tensor,
+    needs: readonly boolean[],
+  ) => (Tensor | undefined)[],
 ): OpDef {
   return {
     type,
-    infer: (inputs: readonly TensorInfo[]) => ({ dtype: sameDtype(inputs), shape: broadcastShapes(inputs[0]!.shape, inputs[1]!.shape) }),
+    infer: (inputs: readonly TensorInfo[]) => ({
+      dtype: sameDtype(inputs),
+      shape: broadcastShapes(inputs[0]!.shape, inputs[1]!.shape),
+    }),
     lower: direct(type),
     grad: grad
       ? (g: Graph, { inputs: [a, b], output, dy, needs }: GradArgs<unknown>) => {
@@ -47,8 +57,14 @@ function swishGrad(g: Graph, x: Tensor, dy: Tensor, k: number): Tensor {
 export const elementwiseOps: OpDef[] = [
   binary('Add', (_g, _a, _b, _y, dy) => [dy, dy]),
   binary('Sub', (g, _a, _b, _y, dy, needs) => [dy, needs[1] ? g.neg(dy) : undefined]),
-  binary('Mul', (g, a, b, _y, dy, needs) => [needs[0] ? g.mul(dy, b) : undefined, needs[1] ? g.mul(dy, a) : undefined]),
-  binary('Div', (g, _a, b, y, dy, needs) => [needs[0] ? g.div(dy, b) : undefined, needs[1] ? g.neg(g.div(g.mul(dy, y), b)) : undefined]),
+  binary('Mul', (g, a, b, _y, dy, needs) => [
+    needs[0] ? g.mul(dy, b) : undefined,
+    needs[1] ? g.mul(dy, a) : undefined,
+  ]),
+  binary('Div', (g, _a, b, y, dy, needs) => [
+    needs[0] ? g.div(dy, b) : undefined,
+    needs[1] ? g.neg(g.div(g.mul(dy, y), b)) : undefined,
+  ]),
   // d(aᵇ)/da = b·aᵇ⁻¹ ; d(aᵇ)/db = aᵇ·ln a (defined for a > 0).
   binary('Pow', (g, a, b, y, dy, needs) => [
     needs[0] ? g.mul(dy, g.mul(b, g.pow(a, g.sub(b, 1)))) : undefined,
@@ -61,7 +77,10 @@ export const elementwiseOps: OpDef[] = [
     type: 'Where',
     infer: ([c, a, b]) => {
       if (c!.dtype !== 'bool') throw new Error(`condition must be bool, got ${c!.dtype}`);
-      return { dtype: sameDtype([a!, b!]), shape: broadcastShapes(c!.shape, broadcastShapes(a!.shape, b!.shape)) };
+      return {
+        dtype: sameDtype([a!, b!]),
+        shape: broadcastShapes(c!.shape, broadcastShapes(a!.shape, b!.shape)),
+      };
     },
     lower: direct('Where'),
     grad: (g, { inputs: [c, a, b], dy, needs }) => {
@@ -82,7 +101,9 @@ export const elementwiseOps: OpDef[] = [
   unaryOp('Log', direct('Log'), (g, x, _y, dy) => g.div(dy, x)),
   unaryOp('Sigmoid', direct('Sigmoid'), (g, _x, y, dy) => g.mul(dy, g.mul(y, g.sub(1, y)))),
   unaryOp('Tanh', direct('Tanh'), (g, _x, y, dy) => g.mul(dy, g.sub(1, g.mul(y, y)))),
-  unaryOp('Erf', direct('Erf'), (g, x, _y, dy) => g.mul(dy, g.mul(g.exp(g.neg(g.mul(x, x))), TWO_OVER_SQRT_PI))),
+  unaryOp('Erf', direct('Erf'), (g, x, _y, dy) =>
+    g.mul(dy, g.mul(g.exp(g.neg(g.mul(x, x))), TWO_OVER_SQRT_PI)),
+  ),
   unaryOp('Relu', direct('Relu'), (g, x, _y, dy) => g.where(g.greater(x, 0), dy, 0)),
   // GELU(x) = 0.5·x·(1 + erf(x/√2)); opset 18 has no Gelu, so it lowers to Erf arithmetic.
   unaryOp(
@@ -101,7 +122,12 @@ export const elementwiseOps: OpDef[] = [
   unaryOp(
     'QuickGelu',
     (ctx, { inputs: [x], out }) => {
-      ctx.node('Mul', [x!, ctx.node('Sigmoid', [ctx.node('Mul', [x!, ctx.float(1.702)])])], {}, { output: out });
+      ctx.node(
+        'Mul',
+        [x!, ctx.node('Sigmoid', [ctx.node('Mul', [x!, ctx.float(1.702)])])],
+        {},
+        { output: out },
+      );
     },
     (g, x, _y, dy) => swishGrad(g, x, dy, 1.702),
   ),

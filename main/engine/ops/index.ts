@@ -8,7 +8,14 @@ import { registerOps } from './registry';
 import { shapeOps } from './shape-ops';
 import type { OpDef } from './types';
 
-registerOps([...(elementwiseOps as OpDef<never>[]), ...matmulOps, ...convOps, ...normOps, ...shapeOps, ...reduceOps]);
+registerOps([
+  ...(elementwiseOps as OpDef<never>[]),
+  ...matmulOps,
+  ...convOps,
+  ...normOps,
+  ...shapeOps,
+  ...reduceOps,
+]);
 
 export { getOp, opTypes } from './registry';
 export type { LowerContext, OpDef, Precision } from './types';

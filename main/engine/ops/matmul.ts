@@ -43,16 +43,23 @@ const matMul: OpDef = {
 const gemm: OpDef<GemmAttrs> = {
   type: 'Gemm',
   infer: ([a, b, c], { transA, transB }) => {
-    if (a!.shape.length !== 2 || b!.shape.length !== 2) throw new Error(`Gemm needs 2-D operands, got ${formatShape(a!.shape)} and ${formatShape(b!.shape)}`);
+    if (a!.shape.length !== 2 || b!.shape.length !== 2)
+      throw new Error(`Gemm needs 2-D operands, got ${formatShape(a!.shape)} and ${formatShape(b!.shape)}`);
     const [m, k] = transA ? [a!.shape[1]!, a!.shape[0]!] : a!.shape;
     const [k2, n] = transB ? [b!.shape[1]!, b!.shape[0]!] : b!.shape;
     sameDim(k!, k2!, 'Gemm');
     const shape = [m!, n!];
-    if (c && formatShape(broadcastShapes(c.shape, shape)) !== formatShape(shape)) throw new Error(`C ${formatShape(c.shape)} does not broadcast to ${formatShape(shape)}`);
+    if (c && formatShape(broadcastShapes(c.shape, shape)) !== formatShape(shape))
+      throw new Error(`C ${formatShape(c.shape)} does not broadcast to ${formatShape(shape)}`);
     return { dtype: sameDtype(c ? [a!, b!, c] : [a!, b!]), shape };
   },
   lower: (ctx, { inputs, attrs, out }) => {
-    const attributes = { transA: attr.int(+attrs.transA), transB: attr.int(+attrs.transB), alpha: attr.float(attrs.alpha), beta: attr.float(attrs.beta) };
+    const attributes = {
+      transA: attr.int(+attrs.transA),
+      transB: attr.int(+attrs.transB),
+      alpha: attr.float(attrs.alpha),
+      beta: attr.float(attrs.beta),
+    };
     ctx.node('Gemm', inputs, attributes, { output: out });
   },
   // With A' = op(A), B' = op(B): dA' = α·dY·B'ᵀ, dB' = α·A'ᵀ·dY, dC = β·dY summed to C's shape.

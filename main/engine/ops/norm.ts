@@ -33,11 +33,20 @@ const softmax: OpDef<{ axis: number }> = {
  * Gradient of x̂ = (x − μ)·rstd over `axes` given dx̂:
  * dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂)). Returns dx and x̂ (the affine gradients need it).
  */
-function normalizeGrad(g: Graph, x: Tensor, dxhat: Tensor, axes: number[], eps: number): { dx: Tensor; xhat: Tensor } {
+function normalizeGrad(
+  g: Graph,
+  x: Tensor,
+  dxhat: Tensor,
+  axes: number[],
+  eps: number,
+): { dx: Tensor; xhat: Tensor } {
   const xc = g.sub(x, g.mean(x, axes, true));
   const rstd = g.div(1, g.sqrt(g.add(g.mean(g.mul(xc, xc), axes, true), eps)));
   const xhat = g.mul(xc, rstd);
-  const inner = g.sub(g.sub(dxhat, g.mean(dxhat, axes, true)), g.mul(xhat, g.mean(g.mul(dxhat, xhat), axes, true)));
+  const inner = g.sub(
+    g.sub(dxhat, g.mean(dxhat, axes, true)),
+    g.mul(xhat, g.mean(g.mul(dxhat, xhat), axes, true)),
+  );
   return { dx: g.mul(rstd, inner), xhat };
 }
 
@@ -49,7 +58,8 @@ const layerNorm: OpDef<NormAttrs> = {
     requireFloat(x, 'LayerNorm');
     const normalized = x.shape.slice(axis);
     for (const p of inputs.slice(1)) {
-      if (!sameShape(p.shape, normalized)) throw new Error(`weight/bias ${formatShape(p.shape)} must be ${formatShape(normalized)}`);
+      if (!sameShape(p.shape, normalized))
+        throw new Error(`weight/bias ${formatShape(p.shape)} must be ${formatShape(normalized)}`);
     }
     return { dtype: sameDtype(inputs), shape: x.shape };
   },
@@ -90,7 +100,9 @@ const groupNormalize: OpDef<GroupAttrs> = {
     const grouped = ctx.node('Reshape', [x!, ctx.i64([0, attrs.groups, -1])]);
     const scale = ctx.filled(1, [attrs.groups]);
     const bias = ctx.filled(0, [attrs.groups]);
-    const normed = ctx.node('InstanceNormalization', [grouped, scale, bias], { epsilon: attr.float(attrs.eps) });
+    const normed = ctx.node('InstanceNormalization', [grouped, scale, bias], {
+      epsilon: attr.float(attrs.eps),
+    });
     ctx.node('Reshape', [normed, ctx.shapeOf(x!, info!.shape)], {}, { output: out });
   },
   grad: (g, { inputs: [x], dy, attrs }) => {

@@ -22,18 +22,26 @@ function reducedCount(x: Tensor, axes: number[]): number {
   return (dims as number[]).reduce((a, b) => a * b, 1);
 }
 
-function reduceOp(type: string, grad: (g: Graph, x: Tensor, y: Tensor, dy: Tensor, a: ReduceAttrs) => Tensor): OpDef<ReduceAttrs> {
+function reduceOp(
+  type: string,
+  grad: (g: Graph, x: Tensor, y: Tensor, dy: Tensor, a: ReduceAttrs) => Tensor,
+): OpDef<ReduceAttrs> {
   return {
     type,
     infer: ([x], { axes, keepdims }) => {
-      const shape = keepdims ? x!.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x!.shape.filter((_, i) => !axes.includes(i));
+      const shape = keepdims
+        ? x!.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+        : x!.shape.filter((_, i) => !axes.includes(i));
       return { dtype: x!.dtype, shape };
     },
     lower: (ctx, { inputs: [x], attrs, out }) => {
       if (attrs.axes.length === 0) ctx.node('Identity', [x!], {}, { output: out });
-      else ctx.node(type, [x!, ctx.i64(attrs.axes)], { keepdims: attr.int(+attrs.keepdims) }, { output: out });
+      else
+        ctx.node(type, [x!, ctx.i64(attrs.axes)], { keepdims: attr.int(+attrs.keepdims) }, { output: out });
     },
-    grad: (g, { inputs: [x], output, dy, attrs }) => [attrs.axes.length === 0 ? dy : grad(g, x!, output, dy, attrs)],
+    grad: (g, { inputs: [x], output, dy, attrs }) => [
+      attrs.axes.length === 0 ? dy : grad(g, x!, output, dy, attrs),
+    ],
   };
 }
 

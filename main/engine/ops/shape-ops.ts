@@ -33,7 +33,8 @@ const transpose: OpDef<{ perm: number[] }> = {
   type: 'Transpose',
   infer: ([x], { perm }) => {
     const sorted = [...perm].sort((a, b) => a - b);
-    if (perm.length !== x!.shape.length || sorted.some((p, i) => p !== i)) throw new Error(`perm [${perm}] is not a permutation of rank ${x!.shape.length}`);
+    if (perm.length !== x!.shape.length || sorted.some((p, i) => p !== i))
+      throw new Error(`perm [${perm}] is not a permutation of rank ${x!.shape.length}`);
     return { dtype: x!.dtype, shape: perm.map((p) => x!.shape[p]!) };
   },
   lower: (ctx, { inputs, attrs, out }) => {
@@ -63,7 +64,8 @@ function sliceRange(dim: Dim, start: number, end: number): [number, number] | un
 const slice: OpDef<SliceAttrs> = {
   type: 'Slice',
   infer: ([x], { starts, ends, axes }) => {
-    if (starts.length !== ends.length || starts.length !== axes.length) throw new Error('starts, ends and axes differ in length');
+    if (starts.length !== ends.length || starts.length !== axes.length)
+      throw new Error('starts, ends and axes differ in length');
     const shape = [...x!.shape];
     axes.forEach((a, i) => {
       const range = sliceRange(shape[a]!, starts[i]!, ends[i]!);
@@ -95,7 +97,8 @@ const concat: OpDef<{ axis: number }> = {
     const first = inputs[0]!;
     let total = 0;
     for (const t of inputs) {
-      if (t.dtype !== first.dtype || t.shape.length !== first.shape.length) throw new Error('operands differ in dtype or rank');
+      if (t.dtype !== first.dtype || t.shape.length !== first.shape.length)
+        throw new Error('operands differ in dtype or rank');
       t.shape.forEach((d, i) => {
         if (i !== axis && d !== first.shape[i]) throw new Error(`operands differ on axis ${i}`);
       });
@@ -123,8 +126,12 @@ const concat: OpDef<{ axis: number }> = {
 const gather: OpDef<{ axis: number }> = {
   type: 'Gather',
   infer: ([x, idx], { axis }) => {
-    if (idx!.dtype !== 'i32' && idx!.dtype !== 'i64') throw new Error(`indices must be i32 or i64, got ${idx!.dtype}`);
-    return { dtype: x!.dtype, shape: [...x!.shape.slice(0, axis), ...idx!.shape, ...x!.shape.slice(axis + 1)] };
+    if (idx!.dtype !== 'i32' && idx!.dtype !== 'i64')
+      throw new Error(`indices must be i32 or i64, got ${idx!.dtype}`);
+    return {
+      dtype: x!.dtype,
+      shape: [...x!.shape.slice(0, axis), ...idx!.shape, ...x!.shape.slice(axis + 1)],
+    };
   },
   lower: (ctx, { inputs, attrs, out }) => {
     ctx.node('Gather', inputs, { axis: attr.int(attrs.axis) }, { output: out });
@@ -140,7 +147,11 @@ function gatherGrad(g: Graph, x: Tensor, idx: Tensor, dy: Tensor): Tensor {
   const rows = x.dim(0);
   if (typeof rows !== 'number') throw new Error('Gather gradient needs a static row count');
   const rowWidth = staticSize(x.shape.slice(1), 'Gather rows');
-  const arange = g.constant(Array.from({ length: rows }, (_, i) => i), [rows], idx.dtype);
+  const arange = g.constant(
+    Array.from({ length: rows }, (_, i) => i),
+    [rows],
+    idx.dtype,
+  );
   const oneHot = g.cast(g.equal(g.unsqueeze(idx, [-1]), arange), dy.dtype);
   const flatOneHot = g.reshape(oneHot, [-1, rows]);
   const flatDy = g.reshape(dy, [-1, rowWidth]);
@@ -195,7 +206,8 @@ const pad: OpDef<{ pads: number[] }> = {
   type: 'Pad',
   infer: ([x], { pads }) => {
     const rank = x!.shape.length;
-    if (pads.length !== 2 * rank || pads.some((p) => p < 0 || !Number.isInteger(p))) throw new Error(`pads [${pads}] must be ${2 * rank} non-negative integers`);
+    if (pads.length !== 2 * rank || pads.some((p) => p < 0 || !Number.isInteger(p)))
+      throw new Error(`pads [${pads}] must be ${2 * rank} non-negative integers`);
     const shape = x!.shape.map((d, i) => {
       const extra = pads[i]! + pads[i + rank]!;
       if (extra === 0) return d;
@@ -209,14 +221,22 @@ const pad: OpDef<{ pads: number[] }> = {
   },
   grad: (g, { inputs: [x], dy, attrs: { pads } }) => {
     const axes = x!.shape.map((_, i) => i).filter((i) => pads[i]! + pads[i + x!.rank]! > 0);
-    return [g.slice(dy, axes.map((a) => pads[a]!), axes.map((a) => pads[a]! + (x!.shape[a] as number)), axes)];
+    return [
+      g.slice(
+        dy,
+        axes.map((a) => pads[a]!),
+        axes.map((a) => pads[a]! + (x!.shape[a] as number)),
+        axes,
+      ),
+    ];
   },
 };
 
 const upsampleNearest: OpDef<{ scale: number }> = {
   type: 'UpsampleNearest',
   infer: ([x], { scale }) => {
-    if (x!.shape.length < 3 || !Number.isInteger(scale) || scale < 1) throw new Error(`needs rank ≥ 3 and an integer scale, got ${formatShape(x!.shape)} × ${scale}`);
+    if (x!.shape.length < 3 || !Number.isInteger(scale) || scale < 1)
+      throw new Error(`needs rank ≥ 3 and an integer scale, got ${formatShape(x!.shape)} × ${scale}`);
     const [h, w] = x!.shape.slice(-2);
     if (typeof h !== 'number' || typeof w !== 'number') throw new Error('spatial dims must be static');
     return { dtype: x!.dtype, shape: [...x!.shape.slice(0, -2), h * scale, w * scale] };
@@ -229,7 +249,11 @@ const upsampleNearest: OpDef<{ scale: number }> = {
       return;
     }
     const scales = ctx.f32([...new Array<number>(rank - 2).fill(1), attrs.scale, attrs.scale]);
-    const attributes = { mode: attr.string('nearest'), coordinate_transformation_mode: attr.string('asymmetric'), nearest_mode: attr.string('floor') };
+    const attributes = {
+      mode: attr.string('nearest'),
+      coordinate_transformation_mode: attr.string('asymmetric'),
+      nearest_mode: attr.string('floor'),
+    };
     ctx.node('Resize', [x!, '', scales], attributes, { output: out });
   },
   // Each input pixel fed an s×s block: sum the blocks.
@@ -241,13 +265,35 @@ const upsampleNearest: OpDef<{ scale: number }> = {
   },
 };
 
-function lowerUpsampleByExpand(ctx: Parameters<OpDef['lower']>[0], x: string, info: TensorInfo, scale: number, out: string): void {
+function lowerUpsampleByExpand(
+  ctx: Parameters<OpDef['lower']>[0],
+  x: string,
+  info: TensorInfo,
+  scale: number,
+  out: string,
+): void {
   const rank = info.shape.length;
   const [h, w] = info.shape.slice(-2) as number[];
   const lead = new Array<number>(rank - 2).fill(0);
   const cells = ctx.node('Reshape', [x, ctx.i64([...lead, h!, 1, w!, 1])]);
-  const blocks = ctx.node('Expand', [cells, ctx.i64([...new Array<number>(rank - 2).fill(1), h!, scale, w!, scale])]);
+  const blocks = ctx.node('Expand', [
+    cells,
+    ctx.i64([...new Array<number>(rank - 2).fill(1), h!, scale, w!, scale]),
+  ]);
   ctx.node('Reshape', [blocks, ctx.i64([...lead, h! * scale, w! * scale])], {}, { output: out });
 }
 
-export const shapeOps = [reshape, reshapeLike, transpose, slice, concat, gather, unsqueeze, squeeze, expand, expandLike, pad, upsampleNearest] as OpDef<never>[];
+export const shapeOps = [
+  reshape,
+  reshapeLike,
+  transpose,
+  slice,
+  concat,
+  gather,
+  unsqueeze,
+  squeeze,
+  expand,
+  expandLike,
+  pad,
+  upsampleNearest,
+] as OpDef<never>[];

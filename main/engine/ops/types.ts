@@ -19,7 +19,12 @@ export interface LowerContext {
   /** ONNX element type of an IR dtype under the precision policy. */
   onnxType(dtype: DType): OnnxDataTypeName;
   /** Emits a node and returns its output name. */
-  node(opType: string, inputs: readonly string[], attributes?: Record<string, AttributeValue>, options?: NodeOptions): string;
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attributes?: Record<string, AttributeValue>,
+    options?: NodeOptions,
+  ): string;
   /** A 1-D int64 initializer (shapes, axes, pads: CPU-side constants), shared between uses. */
   i64(values: readonly number[]): string;
   /** A 1-D float32 initializer whatever the precision (Resize scales). */

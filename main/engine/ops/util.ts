@@ -17,7 +17,11 @@ export function reshapeTo(g: Graph, t: Tensor, ref: Tensor): Tensor {
   if (sameShape(t.shape, ref.shape)) return t;
   if (isStatic(ref.shape)) return g.reshape(t, ref.shape);
   const copyable = ref.shape.every((d, i) => typeof d === 'number' || t.shape[i] === d);
-  if (copyable) return g.reshape(t, ref.shape.map((d) => (typeof d === 'number' ? d : 0)));
+  if (copyable)
+    return g.reshape(
+      t,
+      ref.shape.map((d) => (typeof d === 'number' ? d : 0)),
+    );
   return g.reshapeLike(t, ref);
 }
 
@@ -31,7 +35,8 @@ export function requireFloat(x: TensorInfo, what: string): void {
 
 export function sameDtype(inputs: readonly TensorInfo[]): DType {
   const d = inputs[0]!.dtype;
-  for (const t of inputs) if (t.dtype !== d) throw new Error(`operand dtypes differ: ${inputs.map((i) => i.dtype).join(', ')}`);
+  for (const t of inputs)
+    if (t.dtype !== d) throw new Error(`operand dtypes differ: ${inputs.map((i) => i.dtype).join(', ')}`);
   return d;
 }
 
