@@ -27,7 +27,9 @@ describe('TorchGenerator.randn matches torch.randn on CPU', () => {
         maxAbs = Math.max(maxAbs, d);
         if (d === 0) exact++;
       }
-      console.log(`randn seed ${seed}: max |Δ| = ${maxAbs.toExponential(3)}, bit-exact ${((100 * exact) / ref.length).toFixed(2)}%`);
+      console.log(
+        `randn seed ${seed}: max |Δ| = ${maxAbs.toExponential(3)}, bit-exact ${((100 * exact) / ref.length).toFixed(2)}%`,
+      );
       expect(maxAbs).toBeLessThanOrEqual(2e-6);
       // The avx_mathfun port reproduces torch's AVX2 kernel exactly on these draws.
       expect(exact).toBe(ref.length);
@@ -98,7 +100,10 @@ describe('avx_mathfun float32 log / sincos', () => {
     for (let k = 0; k < 1 << 16; k++) {
       const theta = Math.fround(Math.fround(2 * Math.PI) * Math.fround(k / (1 << 16)));
       const [sin, cos] = sinCosF32(theta);
-      for (const [ours, exact] of [[sin, Math.sin(theta)], [cos, Math.cos(theta)]] as const) {
+      for (const [ours, exact] of [
+        [sin, Math.sin(theta)],
+        [cos, Math.cos(theta)],
+      ] as const) {
         const ok = ulps(ours, Math.fround(exact)) <= 2 || Math.abs(ours - exact) <= 1e-7;
         if (!ok) throw new Error(`θ = ${theta}: ${ours} vs ${exact}`);
       }

@@ -18,7 +18,12 @@ function fakeEps(scheduler: Scheduler, x: Float32Array, t: number): Float32Array
   return scheduler.scaleModelInput(x, t).map((v) => 0.3 * v + offset);
 }
 
-function sample(name: SchedulerName, steps: number, generator?: TorchGenerator, scheduler = createScheduler(name, SD1_SCHEDULER_CONFIG)): Float32Array {
+function sample(
+  name: SchedulerName,
+  steps: number,
+  generator?: TorchGenerator,
+  scheduler = createScheduler(name, SD1_SCHEDULER_CONFIG),
+): Float32Array {
   scheduler.setTimesteps(steps);
   let x: Float32Array = x0.map((v) => v * scheduler.initNoiseSigma);
   for (const t of scheduler.timesteps) x = scheduler.step(fakeEps(scheduler, x, t), t, x, generator);
@@ -27,7 +32,9 @@ function sample(name: SchedulerName, steps: number, generator?: TorchGenerator, 
 
 /** σ(t) of a sigma-space scheduler, read through the public API: addNoise(0, 1, t) = σ(t). */
 function sigmasOf(scheduler: Scheduler): number[] {
-  return scheduler.timesteps.map((t) => scheduler.addNoise(new Float32Array(1), new Float32Array([1]), [t])[0]!);
+  return scheduler.timesteps.map(
+    (t) => scheduler.addNoise(new Float32Array(1), new Float32Array([1]), [t])[0]!,
+  );
 }
 
 describe('Euler ancestral (no diffusers fixture)', () => {
@@ -57,11 +64,17 @@ describe('Euler ancestral (no diffusers fixture)', () => {
       const t = scheduler.timesteps[index]!;
       // eps = 1, x = 0: x' = (σ_down − σ) + σ_up·noise, and a twin generator gives the same noise.
       const n = 4096;
-      const out = scheduler.step(new Float32Array(n).fill(1), t, new Float32Array(n), new TorchGenerator(index));
+      const out = scheduler.step(
+        new Float32Array(n).fill(1),
+        t,
+        new Float32Array(n),
+        new TorchGenerator(index),
+      );
       const noise = new TorchGenerator(index).randn([n]);
       const sigmaUp = (out[1]! - out[0]!) / (noise[1]! - noise[0]!);
       const sigmaDown = out[0]! - sigmaUp * noise[0]! + sigmas[index]!;
-      for (let i = 0; i < n; i += 97) expect(out[i]!).toBeCloseTo(sigmaDown - sigmas[index]! + sigmaUp * noise[i]!, 4);
+      for (let i = 0; i < n; i += 97)
+        expect(out[i]!).toBeCloseTo(sigmaDown - sigmas[index]! + sigmaUp * noise[i]!, 4);
       const next = sigmas[index + 1]! ** 2;
       expect(Math.abs(sigmaDown ** 2 + sigmaUp ** 2 - next) / next).toBeLessThan(1e-4);
       expect(sigmaUp).toBeGreaterThan(0);
@@ -109,7 +122,9 @@ describe('UniPC (no diffusers fixture)', () => {
     const error10 = relativeError(sample('unipc', 10), reference);
     const error20 = relativeError(sample('unipc', 20), reference);
     const dpmError10 = relativeError(sample('dpmpp-2m', 10), reference);
-    console.log(`vs 500-step reference: UniPC 10 steps ${error10.toExponential(2)}, 20 steps ${error20.toExponential(2)}; DPM++ 2M 10 steps ${dpmError10.toExponential(2)}`);
+    console.log(
+      `vs 500-step reference: UniPC 10 steps ${error10.toExponential(2)}, 20 steps ${error20.toExponential(2)}; DPM++ 2M 10 steps ${dpmError10.toExponential(2)}`,
+    );
     expect(error10).toBeLessThan(dpmError10);
     expect(error20).toBeLessThan(error10 / 3);
   });
@@ -118,13 +133,18 @@ describe('UniPC (no diffusers fixture)', () => {
 describe('forward process and spacings', () => {
   it('addNoise reproduces the training fixture (DDPM add_noise)', () => {
     const bytes = readFileSync(sdFixturePath('train_timesteps.i64'));
-    const timesteps = Array.from(new BigInt64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), Number);
+    const timesteps = Array.from(
+      new BigInt64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+      Number,
+    );
     const scheduler = createScheduler('ddim', SD1_SCHEDULER_CONFIG);
     const ours = scheduler.addNoise(readF32('train_latents.f32'), readF32('train_noise.f32'), timesteps);
     const reference = readF32('train_noisy.f32');
     const exact = ours.filter((v, i) => v === reference[i]).length;
     const error = relativeError(ours, reference);
-    console.log(`addNoise: relative error ${error.toExponential(3)}, ${((100 * exact) / ours.length).toFixed(1)}% bit-exact`);
+    console.log(
+      `addNoise: relative error ${error.toExponential(3)}, ${((100 * exact) / ours.length).toFixed(1)}% bit-exact`,
+    );
     expect(error).toBeLessThanOrEqual(1e-6);
     expect(exact).toBe(ours.length);
   });

@@ -3,11 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors, type SafetensorsFile } from '../../main/checkpoints';
 import {
   mapSingleFileNames,
+  modernDiffusersVaeName,
   modulePathsOf,
   resolveLoraKeys,
   unetLayoutFromConfig,
+  unetLayoutFromLdmNames,
   unetPrefixMap,
   vaeLayoutFromConfig,
+  vaeLayoutFromLdmNames,
   vaePrefixMap,
   type SdComponent,
 } from '../../main/models/sd/keys';
@@ -56,7 +59,9 @@ describe('LDM single file → diffusers names (sd-tiny fixture)', () => {
       expect(shape, name).toEqual([...file.info(target.name).shape]);
       reached.add(`${target.component}/${target.name}`);
     }
-    const all = Object.entries(components).flatMap(([component, file]) => file.names().map((n) => `${component}/${n}`));
+    const all = Object.entries(components).flatMap(([component, file]) =>
+      file.names().map((n) => `${component}/${n}`),
+    );
     // Injective (the mapper throws on collisions, and every name got its own target) and onto.
     expect(reached.size).toBe(names.length);
     expect([...reached].sort()).toEqual(all.sort());
@@ -79,8 +84,16 @@ describe('LDM single file → diffusers names (sd-tiny fixture)', () => {
     const { targets, ignored, unmapped } = mapSingleFileNames(names, { unet: unetLayout, vae: sd15Vae });
     expect(unmapped).toEqual([]);
     expect(ignored).toEqual(['cond_stage_model.transformer.embeddings.position_ids', 'alphas_cumprod']);
-    expect(targets.get(names[0]!)).toEqual({ component: 'vae', name: 'decoder.mid_block.attentions.0.to_q.weight', reshape: 'conv1x1-to-linear' });
-    expect(targets.get(names[1]!)).toEqual({ component: 'vae', name: 'decoder.mid_block.attentions.0.to_out.0.bias', reshape: undefined });
+    expect(targets.get(names[0]!)).toEqual({
+      component: 'vae',
+      name: 'decoder.mid_block.attentions.0.to_q.weight',
+      reshape: 'conv1x1-to-linear',
+    });
+    expect(targets.get(names[1]!)).toEqual({
+      component: 'vae',
+      name: 'decoder.mid_block.attentions.0.to_out.0.bias',
+      reshape: undefined,
+    });
     expect(targets.get(names[2]!)!.name).toBe('encoder.mid_block.attentions.0.group_norm.weight');
     expect(targets.get(names[3]!)!.name).toBe('decoder.up_blocks.0.upsamplers.0.conv.weight');
     expect(targets.get(names[4]!)!.name).toBe('decoder.up_blocks.3.resnets.2.conv_shortcut.weight');
@@ -88,7 +101,12 @@ describe('LDM single file → diffusers names (sd-tiny fixture)', () => {
   });
 
   it('follows the UNet config, not SD 1.5 constants (3 blocks, 1 layer per block)', () => {
-    const map = unetPrefixMap({ blockCount: 3, layersPerBlock: 1, downHasAttention: [true, true, false], upHasAttention: [false, true, true] });
+    const map = unetPrefixMap({
+      blockCount: 3,
+      layersPerBlock: 1,
+      downHasAttention: [true, true, false],
+      upHasAttention: [false, true, true],
+    });
     // LDM numbering with one layer per block: input 1 = res, 2 = downsample, 3 = res, 4 = downsample, 5 = res.
     expect(map.rename('input_blocks.1.1.proj_in.weight')).toBe('down_blocks.0.attentions.0.proj_in.weight');
     expect(map.rename('input_blocks.2.0.op.weight')).toBe('down_blocks.0.downsamplers.0.conv.weight');
@@ -97,15 +115,49 @@ describe('LDM single file → diffusers names (sd-tiny fixture)', () => {
     // Up blocks have layers + 1 resnets: outputs 0–1 are up block 0 (no attention: upsampler in slot 1).
     expect(map.rename('output_blocks.1.1.conv.weight')).toBe('up_blocks.0.upsamplers.0.conv.weight');
     expect(map.rename('output_blocks.3.2.conv.bias')).toBe('up_blocks.1.upsamplers.0.conv.bias');
-    expect(map.rename('output_blocks.5.0.skip_connection.weight')).toBe('up_blocks.2.resnets.1.conv_shortcut.weight');
+    expect(map.rename('output_blocks.5.0.skip_connection.weight')).toBe(
+      'up_blocks.2.resnets.1.conv_shortcut.weight',
+    );
     expect(map.rename('output_blocks.6.0.in_layers.0.weight')).toBeUndefined();
+  });
+
+  it("infers the same layouts from the single file's names as from the diffusers configs", () => {
+    const relative = (prefix: string) =>
+      singleFile
+        .names()
+        .filter((n) => n.startsWith(prefix))
+        .map((n) => n.slice(prefix.length));
+    expect(unetLayoutFromLdmNames(relative('model.diffusion_model.'))).toEqual(unetLayout);
+    expect(vaeLayoutFromLdmNames(relative('first_stage_model.'))).toEqual(vaeLayout);
+    expect(unetLayout).toEqual({
+      blockCount: 4,
+      layersPerBlock: 2,
+      downHasAttention: [true, true, true, false],
+      upHasAttention: [false, true, true, true],
+    });
+  });
+
+  it('renames pre-0.14 diffusers VAE attention names', () => {
+    expect(modernDiffusersVaeName('decoder.mid_block.attentions.0.query.weight')).toBe(
+      'decoder.mid_block.attentions.0.to_q.weight',
+    );
+    expect(modernDiffusersVaeName('encoder.mid_block.attentions.0.proj_attn.bias')).toBe(
+      'encoder.mid_block.attentions.0.to_out.0.bias',
+    );
+    expect(modernDiffusersVaeName('decoder.mid_block.attentions.0.group_norm.weight')).toBe(
+      'decoder.mid_block.attentions.0.group_norm.weight',
+    );
   });
 
   it('anchors decoder numbering on the highest index present (diffusers-written 2-block files use up.3/up.2)', () => {
     const map = vaePrefixMap(vaeLayout, 3);
-    expect(map.rename('decoder.up.3.upsample.conv.weight')).toBe('decoder.up_blocks.0.upsamplers.0.conv.weight');
+    expect(map.rename('decoder.up.3.upsample.conv.weight')).toBe(
+      'decoder.up_blocks.0.upsamplers.0.conv.weight',
+    );
     expect(map.rename('decoder.up.2.block.1.norm1.bias')).toBe('decoder.up_blocks.1.resnets.1.norm1.bias');
-    expect(vaePrefixMap(vaeLayout).rename('decoder.up.1.upsample.conv.weight')).toBe('decoder.up_blocks.0.upsamplers.0.conv.weight');
+    expect(vaePrefixMap(vaeLayout).rename('decoder.up.1.upsample.conv.weight')).toBe(
+      'decoder.up_blocks.0.upsamplers.0.conv.weight',
+    );
   });
 });
 
@@ -114,11 +166,16 @@ describe('LoRA keys → diffusers modules', () => {
     const lora = await openSafetensors(sdFixturePath('lora-tiny-kohya.safetensors'));
     try {
       const unetModules = modulePathsOf(components.unet.names());
-      const { targets, unmatched } = resolveLoraKeys(lora.names(), { unet: unetModules, text_encoder: modulePathsOf(components.text_encoder.names()) });
+      const { targets, unmatched } = resolveLoraKeys(lora.names(), {
+        unet: unetModules,
+        text_encoder: modulePathsOf(components.text_encoder.names()),
+      });
       expect(unmatched).toEqual([]);
       expect(targets.length * 3).toBe(lora.names().length);
       // Every attention (attn1 and attn2 of all 16 transformer blocks) × to_q/k/v/out.0.
-      const attentionProjections = [...unetModules].filter((m) => /\.attn[12]\.(to_q|to_k|to_v|to_out\.0)$/.test(m));
+      const attentionProjections = [...unetModules].filter((m) =>
+        /\.attn[12]\.(to_q|to_k|to_v|to_out\.0)$/.test(m),
+      );
       expect(targets.map((t) => t.module).sort()).toEqual(attentionProjections.sort());
       for (const target of targets) {
         expect(target.component).toBe('unet');
@@ -136,7 +193,10 @@ describe('LoRA keys → diffusers modules', () => {
   });
 
   it('reads PEFT / diffusers keys and keeps alpha = rank when none is stored', () => {
-    const modules = { unet: new Set(['down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0']), text_encoder: new Set(['text_model.encoder.layers.0.self_attn.q_proj']) };
+    const modules = {
+      unet: new Set(['down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0']),
+      text_encoder: new Set(['text_model.encoder.layers.0.self_attn.q_proj']),
+    };
     const { targets, unmatched } = resolveLoraKeys(
       [
         'unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0.lora_A.weight',
@@ -168,14 +228,27 @@ describe('LoRA keys → diffusers modules', () => {
   });
 
   it('resolves kohya text-encoder keys and refuses ambiguous underscore forms', () => {
-    const te = new Set(['text_model.encoder.layers.0.self_attn.q_proj', 'text_model.encoder.layers.0.mlp.fc1']);
+    const te = new Set([
+      'text_model.encoder.layers.0.self_attn.q_proj',
+      'text_model.encoder.layers.0.mlp.fc1',
+    ]);
     const { targets } = resolveLoraKeys(
-      ['lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight', 'lora_te_text_model_encoder_layers_0_mlp_fc1.lora_up.weight'],
+      [
+        'lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight',
+        'lora_te_text_model_encoder_layers_0_mlp_fc1.lora_up.weight',
+      ],
       { unet: new Set(), text_encoder: te },
     );
     expect(targets.map((t) => t.module)).toEqual(['text_model.encoder.layers.0.mlp.fc1']);
     const ambiguous = new Set(['a.b_c', 'a_b.c']);
-    expect(() => resolveLoraKeys(['lora_unet_a_b_c.lora_down.weight'], { unet: ambiguous, text_encoder: new Set() })).toThrow(/several/);
-    expect(() => resolveLoraKeys(['lora_unet_a_b_c.lora_down.weight'], { unet: new Set(['a.b_c']), text_encoder: new Set() })).toThrow(/no up/);
+    expect(() =>
+      resolveLoraKeys(['lora_unet_a_b_c.lora_down.weight'], { unet: ambiguous, text_encoder: new Set() }),
+    ).toThrow(/several/);
+    expect(() =>
+      resolveLoraKeys(['lora_unet_a_b_c.lora_down.weight'], {
+        unet: new Set(['a.b_c']),
+        text_encoder: new Set(),
+      }),
+    ).toThrow(/no up/);
   });
 });

@@ -57,7 +57,10 @@ describe('v-prediction', () => {
   ];
   for (const [name, alphaSigma] of cases) {
     it(`${name}: the v-reparametrised model samples like the epsilon model`, () => {
-      const error = relativeError(run(name, V_CONFIG, alphaSigma), run(name, SD1_SCHEDULER_CONFIG, alphaSigma));
+      const error = relativeError(
+        run(name, V_CONFIG, alphaSigma),
+        run(name, SD1_SCHEDULER_CONFIG, alphaSigma),
+      );
       expect(error).toBeLessThan(1e-5);
     });
   }
@@ -69,7 +72,8 @@ describe('v-prediction', () => {
       const t = scheduler.timesteps[0]!;
       const eps = epsModel(x0, t);
       const [alpha, sigma] = vpAt(scheduler, t);
-      const output = config.predictionType === 'v_prediction' ? eps.map((e, i) => (e - sigma * x0[i]!) / alpha) : eps;
+      const output =
+        config.predictionType === 'v_prediction' ? eps.map((e, i) => (e - sigma * x0[i]!) / alpha) : eps;
       return scheduler.step(output, t, x0);
     };
     expect(relativeError(step(V_CONFIG), step(SD1_SCHEDULER_CONFIG))).toBeLessThan(1e-5);
@@ -82,6 +86,11 @@ describe('v-prediction', () => {
     const v = velocityVp(alphasCumprod, x0, noise, t);
     const a = Math.sqrt(alphasCumprod[640]!);
     const b = Math.sqrt(1 - alphasCumprod[640]!);
-    expect(relativeError(noisy.map((x, i) => a * x - b * v[i]!), x0)).toBeLessThan(1e-6);
+    expect(
+      relativeError(
+        noisy.map((x, i) => a * x - b * v[i]!),
+        x0,
+      ),
+    ).toBeLessThan(1e-6);
   });
 });

@@ -24,11 +24,18 @@ export interface RgbPreview {
  */
 export function latentToRgbPreview(latent: Float32Array, shape: readonly number[]): RgbPreview {
   const [channels, height, width] = shape.length === 4 ? shape.slice(1) : shape;
-  if (shape.length < 3 || shape.length > 4 || channels !== SD15_LATENT_RGB_FACTORS.length || !height || !width) {
+  if (
+    shape.length < 3 ||
+    shape.length > 4 ||
+    channels !== SD15_LATENT_RGB_FACTORS.length ||
+    !height ||
+    !width
+  ) {
     throw new Error(`latent preview expects [4, h, w] or [n, 4, h, w], got [${shape.join(', ')}]`);
   }
   const plane = height * width;
-  if (latent.length < channels * plane) throw new Error(`latent has ${latent.length} values, shape needs ${channels * plane}`);
+  if (latent.length < channels * plane)
+    throw new Error(`latent has ${latent.length} values, shape needs ${channels * plane}`);
   const data = new Uint8Array(plane * 3);
   for (let p = 0; p < plane; p++) {
     for (let rgb = 0; rgb < 3; rgb++) {

@@ -1,5 +1,24 @@
 export { PrefixMap } from './prefix-map';
-export { unetLayoutFromConfig, unetPrefixMap, type UnetLayout } from './unet';
-export { LEGACY_DIFFUSERS_VAE_ATTENTION, isConvShapedVaeAttention, vaeLayoutFromConfig, vaePrefixMap, type VaeLayout } from './vae';
-export { mapSingleFileNames, SINGLE_FILE_PREFIXES, type SdComponent, type SingleFileMapping, type SingleFileTarget } from './single-file';
-export { modulePathsOf, resolveLoraKeys, type LoraComponent, type LoraKeyResolution, type LoraTarget } from './lora';
+export { unetLayoutFromConfig, unetLayoutFromLdmNames, unetPrefixMap, type UnetLayout } from './unet';
+export {
+  isConvShapedVaeAttention,
+  modernDiffusersVaeName,
+  vaeLayoutFromConfig,
+  vaeLayoutFromLdmNames,
+  vaePrefixMap,
+  type VaeLayout,
+} from './vae';
+export {
+  mapSingleFileNames,
+  SINGLE_FILE_PREFIXES,
+  type SdComponent,
+  type SingleFileMapping,
+  type SingleFileTarget,
+} from './single-file';
+export {
+  modulePathsOf,
+  resolveLoraKeys,
+  type LoraComponent,
+  type LoraKeyResolution,
+  type LoraTarget,
+} from './lora';

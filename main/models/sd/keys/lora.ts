@@ -70,10 +70,12 @@ function splitKey(key: string): KeyParts | undefined {
   if (!suffix) return undefined;
   const stem = key.slice(0, -suffix[0].length);
   for (const [prefix, component] of KOHYA_PREFIXES) {
-    if (stem.startsWith(prefix)) return { component, module: stem.slice(prefix.length), dotted: false, role: suffix[1] };
+    if (stem.startsWith(prefix))
+      return { component, module: stem.slice(prefix.length), dotted: false, role: suffix[1] };
   }
   for (const [prefix, component] of DOTTED_PREFIXES) {
-    if (stem.startsWith(prefix)) return { component, module: stem.slice(prefix.length), dotted: true, role: suffix[1] };
+    if (stem.startsWith(prefix))
+      return { component, module: stem.slice(prefix.length), dotted: true, role: suffix[1] };
   }
   return undefined;
 }
@@ -92,9 +94,18 @@ function underscoreIndex(modules: Set<string>): Map<string, string | undefined> 
  * Groups the keys of a LoRA file by target module. `modules` holds each component's module paths
  * (see modulePathsOf); keys that do not resolve to a known module are reported, not guessed.
  */
-export function resolveLoraKeys(keys: Iterable<string>, modules: Readonly<Record<LoraComponent, Set<string>>>): LoraKeyResolution {
-  const indexes = { unet: underscoreIndex(modules.unet), text_encoder: underscoreIndex(modules.text_encoder) };
-  const grouped = new Map<string, { component: LoraComponent; module: string; down?: string; up?: string; alpha?: string }>();
+export function resolveLoraKeys(
+  keys: Iterable<string>,
+  modules: Readonly<Record<LoraComponent, Set<string>>>,
+): LoraKeyResolution {
+  const indexes = {
+    unet: underscoreIndex(modules.unet),
+    text_encoder: underscoreIndex(modules.text_encoder),
+  };
+  const grouped = new Map<
+    string,
+    { component: LoraComponent; module: string; down?: string; up?: string; alpha?: string }
+  >();
   const unmatched: string[] = [];
   for (const key of keys) {
     const parts = splitKey(key);
@@ -105,14 +116,22 @@ export function resolveLoraKeys(keys: Iterable<string>, modules: Readonly<Record
     }
     const id = `${parts.component}/${module}`;
     const entry = grouped.get(id) ?? { component: parts.component, module };
-    if (entry[parts.role] !== undefined) throw new Error(`LoRA file: ${entry[parts.role]} and ${key} both give the ${parts.role} of ${id}`);
+    if (entry[parts.role] !== undefined)
+      throw new Error(`LoRA file: ${entry[parts.role]} and ${key} both give the ${parts.role} of ${id}`);
     entry[parts.role] = key;
     grouped.set(id, entry);
   }
   const targets: LoraTarget[] = [];
   for (const [id, entry] of grouped) {
-    if (!entry.down || !entry.up) throw new Error(`LoRA file: ${id} has ${entry.down ? 'no up' : 'no down'} weight`);
-    targets.push({ component: entry.component, module: entry.module, down: entry.down, up: entry.up, alpha: entry.alpha });
+    if (!entry.down || !entry.up)
+      throw new Error(`LoRA file: ${id} has ${entry.down ? 'no up' : 'no down'} weight`);
+    targets.push({
+      component: entry.component,
+      module: entry.module,
+      down: entry.down,
+      up: entry.up,
+      alpha: entry.alpha,
+    });
   }
   return { targets, unmatched };
 }

@@ -9,7 +9,8 @@ export class PrefixMap {
   /** Both prefixes are dotted module paths without the trailing dot ("input_blocks.1.0" → "down_blocks.0.resnets.0"). */
   add(from: string, to: string): this {
     const existing = this.pairs.get(from);
-    if (existing !== undefined && existing !== to) throw new Error(`conflicting mappings for ${from}: ${existing} and ${to}`);
+    if (existing !== undefined && existing !== to)
+      throw new Error(`conflicting mappings for ${from}: ${existing} and ${to}`);
     this.pairs.set(from, to);
     return this;
   }

@@ -51,8 +51,13 @@ function decoderTopIndex(vaeNames: string[]): number | undefined {
   return top;
 }
 
-export function mapSingleFileNames(names: readonly string[], layouts: { unet: UnetLayout; vae: VaeLayout }): SingleFileMapping {
-  const vaeNames = names.filter((n) => n.startsWith(SINGLE_FILE_PREFIXES.vae)).map((n) => n.slice(SINGLE_FILE_PREFIXES.vae.length));
+export function mapSingleFileNames(
+  names: readonly string[],
+  layouts: { unet: UnetLayout; vae: VaeLayout },
+): SingleFileMapping {
+  const vaeNames = names
+    .filter((n) => n.startsWith(SINGLE_FILE_PREFIXES.vae))
+    .map((n) => n.slice(SINGLE_FILE_PREFIXES.vae.length));
   const maps: Record<SdComponent, PrefixMap> = {
     unet: unetPrefixMap(layouts.unet),
     vae: vaePrefixMap(layouts.vae, decoderTopIndex(vaeNames)),
@@ -67,7 +72,9 @@ export function mapSingleFileNames(names: readonly string[], layouts: { unet: Un
       ignored.push(name);
       continue;
     }
-    const component = (Object.keys(SINGLE_FILE_PREFIXES) as SdComponent[]).find((c) => name.startsWith(SINGLE_FILE_PREFIXES[c]));
+    const component = (Object.keys(SINGLE_FILE_PREFIXES) as SdComponent[]).find((c) =>
+      name.startsWith(SINGLE_FILE_PREFIXES[c]),
+    );
     const local = component && name.slice(SINGLE_FILE_PREFIXES[component].length);
     const renamed = component && local ? maps[component].rename(local) : undefined;
     if (!component || !local || renamed === undefined) {

@@ -32,10 +32,13 @@ export function unetLayoutFromConfig(json: unknown): UnetLayout {
   const c = parsed.data;
   const blockCount = c.block_out_channels.length;
   if (c.down_block_types.length !== blockCount || c.up_block_types.length !== blockCount) {
-    throw new Error(`UNet config: ${blockCount} block widths but ${c.down_block_types.length} down / ${c.up_block_types.length} up block types`);
+    throw new Error(
+      `UNet config: ${blockCount} block widths but ${c.down_block_types.length} down / ${c.up_block_types.length} up block types`,
+    );
   }
   const midBlock = c.mid_block_type ?? 'UNetMidBlock2DCrossAttn';
-  if (midBlock !== 'UNetMidBlock2DCrossAttn') throw new Error(`UNet config: mid block ${midBlock} is not supported`);
+  if (midBlock !== 'UNetMidBlock2DCrossAttn')
+    throw new Error(`UNet config: mid block ${midBlock} is not supported`);
   const hasAttention = (type: string) => type.startsWith('CrossAttn');
   return {
     blockCount,
@@ -85,11 +88,49 @@ export function unetPrefixMap(layout: UnetLayout): PrefixMap {
     }
     if (!last) {
       const upsamplerSlot = layout.upHasAttention[i] ? 2 : 1;
-      map.add(`output_blocks.${i * stride + layersPerBlock}.${upsamplerSlot}.conv`, `up_blocks.${i}.upsamplers.0.conv`);
+      map.add(
+        `output_blocks.${i * stride + layersPerBlock}.${upsamplerSlot}.conv`,
+        `up_blocks.${i}.upsamplers.0.conv`,
+      );
     }
   }
   addResnet(map, 'middle_block.0', 'mid_block.resnets.0');
   map.add('middle_block.1', 'mid_block.attentions.0');
   addResnet(map, 'middle_block.2', 'mid_block.resnets.1');
   return map;
+}
+
+/** Distinct integers captured by `pattern`'s first group over the names. */
+function indicesOf(names: readonly string[], pattern: RegExp): Set<number> {
+  const found = new Set<number>();
+  for (const name of names) {
+    const match = pattern.exec(name);
+    if (match) found.add(Number(match[1]));
+  }
+  return found;
+}
+
+/**
+ * Infers the layout from LDM UNet tensor names (relative to `model.diffusion_model.`), for single files
+ * that come without a config: every input block holds one resnet(+transformer) or one downsampler.
+ */
+export function unetLayoutFromLdmNames(names: readonly string[]): UnetLayout {
+  const inputCount = Math.max(...indicesOf(names, /^input_blocks\.(\d+)\./)) + 1;
+  const downsamplers = [...indicesOf(names, /^input_blocks\.(\d+)\.0\.op\./)].sort((a, b) => a - b);
+  if (!Number.isFinite(inputCount) || inputCount < 2) throw new Error('no LDM UNet input blocks found');
+  const stride = downsamplers.length > 0 ? downsamplers[0]! : inputCount;
+  const layersPerBlock = stride - 1;
+  const blockCount = inputCount / stride;
+  if (layersPerBlock < 1 || !Number.isInteger(blockCount) || downsamplers.length !== blockCount - 1) {
+    throw new Error(
+      `LDM UNet: ${inputCount} input blocks with downsamplers at [${downsamplers.join(', ')}] is not a known layout`,
+    );
+  }
+  const has = (prefix: string) => names.some((n) => n.startsWith(prefix));
+  return {
+    blockCount,
+    layersPerBlock,
+    downHasAttention: Array.from({ length: blockCount }, (_, i) => has(`input_blocks.${i * stride + 1}.1.`)),
+    upHasAttention: Array.from({ length: blockCount }, (_, i) => has(`output_blocks.${i * stride}.1.`)),
+  };
 }

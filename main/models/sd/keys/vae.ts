@@ -36,13 +36,19 @@ const CONV_ATTENTION_RENAMES: ReadonlyArray<readonly [string, string]> = [
   ['proj_out', 'to_out.0'],
 ];
 
-/** Older diffusers folders (< 0.14) name the same layers query/key/value/proj_attn. */
-export const LEGACY_DIFFUSERS_VAE_ATTENTION: ReadonlyArray<readonly [string, string]> = [
-  ['query', 'to_q'],
-  ['key', 'to_k'],
-  ['value', 'to_v'],
-  ['proj_attn', 'to_out.0'],
-];
+/** Older diffusers folders (< 0.14) name the mid-attention layers query/key/value/proj_attn. */
+const LEGACY_DIFFUSERS_ATTENTION: Readonly<Record<string, string>> = {
+  query: 'to_q',
+  key: 'to_k',
+  value: 'to_v',
+  proj_attn: 'to_out.0',
+};
+
+/** Renames a pre-0.14 diffusers VAE tensor name to the current one (other names pass through). */
+export function modernDiffusersVaeName(name: string): string {
+  const match = /^(.*\.mid_block\.attentions\.0\.)(query|key|value|proj_attn)(\.(?:weight|bias))$/.exec(name);
+  return match ? `${match[1]}${LEGACY_DIFFUSERS_ATTENTION[match[2]!]}${match[3]}` : name;
+}
 
 /**
  * LDM → diffusers prefixes (names relative to `first_stage_model.`). `decoderTopIndex` is the highest
@@ -54,11 +60,15 @@ export function vaePrefixMap(layout: VaeLayout, decoderTopIndex = layout.blockCo
   for (const side of ['encoder', 'decoder'] as const) {
     for (const same of ['conv_in', 'conv_out']) map.add(`${side}.${same}`, `${side}.${same}`);
     map.add(`${side}.norm_out`, `${side}.conv_norm_out`);
-    for (let i = 0; i < 2; i++) addResnet(map, `${side}.mid.block_${i + 1}`, `${side}.mid_block.resnets.${i}`);
+    for (let i = 0; i < 2; i++)
+      addResnet(map, `${side}.mid.block_${i + 1}`, `${side}.mid_block.resnets.${i}`);
     const attention = `${side}.mid.attn_1`;
     const target = `${side}.mid_block.attentions.0`;
     map.add(`${attention}.norm`, `${target}.group_norm`);
-    for (const [ldm, diffusers] of [...CONV_ATTENTION_RENAMES, ...CONV_ATTENTION_RENAMES.map(([, d]) => [d, d] as const)]) {
+    for (const [ldm, diffusers] of [
+      ...CONV_ATTENTION_RENAMES,
+      ...CONV_ATTENTION_RENAMES.map(([, d]) => [d, d] as const),
+    ]) {
       map.add(`${attention}.${ldm}`, `${target}.${diffusers}`);
     }
   }
@@ -67,9 +77,11 @@ export function vaePrefixMap(layout: VaeLayout, decoderTopIndex = layout.blockCo
     for (let j = 0; j < layout.layersPerBlock; j++) {
       addResnet(map, `encoder.down.${i}.block.${j}`, `encoder.down_blocks.${i}.resnets.${j}`);
     }
-    if (i < last) map.add(`encoder.down.${i}.downsample.conv`, `encoder.down_blocks.${i}.downsamplers.0.conv`);
+    if (i < last)
+      map.add(`encoder.down.${i}.downsample.conv`, `encoder.down_blocks.${i}.downsamplers.0.conv`);
     const up = `decoder.up.${decoderTopIndex - i}`;
-    for (let j = 0; j <= layout.layersPerBlock; j++) addResnet(map, `${up}.block.${j}`, `decoder.up_blocks.${i}.resnets.${j}`);
+    for (let j = 0; j <= layout.layersPerBlock; j++)
+      addResnet(map, `${up}.block.${j}`, `decoder.up_blocks.${i}.resnets.${j}`);
     if (i < last) map.add(`${up}.upsample.conv`, `decoder.up_blocks.${i}.upsamplers.0.conv`);
   }
   return map;
@@ -83,4 +95,19 @@ function addResnet(map: PrefixMap, ldm: string, diffusers: string): void {
 /** True for LDM mid-attention weights stored as 1×1 convolutions (they need [C, C, 1, 1] → [C, C]). */
 export function isConvShapedVaeAttention(ldmName: string): boolean {
   return /^(encoder|decoder)\.mid\.attn_1\.(q|k|v|proj_out)\.weight$/.test(ldmName);
+}
+
+/** Infers the layout from LDM VAE tensor names (relative to `first_stage_model.`). */
+export function vaeLayoutFromLdmNames(names: readonly string[]): VaeLayout {
+  const blocks = new Set<number>();
+  const layers = new Set<number>();
+  for (const name of names) {
+    const match = /^encoder\.down\.(\d+)\.block\.(\d+)\./.exec(name);
+    if (match) {
+      blocks.add(Number(match[1]));
+      if (match[1] === '0') layers.add(Number(match[2]));
+    }
+  }
+  if (blocks.size === 0) throw new Error('no LDM VAE encoder blocks found');
+  return { blockCount: blocks.size, layersPerBlock: layers.size };
 }

@@ -41,7 +41,9 @@ const schema = z.looseObject({
   clip_sample: z.boolean().nullish(),
   use_karras_sigmas: z.boolean().nullish(),
   lower_order_final: z.boolean().default(true),
-  prediction_type: z.enum(['epsilon', 'v_prediction'], { error: 'prediction_type must be epsilon or v_prediction' }).default('epsilon'),
+  prediction_type: z
+    .enum(['epsilon', 'v_prediction'], { error: 'prediction_type must be epsilon or v_prediction' })
+    .default('epsilon'),
 });
 
 /** Parses a diffusers scheduler config (the JSON object); throws a readable error on bad values. */
@@ -50,7 +52,9 @@ export function parseSchedulerConfig(json: unknown): SchedulerConfig {
   if (!parsed.success) throw new Error(`invalid scheduler config: ${z.prettifyError(parsed.error)}`);
   const c = parsed.data;
   if (c.trained_betas && c.trained_betas.length !== c.num_train_timesteps) {
-    throw new Error(`scheduler config: trained_betas has ${c.trained_betas.length} values, expected ${c.num_train_timesteps}`);
+    throw new Error(
+      `scheduler config: trained_betas has ${c.trained_betas.length} values, expected ${c.num_train_timesteps}`,
+    );
   }
   return {
     numTrainTimesteps: c.num_train_timesteps,

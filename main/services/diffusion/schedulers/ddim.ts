@@ -37,14 +37,24 @@ export class DdimScheduler implements Scheduler {
     const n = this.config.numTrainTimesteps;
     assertStepCount(numInferenceSteps, n);
     this.stepRatio = Math.floor(n / numInferenceSteps);
-    this.timesteps = ddimTimesteps(this.config.timestepSpacing ?? 'leading', n, numInferenceSteps, this.config.stepsOffset);
+    this.timesteps = ddimTimesteps(
+      this.config.timestepSpacing ?? 'leading',
+      n,
+      numInferenceSteps,
+      this.config.stepsOffset,
+    );
   }
 
   scaleModelInput(sample: Float32Array): Float32Array {
     return sample;
   }
 
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    generator?: TorchGenerator,
+  ): Float32Array {
     if (this.timesteps.length === 0) throw new Error('DDIM: call setTimesteps before step');
     const t = assertInteger(timestep);
     const prev = t - this.stepRatio;

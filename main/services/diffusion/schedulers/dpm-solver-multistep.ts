@@ -27,7 +27,14 @@ export class DpmSolverMultistepScheduler extends MultistepScheduler {
     const previous = this.history[this.history.length - 1];
     this.history = [...this.history.slice(-1), { x0, timestep }];
     if (!previous || lowerOrderFinal) return this.firstOrder(x0, timestep, prev, sample);
-    return this.secondOrder(x0, previous.x0, timestep, this.timesteps[index - 1] ?? previous.timestep, prev, sample);
+    return this.secondOrder(
+      x0,
+      previous.x0,
+      timestep,
+      this.timesteps[index - 1] ?? previous.timestep,
+      prev,
+      sample,
+    );
   }
 
   /** DPM-Solver++ 1 (= DDIM in data prediction). */
@@ -41,7 +48,14 @@ export class DpmSolverMultistepScheduler extends MultistepScheduler {
   }
 
   /** DPM-Solver++ 2M, midpoint form: D0 = m0, D1 = (m0 − m1)/r0. */
-  private secondOrder(m0: Float32Array, m1: Float32Array, s0: number, s1: number, t: number, sample: Float32Array): Float32Array {
+  private secondOrder(
+    m0: Float32Array,
+    m1: Float32Array,
+    s0: number,
+    s1: number,
+    t: number,
+    sample: Float32Array,
+  ): Float32Array {
     const { alpha, sigma, lambda } = this.vp;
     const h = lambda[t]! - lambda[s0]!;
     const r0 = (lambda[s0]! - lambda[s1]!) / h;

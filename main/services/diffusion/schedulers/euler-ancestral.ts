@@ -6,7 +6,12 @@ import type { TorchGenerator } from '../rng/torch-generator';
 import { SigmaScheduler } from './sigma-scheduler';
 
 export class EulerAncestralScheduler extends SigmaScheduler {
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    generator?: TorchGenerator,
+  ): Float32Array {
     if (!generator) throw new Error('Euler ancestral needs a generator for its per-step noise');
     const index = this.indexOf(timestep);
     const sigmaFrom = this.sigmas[index]!;

@@ -6,7 +6,12 @@ import type { TorchGenerator } from '../rng/torch-generator';
 import { SigmaScheduler } from './sigma-scheduler';
 
 export class EulerScheduler extends SigmaScheduler {
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    generator?: TorchGenerator,
+  ): Float32Array {
     const index = this.indexOf(timestep);
     const sigma = this.sigmas[index]!;
     const dt = this.sigmas[index + 1]! - sigma;

@@ -25,7 +25,12 @@ export abstract class MultistepScheduler implements Scheduler {
     assertStepCount(numInferenceSteps, n);
     this.timesteps = this.config.useKarrasSigmas
       ? this.karrasTimesteps(numInferenceSteps)
-      : multistepTimesteps(this.config.timestepSpacing ?? 'linspace', n, numInferenceSteps, this.config.stepsOffset);
+      : multistepTimesteps(
+          this.config.timestepSpacing ?? 'linspace',
+          n,
+          numInferenceSteps,
+          this.config.stepsOffset,
+        );
     this.resetHistory();
   }
 

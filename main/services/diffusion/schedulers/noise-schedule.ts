@@ -42,7 +42,9 @@ export function betasFor(config: SchedulerConfig): Float64Array {
     case 'linear':
       return linspaceFloat32(config.betaStart, config.betaEnd, n);
     case 'scaled_linear':
-      return linspaceFloat32(Math.sqrt(config.betaStart), Math.sqrt(config.betaEnd), n).map((b) => f32(b * b));
+      return linspaceFloat32(Math.sqrt(config.betaStart), Math.sqrt(config.betaEnd), n).map((b) =>
+        f32(b * b),
+      );
     case 'squaredcos_cap_v2':
       return cosineBetas(n);
   }
@@ -51,7 +53,9 @@ export function betasFor(config: SchedulerConfig): Float64Array {
 /** Glide's cosine schedule (diffusers' betas_for_alpha_bar), capped at 0.999, computed in double. */
 function cosineBetas(n: number): Float64Array {
   const alphaBar = (t: number): number => Math.cos(((t + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
-  return Float64Array.from({ length: n }, (_, i) => f32(Math.min(1 - alphaBar((i + 1) / n) / alphaBar(i / n), 0.999)));
+  return Float64Array.from({ length: n }, (_, i) =>
+    f32(Math.min(1 - alphaBar((i + 1) / n) / alphaBar(i / n), 0.999)),
+  );
 }
 
 export function alphasCumprodFor(config: SchedulerConfig): Float64Array {

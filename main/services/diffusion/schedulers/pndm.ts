@@ -31,9 +31,18 @@ export class PndmScheduler implements Scheduler {
     const n = this.config.numTrainTimesteps;
     assertStepCount(numInferenceSteps, n);
     this.stepRatio = Math.floor(n / numInferenceSteps);
-    const ascending = ddimTimesteps(this.config.timestepSpacing ?? 'leading', n, numInferenceSteps, this.config.stepsOffset).reverse();
+    const ascending = ddimTimesteps(
+      this.config.timestepSpacing ?? 'leading',
+      n,
+      numInferenceSteps,
+      this.config.stepsOffset,
+    ).reverse();
     // [t0 … t(n−2), t(n−2), t(n−1)] reversed: the second-highest timestep is visited twice.
-    this.timesteps = [...ascending.slice(0, -1), ...ascending.slice(-2, -1), ...ascending.slice(-1)].reverse();
+    this.timesteps = [
+      ...ascending.slice(0, -1),
+      ...ascending.slice(-2, -1),
+      ...ascending.slice(-1),
+    ].reverse();
     this.ets = [];
     this.counter = 0;
     this.warmupSample = undefined;
@@ -62,22 +71,42 @@ export class PndmScheduler implements Scheduler {
       eps = modelOutput;
       this.warmupSample = sample;
     } else if (e.length === 1 && this.counter === 1) {
-      eps = combine([[0.5, modelOutput], [0.5, e[0]!]]);
+      eps = combine([
+        [0.5, modelOutput],
+        [0.5, e[0]!],
+      ]);
       start = this.warmupSample!;
       this.warmupSample = undefined;
     } else if (e.length === 2) {
-      eps = combine([[1.5, e[1]!], [-0.5, e[0]!]]);
+      eps = combine([
+        [1.5, e[1]!],
+        [-0.5, e[0]!],
+      ]);
     } else if (e.length === 3) {
-      eps = combine([[23 / 12, e[2]!], [-16 / 12, e[1]!], [5 / 12, e[0]!]]);
+      eps = combine([
+        [23 / 12, e[2]!],
+        [-16 / 12, e[1]!],
+        [5 / 12, e[0]!],
+      ]);
     } else {
-      eps = combine([[55 / 24, e[3]!], [-59 / 24, e[2]!], [37 / 24, e[1]!], [-9 / 24, e[0]!]]);
+      eps = combine([
+        [55 / 24, e[3]!],
+        [-59 / 24, e[2]!],
+        [37 / 24, e[1]!],
+        [-9 / 24, e[0]!],
+      ]);
     }
     this.counter++;
     return this.previousSample(start, from, to, eps);
   }
 
   /** PNDM's transfer x_t → x_{t−δ} (formula (9) of the PNDM paper); `eps` is the raw (combined) model output. */
-  private previousSample(sample: Float32Array, timestep: number, prevTimestep: number, eps: Float32Array): Float32Array {
+  private previousSample(
+    sample: Float32Array,
+    timestep: number,
+    prevTimestep: number,
+    eps: Float32Array,
+  ): Float32Array {
     const alphaProd = this.alphasCumprod[timestep]!;
     const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep]! : this.finalAlphaCumprod;
     const betaProd = 1 - alphaProd;
@@ -87,9 +116,15 @@ export class PndmScheduler implements Scheduler {
     const epsCoeff = -(alphaProdPrev - alphaProd) / denominator;
     if (this.config.predictionType === 'v_prediction') {
       // diffusers converts the (combined) velocity to epsilon here: ε = √ᾱ·v + √(1 − ᾱ)·x.
-      return combine([[sampleCoeff + epsCoeff * Math.sqrt(betaProd), sample], [epsCoeff * Math.sqrt(alphaProd), eps]]);
+      return combine([
+        [sampleCoeff + epsCoeff * Math.sqrt(betaProd), sample],
+        [epsCoeff * Math.sqrt(alphaProd), eps],
+      ]);
     }
-    return combine([[sampleCoeff, sample], [epsCoeff, eps]]);
+    return combine([
+      [sampleCoeff, sample],
+      [epsCoeff, eps],
+    ]);
   }
 
   addNoise(original: Float32Array, noise: Float32Array, timesteps: readonly number[]): Float32Array {

@@ -12,7 +12,16 @@ import { PndmScheduler } from './pndm';
 import type { Scheduler } from './scheduler';
 import { UniPcScheduler } from './unipc';
 
-export const SCHEDULER_NAMES = ['pndm', 'ddim', 'euler', 'euler-a', 'lms', 'dpmpp-2m', 'dpmpp-2m-karras', 'unipc'] as const;
+export const SCHEDULER_NAMES = [
+  'pndm',
+  'ddim',
+  'euler',
+  'euler-a',
+  'lms',
+  'dpmpp-2m',
+  'dpmpp-2m-karras',
+  'unipc',
+] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
 export function isSchedulerName(name: string): name is SchedulerName {

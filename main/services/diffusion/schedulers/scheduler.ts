@@ -15,7 +15,12 @@ export interface Scheduler {
   /** Scales the latent fed to the model at this timestep (identity for VP samplers). */
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array;
   /** One denoising step from the model's epsilon prediction; stochastic samplers draw from `generator`. */
-  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): Float32Array;
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    generator?: TorchGenerator,
+  ): Float32Array;
   /** Forward diffusion: noises each batch item (of timesteps.length) to its own timestep. */
   addNoise(original: Float32Array, noise: Float32Array, timesteps: readonly number[]): Float32Array;
 }
@@ -63,14 +68,19 @@ export function assertInteger(timestep: number): number {
 }
 
 export function assertStepCount(numInferenceSteps: number, numTrainTimesteps: number): void {
-  if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > numTrainTimesteps) {
+  if (
+    !Number.isInteger(numInferenceSteps) ||
+    numInferenceSteps < 1 ||
+    numInferenceSteps > numTrainTimesteps
+  ) {
     throw new Error(`steps must be an integer in 1..${numTrainTimesteps}, got ${numInferenceSteps}`);
   }
 }
 
 /** Splits a batch into per-item ranges, one per timestep. */
 function batchItemSize(total: number, batch: number): number {
-  if (batch < 1 || total % batch !== 0) throw new Error(`${total} values cannot be split into ${batch} batch items`);
+  if (batch < 1 || total % batch !== 0)
+    throw new Error(`${total} values cannot be split into ${batch} batch items`);
   return total / batch;
 }
 
@@ -131,7 +141,8 @@ export function velocityVp(
     if (alphaProd === undefined) throw new Error(`timestep ${t} is outside the training schedule`);
     const sqrtAlpha = Math.sqrt(alphaProd);
     const sqrtOneMinus = Math.sqrt(1 - alphaProd);
-    for (let i = b * itemSize; i < (b + 1) * itemSize; i++) out[i] = sqrtAlpha * noise[i]! - sqrtOneMinus * original[i]!;
+    for (let i = b * itemSize; i < (b + 1) * itemSize; i++)
+      out[i] = sqrtAlpha * noise[i]! - sqrtOneMinus * original[i]!;
   });
   return out;
 }

@@ -27,7 +27,12 @@ export abstract class SigmaScheduler implements Scheduler {
   setTimesteps(numInferenceSteps: number): void {
     const n = this.config.numTrainTimesteps;
     assertStepCount(numInferenceSteps, n);
-    this.timesteps = sigmaFamilyTimesteps(this.config.timestepSpacing ?? 'linspace', n, numInferenceSteps, this.config.stepsOffset);
+    this.timesteps = sigmaFamilyTimesteps(
+      this.config.timestepSpacing ?? 'linspace',
+      n,
+      numInferenceSteps,
+      this.config.stepsOffset,
+    );
     const sigmas = interpolateAtTimesteps(this.trainSigmas, this.timesteps);
     this.sigmas = Float64Array.from([...sigmas, 0], Math.fround);
     this.resetHistory();
@@ -42,7 +47,12 @@ export abstract class SigmaScheduler implements Scheduler {
     return sample.map((v) => v * factor);
   }
 
-  abstract step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): Float32Array;
+  abstract step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    generator?: TorchGenerator,
+  ): Float32Array;
 
   addNoise(original: Float32Array, noise: Float32Array, timesteps: readonly number[]): Float32Array {
     return addNoiseSigma(this.sigmas, this.timesteps, original, noise, timesteps);

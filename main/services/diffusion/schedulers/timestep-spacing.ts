@@ -12,10 +12,17 @@ function arangeDown(stop: number, step: number): number[] {
 }
 
 /** DDIM / PNDM: integer timesteps, "leading" adds steps_offset. */
-export function ddimTimesteps(spacing: TimestepSpacing, trainSteps: number, steps: number, stepsOffset: number): number[] {
+export function ddimTimesteps(
+  spacing: TimestepSpacing,
+  trainSteps: number,
+  steps: number,
+  stepsOffset: number,
+): number[] {
   switch (spacing) {
     case 'linspace':
-      return linspace(0, trainSteps - 1, steps).map(roundHalfEven).reverse();
+      return linspace(0, trainSteps - 1, steps)
+        .map(roundHalfEven)
+        .reverse();
     case 'leading': {
       const ratio = Math.floor(trainSteps / steps);
       return Array.from({ length: steps }, (_, i) => i * ratio + stepsOffset).reverse();
@@ -26,7 +33,12 @@ export function ddimTimesteps(spacing: TimestepSpacing, trainSteps: number, step
 }
 
 /** Euler / Euler ancestral / LMS: float timesteps ("linspace" keeps fractions). */
-export function sigmaFamilyTimesteps(spacing: TimestepSpacing, trainSteps: number, steps: number, stepsOffset: number): number[] {
+export function sigmaFamilyTimesteps(
+  spacing: TimestepSpacing,
+  trainSteps: number,
+  steps: number,
+  stepsOffset: number,
+): number[] {
   switch (spacing) {
     case 'linspace':
       return linspace(0, trainSteps - 1, steps).reverse();
@@ -40,15 +52,25 @@ export function sigmaFamilyTimesteps(spacing: TimestepSpacing, trainSteps: numbe
 }
 
 /** DPM-Solver / UniPC: n + 1 points with the last (t = 0 side) dropped, duplicates removed. */
-export function multistepTimesteps(spacing: TimestepSpacing, trainSteps: number, steps: number, stepsOffset: number): number[] {
+export function multistepTimesteps(
+  spacing: TimestepSpacing,
+  trainSteps: number,
+  steps: number,
+  stepsOffset: number,
+): number[] {
   let timesteps: number[];
   switch (spacing) {
     case 'linspace':
-      timesteps = linspace(0, trainSteps - 1, steps + 1).map(roundHalfEven).reverse().slice(0, -1);
+      timesteps = linspace(0, trainSteps - 1, steps + 1)
+        .map(roundHalfEven)
+        .reverse()
+        .slice(0, -1);
       break;
     case 'leading': {
       const ratio = Math.floor(trainSteps / (steps + 1));
-      timesteps = Array.from({ length: steps + 1 }, (_, i) => i * ratio + stepsOffset).reverse().slice(0, -1);
+      timesteps = Array.from({ length: steps + 1 }, (_, i) => i * ratio + stepsOffset)
+        .reverse()
+        .slice(0, -1);
       break;
     }
     case 'trailing':

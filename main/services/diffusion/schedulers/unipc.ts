@@ -39,7 +39,10 @@ export class UniPcScheduler extends MultistepScheduler {
 
     this.history = [...this.history.slice(-(SOLVER_ORDER - 1)), { x0, timestep }];
     const remaining = this.timesteps.length - index;
-    const order = Math.min(this.config.lowerOrderFinal ? Math.min(SOLVER_ORDER, remaining) : SOLVER_ORDER, this.lowerOrderNums + 1);
+    const order = Math.min(
+      this.config.lowerOrderFinal ? Math.min(SOLVER_ORDER, remaining) : SOLVER_ORDER,
+      this.lowerOrderNums + 1,
+    );
     this.lastOrder = order;
     this.lastSample = current;
     const next = this.predict(this.nextTimestep(index), current, order);
@@ -52,7 +55,8 @@ export class UniPcScheduler extends MultistepScheduler {
     const s0 = this.history[this.history.length - 1]!;
     const { rks, b, hPhi1, bh } = this.coefficients(s0.timestep, t, order);
     // diffusers fixes ρ = 1/2 for order 2 instead of solving the 1×1 system.
-    const rhos = order === 2 ? [0.5] : order > 2 ? solve(powerMatrix(rks.slice(0, -1), order - 1), b.slice(0, -1)) : [];
+    const rhos =
+      order === 2 ? [0.5] : order > 2 ? solve(powerMatrix(rks.slice(0, -1), order - 1), b.slice(0, -1)) : [];
     const terms = this.baseTerms(s0, t, sample, hPhi1);
     this.addDifferenceTerms(terms, rks, rhos, -this.vp.alpha[t]! * bh);
     return combine(terms);
@@ -82,7 +86,12 @@ export class UniPcScheduler extends MultistepScheduler {
   }
 
   /** Adds factor · Σ_k ρ_k · (m_k − m0)/r_k over the older history points. */
-  private addDifferenceTerms(terms: Array<readonly [number, Float32Array]>, rks: number[], rhos: number[], factor: number): void {
+  private addDifferenceTerms(
+    terms: Array<readonly [number, Float32Array]>,
+    rks: number[],
+    rhos: number[],
+    factor: number,
+  ): void {
     const m0 = this.history[this.history.length - 1]!.x0;
     rhos.forEach((rho, k) => {
       const older = this.history[this.history.length - 2 - k]!.x0;
