@@ -9,6 +9,8 @@ export interface DecodedImage {
   readonly rgb: Uint8Array;
   /** straight (non-premultiplied) alpha, 1 byte per pixel */
   readonly alpha?: Uint8Array;
+  /** palette-based file (PNG, GIF): PIL opens it in mode "P", which changes how PIL resizes it */
+  readonly palette?: boolean;
 }
 
 export class ImageDecodeError extends Error {
@@ -31,6 +33,7 @@ export async function decodeImage(input: string | Uint8Array, label?: string): P
   const source = label ?? (typeof input === 'string' ? input : 'buffer');
   let raw: { data: Buffer; info: OutputInfo };
   let deep: boolean;
+  let palette: boolean;
   try {
     const image = sharp(input, {
       autoOrient: false,
@@ -41,7 +44,9 @@ export async function decodeImage(input: string | Uint8Array, label?: string): P
       limitInputPixels: 1 << 28,
     });
     // libvips casts 16-bit samples to 8 bits by clipping; keep 16 bits and take the high byte as PIL does.
-    deep = (await image.metadata()).depth === 'ushort';
+    const metadata = await image.metadata();
+    deep = metadata.depth === 'ushort';
+    palette = metadata.isPalette;
     const converted = deep
       ? image.toColourspace('rgb16').raw({ depth: 'ushort' })
       : image.toColourspace('srgb').raw({ depth: 'uchar' });
@@ -49,7 +54,8 @@ export async function decodeImage(input: string | Uint8Array, label?: string): P
   } catch (error) {
     throw new ImageDecodeError(source, describeSharpError(error, source));
   }
-  return splitChannels(deep ? highBytes(raw.data) : raw.data, raw.info, source);
+  const decoded = splitChannels(deep ? highBytes(raw.data) : raw.data, raw.info, source);
+  return palette ? { ...decoded, palette } : decoded;
 }
 
 function highBytes(data: Buffer): Buffer {

@@ -1,12 +1,13 @@
 import type { DecodedImage } from './decode';
 import { pillowBicubicResize, type PixelBuffer } from './pil-bicubic';
+import { pillowNearestResize } from './pil-nearest';
 import { torchBicubicResize } from './torch-bicubic';
 
 /**
  * 'openai': OpenAI CLIP `_transform` (HPS v1, CLIP score, LAION aesthetic): PIL bicubic short side → 224,
  *   centre crop with Python round-half-even offsets, /255, normalise.
- * 'pickscore': HF CLIPImageProcessor (PickScore): the same PIL resize, centre crop with floor offsets,
- *   rescale by ×(1/255) in double precision, normalise.
+ * 'pickscore': HF CLIPImageProcessor (PickScore): RGB conversion first, then the same PIL resize, centre crop
+ *   with floor offsets, rescale by ×(1/255) in double precision, normalise.
  * 'hpsv2': HPSv2's open_clip `image_transform(224, resize_longest_max=True)`: ToTensor, torch float bicubic of
  *   the LONG side → 224 (round-half-even sizes, no antialias), black letterbox, normalise.
  */
@@ -68,47 +69,65 @@ function buildLut(toUnit: (v: number) => number): Float32Array {
 const OPENAI_LUT = buildLut((v) => v / 255);
 const PICKSCORE_LUT = buildLut((v) => v * (1 / 255));
 
-/** PIL RGBA resizes premultiplied (RGBA → RGBa → resize → RGBA), then `convert('RGB')` drops alpha. */
-function pillowResizeRgb(image: DecodedImage, width: number, height: number): PixelBuffer {
-  if (!image.alpha)
-    return pillowBicubicResize(
-      { width: image.width, height: image.height, channels: 3, data: image.rgb },
-      width,
-      height,
-    );
-  const pixels = image.width * image.height;
-  const rgba = new Uint8Array(pixels * 4);
-  for (let p = 0; p < pixels; p++) {
-    const a = image.alpha[p]!;
+/**
+ * OpenAI's `_transform` resizes in the file's own PIL mode and converts to RGB afterwards: palette images resize
+ * with NEAREST (PIL forces it for mode "P"), RGBA resizes premultiplied (RGBA → RGBa → resize → RGBA) and
+ * `convert('RGB')` then drops alpha. HF's processor (PickScore) converts to RGB first: plain bicubic on RGB.
+ */
+function pillowResizeRgb(
+  image: DecodedImage,
+  width: number,
+  height: number,
+  convertFirst: boolean,
+): PixelBuffer {
+  const rgb = { width: image.width, height: image.height, channels: 3, data: image.rgb };
+  if (!convertFirst && image.palette) return pillowNearestResize(rgb, width, height);
+  if (convertFirst || !image.alpha) return pillowBicubicResize(rgb, width, height);
+  const rgba = {
+    width: image.width,
+    height: image.height,
+    channels: 4,
+    data: premultiply(image.rgb, image.alpha),
+  };
+  return unpremultiply(pillowBicubicResize(rgba, width, height));
+}
+
+/** Pillow's RGBA → RGBa: MULDIV255 rounding. */
+function premultiply(rgb: Uint8Array, alpha: Uint8Array): Uint8Array {
+  const rgba = new Uint8Array(alpha.length * 4);
+  for (let p = 0; p < alpha.length; p++) {
+    const a = alpha[p]!;
     for (let c = 0; c < 3; c++) {
-      const t = image.rgb[p * 3 + c]! * a + 128;
+      const t = rgb[p * 3 + c]! * a + 128;
       rgba[p * 4 + c] = ((t >> 8) + t) >> 8;
     }
     rgba[p * 4 + 3] = a;
   }
-  const resized = pillowBicubicResize(
-    { width: image.width, height: image.height, channels: 4, data: rgba },
-    width,
-    height,
-  );
-  const out = new Uint8Array(width * height * 3);
-  for (let p = 0; p < width * height; p++) {
-    const a = resized.data[p * 4 + 3]!;
+  return rgba;
+}
+
+/** Pillow's RGBa → RGBA (integer division, clipped), keeping only the RGB channels. */
+function unpremultiply(image: PixelBuffer): PixelBuffer {
+  const pixels = image.width * image.height;
+  const out = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    const a = image.data[p * 4 + 3]!;
     for (let c = 0; c < 3; c++) {
-      const v = resized.data[p * 4 + c]!;
+      const v = image.data[p * 4 + c]!;
       out[p * 3 + c] = a === 0 || a === 255 ? v : Math.min(255, Math.floor((255 * v) / a));
     }
   }
-  return { width, height, channels: 3, data: out };
+  return { width: image.width, height: image.height, channels: 3, data: out };
 }
 
-function pillowPipeline(image: DecodedImage, floorCrop: boolean): PixelTensor {
+/** `huggingFace`: CLIPImageProcessor's variant (PickScore): RGB first, floor crop offsets, ×(1/255) rescale. */
+function pillowPipeline(image: DecodedImage, huggingFace: boolean): PixelTensor {
   const [width, height] = shortSideSize(image.width, image.height);
-  const resized = pillowResizeRgb(image, width, height);
-  const offset = (extra: number) => (floorCrop ? Math.floor(extra / 2) : roundHalfEven(extra / 2));
+  const resized = pillowResizeRgb(image, width, height, huggingFace);
+  const offset = (extra: number) => (huggingFace ? Math.floor(extra / 2) : roundHalfEven(extra / 2));
   const top = offset(height - IMAGE_SIZE);
   const left = offset(width - IMAGE_SIZE);
-  const lut = floorCrop ? PICKSCORE_LUT : OPENAI_LUT;
+  const lut = huggingFace ? PICKSCORE_LUT : OPENAI_LUT;
   const plane = IMAGE_SIZE * IMAGE_SIZE;
   const data = new Float32Array(3 * plane);
   for (let y = 0; y < IMAGE_SIZE; y++) {

@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  CLIP_MEAN,
   CLIP_STD,
   decodeImage,
   IMAGE_SIZE,
@@ -131,5 +134,52 @@ describe('geometry helpers', () => {
     expect(batch.length).toBe(2 * PER_IMAGE);
     expect(batch.subarray(PER_IMAGE).every((v, i) => v === b.data[i])).toBe(true);
     expect(batch.subarray(0, PER_IMAGE).every((v, i) => v === a.data[i])).toBe(true);
+  });
+});
+
+describe('PIL mode effects in the OpenAI transform', () => {
+  const f32 = Math.fround;
+  const normalised = (v: number, c: number) =>
+    f32(f32(f32(v / 255) - f32(CLIP_MEAN[c]!)) / f32(CLIP_STD[c]!));
+  const allEqual = (data: Float32Array, plane: number, value: number) =>
+    data.subarray(plane * PLANE, (plane + 1) * PLANE).every((v) => v === value);
+
+  it('palette images resize with NEAREST (PIL forces it for mode "P"); PickScore converts to RGB first', async () => {
+    // 448×448 one-pixel checkerboard: a 2× nearest reduction samples (2k+1, 2j+1), all black; bicubic blurs to grey.
+    const size = 448;
+    const pixels = Buffer.alloc(size * size * 3);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++)
+        pixels.fill((x + y) % 2 ? 255 : 0, (y * size + x) * 3, (y * size + x + 1) * 3);
+    const file = join(tmpdir(), `palette-${process.pid}.png`);
+    await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+      .png({ palette: true, colours: 2, dither: 0 })
+      .toFile(file);
+    try {
+      const image = await decodeImage(file);
+      expect(image.palette).toBe(true);
+      const openai = preprocessImage(image, 'openai').data;
+      for (let c = 0; c < 3; c++) expect(allEqual(openai, c, normalised(0, c))).toBe(true);
+      const pick = preprocessImage(image, 'pickscore').data;
+      expect(pick[0]).toBeGreaterThan(normalised(60, 0));
+    } finally {
+      await rm(file, { force: true });
+    }
+  });
+
+  it('RGBA resizes premultiplied for OpenAI (200 at alpha 128 comes back as 199) but not for PickScore', () => {
+    const size = 448;
+    const image: DecodedImage = {
+      width: size,
+      height: size,
+      rgb: new Uint8Array(size * size * 3).fill(200),
+      alpha: new Uint8Array(size * size).fill(128),
+    };
+    // MULDIV255(200, 128) = 100; 255·100 / 128 = 199.2 → 199.
+    const openai = preprocessImage(image, 'openai').data;
+    for (let c = 0; c < 3; c++) expect(allEqual(openai, c, normalised(199, c))).toBe(true);
+    const pick = preprocessImage(image, 'pickscore').data;
+    const pickValue = (c: number) => f32(f32(f32(200 * (1 / 255)) - f32(CLIP_MEAN[c]!)) / f32(CLIP_STD[c]!));
+    for (let c = 0; c < 3; c++) expect(allEqual(pick, c, pickValue(c))).toBe(true);
   });
 });
