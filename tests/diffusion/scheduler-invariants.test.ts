@@ -167,6 +167,11 @@ describe('forward process and spacings', () => {
     expect(relativeError(a, deterministic)).toBeGreaterThan(1e-3);
   });
 
+  it('SD1_SCHEDULER_CONFIG is what the SD 1.x scheduler_config.json parses to', () => {
+    const json: unknown = JSON.parse(readFileSync(sdFixturePath('sd-tiny/scheduler_config.json'), 'utf8'));
+    expect(parseSchedulerConfig(json)).toEqual(SD1_SCHEDULER_CONFIG);
+  });
+
   it('rejects unsupported configs with a clear message', () => {
     expect(() => parseSchedulerConfig({ prediction_type: 'sample' })).toThrow(/v_prediction/);
     expect(() => parseSchedulerConfig({ beta_schedule: 'sigmoid' })).toThrow(/beta_schedule/);

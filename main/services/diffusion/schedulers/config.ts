@@ -79,6 +79,7 @@ export const SD1_SCHEDULER_CONFIG: SchedulerConfig = parseSchedulerConfig({
   beta_start: 0.00085,
   beta_end: 0.012,
   beta_schedule: 'scaled_linear',
+  clip_sample: false,
   set_alpha_to_one: false,
   skip_prk_steps: true,
   steps_offset: 1,
