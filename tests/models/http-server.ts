@@ -41,14 +41,15 @@ export async function startServer(routes: Record<string, Route>): Promise<TestSe
     const path = request.url ?? '/';
     const count = (counts.get(path) ?? 0) + 1;
     counts.set(path, count);
-    void respond(routes[path], count, request, response).then((status) =>
-      requests.push({
-        path,
-        range: request.headers.range,
-        ifRange: request.headers['if-range'] as string | undefined,
-        status,
-      }),
-    );
+    // Recorded on arrival, in request order; the status is filled in when the answer starts.
+    const record: RecordedRequest = {
+      path,
+      range: request.headers.range,
+      ifRange: request.headers['if-range'] as string | undefined,
+      status: 0,
+    };
+    requests.push(record);
+    void respond(routes[path], count, request, response, (status) => (record.status = status));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -68,10 +69,12 @@ async function respond(
   count: number,
   request: IncomingMessage,
   response: ServerResponse,
-): Promise<number> {
-  if (!route) return end(response, 404);
-  if (route.status !== undefined && count <= (route.failTimes ?? Infinity))
-    return end(response, route.status);
+  answered: (status: number) => void,
+): Promise<void> {
+  if (!route) return answered(end(response, 404));
+  if (route.status !== undefined && count <= (route.failTimes ?? Infinity)) {
+    return answered(end(response, route.status));
+  }
   const body = route.body ?? new Uint8Array(0);
   const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream' };
   if (route.etag) headers.etag = route.etag;
@@ -83,7 +86,7 @@ async function respond(
     start = Number(range[1]);
     if (start >= body.length) {
       response.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
-      return 416;
+      return answered(416);
     }
     status = 206;
     headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
@@ -91,6 +94,7 @@ async function respond(
   if (route.ranges !== false) headers['accept-ranges'] = 'bytes';
   headers['content-length'] = body.length - start;
   response.writeHead(status, headers);
+  answered(status);
   const drop = route.dropAfter !== undefined && count <= (route.dropTimes ?? 1) ? route.dropAfter : Infinity;
   const chunkSize = route.chunkSize ?? 16 * 1024;
   let sent = 0;
@@ -100,13 +104,12 @@ async function respond(
     sent += chunk.length;
     if (sent >= drop) {
       request.socket.destroy();
-      return status;
+      return;
     }
     if (route.chunkDelayMs) await sleep(route.chunkDelayMs);
-    if (response.destroyed) return status;
+    if (response.destroyed) return;
   }
   response.end();
-  return status;
 }
 
 function end(response: ServerResponse, status: number): number {

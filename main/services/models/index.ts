@@ -1,3 +1,4 @@
 export * from './catalog';
 export * from './download-error';
 export * from './downloader';
+export * from './store';

@@ -1,0 +1,251 @@
+import { existsSync } from 'node:fs';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bundledCatalog, findEntry, withRequirements, type Catalog, type CatalogEntry } from './catalog';
+import { discardPartial, downloadFile, partPaths, type DownloadOptions } from './downloader';
+
+export type ModelState = 'installed' | 'partial' | 'absent' | 'downloading';
+
+export interface ModelFileStatus {
+  path: string;
+  /** The complete, verified file is in place. */
+  present: boolean;
+  bytes: number;
+  /** Bytes of a paused download waiting to be resumed. */
+  partialBytes: number;
+  expectedSize: number | null;
+}
+
+export interface ModelStatus {
+  id: string;
+  state: ModelState;
+  /** Everything this model occupies on disk, paused downloads included. */
+  bytesOnDisk: number;
+  /** Download size: exact when every file's size is known, else an estimate (`sizeIsEstimate`). */
+  downloadSize: number;
+  sizeIsEstimate: boolean;
+  files: ModelFileStatus[];
+}
+
+export interface ModelDownloadProgress {
+  modelId: string;
+  file: string;
+  fileBytes: number;
+  fileTotal: number | null;
+  /** Across all files of this model. */
+  bytes: number;
+  total: number;
+  totalIsEstimate: boolean;
+  bytesPerSecond: number;
+}
+
+export interface ModelStoreOptions {
+  /** Folder that holds one sub-folder per model id, e.g. `<user data>/models`. */
+  root: string;
+  catalog?: Catalog;
+  /** Passed to every file download (headers for gated repositories, retry policy). */
+  download?: Pick<
+    DownloadOptions,
+    'headers' | 'retries' | 'retryDelayMs' | 'progressIntervalMs' | 'freeSpace'
+  >;
+}
+
+interface InstalledManifest {
+  id: string;
+  installedAt: string;
+  files: { path: string; bytes: number; sha256: string | null }[];
+}
+
+const MANIFEST = '.installed.json';
+
+/** The local model store: which catalog models are on disk, and downloading, pausing, cancelling, removing them. */
+export class ModelStore {
+  readonly root: string;
+  readonly catalog: Catalog;
+  private readonly active = new Map<string, AbortController>();
+
+  constructor(private readonly options: ModelStoreOptions) {
+    this.root = options.root;
+    this.catalog = options.catalog ?? bundledCatalog();
+  }
+
+  modelDir(id: string): string {
+    return join(this.root, findEntry(this.catalog, id).id);
+  }
+
+  /** Absolute path of one of a model's files (whether or not it is downloaded yet). */
+  filePath(id: string, file: string): string {
+    const entry = findEntry(this.catalog, id);
+    if (!entry.files.some((candidate) => candidate.path === file))
+      throw new Error(`model "${id}" has no file "${file}"`);
+    return join(this.root, entry.id, file);
+  }
+
+  async status(id: string): Promise<ModelStatus> {
+    const entry = findEntry(this.catalog, id);
+    const files = await Promise.all(entry.files.map((file) => this.fileStatus(entry, file.path, file.size)));
+    const manifest = await this.readManifest(entry.id);
+    const complete = manifest !== null && files.every((file) => file.present);
+    const anything = files.some((file) => file.present || file.partialBytes > 0);
+    const state: ModelState = this.active.has(entry.id)
+      ? 'downloading'
+      : complete
+        ? 'installed'
+        : anything
+          ? 'partial'
+          : 'absent';
+    return {
+      id: entry.id,
+      state,
+      bytesOnDisk: files.reduce((sum, file) => sum + file.bytes + file.partialBytes, 0),
+      ...downloadSize(entry),
+      files,
+    };
+  }
+
+  list(): Promise<ModelStatus[]> {
+    return Promise.all(this.catalog.models.map((entry) => this.status(entry.id)));
+  }
+
+  /**
+   * Downloads the model (and, by default, what it requires) file by file, skipping what is already verified on
+   * disk and resuming paused files. Resolves with the model's status; rejects with a DownloadError.
+   */
+  async download(
+    id: string,
+    options: {
+      signal?: AbortSignal;
+      onProgress?: (progress: ModelDownloadProgress) => void;
+      requirements?: boolean;
+    } = {},
+  ): Promise<ModelStatus> {
+    const entries =
+      options.requirements === false ? [findEntry(this.catalog, id)] : withRequirements(this.catalog, id);
+    for (const entry of entries) {
+      if ((await this.status(entry.id)).state === 'installed') continue;
+      await this.downloadEntry(entry, options.signal, options.onProgress);
+    }
+    return this.status(id);
+  }
+
+  /** Stops a running download; its partial files stay for a later `download` to resume. */
+  pause(id: string): boolean {
+    const controller = this.active.get(findEntry(this.catalog, id).id);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  /** Stops a running download and deletes its partial files; completed files of the model stay. */
+  async cancel(id: string): Promise<void> {
+    const entry = findEntry(this.catalog, id);
+    this.active.get(entry.id)?.abort();
+    await this.whenIdle(entry.id);
+    await Promise.all(entry.files.map((file) => discardPartial(join(this.root, entry.id, file.path))));
+  }
+
+  /** Deletes everything of this model from disk. */
+  async remove(id: string): Promise<void> {
+    const entry = findEntry(this.catalog, id);
+    if (this.active.has(entry.id)) throw new Error(`model "${entry.id}" is downloading: cancel it first`);
+    await rm(join(this.root, entry.id), { recursive: true, force: true });
+  }
+
+  /** Bytes under the store's root, paused downloads included. */
+  async diskUsage(): Promise<number> {
+    if (!existsSync(this.root)) return 0;
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    const sizes = await Promise.all(
+      entries
+        .filter((entry) => entry.isFile())
+        .map((entry) => stat(join(entry.parentPath, entry.name)).then((stats) => stats.size)),
+    );
+    return sizes.reduce((sum, size) => sum + size, 0);
+  }
+
+  private async downloadEntry(
+    entry: CatalogEntry,
+    signal: AbortSignal | undefined,
+    onProgress: ((progress: ModelDownloadProgress) => void) | undefined,
+  ): Promise<void> {
+    if (this.active.has(entry.id)) throw new Error(`model "${entry.id}" is already downloading`);
+    const controller = new AbortController();
+    this.active.set(entry.id, controller);
+    const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+    try {
+      const { downloadSize: total, sizeIsEstimate } = downloadSize(entry);
+      const manifest: InstalledManifest = { id: entry.id, installedAt: '', files: [] };
+      let done = 0;
+      for (const file of entry.files) {
+        const destination = join(this.root, entry.id, file.path);
+        const existing = await stat(destination).then(
+          (stats) => stats.size,
+          () => null,
+        );
+        if (existing !== null && (file.size === null || existing === file.size)) {
+          manifest.files.push({ path: file.path, bytes: existing, sha256: file.sha256 });
+        } else {
+          const result = await downloadFile({
+            ...this.options.download,
+            urls: file.urls,
+            destination,
+            size: file.size,
+            sha256: file.sha256,
+            signal: combined,
+            onProgress: (progress) =>
+              onProgress?.({
+                modelId: entry.id,
+                file: file.path,
+                fileBytes: progress.bytes,
+                fileTotal: progress.total,
+                bytes: done + progress.bytes,
+                total,
+                totalIsEstimate: sizeIsEstimate,
+                bytesPerSecond: progress.bytesPerSecond,
+              }),
+          });
+          manifest.files.push({ path: file.path, bytes: result.bytes, sha256: result.sha256 });
+        }
+        done += manifest.files.at(-1)!.bytes;
+      }
+      manifest.installedAt = new Date().toISOString();
+      await writeFile(join(this.root, entry.id, MANIFEST), JSON.stringify(manifest, null, 2));
+    } finally {
+      this.active.delete(entry.id);
+    }
+  }
+
+  private async whenIdle(id: string): Promise<void> {
+    while (this.active.has(id)) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  private async fileStatus(
+    entry: CatalogEntry,
+    path: string,
+    expectedSize: number | null,
+  ): Promise<ModelFileStatus> {
+    const destination = join(this.root, entry.id, path);
+    const bytes = await stat(destination).then(
+      (stats) => stats.size,
+      () => null,
+    );
+    const partialBytes = await stat(partPaths(destination).part).then(
+      (stats) => stats.size,
+      () => 0,
+    );
+    return { path, present: bytes !== null, bytes: bytes ?? 0, partialBytes, expectedSize };
+  }
+
+  private async readManifest(id: string): Promise<InstalledManifest | null> {
+    return readFile(join(this.root, id, MANIFEST), 'utf8').then(
+      (text) => JSON.parse(text) as InstalledManifest,
+      () => null,
+    );
+  }
+}
+
+function downloadSize(entry: CatalogEntry): { downloadSize: number; sizeIsEstimate: boolean } {
+  return {
+    downloadSize: entry.files.reduce((sum, file) => sum + (file.size ?? file.approxSize ?? 0), 0),
+    sizeIsEstimate: entry.files.some((file) => file.size === null),
+  };
+}
