@@ -1,5 +1,11 @@
 export { Library } from './library';
-export type { AddImageResult, AddComparisonResult, NewComparison, LibraryStats } from './library';
+export type {
+  AddImageResult,
+  AddComparisonResult,
+  NewComparison,
+  LibraryStats,
+  ComparisonFilter,
+} from './library';
 export type { AssignmentOptions, AnnotatorProgress } from './judgments';
 export type { CreatedAnnotator } from './annotators';
 export { ImageDecodeError, THUMB_SIZE } from './imageStore';

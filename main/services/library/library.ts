@@ -4,9 +4,18 @@ import Database from 'better-sqlite3';
 import { ImageStore, probeImage, THUMB_SIZE } from './imageStore';
 import { migrate } from './schema';
 import { toImage, type ComparisonRow, type ImageRow } from './rows';
-import type { Comparison, ImageRecord, Prompt } from './types';
-import { AnnotatorRepository } from './annotators';
-import { JudgmentRepository } from './judgments';
+import type {
+  Assignment,
+  Comparison,
+  ImageRecord,
+  Judgment,
+  JudgmentInput,
+  Prompt,
+  Role,
+  SubmitResult,
+} from './types';
+import { AnnotatorRepository, type CreatedAnnotator } from './annotators';
+import { JudgmentRepository, type AssignmentOptions } from './judgments';
 import { CatalogRepository } from './catalog';
 
 export interface AddImageResult {
@@ -27,6 +36,40 @@ export interface AddComparisonResult {
   comparison: Comparison;
   /** True when the same prompt with the same set of images already existed; that comparison is returned. */
   duplicate: boolean;
+}
+
+export interface ComparisonFilter {
+  /** Case-insensitive substring of the prompt. */
+  text?: string;
+  /** Only comparisons carrying this tag. */
+  tag?: string;
+  /** unlabeled: no judgment yet (skips count as none); labeled: at least one; excluded: set aside by a curator. */
+  state?: 'unlabeled' | 'labeled' | 'excluded';
+  gold?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+// One WHERE clause for every filter: a parameter left null switches its condition off.
+const FILTER_SQL = `(@text IS NULL OR instr(lower(p.text), lower(@text)) > 0)
+  AND (@tag IS NULL OR EXISTS (SELECT 1 FROM comparison_tags ct JOIN tags t ON t.id = ct.tag_id
+                               WHERE ct.comparison_id = c.id AND t.name = @tag))
+  AND (@gold IS NULL OR (c.gold_image_id IS NOT NULL) = @gold)
+  AND (CASE @state
+         WHEN 'excluded' THEN c.excluded = 1
+         WHEN 'labeled' THEN EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.kind != 'skip')
+         WHEN 'unlabeled' THEN NOT EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.kind != 'skip')
+         ELSE 1 END)`;
+
+function filterParams(filter: ComparisonFilter) {
+  return {
+    text: filter.text || null,
+    tag: filter.tag || null,
+    gold: filter.gold === undefined ? null : filter.gold ? 1 : 0,
+    state: filter.state ?? null,
+    limit: filter.limit ?? -1,
+    offset: filter.offset ?? 0,
+  };
 }
 
 export interface LibraryStats {
@@ -197,14 +240,20 @@ export class Library {
     return row ? this.toComparison(row) : null;
   }
 
-  listComparisons(options: { limit?: number; offset?: number } = {}): Comparison[] {
+  /** Comparisons in id order, optionally filtered (curation grid) and paged. */
+  listComparisons(filter: ComparisonFilter = {}): Comparison[] {
     const rows = this.db
       .prepare(
         `SELECT c.id, c.prompt_id, p.text AS prompt, c.group_name, c.gold_image_id, c.excluded, c.source
-         FROM comparisons c JOIN prompts p ON p.id = c.prompt_id ORDER BY c.id LIMIT ? OFFSET ?`,
+         FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE ${FILTER_SQL} ORDER BY c.id LIMIT @limit OFFSET @offset`,
       )
-      .all(options.limit ?? -1, options.offset ?? 0) as ComparisonRow[];
+      .all(filterParams(filter)) as ComparisonRow[];
     return rows.map((row) => this.toComparison(row));
+  }
+
+  countComparisons(filter: ComparisonFilter = {}): number {
+    const sql = `SELECT COUNT(*) AS n FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE ${FILTER_SQL}`;
+    return (this.db.prepare(sql).get(filterParams(filter)) as { n: number }).n;
   }
 
   setGold(comparisonId: number, goldImageId: number | null): void {
@@ -229,6 +278,42 @@ export class Library {
     const comparison = this.getComparison(id);
     if (!comparison) throw new Error(`no comparison with id ${id}`);
     return comparison;
+  }
+
+  // ── labeling (the calls the compare view makes; the repositories hold the rest) ──
+
+  createAnnotator(name: string, role: Role = 'annotator'): CreatedAnnotator {
+    return this.annotators.create(name, role);
+  }
+
+  nextComparison(annotatorId: number, options: AssignmentOptions = {}): Assignment | null {
+    return this.judgments.next(annotatorId, options);
+  }
+
+  submitJudgment(input: JudgmentInput): SubmitResult {
+    return this.judgments.submit(input);
+  }
+
+  undoLastJudgment(annotatorId: number): Judgment | null {
+    return this.judgments.undoLast(annotatorId);
+  }
+
+  /** Images generated in the app for one prompt become one comparison (bytes stored content-addressed). */
+  async addGenerated(input: {
+    prompt: string;
+    images: Uint8Array[];
+    group?: string | null;
+    source?: string;
+  }): Promise<AddComparisonResult> {
+    const imageIds: number[] = [];
+    for (const bytes of input.images)
+      imageIds.push((await this.addImage(bytes, { source: input.source ?? 'generated' })).image.id);
+    return this.addComparison({
+      prompt: input.prompt,
+      imageIds,
+      group: input.group,
+      source: input.source ?? 'generated',
+    });
   }
 
   stats(): LibraryStats {

@@ -16,7 +16,10 @@ export const PairLine = z.object({
   rejected: z.string().min(1).nullish(),
   tie: z.boolean().optional().default(false),
   annotator: z.string().min(1).nullish(),
-  time: z.string().nullish(),
+  time: z
+    .string()
+    .refine((time) => !Number.isNaN(Date.parse(time)), 'time is not an ISO date')
+    .nullish(),
   id: z.string().min(1).optional(),
   kind: z.enum(['choice', 'tie', 'both-bad', 'skip', 'ranking', 'none']).optional(),
   images: z.array(z.string().min(1)).min(2).optional(),
