@@ -209,6 +209,11 @@ const cases: Case[] = [
   { name: 'ReduceMax', inputs: [spread('a', [2, 3, 2])], build: (g, x) => g.max(x.a!, [1, 2]) },
   { name: 'Upsample nearest ×2', inputs: [f('a', [1, 2, 2, 3])], build: (g, x) => g.upsample(x.a!, 2) },
   {
+    name: 'Attention [2,2,3,4] heads, per-batch mask [2,1,3,5]',
+    inputs: [f('q', [2, 2, 3, 4]), f('k', [2, 2, 5, 4]), f('v', [2, 2, 5, 3]), f('m', [2, 1, 3, 5])],
+    build: (g, x) => g.attention(x.q!, x.k!, x.v!, { mask: x.m!, scale: 0.3 }),
+  },
+  {
     name: 'Attention with mask',
     inputs: [f('q', [2, 3, 4]), f('k', [2, 5, 4]), f('v', [2, 5, 2]), f('m', [3, 5])],
     build: (g, x) => g.attention(x.q!, x.k!, x.v!, { mask: x.m! }),

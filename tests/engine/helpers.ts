@@ -62,10 +62,21 @@ export interface CompiledGraph {
 
 export async function compile(
   g: Graph,
-  options: { ep?: Ep; precision?: Precision; outputs?: string[]; profile?: boolean } = {},
+  options: {
+    ep?: Ep;
+    precision?: Precision;
+    outputs?: string[];
+    profile?: boolean;
+    fusedAttention?: boolean;
+  } = {},
 ): Promise<CompiledGraph> {
   const ep = options.ep ?? 'cpu';
-  const artifact = lower(g, { ep, precision: options.precision ?? 'fp32', outputs: options.outputs });
+  const artifact = lower(g, {
+    ep,
+    precision: options.precision ?? 'fp32',
+    outputs: options.outputs,
+    fusedAttention: options.fusedAttention,
+  });
   if (artifact.source.kind !== 'bytes') throw new Error('expected an in-memory model');
   const prefix = options.profile ? newProfilePrefix() : undefined;
   if (prefix) await mkdir(PROFILE_DIR, { recursive: true });
@@ -95,7 +106,7 @@ export async function compile(
 export async function runGraph(
   g: Graph,
   feeds: Record<string, HostTensor>,
-  options: { ep?: Ep; precision?: Precision } = {},
+  options: { ep?: Ep; precision?: Precision; fusedAttention?: boolean } = {},
 ): Promise<Record<string, HostTensor>> {
   const c = await compile(g, options);
   try {

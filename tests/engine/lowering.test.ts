@@ -95,3 +95,37 @@ describe('lowering', () => {
     }
   });
 });
+
+describe('attention lowering variants', () => {
+  function attentionGraph(): Graph {
+    const g = new Graph('attn');
+    const q = g.input('q', ['batch', 2, 3, 4]);
+    const k = g.input('k', ['batch', 2, 5, 4]);
+    const v = g.input('v', ['batch', 2, 5, 4]);
+    const m = g.input('m', [3, 5]);
+    g.output('y', g.attention(q, k, v, { mask: m }));
+    return g;
+  }
+  const n = rng(5);
+  const feeds = {
+    q: { data: Float32Array.from(randn(n, 24)), dims: [1, 2, 3, 4] },
+    k: { data: Float32Array.from(randn(n, 40)), dims: [1, 2, 5, 4] },
+    v: { data: Float32Array.from(randn(n, 40)), dims: [1, 2, 5, 4] },
+    m: { data: Float32Array.from(randn(n, 15)), dims: [3, 5] },
+  };
+
+  it('uses MultiHeadAttention when fused and MatMul/Softmax otherwise, with equal results', async () => {
+    const fused = lowerGraph(attentionGraph(), { fusedAttention: true });
+    expect(
+      fused.model.graph.nodes.some((x) => x.opType === 'MultiHeadAttention' && x.domain === 'com.microsoft'),
+    ).toBe(true);
+    expect(fused.model.opsets).toContainEqual({ domain: 'com.microsoft', version: 1 });
+    const plain = lowerGraph(attentionGraph());
+    expect(plain.model.graph.nodes.some((x) => x.opType === 'Softmax')).toBe(true);
+    expect(plain.model.opsets).toHaveLength(1);
+    const a = await runGraph(attentionGraph(), feeds, { fusedAttention: true });
+    const b = await runGraph(attentionGraph(), feeds, { fusedAttention: false });
+    expect(a.y!.dims).toEqual([1, 2, 3, 4]);
+    expect(maxAbsDiff(a.y!.data as Float32Array, b.y!.data as Float32Array)).toBeLessThan(1e-5);
+  });
+});

@@ -249,11 +249,8 @@ export abstract class OpBuilder {
   attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
     const d = q.dim(-1);
     if (typeof d !== 'number') throw new Error('attention: the head dim must be static');
-    const perm = [...k.shape.keys()];
-    perm.splice(-2, 2, k.rank - 1, k.rank - 2);
-    let scores = this.mul(this.matmul(q, this.transpose(k, perm)), options.scale ?? 1 / Math.sqrt(d));
-    if (options.mask) scores = this.add(scores, options.mask);
-    return this.matmul(this.softmax(scores, -1), v);
+    const inputs = options.mask ? [q, k, v, options.mask] : [q, k, v];
+    return this.op('Attention', inputs, { scale: options.scale ?? 1 / Math.sqrt(d) });
   }
 }
 

@@ -38,6 +38,8 @@ export interface LowerOptions {
   precision?: Precision;
   /** Output names to emit (default: all of the graph's). */
   outputs?: readonly string[];
+  /** Lower attention to com.microsoft.MultiHeadAttention where it fits (default: on every EP but cpu). */
+  fusedAttention?: boolean;
   /** In-memory weights are inlined until their total passes this many bytes; the rest go to external data. */
   inlineLimitBytes?: number;
 }
@@ -62,19 +64,21 @@ const FIXED: Record<Exclude<DType, 'f32'>, OnnxDataTypeName> = {
 class Emitter implements LowerContext {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
+  readonly domains = new Set<string>();
   private readonly memo = new Map<string, string>();
   private counter = 0;
 
   constructor(
     readonly ep: string,
     readonly precision: Precision,
+    readonly fusedAttention: boolean,
     private readonly floatType: OnnxDataTypeName,
     private readonly root?: Emitter,
   ) {}
 
   /** A view that computes 'f32' in another float type but emits into the same model. */
   withFloat(floatType: OnnxDataTypeName): Emitter {
-    return new Emitter(this.ep, this.precision, floatType, this.base);
+    return new Emitter(this.ep, this.precision, this.fusedAttention, floatType, this.base);
   }
 
   private get base(): Emitter {
@@ -95,6 +99,7 @@ class Emitter implements LowerContext {
     const index = base.counter++;
     const output = options.output ?? `tmp${index}`;
     const node: NodeProto = { opType, inputs, outputs: [output], name: `n${index}_${opType}`, attributes };
+    if (options.domain) base.domains.add(options.domain);
     base.nodes.push(options.domain ? { ...node, domain: options.domain } : node);
     return output;
   }
@@ -230,7 +235,8 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
   const ep = options.ep ?? 'cpu';
   const compute = COMPUTE[precision];
   const io: OnnxDataTypeName = precision === 'fp64' ? 'double' : 'float';
-  const ctx = new Emitter(ep, precision, compute);
+  const fused = options.fusedAttention ?? (ep !== 'cpu' && precision !== 'fp64');
+  const ctx = new Emitter(ep, precision, fused, compute);
   const placer = new WeightPlacer(options.inlineLimitBytes ?? 1 << 30);
   const outputNames = options.outputs ?? [...g.outputs.keys()];
   if (outputNames.length === 0) throw new Error(`graph "${g.name}" has no outputs`);
@@ -294,11 +300,14 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
 
   const model: ModelProto = {
     irVersion: IR_VERSION,
-    opsets: [{ domain: '', version: OPSET }],
+    opsets: [
+      { domain: '', version: OPSET },
+      ...[...ctx.domains].sort().map((domain) => ({ domain, version: 1 })),
+    ],
     producerName: 'hps-studio',
     producerVersion: '1',
     graph: { name: g.name, nodes: ctx.nodes, inputs, outputs, initializers: ctx.initializers },
-    metadata: { ep, precision },
+    metadata: { ep, precision, fusedAttention: String(fused) },
   };
   return { model, external: placer.external, hash: hashModel(model, placer.external, g), inputs, outputs };
 }

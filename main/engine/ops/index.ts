@@ -1,4 +1,5 @@
 // Registers the op table. Importing this module (the graph builder does) makes every op available.
+import { attentionOps } from './attention';
 import { convOps } from './conv';
 import { elementwiseOps } from './elementwise';
 import { matmulOps } from './matmul';
@@ -15,6 +16,7 @@ registerOps([
   ...normOps,
   ...shapeOps,
   ...reduceOps,
+  ...attentionOps,
 ]);
 
 export { getOp, opTypes } from './registry';

@@ -16,6 +16,8 @@ export interface LowerContext {
   /** Target execution provider ('cpu', 'webgpu', ...): lowerings may pick EP-specific variants. */
   readonly ep: string;
   readonly precision: Precision;
+  /** Lower attention to a fused contrib op where its contract fits (GPU EPs by default). */
+  readonly fusedAttention: boolean;
   /** ONNX element type of an IR dtype under the precision policy. */
   onnxType(dtype: DType): OnnxDataTypeName;
   /** Emits a node and returns its output name. */
