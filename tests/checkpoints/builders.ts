@@ -181,42 +181,78 @@ export interface ZipEntryInput {
   data: Uint8Array;
 }
 
-/** A zip of stored (uncompressed) entries, like torch.save writes. */
-export function storedZip(entries: ZipEntryInput[]): Uint8Array {
+const FULL16 = 0xffff;
+const FULL32 = 0xffffffff;
+
+/**
+ * A zip of stored (uncompressed) entries, like torch.save writes. `zip64` writes every size and offset in ZIP64
+ * extra fields and a ZIP64 end record, as torch does for checkpoints over 4 GB.
+ */
+export function storedZip(entries: ZipEntryInput[], zip64 = false): Uint8Array {
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
   for (const { name, data } of entries) {
     const nameBytes = new TextEncoder().encode(name);
     const crc = crc32(data);
-    const local = new DataView(new ArrayBuffer(30));
+    const local = new DataView(new ArrayBuffer(30 + (zip64 ? 20 : 0)));
     local.setUint32(0, 0x04034b50, true);
-    local.setUint16(4, 20, true);
+    local.setUint16(4, zip64 ? 45 : 20, true);
     local.setUint32(14, crc, true);
-    local.setUint32(18, data.byteLength, true);
-    local.setUint32(22, data.byteLength, true);
+    local.setUint32(18, zip64 ? FULL32 : data.byteLength, true);
+    local.setUint32(22, zip64 ? FULL32 : data.byteLength, true);
     local.setUint16(26, nameBytes.length, true);
-    parts.push(new Uint8Array(local.buffer), nameBytes, data);
-    const record = new DataView(new ArrayBuffer(46));
+    local.setUint16(28, zip64 ? 20 : 0, true);
+    if (zip64) writeZip64Extra(local, 30, [data.byteLength, data.byteLength]);
+    const localHeader = new Uint8Array(local.buffer);
+    // The extra field follows the name: split the header around it.
+    parts.push(localHeader.subarray(0, 30), nameBytes, localHeader.subarray(30), data);
+    const record = new DataView(new ArrayBuffer(46 + (zip64 ? 28 : 0)));
     record.setUint32(0, 0x02014b50, true);
-    record.setUint16(4, 20, true);
-    record.setUint16(6, 20, true);
+    record.setUint16(4, zip64 ? 45 : 20, true);
+    record.setUint16(6, zip64 ? 45 : 20, true);
     record.setUint32(16, crc, true);
-    record.setUint32(20, data.byteLength, true);
-    record.setUint32(24, data.byteLength, true);
+    record.setUint32(20, zip64 ? FULL32 : data.byteLength, true);
+    record.setUint32(24, zip64 ? FULL32 : data.byteLength, true);
     record.setUint16(28, nameBytes.length, true);
-    record.setUint32(42, offset, true);
-    central.push(new Uint8Array(record.buffer), nameBytes);
-    offset += 30 + nameBytes.length + data.byteLength;
+    record.setUint16(30, zip64 ? 28 : 0, true);
+    record.setUint32(42, zip64 ? FULL32 : offset, true);
+    if (zip64) writeZip64Extra(record, 46, [data.byteLength, data.byteLength, offset]);
+    const recordBytes = new Uint8Array(record.buffer);
+    central.push(recordBytes.subarray(0, 46), nameBytes, recordBytes.subarray(46));
+    offset += 30 + nameBytes.length + (zip64 ? 20 : 0) + data.byteLength;
   }
   const centralSize = central.reduce((sum, part) => sum + part.byteLength, 0);
+  const tail: Uint8Array[] = [];
+  if (zip64) {
+    const record = new DataView(new ArrayBuffer(56));
+    record.setUint32(0, 0x06064b50, true);
+    record.setBigUint64(4, 44n, true);
+    record.setUint16(12, 45, true);
+    record.setUint16(14, 45, true);
+    record.setBigUint64(24, BigInt(entries.length), true);
+    record.setBigUint64(32, BigInt(entries.length), true);
+    record.setBigUint64(40, BigInt(centralSize), true);
+    record.setBigUint64(48, BigInt(offset), true);
+    const locator = new DataView(new ArrayBuffer(20));
+    locator.setUint32(0, 0x07064b50, true);
+    locator.setBigUint64(8, BigInt(offset + centralSize), true);
+    locator.setUint32(16, 1, true);
+    tail.push(new Uint8Array(record.buffer), new Uint8Array(locator.buffer));
+  }
   const end = new DataView(new ArrayBuffer(22));
   end.setUint32(0, 0x06054b50, true);
-  end.setUint16(8, entries.length, true);
-  end.setUint16(10, entries.length, true);
-  end.setUint32(12, centralSize, true);
-  end.setUint32(16, offset, true);
-  return Buffer.concat([...parts, ...central, new Uint8Array(end.buffer)]);
+  end.setUint16(8, zip64 ? FULL16 : entries.length, true);
+  end.setUint16(10, zip64 ? FULL16 : entries.length, true);
+  end.setUint32(12, zip64 ? FULL32 : centralSize, true);
+  end.setUint32(16, zip64 ? FULL32 : offset, true);
+  return Buffer.concat([...parts, ...central, ...tail, new Uint8Array(end.buffer)]);
+}
+
+function writeZip64Extra(view: DataView, at: number, values: number[]): void {
+  view.setUint16(at, 0x0001, true);
+  view.setUint16(at + 2, values.length * 8, true);
+  values.forEach((value, i) => view.setBigUint64(at + 4 + i * 8, BigInt(value), true));
 }
 
 /** A torch.save-style archive: `<name>/data.pkl`, `<name>/data/<key>`, `<name>/version`. */
@@ -224,12 +260,16 @@ export function torchArchive(
   pickle: Uint8Array,
   storages: Record<string, Uint8Array> = {},
   name = 'archive',
+  zip64 = false,
 ): Uint8Array {
-  return storedZip([
-    { name: `${name}/data.pkl`, data: pickle },
-    ...Object.entries(storages).map(([key, data]) => ({ name: `${name}/data/${key}`, data })),
-    { name: `${name}/version`, data: new TextEncoder().encode('3\n') },
-  ]);
+  return storedZip(
+    [
+      { name: `${name}/data.pkl`, data: pickle },
+      ...Object.entries(storages).map(([key, data]) => ({ name: `${name}/data/${key}`, data })),
+      { name: `${name}/version`, data: new TextEncoder().encode('3\n') },
+    ],
+    zip64,
+  );
 }
 
 /** Raw safetensors bytes from a header (object or literal text) and a data section; the length can be forged. */

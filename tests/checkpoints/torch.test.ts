@@ -206,6 +206,17 @@ describe('hand-built torch archives', () => {
     });
   });
 
+  it('reads ZIP64 archives (torch writes them for checkpoints over 4 GB)', async () => {
+    const specs: TensorSpec[] = [{ name: 'w', storage: 'FloatStorage', key: '0', numel: 3, shape: [3] }];
+    const path = await work.file(
+      'zip64.pt',
+      torchArchive(stateDictPickle(specs), { 0: floats([1, 2, 3]) }, 'big', true),
+    );
+    await withStateDict(path, async ({ tensors }) => {
+      expect([...viewAs('F32', await tensors.get('w')!.read())]).toEqual([1, 2, 3]);
+    });
+  });
+
   it('swaps bytes of big-endian archives', async () => {
     const spec = { name: 'w', storage: 'IntStorage', key: '0', numel: 2, shape: [2] };
     const archive = storedZip([
