@@ -227,6 +227,31 @@ describe('LoRA keys → diffusers modules', () => {
     ]);
   });
 
+  it('reads diffusers ≤ 0.20 attention-processor LoRAs (save_attn_procs, with or without unet.)', () => {
+    const attention = 'up_blocks.1.attentions.2.transformer_blocks.0.attn2';
+    const modules = {
+      unet: new Set([`${attention}.to_q`, `${attention}.to_out.0`]),
+      text_encoder: new Set(['text_model.encoder.layers.1.self_attn.out_proj']),
+    };
+    const keys = [
+      `${attention}.processor.to_q_lora.down.weight`,
+      `${attention}.processor.to_q_lora.up.weight`,
+      `unet.${attention}.processor.to_out_lora.down.weight`,
+      `unet.${attention}.processor.to_out_lora.up.weight`,
+      'text_encoder.text_model.encoder.layers.1.self_attn.out_proj.lora_linear_layer.down.weight',
+      'text_encoder.text_model.encoder.layers.1.self_attn.out_proj.lora_linear_layer.up.weight',
+      `${attention}.to_k.down.weight`,
+    ];
+    const { targets, unmatched } = resolveLoraKeys(keys, modules);
+    expect(targets.map((t) => [t.component, t.module, t.down, t.alpha])).toEqual([
+      ['unet', `${attention}.to_q`, keys[0], undefined],
+      ['unet', `${attention}.to_out.0`, keys[2], undefined],
+      ['text_encoder', 'text_model.encoder.layers.1.self_attn.out_proj', keys[4], undefined],
+    ]);
+    // A bare `.down.weight` outside the processor form is no LoRA key.
+    expect(unmatched).toEqual([`${attention}.to_k.down.weight`]);
+  });
+
   it('resolves kohya text-encoder keys and refuses ambiguous underscore forms', () => {
     const te = new Set([
       'text_model.encoder.layers.0.self_attn.q_proj',

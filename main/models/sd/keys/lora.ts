@@ -4,8 +4,10 @@
  *   the text encoder. The underscore form is ambiguous (module names contain `_` themselves), so it is
  *   resolved against the model's own module paths.
  * - PEFT / diffusers ≥ 0.21: `unet.<path>.lora_A.weight` / `lora_B.weight` (also `text_encoder.` and the raw
- *   PEFT `base_model.model.` prefix), and diffusers' `<path>.lora.down.weight` / `.lora.up.weight`. No alpha
- *   is stored: alpha = rank, unless a `<path>.alpha` tensor is present.
+ *   PEFT `base_model.model.` prefix), and diffusers' `<path>.lora.down.weight` / `.lora.up.weight`.
+ * - diffusers ≤ 0.20 (what align_sd's and diffusers' LoRA scripts saved): attention processors
+ *   `[unet.]<attention>.processor.to_q_lora.down.weight` …, text encoder `….q_proj.lora_linear_layer.down.weight`.
+ * These store no alpha: alpha = rank (ΔW = up · down), unless a `<path>.alpha` tensor is present.
  * ΔW = up · down · alpha / rank, applied to the module's weight.
  */
 
@@ -38,12 +40,15 @@ export function modulePathsOf(tensorNames: Iterable<string>): Set<string> {
   return modules;
 }
 
+type Role = 'down' | 'up' | 'alpha';
+
 interface KeyParts {
-  component: LoraComponent;
+  /** undefined: a bare dotted path (diffusers `save_attn_procs`), looked up in the UNet, then the text encoder. */
+  component: LoraComponent | undefined;
   /** kohya underscore form or dotted path, per `dotted`. */
   module: string;
   dotted: boolean;
-  role: 'down' | 'up' | 'alpha';
+  role: Role;
 }
 
 const KOHYA_PREFIXES: ReadonlyArray<readonly [string, LoraComponent]> = [
@@ -55,29 +60,48 @@ const DOTTED_PREFIXES: ReadonlyArray<readonly [string, LoraComponent]> = [
   ['text_encoder.', 'text_encoder'],
   ['base_model.model.', 'unet'],
 ];
-const ROLE_SUFFIXES: ReadonlyArray<readonly [string, KeyParts['role']]> = [
+const ROLE_SUFFIXES: ReadonlyArray<readonly [string, Role]> = [
   ['.lora_down.weight', 'down'],
   ['.lora_up.weight', 'up'],
   ['.lora_A.weight', 'down'],
   ['.lora_B.weight', 'up'],
   ['.lora.down.weight', 'down'],
   ['.lora.up.weight', 'up'],
+  ['.lora_linear_layer.down.weight', 'down'],
+  ['.lora_linear_layer.up.weight', 'up'],
+  ['.down.weight', 'down'],
+  ['.up.weight', 'up'],
   ['.alpha', 'alpha'],
 ];
+
+/**
+ * diffusers ≤ 0.20 attention processors keep their LoRA beside the layer:
+ * `….attn1.processor.to_q_lora` patches `….attn1.to_q` (`to_out_lora` → `to_out.0`).
+ */
+function processorStemToModule(stem: string): string | undefined {
+  const match = /^(.*)\.processor\.(to_q|to_k|to_v|to_out)_lora$/.exec(stem);
+  if (!match) return undefined;
+  return `${match[1]}.${match[2] === 'to_out' ? 'to_out.0' : match[2]}`;
+}
 
 function splitKey(key: string): KeyParts | undefined {
   const suffix = ROLE_SUFFIXES.find(([s]) => key.endsWith(s));
   if (!suffix) return undefined;
-  const stem = key.slice(0, -suffix[0].length);
+  const role = suffix[1];
+  let stem = key.slice(0, -suffix[0].length);
   for (const [prefix, component] of KOHYA_PREFIXES) {
-    if (stem.startsWith(prefix))
-      return { component, module: stem.slice(prefix.length), dotted: false, role: suffix[1] };
+    if (stem.startsWith(prefix)) return { component, module: stem.slice(prefix.length), dotted: false, role };
   }
-  for (const [prefix, component] of DOTTED_PREFIXES) {
-    if (stem.startsWith(prefix))
-      return { component, module: stem.slice(prefix.length), dotted: true, role: suffix[1] };
+  const bareSuffix = suffix[0] === '.down.weight' || suffix[0] === '.up.weight';
+  if (bareSuffix) {
+    // Plain `.down/.up.weight` only in the attention-processor form; elsewhere it is not a LoRA key.
+    const module = processorStemToModule(stem);
+    if (!module) return undefined;
+    stem = module;
   }
-  return undefined;
+  const prefixed = DOTTED_PREFIXES.find(([prefix]) => stem.startsWith(prefix));
+  if (prefixed) return { component: prefixed[1], module: stem.slice(prefixed[0].length), dotted: true, role };
+  return { component: undefined, module: stem, dotted: true, role };
 }
 
 /** underscore form → module path; paths that collide in underscore form map to undefined (ambiguous). */
@@ -109,13 +133,13 @@ export function resolveLoraKeys(
   const unmatched: string[] = [];
   for (const key of keys) {
     const parts = splitKey(key);
-    const module = parts && resolveModule(parts, modules, indexes);
-    if (!parts || !module) {
+    const resolved = parts && resolveModule(parts, modules, indexes);
+    if (!parts || !resolved) {
       unmatched.push(key);
       continue;
     }
-    const id = `${parts.component}/${module}`;
-    const entry = grouped.get(id) ?? { component: parts.component, module };
+    const id = `${resolved.component}/${resolved.module}`;
+    const entry = grouped.get(id) ?? { ...resolved };
     if (entry[parts.role] !== undefined)
       throw new Error(`LoRA file: ${entry[parts.role]} and ${key} both give the ${parts.role} of ${id}`);
     entry[parts.role] = key;
@@ -140,12 +164,17 @@ function resolveModule(
   parts: KeyParts,
   modules: Readonly<Record<LoraComponent, Set<string>>>,
   indexes: Record<LoraComponent, Map<string, string | undefined>>,
-): string | undefined {
-  if (parts.dotted) return modules[parts.component].has(parts.module) ? parts.module : undefined;
-  const index = indexes[parts.component];
+): { component: LoraComponent; module: string } | undefined {
+  if (parts.dotted) {
+    const candidates: LoraComponent[] = parts.component ? [parts.component] : ['unet', 'text_encoder'];
+    const component = candidates.find((c) => modules[c].has(parts.module));
+    return component && { component, module: parts.module };
+  }
+  const component = parts.component!;
+  const index = indexes[component];
   const path = index.get(parts.module);
   if (path === undefined && index.has(parts.module)) {
-    throw new Error(`LoRA key ${parts.module} matches several ${parts.component} modules`);
+    throw new Error(`LoRA key ${parts.module} matches several ${component} modules`);
   }
-  return path;
+  return path === undefined ? undefined : { component, module: path };
 }
