@@ -3,13 +3,14 @@
 // "N passed, N failed, N skipped" totalling them all. Skipped tests (e.g. the Electron e2e without an
 // Electron binary) are reported as skipped, never as passed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const reportDir = join(root, '.cache');
 mkdirSync(reportDir, { recursive: true });
 const report = join(reportDir, 'vitest-report.json');
+rmSync(report, { force: true });
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
@@ -26,17 +27,11 @@ if (existsSync(join(root, 'renderer/vite.config.ts'))) {
 const extra = process.argv.slice(2);
 const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-if (existsSync(report)) {
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  passed = r.numPassedTests ?? 0;
-  failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
-  skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-} else {
-  failed = 1;
-}
+// A missing report means vitest itself failed before running anything: count that as one failure.
+const r = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : { numFailedTests: 1 };
+const passed = r.numPassedTests ?? 0;
+let failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 if (status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,68 @@
+// Lint rules, including the layer boundaries that are cheap to check per file (tests/architecture.test.ts
+// checks the full layering): main/ never imports Electron; the renderer reaches main/ only through api types.
+import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const ABOVE_ENGINE = ['checkpoints', 'models', 'services', 'api', 'server', 'cli', 'tokenizer', 'image'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'dist-electron/', 'release/', '.cache/', '.tmp/', 'test-results/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node }, ecmaVersion: 2023, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['main/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'main/ is plain Node: Electron APIs belong in electron/.' }] },
+      ],
+    },
+  },
+  {
+    files: ['main/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'main/ is plain Node: Electron APIs belong in electron/.' }],
+          patterns: [{ group: ABOVE_ENGINE.map((d) => `**/${d}/**`), message: 'engine/ is the bottom layer: it imports nothing above it.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.flat['recommended-latest'].rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer talks to main only through renderer/src/api/client.ts.' }],
+          patterns: [
+            {
+              regex: '(^|/)main/(?!api/(contract|bridge)$)',
+              message: 'The renderer may import only main/api/contract and main/api/bridge (types and schemas).',
+            },
+            { group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' },
+          ],
+        },
+      ],
+    },
+  },
+);

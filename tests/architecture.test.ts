@@ -1,0 +1,139 @@
+// The layering of ../shared/docs/architecture.md, checked on every import in the source tree:
+//   common ← engine ← checkpoints/tokenizer/image ← models ← services ← api ← server/cli
+// main/ may also read the model catalog (models/, data only). main/ never imports 'electron'; the renderer reaches main/ only through main/api/contract and
+// main/api/bridge; electron/ uses main/ at run time only through api/bridge, api/contract and common
+// (the engine host loads main/api dynamically, inside the utility process).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+/** Layer rank of each folder under main/: a file may import main/ folders of equal or lower rank. */
+const MAIN_LAYERS: Record<string, number> = {
+  common: 0,
+  engine: 1,
+  checkpoints: 2,
+  tokenizer: 2,
+  image: 2,
+  models: 3,
+  services: 4,
+  api: 5,
+  server: 6,
+  cli: 6,
+};
+
+interface Import {
+  file: string;
+  specifier: string;
+  typeOnly: boolean;
+}
+
+function sourceFiles(dir: string): string[] {
+  const abs = join(root, dir);
+  let entries: string[];
+  try {
+    entries = readdirSync(abs);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((name) => {
+    const rel = join(dir, name);
+    if (statSync(join(root, rel)).isDirectory()) return sourceFiles(rel);
+    return /\.(ts|tsx|mts|cts|js|mjs|cjs)$/.test(name) && !name.endsWith('.d.ts') ? [rel] : [];
+  });
+}
+
+function importsOf(file: string): Import[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: Import[] = [];
+  const visit = (node: ts.Node) => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const typeOnly = ts.isImportDeclaration(node) ? !!node.importClause?.isTypeOnly : node.isTypeOnly;
+      found.push({ file, specifier: node.moduleSpecifier.text, typeOnly });
+    } else if (ts.isCallExpression(node) && node.arguments.length > 0 && ts.isStringLiteral(node.arguments[0]!)) {
+      const isImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
+      const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
+      if (isImport || isRequire) found.push({ file, specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      found.push({ file, specifier: node.argument.literal.text, typeOnly: true });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+/** Repo-relative path of a relative import, or null for packages and builtins. */
+function target(imp: Import): string | null {
+  if (!imp.specifier.startsWith('.')) return null;
+  return relative(root, resolve(root, dirname(imp.file), imp.specifier)).split('\\').join('/');
+}
+
+const mainFolder = (path: string) => (path.startsWith('main/') ? path.split('/')[1]! : null);
+const describeImport = (imp: Import) => `${imp.file} imports '${imp.specifier}'`;
+
+const mainImports = sourceFiles('main').flatMap(importsOf);
+const rendererImports = sourceFiles('renderer').flatMap(importsOf);
+const electronImports = sourceFiles('electron').flatMap(importsOf);
+
+describe('architecture', () => {
+  it('finds the source tree (the scan itself works)', () => {
+    expect(mainImports.length).toBeGreaterThan(20);
+    expect(rendererImports.some((i) => i.specifier.endsWith('main/api/contract'))).toBe(true);
+    expect(electronImports.some((i) => i.specifier === 'electron')).toBe(true);
+  });
+
+  it('puts every main/ folder in a known layer', () => {
+    const folders = [...new Set(sourceFiles('main').map((f) => mainFolder(f)!))];
+    expect(folders.filter((f) => !(f in MAIN_LAYERS)), 'add new main/ folders to MAIN_LAYERS').toEqual([]);
+  });
+
+  it('main/ never imports electron', () => {
+    expect(mainImports.filter((i) => i.specifier === 'electron' || i.specifier.startsWith('electron/')).map(describeImport)).toEqual([]);
+  });
+
+  it('main/ layers import only their own or lower layers', () => {
+    const violations = mainImports.flatMap((imp) => {
+      const to = target(imp);
+      const from = mainFolder(imp.file)!;
+      if (!to) return [];
+      const toFolder = mainFolder(to);
+      // The model catalog (models/, data only) is the one thing outside main/ that main/ may read.
+      if (!toFolder) return to.startsWith('models/') ? [] : [`${describeImport(imp)} (outside main/)`];
+      return (MAIN_LAYERS[toFolder] ?? 99) > (MAIN_LAYERS[from] ?? -1) ? [`${describeImport(imp)} (${from} → ${toFolder})`] : [];
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it('the engine imports nothing above it', () => {
+    const up = mainImports.filter((i) => i.file.startsWith('main/engine/')).filter((i) => {
+      const to = target(i);
+      return to !== null && !to.startsWith('main/engine/') && !to.startsWith('main/common/');
+    });
+    expect(up.map(describeImport)).toEqual([]);
+  });
+
+  it('the renderer imports only main/api/contract and main/api/bridge from main/, and no Node or Electron', () => {
+    const bad = rendererImports.filter((imp) => {
+      if (imp.specifier === 'electron' || imp.specifier.startsWith('node:')) return true;
+      const to = target(imp);
+      if (!to || !to.startsWith('main/')) return to !== null && !to.startsWith('renderer/');
+      return to !== 'main/api/contract' && to !== 'main/api/bridge';
+    });
+    expect(bad.map(describeImport)).toEqual([]);
+  });
+
+  it('the Electron shell loads engine and services only inside the engine host, never in its own process', () => {
+    const allowed = ['main/api/contract', 'main/api/bridge', 'main/common/'];
+    const bad = electronImports.filter((imp) => {
+      const to = target(imp);
+      if (!to || !to.startsWith('main/') || imp.typeOnly) return false;
+      return !allowed.some((a) => to === a || (a.endsWith('/') && to.startsWith(a)));
+    });
+    expect(bad.map(describeImport)).toEqual([]);
+  });
+});
