@@ -17,7 +17,7 @@ const BLOCK = 16;
 
 export type Shape = readonly number[];
 
-export function shapeSize(shape: Shape): number {
+function shapeSize(shape: Shape): number {
   let size = 1;
   for (const dim of shape) {
     if (!Number.isInteger(dim) || dim < 0) throw new Error(`invalid tensor shape [${shape.join(', ')}]`);

@@ -17,7 +17,7 @@ const LANES = 8;
  * scalar tail; and GCC's fused multiply-adds (each value rounded once). This reproduces diffusers' betas,
  * and so its alphas_cumprod, bit for bit.
  */
-export function linspaceFloat32(start: number, end: number, steps: number): Float64Array {
+function linspaceFloat32(start: number, end: number, steps: number): Float64Array {
   const s = f32(start);
   const e = f32(end);
   const step = steps > 1 ? f32(f32(e - s) / (steps - 1)) : 0;
@@ -35,7 +35,7 @@ export function linspaceFloat32(start: number, end: number, steps: number): Floa
   return out;
 }
 
-export function betasFor(config: SchedulerConfig): Float64Array {
+function betasFor(config: SchedulerConfig): Float64Array {
   const n = config.numTrainTimesteps;
   if (config.trainedBetas) return Float64Array.from(config.trainedBetas, f32);
   switch (config.betaSchedule) {

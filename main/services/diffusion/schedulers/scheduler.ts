@@ -51,9 +51,6 @@ export function combine(terms: ReadonlyArray<readonly [number, Float32Array]>): 
   return out;
 }
 
-export function scale(tensor: Float32Array, factor: number): Float32Array {
-  return tensor.map((v) => v * factor);
-}
 
 /** Index of a timestep in the schedule, as diffusers' `(timesteps == t).nonzero().item()`. */
 export function indexOfTimestep(timesteps: readonly number[], timestep: number): number {
