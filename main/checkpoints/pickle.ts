@@ -125,7 +125,12 @@ class Unpickler {
   }
 
   private resolve(module: string, name: string): PickleCallable | PickleMarker {
-    const resolved = this.options.resolveGlobal(module, name);
+    let resolved: PickleCallable | PickleMarker | undefined;
+    try {
+      resolved = this.options.resolveGlobal(module, name);
+    } catch (error) {
+      return this.fail((error as Error).message);
+    }
     if (resolved) return resolved;
     throw new CheckpointError(
       this.options.file,

@@ -41,6 +41,11 @@ const STORAGE_DTYPES: Record<string, DType> = {
   CharStorage: 'I8',
   ByteStorage: 'U8',
   BoolStorage: 'BOOL',
+  UInt16Storage: 'U16',
+  UInt32Storage: 'U32',
+  UInt64Storage: 'U64',
+  Float8_e4m3fnStorage: 'F8_E4M3',
+  Float8_e5m2Storage: 'F8_E5M2',
 };
 
 function intList(value: unknown, what: string): number[] {
@@ -103,6 +108,10 @@ export function resolveTorchGlobal(module: string, name: string): PickleCallable
   if (callable) return new PickleCallable(qualifiedName, callable);
   if (module === 'torch' && Object.hasOwn(STORAGE_DTYPES, name)) {
     return new PickleMarker(qualifiedName, new StorageType(STORAGE_DTYPES[name]!));
+  }
+  if (module === 'torch' && name.endsWith('Storage')) {
+    // A real tensor type we cannot represent (complex, quantized): say so rather than call it hostile.
+    throw new Error(`unsupported tensor storage type ${qualifiedName}`);
   }
   return undefined;
 }

@@ -188,6 +188,8 @@ describe('hand-built torch archives', () => {
       ['CharStorage', 'I8', bytesOf(Int8Array.from([-7]))],
       ['ByteStorage', 'U8', Uint8Array.from([200])],
       ['BoolStorage', 'BOOL', Uint8Array.from([1])],
+      ['UInt16Storage', 'U16', bytesOf(Uint16Array.from([65000]))],
+      ['Float8_e4m3fnStorage', 'F8_E4M3', Uint8Array.from([0x38])],
     ];
     const specs = storages.map(([storage], i) => ({
       name: storage,
@@ -467,6 +469,13 @@ describe('the restricted unpickler refuses code', () => {
     const array = new PickleWriter().proto(2).global('numpy.core.multiarray', '_reconstruct').stop();
     await expect(loadStateDict(await work.file('ndarray.pt', torchArchive(array)))).rejects.toThrow(
       /refusing to load global numpy\.core\.multiarray\._reconstruct/,
+    );
+  });
+
+  it('names tensor storage types it cannot represent instead of calling them hostile', async () => {
+    const pickle = new PickleWriter().proto(2).global('torch', 'ComplexFloatStorage').stop();
+    await expect(loadStateDict(await work.file('complex.pt', torchArchive(pickle)))).rejects.toThrow(
+      /pickle: unsupported tensor storage type torch\.ComplexFloatStorage/,
     );
   });
 
