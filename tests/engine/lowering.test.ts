@@ -96,6 +96,17 @@ describe('lowering', () => {
   });
 });
 
+describe('names', () => {
+  it('refuses user names that could collide with generated or input names', () => {
+    const g = new Graph();
+    expect(() => g.input('#t1', [1])).toThrow(/may only use/);
+    const x = g.input('x', [1]);
+    expect(() => g.input('x', [2])).toThrow(/already used/);
+    g.output('x', x.exp());
+    expect(() => lowerGraph(g)).toThrow(/name of a graph input/);
+  });
+});
+
 describe('attention lowering variants', () => {
   function attentionGraph(): Graph {
     const g = new Graph('attn');

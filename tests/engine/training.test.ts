@@ -136,9 +136,7 @@ async function train(
 ): Promise<{ first: number; last: number }> {
   const session = await compile(problem.graph, { ep, profile: ep === 'webgpu' });
   const opt = new AdamW({ lr, weightDecay: 0 });
-  const params = Object.fromEntries(
-    Object.entries(problem.params).map(([k, v]) => [k, Float32Array.from(v.values)]),
-  );
+  const params = problem.graph.initialValues();
   const losses: number[] = [];
   try {
     for (let step = 0; step < steps; step++) {

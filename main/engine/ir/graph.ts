@@ -169,6 +169,17 @@ export class Graph extends OpBuilder {
     return this.values.filter((v) => v.source.kind === 'input' && v.source.trainable);
   }
 
+  /** Copies of the trainable inputs' initial values, by name: the optimizer's parameter set. */
+  initialValues(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const t of this.trainables()) {
+      const src = t.source as Extract<ValueSource, { kind: 'input' }>;
+      if (!src.init) throw new Error(`trainable input "${src.name}" has no initial values`);
+      out[src.name] = Float32Array.from(src.init);
+    }
+    return out;
+  }
+
   private claim(name: string): string {
     if (this.names.has(name)) throw new Error(`name "${name}" is already used in graph "${this.name}"`);
     if (!/^[\w./:-]+$/.test(name))

@@ -25,6 +25,7 @@ import {
   encodeModel,
 } from './proto';
 
+// Generated value names start with '#', which Graph refuses in user names, so they never collide.
 export const OPSET = 18;
 export const IR_VERSION = 8;
 
@@ -97,7 +98,7 @@ class Emitter implements LowerContext {
   ): string {
     const base = this.base;
     const index = base.counter++;
-    const output = options.output ?? `tmp${index}`;
+    const output = options.output ?? `#tmp${index}`;
     const node: NodeProto = { opType, inputs, outputs: [output], name: `n${index}_${opType}`, attributes };
     if (options.domain) base.domains.add(options.domain);
     base.nodes.push(options.domain ? { ...node, domain: options.domain } : node);
@@ -125,7 +126,7 @@ class Emitter implements LowerContext {
     data: ConstData | Uint16Array,
   ): string {
     return this.memoized(key, () => {
-      const name = `const${this.base.memo.size}`;
+      const name = `#k${this.base.memo.size}`;
       this.addInitializer({ name, dataType, dims, rawData: bytesOf(data) });
       return { name, dataType, dims };
     });
@@ -240,6 +241,9 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
   const placer = new WeightPlacer(options.inlineLimitBytes ?? 1 << 30);
   const outputNames = options.outputs ?? [...g.outputs.keys()];
   if (outputNames.length === 0) throw new Error(`graph "${g.name}" has no outputs`);
+  const inputNames = new Set(g.inputs().map((t) => (t.source as { name: string }).name));
+  for (const n of outputNames)
+    if (inputNames.has(n)) throw new Error(`output "${n}" has the name of a graph input`);
   const roots = outputNames.map((n) => {
     const t = g.outputs.get(n);
     if (!t) throw new Error(`graph "${g.name}" has no output "${n}"`);
@@ -256,7 +260,7 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
           'Cast',
           [name],
           { to: { type: 'int', value: OnnxDataType[compute] } },
-          { output: `${name}/${compute}` },
+          { output: `#${name}:${compute}` },
         );
 
   // Every declared input stays in the signature (callers feed the same names whatever the outputs are).
@@ -275,7 +279,7 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
       if (inline) ctx.addInitializer(inline);
       names.set(t.id, toCompute(src.name, storage));
     } else if (src.kind === 'const') {
-      const name = `c${t.id}`;
+      const name = `#c${t.id}`;
       const dataType = ctx.onnxType(t.dtype);
       ctx.addInitializer({
         name,
@@ -315,7 +319,7 @@ export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
 function lowerOp(ctx: Emitter, t: Tensor, names: Map<number, string>): string {
   const src = t.source as Extract<Tensor['source'], { kind: 'op' }>;
   const def = getOp(src.op);
-  const out = `t${t.id}`;
+  const out = `#t${t.id}`;
   const inputNames = src.inputs.map((i) => names.get(i.id)!);
   const args = { attrs: src.attrs, inputInfo: src.inputs, output: t, out };
   if (!(def.fp32 && ctx.onnxType('f32') === 'float16')) {
@@ -329,8 +333,8 @@ function lowerOp(ctx: Emitter, t: Tensor, names: Map<number, string>): string {
   const widened = src.inputs.map((i, k) =>
     i.dtype === 'f32' ? cast(inputNames[k]!, 'float') : inputNames[k]!,
   );
-  def.lower(island, { ...args, inputs: widened, out: `${out}/fp32` });
-  cast(`${out}/fp32`, 'float16', out);
+  def.lower(island, { ...args, inputs: widened, out: `${out}:fp32` });
+  cast(`${out}:fp32`, 'float16', out);
   return out;
 }
 
