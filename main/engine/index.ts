@@ -26,7 +26,7 @@
 //   const lowered = lowerGraph(g, opts); await writeArtifact(lowered, dir); // large/lazy weights → model.onnx.data
 // Precision policy: 'fp32' (fp16 weights are Cast to fp32), 'fp16' (compute in fp16; softmax, LayerNorm and
 //   GroupNorm run in fp32 between casts), 'fp64' (gradient checks on CPU). Graph inputs and outputs are
-//   float32 under fp32/fp16. The hash covers graph, weights (bytes or lazy keys), EP and precision.
+//   float32 under fp32/fp16. defaultPrecision(ep): 'fp32' on cpu, 'fp16' on GPU EPs (LowerOptions default: 'fp32'). The hash covers graph, weights (bytes or lazy keys), EP and precision.
 //   Runtime note: the runtime's SessionRequest.precision says 'f32' | 'f16' for 'fp32' | 'fp16'.
 export {
   Graph,
@@ -44,6 +44,7 @@ export { addTrainingOutputs, gradients, type TrainingOutputs } from './autodiff'
 export {
   lower,
   lowerGraph,
+  defaultPrecision,
   toArtifact,
   writeArtifact,
   OPSET,

@@ -153,6 +153,11 @@ const cases: Case[] = [
     inputs: [f('x', [1, 3, 4, 4]), f('w', [3, 1, 3, 3])],
     build: (g, x) => g.conv(x.x!, x.w!, undefined, { groups: 3, pad: 1 }),
   },
+  {
+    name: 'Conv1d stride 2, pad 1',
+    inputs: [f('x', [2, 2, 7]), f('w', [3, 2, 3]), f('b', [3])],
+    build: (g, x) => g.conv(x.x!, x.w!, x.b!, { stride: 2, pad: 1 }),
+  },
   { name: 'Softmax axis -1', inputs: [f('a', [2, 4])], build: (g, x) => g.softmax(x.a!, -1) },
   { name: 'Softmax axis 0', inputs: [f('a', [3, 2])], build: (g, x) => g.softmax(x.a!, 0) },
   {
