@@ -89,6 +89,23 @@ describe('Euler ancestral (no diffusers fixture)', () => {
     expect(Array.from(g.randn([16]))).toEqual(Array.from(twin.randn([16])));
   });
 
+  it('with one generator per batch item, each image equals the same image sampled alone (per-image seeds)', () => {
+    const run = (latents: Float32Array, generators: TorchGenerator[]) => {
+      const scheduler = createScheduler('euler-a', SD1_SCHEDULER_CONFIG);
+      scheduler.setTimesteps(8);
+      let x: Float32Array = latents.map((v) => v * scheduler.initNoiseSigma);
+      for (const t of scheduler.timesteps) x = scheduler.step(fakeEps(scheduler, x, t), t, x, generators);
+      return x;
+    };
+    const second = x0.map((v) => -v);
+    const batch = run(Float32Array.from([...x0, ...second]), [
+      new TorchGenerator(21),
+      new TorchGenerator(22),
+    ]);
+    const alone = run(second, [new TorchGenerator(22)]);
+    expect(Array.from(batch.slice(x0.length))).toEqual(Array.from(alone));
+  });
+
   it('refuses to step without a generator', () => {
     const scheduler = createScheduler('euler-a', SD1_SCHEDULER_CONFIG);
     scheduler.setTimesteps(4);

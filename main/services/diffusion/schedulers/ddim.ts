@@ -2,7 +2,7 @@
  * DDIM (diffusers DDIMScheduler): deterministic with eta = 0; eta > 0 adds σ_t-scaled fresh noise drawn
  * from the generator.
  */
-import type { TorchGenerator } from '../rng/torch-generator';
+import { randnTensor, type Generators } from '../rng/randn-tensor';
 import type { SchedulerConfig } from './config';
 import { alphasCumprodFor } from './noise-schedule';
 import { addNoiseVp, assertInteger, assertStepCount, type Scheduler } from './scheduler';
@@ -53,7 +53,7 @@ export class DdimScheduler implements Scheduler {
     modelOutput: Float32Array,
     timestep: number,
     sample: Float32Array,
-    generator?: TorchGenerator,
+    generator?: Generators,
   ): Float32Array {
     if (this.timesteps.length === 0) throw new Error('DDIM: call setTimesteps before step');
     const t = assertInteger(timestep);
@@ -80,7 +80,7 @@ export class DdimScheduler implements Scheduler {
     }
     if (this.eta > 0) {
       if (!generator) throw new Error('DDIM with eta > 0 needs a generator for its noise');
-      const noise = generator.randn([sample.length]);
+      const noise = randnTensor(sample.length, generator);
       for (let i = 0; i < out.length; i++) out[i] = out[i]! + stdDev * noise[i]!;
     }
     return out;

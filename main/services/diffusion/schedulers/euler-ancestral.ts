@@ -2,7 +2,7 @@
  * Euler ancestral (diffusers EulerAncestralDiscreteScheduler): an Euler step down to σ_down, then fresh
  * noise of size σ_up from the generator, so σ_down² + σ_up² = σ_next².
  */
-import type { TorchGenerator } from '../rng/torch-generator';
+import { randnTensor, type Generators } from '../rng/randn-tensor';
 import { SigmaScheduler } from './sigma-scheduler';
 
 export class EulerAncestralScheduler extends SigmaScheduler {
@@ -10,7 +10,7 @@ export class EulerAncestralScheduler extends SigmaScheduler {
     modelOutput: Float32Array,
     timestep: number,
     sample: Float32Array,
-    generator?: TorchGenerator,
+    generator?: Generators,
   ): Float32Array {
     if (!generator) throw new Error('Euler ancestral needs a generator for its per-step noise');
     const index = this.indexOf(timestep);
@@ -20,7 +20,7 @@ export class EulerAncestralScheduler extends SigmaScheduler {
     const sigmaDown = Math.sqrt(sigmaTo ** 2 - sigmaUp ** 2);
     const dt = sigmaDown - sigmaFrom;
     const derivative = this.derivative(modelOutput, sample, sigmaFrom);
-    const noise = generator.randn([sample.length]);
+    const noise = randnTensor(sample.length, generator);
     const out = new Float32Array(sample.length);
     for (let i = 0; i < sample.length; i++) out[i] = sample[i]! + derivative[i]! * dt + noise[i]! * sigmaUp;
     return out;

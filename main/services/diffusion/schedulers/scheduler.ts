@@ -3,7 +3,7 @@
  * arrays (NCHW order); the schedulers act elementwise, and noise is drawn with the latent's element count,
  * which is all torch.randn's stream depends on for a contiguous tensor.
  */
-import type { TorchGenerator } from '../rng/torch-generator';
+import type { Generators } from '../rng/randn-tensor';
 
 export interface Scheduler {
   /** The timesteps of the current schedule, in sampling order (set by setTimesteps). */
@@ -14,12 +14,15 @@ export interface Scheduler {
   setTimesteps(numInferenceSteps: number): void;
   /** Scales the latent fed to the model at this timestep (identity for VP samplers). */
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array;
-  /** One denoising step from the model's epsilon prediction; stochastic samplers draw from `generator`. */
+  /**
+   * One denoising step from the model's output; stochastic samplers draw from `generator` (one, or one per
+   * batch item as diffusers' generator lists).
+   */
   step(
     modelOutput: Float32Array,
     timestep: number,
     sample: Float32Array,
-    generator?: TorchGenerator,
+    generator?: Generators,
   ): Float32Array;
   /** Forward diffusion: noises each batch item (of timesteps.length) to its own timestep. */
   addNoise(original: Float32Array, noise: Float32Array, timesteps: readonly number[]): Float32Array;
@@ -50,7 +53,6 @@ export function combine(terms: ReadonlyArray<readonly [number, Float32Array]>): 
   }
   return out;
 }
-
 
 /** Index of a timestep in the schedule, as diffusers' `(timesteps == t).nonzero().item()`. */
 export function indexOfTimestep(timesteps: readonly number[], timestep: number): number {

@@ -3,7 +3,7 @@
  * schedule σ(t) interpolated from the training sigmas at (fractional) timesteps, a trailing σ = 0, the
  * input scaling 1/√(σ² + 1), and initial noise scaled by the largest training sigma.
  */
-import type { TorchGenerator } from '../rng/torch-generator';
+import type { Generators } from '../rng/randn-tensor';
 import type { SchedulerConfig } from './config';
 import { alphasCumprodFor, trainingSigmas } from './noise-schedule';
 import { addNoiseSigma, assertStepCount, indexOfTimestep, type Scheduler } from './scheduler';
@@ -51,7 +51,7 @@ export abstract class SigmaScheduler implements Scheduler {
     modelOutput: Float32Array,
     timestep: number,
     sample: Float32Array,
-    generator?: TorchGenerator,
+    generator?: Generators,
   ): Float32Array;
 
   addNoise(original: Float32Array, noise: Float32Array, timesteps: readonly number[]): Float32Array {
