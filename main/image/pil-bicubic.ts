@@ -1,3 +1,5 @@
+import { BoundedCache } from './bounded-cache';
+
 /**
  * Pillow's 8-bit bicubic resampling (libImaging/Resample.c), reimplemented for bit-exact parity with
  * `Image.resize(size, Image.BICUBIC)` as torchvision's Resize calls it on PIL images (no box, no reducing_gap).
@@ -28,13 +30,14 @@ export interface ResampleCoefficients {
   readonly weights: Int32Array;
 }
 
-const coefficientCache = new Map<string, ResampleCoefficients>();
+const coefficientCache = new BoundedCache<ResampleCoefficients>(64);
 
-/** precompute_coeffs + normalize_coeffs_8bpc for the full-image box [0, inSize). */
+/** precompute_coeffs + normalize_coeffs_8bpc for the full-image box [0, inSize), cached per size pair. */
 export function pillowCoefficients(inSize: number, outSize: number): ResampleCoefficients {
-  const key = `${inSize}>${outSize}`;
-  const cached = coefficientCache.get(key);
-  if (cached) return cached;
+  return coefficientCache.getOrCreate(`${inSize}>${outSize}`, () => computeCoefficients(inSize, outSize));
+}
+
+function computeCoefficients(inSize: number, outSize: number): ResampleCoefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = SUPPORT * filterScale;
@@ -62,9 +65,7 @@ export function pillowCoefficients(inSize: number, outSize: number): ResampleCoe
     first[xx] = xmin;
     count[xx] = xmax;
   }
-  const coefficients = { outSize, ksize, first, count, weights };
-  coefficientCache.set(key, coefficients);
-  return coefficients;
+  return { outSize, ksize, first, count, weights };
 }
 
 function clip8(sum: number): number {

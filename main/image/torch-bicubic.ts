@@ -10,6 +10,7 @@
  * 2.4e-6 of the fixture, not bit-exact.
  */
 
+import { BoundedCache } from './bounded-cache';
 import type { PixelBuffer } from './pil-bicubic';
 
 const f32 = Math.fround;
@@ -46,12 +47,14 @@ export interface CubicTaps {
   readonly weight: Float32Array;
 }
 
-const tapCache = new Map<string, CubicTaps>();
+const tapCache = new BoundedCache<CubicTaps>(64);
 
+/** Source indices and weights of one axis, cached per size pair. */
 export function torchCubicTaps(inSize: number, outSize: number): CubicTaps {
-  const key = `${inSize}>${outSize}`;
-  const cached = tapCache.get(key);
-  if (cached) return cached;
+  return tapCache.getOrCreate(`${inSize}>${outSize}`, () => computeTaps(inSize, outSize));
+}
+
+function computeTaps(inSize: number, outSize: number): CubicTaps {
   const scale = f32(inSize / outSize);
   const index = new Int32Array(outSize * 4);
   const weight = new Float32Array(outSize * 4);
@@ -66,9 +69,7 @@ export function torchCubicTaps(inSize: number, outSize: number): CubicTaps {
     weight[i * 4 + 3] = cubicFar(f32(u + 1));
     for (let j = 0; j < 4; j++) index[i * 4 + j] = Math.min(Math.max(base - 1 + j, 0), inSize - 1);
   }
-  const taps = { outSize, index, weight };
-  tapCache.set(key, taps);
-  return taps;
+  return { outSize, index, weight };
 }
 
 /**
