@@ -101,3 +101,58 @@ export function matmulChain(layers: number, size: number): ModelProto {
     initializers,
   );
 }
+
+/** Every dtype crossing the boundary: float16 and int32 in; float32, bool, float16 and int32 out. */
+export function dtypeModel(): ModelProto {
+  return model(
+    'dtypes',
+    [
+      {
+        name: 'h_to_f',
+        opType: 'Cast',
+        inputs: ['h'],
+        outputs: ['hf'],
+        attributes: { to: { type: 'int', value: 1 } },
+      },
+      { name: 'positive', opType: 'Greater', inputs: ['hf', 'zero'], outputs: ['pos'] },
+      {
+        name: 'i_to_h',
+        opType: 'Cast',
+        inputs: ['i'],
+        outputs: ['ih'],
+        attributes: { to: { type: 'int', value: 10 } },
+      },
+      { name: 'i_twice', opType: 'Add', inputs: ['i', 'i'], outputs: ['i2'] },
+    ],
+    [
+      { name: 'h', dataType: 'float16', shape: [3] },
+      { name: 'i', dataType: 'int32', shape: [3] },
+    ],
+    [
+      { name: 'hf', dataType: 'float', shape: [3] },
+      { name: 'pos', dataType: 'bool', shape: [3] },
+      { name: 'ih', dataType: 'float16', shape: [3] },
+      { name: 'i2', dataType: 'int32', shape: [3] },
+    ],
+    [floatTensor('zero', [], () => 0)],
+  );
+}
+
+/** GroupNormalization (opset 18 function): no WebGPU kernel, so ORT expands it and keeps its int64 shape math on the CPU. */
+export function groupNormModel(): ModelProto {
+  return model(
+    'groupnorm',
+    [
+      {
+        name: 'gn',
+        opType: 'GroupNormalization',
+        inputs: ['x', 'scale', 'bias'],
+        outputs: ['y'],
+        attributes: { num_groups: { type: 'int', value: 2 } },
+      },
+    ],
+    [{ name: 'x', dataType: 'float', shape: [1, 4, 3] }],
+    [{ name: 'y', dataType: 'float', shape: [1, 4, 3] }],
+    [floatTensor('scale', [2], (i) => 1 + i), floatTensor('bias', [2], (i) => 0.5 * i)],
+  );
+}

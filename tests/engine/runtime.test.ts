@@ -6,7 +6,7 @@ import { parseProfile, SessionCache, type SessionRequest, type TensorMap } from 
 import type { ModelArtifact } from '../../main/engine/onnx/artifact';
 import { writeExternalDataModel } from '../../main/engine/onnx/external-data';
 import { PROFILE_DIR } from '../../main/engine/runtime/profile';
-import { artifactOf, matmulChain, mixedModel, mlpModel } from './runtime-models';
+import { artifactOf, dtypeModel, groupNormModel, matmulChain, mixedModel, mlpModel } from './runtime-models';
 
 const mlp = artifactOf(mlpModel());
 const mixed = artifactOf(mixedModel());
@@ -99,6 +99,45 @@ describe('SessionCache', () => {
     expect(report.nodesByProvider.webgpu).toBeGreaterThanOrEqual(1);
     expect((await readdir(PROFILE_DIR)).filter((n) => n.startsWith(`${process.pid}_`))).toEqual([]);
     await s.release();
+  });
+
+  it('passes float16, int32 and bool tensors both ways, and fetches only the outputs asked for', async () => {
+    const dtypes = artifactOf(dtypeModel());
+    const s = await cache.get({ hash: dtypes.hash, ep: 'cpu' }, dtypes);
+    const feeds: TensorMap = {
+      h: { dtype: 'float16', data: Uint16Array.of(0x3c00, 0xc000, 0x3800), dims: [3] }, // 1, -2, 0.5
+      i: { dtype: 'int32', data: Int32Array.of(1, -3, 7), dims: [3] },
+    };
+    const out = await s.run(feeds);
+    expect(out.hf).toEqual({ dtype: 'float32', data: Float32Array.of(1, -2, 0.5), dims: [3] });
+    expect(out.pos!.dtype).toBe('bool');
+    expect(Array.from(out.pos!.data as Uint8Array)).toEqual([1, 0, 1]);
+    expect(out.ih!.dtype).toBe('float16');
+    expect(Array.from(out.ih!.data as Uint16Array)).toEqual([0x3c00, 0xc200, 0x4700]); // 1, -3, 7
+    expect(out.i2).toEqual({ dtype: 'int32', data: Int32Array.of(2, -6, 14), dims: [3] });
+    expect(Object.keys(await s.run(feeds, { outputs: ['i2'] }))).toEqual(['i2']);
+    await s.release();
+  });
+
+  it('GroupNormalization on webgpu equals cpu and reports its CPU-placed nodes', async () => {
+    const gn = artifactOf(groupNormModel());
+    const feeds: TensorMap = {
+      x: {
+        dtype: 'float32',
+        data: Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) * 3),
+        dims: [1, 4, 3],
+      },
+    };
+    const cpu = await cache.get({ hash: gn.hash, ep: 'cpu' }, gn);
+    const gpu = await cache.get({ hash: gn.hash, ep: 'webgpu' }, gn);
+    const want = (await cpu.run(feeds)).y!.data as Float32Array;
+    expectClose((await gpu.run(feeds)).y!.data as Float32Array, Array.from(want), 1e-4);
+    const report = gpu.report();
+    expect(report.ep).toBe('webgpu');
+    expect(report.fallbackNodes.length).toBeGreaterThan(0);
+    expect(report.nodesByProvider.cpu).toBe(report.fallbackNodes.length);
+    expect(report.nodesByProvider.webgpu).toBeGreaterThan(0);
+    await Promise.all([cpu.release(), gpu.release()]);
   });
 
   it('a new cache over the same folder loads the persisted model without building the artifact', async () => {
