@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -154,6 +154,30 @@ describe('ModelStore', () => {
     await store.remove('scorer');
     expect((await store.status('scorer')).state).toBe('absent');
     expect((await store.status('tok')).state).toBe('installed');
+  });
+
+  it("imports a file the user already has, reporting whether it is the catalog's file, and identifies files by hash", async () => {
+    const store = newStore();
+    const source = join(root, 'downloaded-elsewhere.gz');
+    await writeFile(source, vocab);
+    const imported = await store.importFile('tok', 'vocab.gz', source);
+    expect(imported).toMatchObject({ bytes: vocab.length, sha256: hex(vocab), matchesCatalog: true });
+    expect(imported.status.state).toBe('installed');
+    expect(Buffer.from(await readFile(store.filePath('tok', 'vocab.gz'))).equals(Buffer.from(vocab))).toBe(
+      true,
+    );
+    expect(await store.identifyFile(source)).toEqual({ modelId: 'tok', file: 'vocab.gz' });
+
+    const other = join(root, 'other-weights.bin');
+    await writeFile(other, randomBytes(1000));
+    expect(await store.identifyFile(other)).toBeNull();
+    const mismatched = await store.importFile('scorer', 'weights.bin', other);
+    expect(mismatched.matchesCatalog).toBe(false);
+    expect(mismatched.status.state).toBe('partial'); // sub/config.json is still missing
+    await expect(store.importFile('scorer', 'nope.bin', other)).rejects.toThrow(/has no file "nope.bin"/);
+    await expect(store.importFile('scorer', 'weights.bin', join(root, 'missing'))).rejects.toThrow(
+      /cannot import .*missing: ENOENT/,
+    );
   });
 
   it('a failed download names the file and leaves the model not installed', async () => {

@@ -1,7 +1,11 @@
-import { existsSync } from 'node:fs';
-import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { bundledCatalog, findEntry, withRequirements, type Catalog, type CatalogEntry } from './catalog';
+import { DownloadError } from './download-error';
 import { discardPartial, downloadFile, partPaths, type DownloadOptions } from './downloader';
 
 export type ModelState = 'installed' | 'partial' | 'absent' | 'downloading';
@@ -48,6 +52,15 @@ export interface ModelStoreOptions {
     DownloadOptions,
     'headers' | 'retries' | 'retryDelayMs' | 'progressIntervalMs' | 'freeSpace'
   >;
+}
+
+export interface ImportResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** Whether the file is byte-identical to the catalog's (null: the catalog publishes no hash for it). */
+  matchesCatalog: boolean | null;
+  status: ModelStatus;
 }
 
 interface InstalledManifest {
@@ -173,7 +186,7 @@ export class ModelStore {
     const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
     try {
       const { downloadSize: total, sizeIsEstimate } = downloadSize(entry);
-      const manifest: InstalledManifest = { id: entry.id, installedAt: '', files: [] };
+      const manifest: Pick<InstalledManifest, 'files'> = { files: [] };
       let done = 0;
       for (const file of entry.files) {
         const destination = join(this.root, entry.id, file.path);
@@ -207,11 +220,91 @@ export class ModelStore {
         }
         done += manifest.files.at(-1)!.bytes;
       }
-      manifest.installedAt = new Date().toISOString();
-      await writeFile(join(this.root, entry.id, MANIFEST), JSON.stringify(manifest, null, 2));
+      await this.writeManifest(entry, manifest.files);
     } finally {
       this.active.delete(entry.id);
     }
+  }
+
+  /**
+   * Copies a file the user already has (e.g. hpc.pt from OneDrive) into the store as one of a model's files, hashing
+   * it on the way. A hash that differs from the catalog's does not block the import (a catalog hash may come from a
+   * mirror): `matchesCatalog` tells the caller, and is null when the catalog has no hash for the file.
+   */
+  async importFile(id: string, file: string, source: string): Promise<ImportResult> {
+    const entry = findEntry(this.catalog, id);
+    const spec = entry.files.find((candidate) => candidate.path === file);
+    if (!spec) throw new Error(`model "${id}" has no file "${file}"`);
+    if (this.active.has(entry.id)) throw new Error(`model "${entry.id}" is downloading: cancel it first`);
+    const destination = join(this.root, entry.id, file);
+    await mkdir(dirname(destination), { recursive: true });
+    const temporary = `${destination}.import`;
+    const hash = createHash('sha256');
+    try {
+      await pipeline(
+        createReadStream(source),
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            hash.update(chunk);
+            done(null, chunk);
+          },
+        }),
+        createWriteStream(temporary),
+      );
+    } catch (error) {
+      await rm(temporary, { force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new DownloadError(
+          'disk-full',
+          `disk full while importing ${source}: free some space and retry`,
+        );
+      }
+      throw new Error(`cannot import ${source}: ${(error as Error).message}`);
+    }
+    await rename(temporary, destination);
+    await discardPartial(destination);
+    const sha256 = hash.digest('hex');
+    const bytes = (await stat(destination)).size;
+    const files = await Promise.all(
+      entry.files.map((candidate) => this.fileStatus(entry, candidate.path, candidate.size)),
+    );
+    if (files.every((candidate) => candidate.present)) {
+      await this.writeManifest(
+        entry,
+        files.map((candidate) => ({
+          path: candidate.path,
+          bytes: candidate.bytes,
+          sha256:
+            candidate.path === file
+              ? sha256
+              : (entry.files.find((f) => f.path === candidate.path)?.sha256 ?? null),
+        })),
+      );
+    }
+    return {
+      path: destination,
+      bytes,
+      sha256,
+      matchesCatalog: spec.sha256 === null ? null : spec.sha256 === sha256,
+      status: await this.status(entry.id),
+    };
+  }
+
+  /** Which catalog model file this file is, by its sha256 (null when no catalog hash matches). */
+  async identifyFile(path: string): Promise<{ modelId: string; file: string } | null> {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    const digest = hash.digest('hex');
+    for (const entry of this.catalog.models) {
+      const match = entry.files.find((file) => file.sha256 === digest);
+      if (match) return { modelId: entry.id, file: match.path };
+    }
+    return null;
+  }
+
+  private async writeManifest(entry: CatalogEntry, files: InstalledManifest['files']): Promise<void> {
+    const manifest: InstalledManifest = { id: entry.id, installedAt: new Date().toISOString(), files };
+    await writeFile(join(this.root, entry.id, MANIFEST), JSON.stringify(manifest, null, 2));
   }
 
   private async whenIdle(id: string): Promise<void> {
