@@ -7,7 +7,7 @@
 //   );
 //   const out = await session.run({ x: { dtype: 'float32', data, dims: [1, 3, 224, 224] } }, { signal });
 //   session.report();  // { ep: 'webgpu', attempts, placement, fallbackNodes: [{ name, opType }], nodesByProvider, ... }
-//   await session.release();                     // back to the cache (LRU keeps maxIdleSessions idle ones)
+//   await session.release();                     // once per get(): back to the cache (LRU keeps maxIdleSessions idle)
 //
 // Off the caller's thread (Electron main, HTTP server): the same calls through a worker.
 //   const worker = new RuntimeWorker({ cacheDir });
@@ -22,6 +22,10 @@
 // - Node placement comes from ORT's profiler during the first run (placement: 'pending' before it).
 // - Cancellation: onnxruntime-node 1.30 has no RunOptions.terminate, so an abort drops a queued run and, for a
 //   running one, rejects at once with an AbortError and discards the result when ORT finishes.
+// - optimizedModelCache: true also caches ORT's optimized graph per EP (cpu creation about 2x faster, webgpu
+//   little; a second copy of the weights on disk): see bench/engine/RESULTS.md.
+// - The worker thread starts from worker-entry.mjs, which registers tsx to load the TypeScript sources; a
+//   bundled build must give the worker its own bundled entry.
 // - Tensors are plain typed arrays: float32 Float32Array, float16 Uint16Array (raw halves), int32 Int32Array,
 //   int64 BigInt64Array, bool/uint8 Uint8Array.
 export {
