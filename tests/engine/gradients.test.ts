@@ -225,6 +225,38 @@ const cases: Case[] = [
   },
 ];
 
+/** A pre-norm CLIP-style transformer block (2 heads, causal mask, QuickGELU MLP) on [1, 3, 4]. */
+function transformerBlock(g: Graph, x: Record<string, Tensor>): Tensor {
+  const heads = (t: Tensor) => g.transpose(g.reshape(t, [0, 3, 2, 2]), [0, 2, 1, 3]);
+  const h = g.layerNorm(x.x!, x.ln1w!, x.ln1b!);
+  const [q, k, v] = g.split(g.linear(h, x.wqkv!, x.bqkv!), [4, 4, 4], -1).map(heads);
+  const causal = g.constant([0, -1e4, -1e4, 0, 0, -1e4, 0, 0, 0], [3, 3]);
+  const a = g.reshape(g.transpose(g.attention(q!, k!, v!, { mask: causal }), [0, 2, 1, 3]), [0, 3, 4]);
+  const r = g.add(x.x!, g.linear(a, x.wo!, x.bo!));
+  const m = g.linear(g.quickGelu(g.linear(g.layerNorm(r, x.ln2w!, x.ln2b!), x.w1!, x.b1!)), x.w2!, x.b2!);
+  return g.add(r, m);
+}
+
+cases.push({
+  name: 'transformer block (LN, MHA, QuickGELU MLP)',
+  inputs: [
+    f('x', [1, 3, 4]),
+    f('ln1w', [4]),
+    f('ln1b', [4]),
+    f('wqkv', [12, 4]),
+    f('bqkv', [12]),
+    f('wo', [4, 4]),
+    f('bo', [4]),
+    f('ln2w', [4]),
+    f('ln2b', [4]),
+    f('w1', [8, 4]),
+    f('b1', [8]),
+    f('w2', [4, 8]),
+    f('b2', [4]),
+  ],
+  build: transformerBlock,
+});
+
 const measured: string[] = [];
 
 describe('gradient rules vs central finite differences', () => {

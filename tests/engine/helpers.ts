@@ -68,6 +68,8 @@ export async function compile(
     outputs?: string[];
     profile?: boolean;
     fusedAttention?: boolean;
+    /** false: no ORT graph rewrites (fusions can swap in kernels that lack float64). */
+    optimize?: boolean;
   } = {},
 ): Promise<CompiledGraph> {
   const ep = options.ep ?? 'cpu';
@@ -82,6 +84,7 @@ export async function compile(
   if (prefix) await mkdir(PROFILE_DIR, { recursive: true });
   const session = await ort.InferenceSession.create(artifact.source.bytes, {
     executionProviders: [ep],
+    ...(options.optimize === false ? { graphOptimizationLevel: 'disabled' as const } : {}),
     ...(prefix ? { enableProfiling: true, profileFilePrefix: prefix } : {}),
   });
   return {
@@ -199,8 +202,8 @@ export async function gradCheck(specs: InputSpec[], build: Build, step?: number)
     let forward: CompiledGraph | undefined;
     let analytic: Record<string, HostTensor>;
     try {
-      full = await compile(g, { precision });
-      forward = await compile(g, { precision, outputs: ['out'] });
+      full = await compile(g, { precision, optimize: false });
+      forward = await compile(g, { precision, outputs: ['out'], optimize: false });
       analytic = await full.run(feeds(values));
     } catch (err) {
       await full?.release();
