@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CheckpointError,
   DTYPE_SIZES,
+  loadStateDict,
   openSafetensors,
   writeSafetensors,
   type DType,
@@ -106,6 +107,27 @@ describe('safetensors writer', () => {
       expect((8 + headerLength + dataOffsets[0]) % DTYPE_SIZES[dtype], name).toBe(0);
     }
     await file.close();
+  });
+
+  it('converts hps_v2_tiny.pt to safetensors with tensors identical to the reference hps_v2_tiny.safetensors', async () => {
+    const converted = join(work.dir, 'converted.safetensors');
+    const source = await loadStateDict(join(FIXTURES, 'clip/hps_v2_tiny.pt'));
+    await writeSafetensors(converted, source.tensors, { format: 'pt' });
+    await source.close();
+    const ours = await openSafetensors(converted);
+    const reference = await openSafetensors(join(FIXTURES, 'clip/hps_v2_tiny.safetensors'));
+    expect(ours.names().sort()).toEqual(reference.names().sort());
+    for (const name of reference.names()) {
+      expect(ours.info(name)).toMatchObject({
+        dtype: reference.info(name).dtype,
+        shape: reference.info(name).shape,
+      });
+      expect(Buffer.from(await ours.read(name)).equals(Buffer.from(await reference.read(name))), name).toBe(
+        true,
+      );
+    }
+    expect(ours.metadata).toEqual({ format: 'pt' });
+    await Promise.all([ours.close(), reference.close()]);
   });
 
   it('refuses data whose length does not match the shape, leaving no file behind', async () => {
