@@ -45,28 +45,23 @@ describe('LDM single file → diffusers names (sd-tiny fixture)', () => {
     expect(unmapped).toEqual([]);
     expect(ignored).toEqual([]);
     const reached = new Set<string>();
-    let reshaped = 0;
-    for (const name of names) {
-      const target = targets.get(name)!;
+    for (const target of targets) {
       const file = components[target.component];
-      expect(file.has(target.name), `${name} → ${target.component}/${target.name}`).toBe(true);
-      let shape = [...singleFile.info(name).shape];
-      if (target.reshape === 'conv1x1-to-linear' && shape.length === 4) {
-        expect(shape.slice(2)).toEqual([1, 1]);
-        shape = shape.slice(0, 2);
-        reshaped++;
-      }
-      expect(shape, name).toEqual([...file.info(target.name).shape]);
+      expect(file.has(target.name), `${target.source} → ${target.component}/${target.name}`).toBe(true);
+      // This fixture's VAE attention was written by diffusers' script with linear names: plain copies only.
+      expect(target.transform).toEqual({ kind: 'copy' });
+      expect([...singleFile.info(target.source).shape], target.source).toEqual([
+        ...file.info(target.name).shape,
+      ]);
       reached.add(`${target.component}/${target.name}`);
     }
+    expect(new Set(targets.map((t) => t.source)).size).toBe(names.length);
     const all = Object.entries(components).flatMap(([component, file]) =>
       file.names().map((n) => `${component}/${n}`),
     );
     // Injective (the mapper throws on collisions, and every name got its own target) and onto.
     expect(reached.size).toBe(names.length);
     expect([...reached].sort()).toEqual(all.sort());
-    // This fixture's VAE attention was written by diffusers' script with linear names: nothing to reshape.
-    expect(reshaped).toBe(0);
   });
 
   it('reads real LDM VAE attention (1×1 convs q/k/v/proj_out) and reverse-numbered decoder blocks', () => {
@@ -84,20 +79,65 @@ describe('LDM single file → diffusers names (sd-tiny fixture)', () => {
     const { targets, ignored, unmapped } = mapSingleFileNames(names, { unet: unetLayout, vae: sd15Vae });
     expect(unmapped).toEqual([]);
     expect(ignored).toEqual(['cond_stage_model.transformer.embeddings.position_ids', 'alphas_cumprod']);
-    expect(targets.get(names[0]!)).toEqual({
+    const byName = new Map(targets.map((t) => [t.source, t]));
+    expect(byName.get(names[0]!)).toEqual({
+      source: names[0],
       component: 'vae',
       name: 'decoder.mid_block.attentions.0.to_q.weight',
-      reshape: 'conv1x1-to-linear',
+      transform: { kind: 'conv1x1-to-linear' },
     });
-    expect(targets.get(names[1]!)).toEqual({
+    expect(byName.get(names[1]!)).toEqual({
+      source: names[1],
       component: 'vae',
       name: 'decoder.mid_block.attentions.0.to_out.0.bias',
-      reshape: undefined,
+      transform: { kind: 'copy' },
     });
-    expect(targets.get(names[2]!)!.name).toBe('encoder.mid_block.attentions.0.group_norm.weight');
-    expect(targets.get(names[3]!)!.name).toBe('decoder.up_blocks.0.upsamplers.0.conv.weight');
-    expect(targets.get(names[4]!)!.name).toBe('decoder.up_blocks.3.resnets.2.conv_shortcut.weight');
-    expect(targets.get(names[5]!)!.name).toBe('encoder.down_blocks.2.downsamplers.0.conv.bias');
+    expect(byName.get(names[2]!)!.name).toBe('encoder.mid_block.attentions.0.group_norm.weight');
+    expect(byName.get(names[3]!)!.name).toBe('decoder.up_blocks.0.upsamplers.0.conv.weight');
+    expect(byName.get(names[4]!)!.name).toBe('decoder.up_blocks.3.resnets.2.conv_shortcut.weight');
+    expect(byName.get(names[5]!)!.name).toBe('encoder.down_blocks.2.downsamplers.0.conv.bias');
+  });
+
+  it('maps an SD 2.x OpenCLIP text encoder: fused q/k/v split, penultimate-layer cut, projection dropped', () => {
+    const te = (rest: string) => `cond_stage_model.model.${rest}`;
+    const names = [
+      te('transformer.resblocks.0.attn.in_proj_weight'),
+      te('transformer.resblocks.0.attn.in_proj_bias'),
+      te('transformer.resblocks.0.attn.out_proj.weight'),
+      te('transformer.resblocks.0.ln_1.bias'),
+      te('transformer.resblocks.22.mlp.c_fc.weight'),
+      te('transformer.resblocks.22.mlp.c_proj.bias'),
+      te('transformer.resblocks.22.ln_2.weight'),
+      te('transformer.resblocks.23.mlp.c_fc.weight'),
+      te('positional_embedding'),
+      te('token_embedding.weight'),
+      te('ln_final.weight'),
+      te('text_projection'),
+      te('logit_scale'),
+    ];
+    const { targets, ignored, unmapped } = mapSingleFileNames(names, {
+      unet: unetLayout,
+      vae: vaeLayout,
+      textEncoderLayers: 23,
+    });
+    expect(unmapped).toEqual([]);
+    expect(ignored).toEqual([names[7], names[11], names[12]]);
+    expect(targets.map((t) => [t.source, t.name, t.transform])).toEqual([
+      [names[0], 'text_model.encoder.layers.0.self_attn.q_proj.weight', { kind: 'rows', part: 0, parts: 3 }],
+      [names[0], 'text_model.encoder.layers.0.self_attn.k_proj.weight', { kind: 'rows', part: 1, parts: 3 }],
+      [names[0], 'text_model.encoder.layers.0.self_attn.v_proj.weight', { kind: 'rows', part: 2, parts: 3 }],
+      [names[1], 'text_model.encoder.layers.0.self_attn.q_proj.bias', { kind: 'rows', part: 0, parts: 3 }],
+      [names[1], 'text_model.encoder.layers.0.self_attn.k_proj.bias', { kind: 'rows', part: 1, parts: 3 }],
+      [names[1], 'text_model.encoder.layers.0.self_attn.v_proj.bias', { kind: 'rows', part: 2, parts: 3 }],
+      [names[2], 'text_model.encoder.layers.0.self_attn.out_proj.weight', { kind: 'copy' }],
+      [names[3], 'text_model.encoder.layers.0.layer_norm1.bias', { kind: 'copy' }],
+      [names[4], 'text_model.encoder.layers.22.mlp.fc1.weight', { kind: 'copy' }],
+      [names[5], 'text_model.encoder.layers.22.mlp.fc2.bias', { kind: 'copy' }],
+      [names[6], 'text_model.encoder.layers.22.layer_norm2.weight', { kind: 'copy' }],
+      [names[8], 'text_model.embeddings.position_embedding.weight', { kind: 'copy' }],
+      [names[9], 'text_model.embeddings.token_embedding.weight', { kind: 'copy' }],
+      [names[10], 'text_model.final_layer_norm.weight', { kind: 'copy' }],
+    ]);
   });
 
   it('follows the UNet config, not SD 1.5 constants (3 blocks, 1 layer per block)', () => {

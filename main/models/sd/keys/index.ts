@@ -12,9 +12,12 @@ export {
   mapSingleFileNames,
   SINGLE_FILE_PREFIXES,
   type SdComponent,
+  type SingleFileLayouts,
   type SingleFileMapping,
   type SingleFileTarget,
 } from './single-file';
+export { textEncoderTargets, type LocalTarget } from './text-encoder';
+export type { TensorTransform } from './transforms';
 export {
   modulePathsOf,
   resolveLoraKeys,

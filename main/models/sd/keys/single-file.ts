@@ -1,26 +1,39 @@
 /**
  * A1111 / LDM single-file checkpoints → the diffusers component names (unet/, vae/, text_encoder/), as
  * kohya's model_util.py and diffusers' convert_from_ckpt do. Only names are mapped here; the loader reads
- * the tensors and applies the reshape each target asks for.
+ * each target's source tensor and applies its transform.
  */
-import { PrefixMap } from './prefix-map';
+import type { PrefixMap } from './prefix-map';
+import { textEncoderTargets, type LocalTarget } from './text-encoder';
+import type { TensorTransform } from './transforms';
 import { unetPrefixMap, type UnetLayout } from './unet';
 import { isConvShapedVaeAttention, vaePrefixMap, type VaeLayout } from './vae';
 
 export type SdComponent = 'unet' | 'vae' | 'text_encoder';
 
 export interface SingleFileTarget {
+  /** Tensor name in the single file. */
+  source: string;
   component: SdComponent;
   /** Tensor name inside the component's diffusers state dict. */
   name: string;
-  /** LDM keeps the VAE mid-attention projections as 1×1 convolutions: drop the two trailing 1-dims. */
-  reshape: 'conv1x1-to-linear' | undefined;
+  transform: TensorTransform;
+}
+
+export interface SingleFileLayouts {
+  unet: UnetLayout;
+  vae: VaeLayout;
+  /** The diffusers text encoder's num_hidden_layers; deeper OpenCLIP layers are dropped (SD 2.x). */
+  textEncoderLayers?: number;
 }
 
 export interface SingleFileMapping {
-  /** Single-file tensor name → its diffusers target. */
-  targets: Map<string, SingleFileTarget>;
-  /** Present but not model weights: noise-schedule buffers, EMA copies, position_ids buffers. */
+  /** One entry per diffusers tensor (a fused q/k/v source yields three). */
+  targets: SingleFileTarget[];
+  /**
+   * Present but not model weights, or not used by the diffusers components: noise-schedule buffers, EMA
+   * copies, position_ids buffers, OpenCLIP's projection/logit scale and layers past the one SD uses.
+   */
   ignored: string[];
   /** Names no rule covers (e.g. an unsupported architecture); the caller decides whether that is fatal. */
   unmapped: string[];
@@ -31,11 +44,6 @@ export const SINGLE_FILE_PREFIXES: Readonly<Record<SdComponent, string>> = {
   vae: 'first_stage_model.',
   text_encoder: 'cond_stage_model.',
 };
-
-/** CLIPTextModel names: newer transformers save `transformer.text_model.*`, older ones `transformer.*`. */
-function textEncoderPrefixMap(): PrefixMap {
-  return new PrefixMap().add('transformer.text_model', 'text_model').add('transformer', 'text_model');
-}
 
 function isIgnored(name: string): boolean {
   return !name.includes('.') || name.startsWith('model_ema.') || name.endsWith('.position_ids');
@@ -51,42 +59,51 @@ function decoderTopIndex(vaeNames: string[]): number | undefined {
   return top;
 }
 
-export function mapSingleFileNames(
-  names: readonly string[],
-  layouts: { unet: UnetLayout; vae: VaeLayout },
-): SingleFileMapping {
+const COPY: TensorTransform = { kind: 'copy' };
+
+function renamedTarget(map: PrefixMap, local: string, transform: TensorTransform): LocalTarget[] | undefined {
+  const name = map.rename(local);
+  return name === undefined ? undefined : [{ name, transform }];
+}
+
+export function mapSingleFileNames(names: readonly string[], layouts: SingleFileLayouts): SingleFileMapping {
   const vaeNames = names
     .filter((n) => n.startsWith(SINGLE_FILE_PREFIXES.vae))
     .map((n) => n.slice(SINGLE_FILE_PREFIXES.vae.length));
-  const maps: Record<SdComponent, PrefixMap> = {
-    unet: unetPrefixMap(layouts.unet),
-    vae: vaePrefixMap(layouts.vae, decoderTopIndex(vaeNames)),
-    text_encoder: textEncoderPrefixMap(),
+  const unetMap = unetPrefixMap(layouts.unet);
+  const vaeMap = vaePrefixMap(layouts.vae, decoderTopIndex(vaeNames));
+  const targetsOf: Record<SdComponent, (local: string) => LocalTarget[] | undefined> = {
+    unet: (local) => renamedTarget(unetMap, local, COPY),
+    vae: (local) =>
+      renamedTarget(vaeMap, local, isConvShapedVaeAttention(local) ? { kind: 'conv1x1-to-linear' } : COPY),
+    text_encoder: (local) => textEncoderTargets(local, layouts.textEncoderLayers),
   };
-  const targets = new Map<string, SingleFileTarget>();
+  const targets: SingleFileTarget[] = [];
   const ignored: string[] = [];
   const unmapped: string[] = [];
   const claimed = new Map<string, string>();
-  for (const name of names) {
-    if (isIgnored(name)) {
-      ignored.push(name);
+  for (const source of names) {
+    if (isIgnored(source)) {
+      ignored.push(source);
       continue;
     }
     const component = (Object.keys(SINGLE_FILE_PREFIXES) as SdComponent[]).find((c) =>
-      name.startsWith(SINGLE_FILE_PREFIXES[c]),
+      source.startsWith(SINGLE_FILE_PREFIXES[c]),
     );
-    const local = component && name.slice(SINGLE_FILE_PREFIXES[component].length);
-    const renamed = component && local ? maps[component].rename(local) : undefined;
-    if (!component || !local || renamed === undefined) {
-      unmapped.push(name);
+    const local = component && source.slice(SINGLE_FILE_PREFIXES[component].length);
+    const found = component && local ? targetsOf[component](local) : undefined;
+    if (!component || found === undefined) {
+      unmapped.push(source);
       continue;
     }
-    const key = `${component}/${renamed}`;
-    const previous = claimed.get(key);
-    if (previous) throw new Error(`single-file checkpoint: ${previous} and ${name} both map to ${key}`);
-    claimed.set(key, name);
-    const reshape = component === 'vae' && isConvShapedVaeAttention(local) ? 'conv1x1-to-linear' : undefined;
-    targets.set(name, { component, name: renamed, reshape });
+    if (found.length === 0) ignored.push(source);
+    for (const { name, transform } of found) {
+      const key = `${component}/${name}`;
+      const previous = claimed.get(key);
+      if (previous) throw new Error(`single-file checkpoint: ${previous} and ${source} both map to ${key}`);
+      claimed.set(key, source);
+      targets.push({ source, component, name, transform });
+    }
   }
   return { targets, ignored, unmapped };
 }
