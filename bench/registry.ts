@@ -5,4 +5,5 @@ import type { BenchSuite } from './harness';
 export const SUITES: readonly { name: string; load: () => Promise<{ suite: BenchSuite }> }[] = [
   { name: 'engine', load: () => import('./engine/index') },
   { name: 'preprocess', load: () => import('./preprocess') },
+  { name: 'library', load: () => import('./library') },
 ];

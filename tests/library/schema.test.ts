@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Library, SCHEMA_VERSION } from '../../main/services/library';
-import { currentVersion, migrate } from '../../main/services/library/schema';
+import { currentVersion, migrate, MIGRATIONS } from '../../main/services/library/schema';
 import { makeJpeg, makePng, tempDir } from './helpers';
 
 const cleanups: (() => void)[] = [];
@@ -66,6 +66,41 @@ describe('library schema', () => {
     expect(migrate(db, ['CREATE TABLE a (x INTEGER)', 'CREATE TABLE b (y INTEGER)'])).toBe(2);
     expect(() => migrate(db, ['CREATE TABLE a (x INTEGER)'])).toThrow(/newer than this app supports/);
     db.close();
+  });
+
+  it('migration 2 back-fills label counts (skips excluded) and triggers keep them current', () => {
+    const dir = folder();
+    const db = new Database(path.join(dir, 'library.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 1));
+    db.exec(`
+      INSERT INTO prompts (id, text, created_at) VALUES (1, 'p', 't');
+      INSERT INTO images (id, hash, ext, width, height, byte_size, created_at)
+        VALUES (1, '${'a'.repeat(64)}', 'png', 1, 1, 1, 't'), (2, '${'b'.repeat(64)}', 'png', 1, 1, 1, 't');
+      INSERT INTO comparisons (id, prompt_id, signature, created_at) VALUES (1, 1, '1,2', 't');
+      INSERT INTO comparison_images VALUES (1, 0, 1), (1, 1, 2);
+      INSERT INTO annotators (id, name, role, created_at) VALUES (1, 'a', 'annotator', 't'), (2, 'b', 'annotator', 't'),
+        (3, 'c', 'annotator', 't');
+      INSERT INTO judgments (comparison_id, annotator_id, kind, shown_order, created_at, idempotency_key)
+        VALUES (1, 1, 'tie', '[1,2]', 't', 'k1'), (1, 2, 'skip', '[1,2]', 't', 'k2');
+    `);
+    db.close();
+    const lib = Library.open(dir);
+    expect(currentVersion(lib.db)).toBe(2);
+    const labels = () =>
+      (lib.db.prepare('SELECT label_count AS n FROM comparisons WHERE id = 1').get() as { n: number }).n;
+    expect(labels()).toBe(1);
+    lib.submitJudgment({
+      comparisonId: 1,
+      annotatorId: 3,
+      kind: 'both-bad',
+      shownOrder: [2, 1],
+      idempotencyKey: 'k3',
+    });
+    expect(labels()).toBe(2);
+    lib.undoLastJudgment(3);
+    lib.undoLastJudgment(2); // a skip: not counted either way
+    expect(labels()).toBe(1);
+    lib.close();
   });
 
   it('enforces foreign keys', () => {

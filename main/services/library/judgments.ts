@@ -22,6 +22,9 @@ export interface AnnotatorProgress {
 /** How many candidates to draw from at random, so concurrent annotators rarely get the same item. */
 const CANDIDATE_WINDOW = 16;
 
+const NOT_JUDGED_BY_ANNOTATOR =
+  'NOT EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.annotator_id = @annotator)';
+
 export class JudgmentRepository {
   constructor(
     private readonly db: Database.Database,
@@ -109,10 +112,10 @@ export class JudgmentRepository {
     const random = options.random ?? Math.random;
     if (!Number.isInteger(overlap) || overlap < 1)
       throw new Error(`overlap must be a positive integer, got ${overlap}`);
-    const gold = this.candidates(annotatorId, true, overlap);
-    const regular = this.candidates(annotatorId, false, overlap);
+    const regular = this.openItems(annotatorId, overlap);
     if (regular.length === 0) return null;
-    const pool = gold.length > 0 && random() < (options.goldRate ?? 0) ? gold : regular;
+    const gold = random() < (options.goldRate ?? 0) ? this.goldItems(annotatorId) : [];
+    const pool = gold.length > 0 ? gold : regular;
     const comparison = this.getComparison(pool[Math.floor(random() * pool.length)]!)!;
     return {
       comparison,
@@ -124,35 +127,48 @@ export class JudgmentRepository {
   }
 
   progress(annotatorId: number, overlap = 1): AnnotatorProgress {
-    const judged = (
-      this.db.prepare('SELECT COUNT(*) AS n FROM judgments WHERE annotator_id = ?').get(annotatorId) as {
-        n: number;
-      }
-    ).n;
-    const remaining = (
-      this.db
-        .prepare(`SELECT COUNT(*) AS n FROM (${this.candidateSql(false)})`)
-        .get({ annotator: annotatorId, overlap, limit: -1 }) as {
-        n: number;
-      }
-    ).n;
-    return { judged, remaining };
+    const count = (sql: string, params: object) => (this.db.prepare(sql).get(params) as { n: number }).n;
+    return {
+      judged: count('SELECT COUNT(*) AS n FROM judgments WHERE annotator_id = @annotator', {
+        annotator: annotatorId,
+      }),
+      remaining: count(
+        `SELECT COUNT(*) AS n FROM comparisons c
+         WHERE c.excluded = 0 AND c.label_count < @overlap AND c.gold_image_id IS NULL AND ${NOT_JUDGED_BY_ANNOTATOR}`,
+        { annotator: annotatorId, overlap },
+      ),
+    };
   }
 
-  private candidates(annotatorId: number, gold: boolean, overlap: number): number[] {
+  /**
+   * Open regular items, the closest to their overlap first (so items complete instead of all staying
+   * half-done), lowest ids first within a level. One equality per level keeps it an index range scan.
+   */
+  private openItems(annotatorId: number, overlap: number): number[] {
+    const statement = this.db.prepare(
+      `SELECT c.id FROM comparisons c
+       WHERE c.excluded = 0 AND c.label_count = @count AND c.gold_image_id IS NULL AND ${NOT_JUDGED_BY_ANNOTATOR}
+       ORDER BY c.id LIMIT @limit`,
+    );
+    for (let count = overlap - 1; count >= 0; count--) {
+      const rows = statement.all({ annotator: annotatorId, count, limit: CANDIDATE_WINDOW }) as {
+        id: number;
+      }[];
+      if (rows.length > 0) return rows.map((row) => row.id);
+    }
+    return [];
+  }
+
+  /** Gold items are served regardless of overlap: every annotator is checked on them. */
+  private goldItems(annotatorId: number): number[] {
     const rows = this.db
-      .prepare(this.candidateSql(gold))
-      .all({ annotator: annotatorId, overlap, limit: CANDIDATE_WINDOW }) as { id: number }[];
+      .prepare(
+        `SELECT c.id FROM comparisons c
+         WHERE c.gold_image_id IS NOT NULL AND c.excluded = 0 AND ${NOT_JUDGED_BY_ANNOTATOR}
+         ORDER BY c.id LIMIT @limit`,
+      )
+      .all({ annotator: annotatorId, limit: CANDIDATE_WINDOW }) as { id: number }[];
     return rows.map((row) => row.id);
-  }
-
-  // Lowest ids first, so items reach their overlap in import order instead of all staying half-done.
-  private candidateSql(gold: boolean): string {
-    return `SELECT c.id FROM comparisons c
-      WHERE c.excluded = 0 AND c.gold_image_id IS ${gold ? 'NOT NULL' : 'NULL'}
-        AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.annotator_id = @annotator)
-        ${gold ? 'AND @overlap IS NOT NULL' : "AND (SELECT COUNT(*) FROM judgments j WHERE j.comparison_id = c.id AND j.kind != 'skip') < @overlap"}
-      ORDER BY c.id LIMIT @limit`;
   }
 
   private checkSameJudgment(stored: Judgment, input: JudgmentInput): Judgment {

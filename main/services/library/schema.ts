@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
  * Numbered schema migrations. Each entry moves the database from version `index` to `index + 1`.
  * Append only: a shipped migration is never edited, a change is a new entry.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE prompts (
     id INTEGER PRIMARY KEY,
@@ -98,6 +98,20 @@ const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
   );
+  `,
+  // 2: label counts kept by triggers, so finding the next open item is an index range scan, not a count per row.
+  `
+  ALTER TABLE comparisons ADD COLUMN label_count INTEGER NOT NULL DEFAULT 0;
+  UPDATE comparisons SET label_count =
+    (SELECT COUNT(*) FROM judgments j WHERE j.comparison_id = comparisons.id AND j.kind != 'skip');
+  CREATE INDEX comparisons_open ON comparisons(label_count, id) WHERE excluded = 0;
+  CREATE INDEX comparisons_gold ON comparisons(id) WHERE gold_image_id IS NOT NULL;
+  CREATE TRIGGER judgments_count_insert AFTER INSERT ON judgments WHEN NEW.kind != 'skip' BEGIN
+    UPDATE comparisons SET label_count = label_count + 1 WHERE id = NEW.comparison_id;
+  END;
+  CREATE TRIGGER judgments_count_delete AFTER DELETE ON judgments WHEN OLD.kind != 'skip' BEGIN
+    UPDATE comparisons SET label_count = label_count - 1 WHERE id = OLD.comparison_id;
+  END;
   `,
 ];
 
