@@ -8,7 +8,18 @@ import tseslint from 'typescript-eslint';
 const ABOVE_ENGINE = ['checkpoints', 'models', 'services', 'api', 'server', 'cli', 'tokenizer', 'image'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-electron/', 'release/', '.cache/', '.tmp/', 'test-results/', 'coverage/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-electron/',
+      'release/',
+      '.cache/',
+      '.tmp/',
+      'test-results/',
+      'coverage/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -39,7 +50,12 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'electron', message: 'main/ is plain Node: Electron APIs belong in electron/.' }],
-          patterns: [{ group: ABOVE_ENGINE.map((d) => `**/${d}/**`), message: 'engine/ is the bottom layer: it imports nothing above it.' }],
+          patterns: [
+            {
+              group: ABOVE_ENGINE.map((d) => `**/${d}/**`),
+              message: 'engine/ is the bottom layer: it imports nothing above it.',
+            },
+          ],
         },
       ],
     },
@@ -53,11 +69,17 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'The renderer talks to main only through renderer/src/api/client.ts.' }],
+          paths: [
+            {
+              name: 'electron',
+              message: 'The renderer talks to main only through renderer/src/api/client.ts.',
+            },
+          ],
           patterns: [
             {
               regex: '(^|/)main/(?!api/(contract|bridge)$)',
-              message: 'The renderer may import only main/api/contract and main/api/bridge (types and schemas).',
+              message:
+                'The renderer may import only main/api/contract and main/api/bridge (types and schemas).',
             },
             { group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' },
           ],

@@ -1,7 +1,13 @@
 // Bridges renderer IPC to the engine host (utility process): validates the calling frame, forwards the call,
 // and fans host events out to every window. Restarts the host if it dies, failing the calls in flight.
 import { join } from 'node:path';
-import { BrowserWindow, ipcMain, utilityProcess, type IpcMainInvokeEvent, type UtilityProcess } from 'electron';
+import {
+  BrowserWindow,
+  ipcMain,
+  utilityProcess,
+  type IpcMainInvokeEvent,
+  type UtilityProcess,
+} from 'electron';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../main/api/bridge';
 import type { CallResult } from '../main/api/contract';
 import { HOST_ENV, type HostToMain, type MainToHost } from './host-protocol';
@@ -38,7 +44,10 @@ export class HostBridge {
     child.on('exit', (code) => {
       this.child = null;
       for (const [id, resolve] of this.pending) {
-        resolve({ ok: false, error: { code: 'internal', message: `the engine process stopped (exit code ${code})` } });
+        resolve({
+          ok: false,
+          error: { code: 'internal', message: `the engine process stopped (exit code ${code})` },
+        });
         this.pending.delete(id);
       }
       if (!this.stopping) this.start();
@@ -52,20 +61,34 @@ export class HostBridge {
   }
 
   listen(): void {
-    ipcMain.handle(IPC_CALL_CHANNEL, (event: IpcMainInvokeEvent, name: unknown, input: unknown): Promise<CallResult> => {
-      // Only our own top-level UI may call the API; anything else (an injected frame, a navigated page) is refused.
-      const frame = event.senderFrame;
-      if (!frame || frame !== event.sender.mainFrame || !isAppUrl(frame.url)) {
-        return Promise.resolve({ ok: false, error: { code: 'forbidden', message: 'calls are only accepted from the app window' } });
-      }
-      if (typeof name !== 'string') return Promise.resolve({ ok: false, error: { code: 'bad_request', message: 'call name must be a string' } });
-      return this.call(name, input);
-    });
+    ipcMain.handle(
+      IPC_CALL_CHANNEL,
+      (event: IpcMainInvokeEvent, name: unknown, input: unknown): Promise<CallResult> => {
+        // Only our own top-level UI may call the API; anything else (an injected frame, a navigated page) is refused.
+        const frame = event.senderFrame;
+        if (!frame || frame !== event.sender.mainFrame || !isAppUrl(frame.url)) {
+          return Promise.resolve({
+            ok: false,
+            error: { code: 'forbidden', message: 'calls are only accepted from the app window' },
+          });
+        }
+        if (typeof name !== 'string')
+          return Promise.resolve({
+            ok: false,
+            error: { code: 'bad_request', message: 'call name must be a string' },
+          });
+        return this.call(name, input);
+      },
+    );
   }
 
   private call(name: string, input: unknown): Promise<CallResult> {
     const child = this.child;
-    if (!child) return Promise.resolve({ ok: false, error: { code: 'internal', message: 'the engine process is restarting; try again' } });
+    if (!child)
+      return Promise.resolve({
+        ok: false,
+        error: { code: 'internal', message: 'the engine process is restarting; try again' },
+      });
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
@@ -78,7 +101,8 @@ export class HostBridge {
       this.pending.get(message.id)?.(message.result);
       this.pending.delete(message.id);
     } else if (message.type === 'event') {
-      for (const window of BrowserWindow.getAllWindows()) window.webContents.send(IPC_EVENT_CHANNEL, message.message);
+      for (const window of BrowserWindow.getAllWindows())
+        window.webContents.send(IPC_EVENT_CHANNEL, message.message);
     }
   }
 }

@@ -4,7 +4,14 @@ import type { CallResult, EventMessage } from '../main/api/contract';
 
 export type MainToHost = { type: 'call'; id: number; name: string; input: unknown };
 
-export type HostToMain = { type: 'ready' } | { type: 'result'; id: number; result: CallResult } | { type: 'event'; message: EventMessage };
+export type HostToMain =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: CallResult }
+  | { type: 'event'; message: EventMessage };
 
 /** Environment variables the main process passes to the host. */
-export const HOST_ENV = { libraryDir: 'HPS_LIBRARY_DIR', appRoot: 'HPS_APP_ROOT', appVersion: 'HPS_APP_VERSION' } as const;
+export const HOST_ENV = {
+  libraryDir: 'HPS_LIBRARY_DIR',
+  appRoot: 'HPS_APP_ROOT',
+  appVersion: 'HPS_APP_VERSION',
+} as const;

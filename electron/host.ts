@@ -17,11 +17,17 @@ async function start(): Promise<void> {
   const appRoot = env(HOST_ENV.appRoot);
   const { register } = await import('tsx/esm/api');
   register();
-  const { createApi, createApiServices, OWNER, toApiError }: typeof ApiModule = await import(pathToFileURL(join(appRoot, 'main/api/index.ts')).href);
+  const { createApi, createApiServices, OWNER, toApiError }: typeof ApiModule = await import(
+    pathToFileURL(join(appRoot, 'main/api/index.ts')).href
+  );
   const api = createApi(
     createApiServices({
       libraryDir: env(HOST_ENV.libraryDir),
-      app: { version: env(HOST_ENV.appVersion), mode: 'desktop', electron: process.versions.electron ?? null },
+      app: {
+        version: env(HOST_ENV.appVersion),
+        mode: 'desktop',
+        electron: process.versions.electron ?? null,
+      },
     }),
   );
   const port = process.parentPort;
@@ -35,7 +41,11 @@ async function start(): Promise<void> {
       send({ type: 'result', id: data.id, result: { ok: true, output } });
     } catch (err) {
       const e = toApiError(err);
-      send({ type: 'result', id: data.id, result: { ok: false, error: { code: e.code, message: e.message } } });
+      send({
+        type: 'result',
+        id: data.id,
+        result: { ok: false, error: { code: e.code, message: e.message } },
+      });
     }
   });
   send({ type: 'ready' });

@@ -50,7 +50,12 @@ if (!app.requestSingleInstanceLock()) {
     mkdirSync(libraryDir, { recursive: true });
     hardenSessions();
     handleProtocols(join(appRoot, 'dist/renderer'), libraryDir);
-    const host = new HostBridge({ hostScript: hostScriptPath(__dirname), appRoot, libraryDir, appVersion: app.getVersion() });
+    const host = new HostBridge({
+      hostScript: hostScriptPath(__dirname),
+      appRoot,
+      libraryDir,
+      appVersion: app.getVersion(),
+    });
     host.start();
     host.listen();
     installMenu(libraryDir);

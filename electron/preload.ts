@@ -10,7 +10,10 @@ declare const __HPS_CALL_NAMES__: readonly string[];
 declare const __HPS_EVENT_NAMES__: readonly string[];
 
 const bridge: Record<string, unknown> = Object.fromEntries(
-  __HPS_CALL_NAMES__.map((name) => [name, (input: unknown): Promise<CallResult> => ipcRenderer.invoke(IPC_CALL_CHANNEL, name, input)]),
+  __HPS_CALL_NAMES__.map((name) => [
+    name,
+    (input: unknown): Promise<CallResult> => ipcRenderer.invoke(IPC_CALL_CHANNEL, name, input),
+  ]),
 );
 
 bridge.on = (event: string, listener: (payload: unknown) => void): (() => void) => {

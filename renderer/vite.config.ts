@@ -11,7 +11,13 @@ const CSP =
 const cspMeta = (): Plugin => ({
   name: 'hps-csp-meta',
   apply: 'build',
-  transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }],
+  transformIndexHtml: () => [
+    {
+      tag: 'meta',
+      attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP },
+      injectTo: 'head-prepend',
+    },
+  ],
 });
 
 export default defineConfig({
@@ -19,5 +25,12 @@ export default defineConfig({
   base: './',
   plugins: [react(), cspMeta()],
   build: { outDir: '../dist/renderer', emptyOutDir: true, sourcemap: true },
-  server: { port: 5173, strictPort: true, proxy: { '/api': { target: 'http://127.0.0.1:7860', ws: true }, '/library-files': 'http://127.0.0.1:7860' } },
+  server: {
+    port: 5173,
+    strictPort: true,
+    proxy: {
+      '/api': { target: 'http://127.0.0.1:7860', ws: true },
+      '/library-files': 'http://127.0.0.1:7860',
+    },
+  },
 });

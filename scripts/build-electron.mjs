@@ -26,8 +26,13 @@ await Promise.all([
     entryPoints: ['electron/preload.ts'],
     outfile: 'dist-electron/preload.cjs',
     target: 'chrome140',
-    define: { __HPS_CALL_NAMES__: JSON.stringify(CALL_NAMES), __HPS_EVENT_NAMES__: JSON.stringify(EVENT_NAMES) },
+    define: {
+      __HPS_CALL_NAMES__: JSON.stringify(CALL_NAMES),
+      __HPS_EVENT_NAMES__: JSON.stringify(EVENT_NAMES),
+    },
   }),
   build({ ...common, entryPoints: ['electron/host.ts'], outfile: 'dist-electron/host.cjs' }),
 ]);
-console.log(`built dist-electron/{main,preload,host}.cjs (${CALL_NAMES.length} calls, ${EVENT_NAMES.length} events)`);
+console.log(
+  `built dist-electron/{main,preload,host}.cjs (${CALL_NAMES.length} calls, ${EVENT_NAMES.length} events)`,
+);

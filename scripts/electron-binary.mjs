@@ -8,6 +8,10 @@ export function findElectronBinary(root = new URL('..', import.meta.url).pathnam
   const pathFile = join(pkg, 'path.txt');
   const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : '';
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  const candidate = override ? join(override, executable || 'electron') : executable ? join(pkg, 'dist', executable) : null;
+  const candidate = override
+    ? join(override, executable || 'electron')
+    : executable
+      ? join(pkg, 'dist', executable)
+      : null;
   return candidate && existsSync(candidate) ? candidate : null;
 }

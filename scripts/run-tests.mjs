@@ -25,7 +25,14 @@ if (existsSync(join(root, 'renderer/vite.config.ts'))) {
 }
 
 const extra = process.argv.slice(2);
-const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
+const status = run('npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...extra,
+]);
 
 // A missing report means vitest itself failed before running anything: count that as one failure.
 const r = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : { numFailedTests: 1 };

@@ -51,14 +51,27 @@ function importsOf(file: string): Import[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found: Import[] = [];
   const visit = (node: ts.Node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       const typeOnly = ts.isImportDeclaration(node) ? !!node.importClause?.isTypeOnly : node.isTypeOnly;
       found.push({ file, specifier: node.moduleSpecifier.text, typeOnly });
-    } else if (ts.isCallExpression(node) && node.arguments.length > 0 && ts.isStringLiteral(node.arguments[0]!)) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.arguments.length > 0 &&
+      ts.isStringLiteral(node.arguments[0]!)
+    ) {
       const isImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
-      if (isImport || isRequire) found.push({ file, specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      if (isImport || isRequire)
+        found.push({ file, specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       found.push({ file, specifier: node.argument.literal.text, typeOnly: true });
     }
     ts.forEachChild(node, visit);
@@ -70,7 +83,9 @@ function importsOf(file: string): Import[] {
 /** Repo-relative path of a relative import, or null for packages and builtins. */
 function target(imp: Import): string | null {
   if (!imp.specifier.startsWith('.')) return null;
-  return relative(root, resolve(root, dirname(imp.file), imp.specifier)).split('\\').join('/');
+  return relative(root, resolve(root, dirname(imp.file), imp.specifier))
+    .split('\\')
+    .join('/');
 }
 
 const mainFolder = (path: string) => (path.startsWith('main/') ? path.split('/')[1]! : null);
@@ -89,11 +104,18 @@ describe('architecture', () => {
 
   it('puts every main/ folder in a known layer', () => {
     const folders = [...new Set(sourceFiles('main').map((f) => mainFolder(f)!))];
-    expect(folders.filter((f) => !(f in MAIN_LAYERS)), 'add new main/ folders to MAIN_LAYERS').toEqual([]);
+    expect(
+      folders.filter((f) => !(f in MAIN_LAYERS)),
+      'add new main/ folders to MAIN_LAYERS',
+    ).toEqual([]);
   });
 
   it('main/ never imports electron', () => {
-    expect(mainImports.filter((i) => i.specifier === 'electron' || i.specifier.startsWith('electron/')).map(describeImport)).toEqual([]);
+    expect(
+      mainImports
+        .filter((i) => i.specifier === 'electron' || i.specifier.startsWith('electron/'))
+        .map(describeImport),
+    ).toEqual([]);
   });
 
   it('main/ layers import only their own or lower layers', () => {
@@ -104,16 +126,20 @@ describe('architecture', () => {
       const toFolder = mainFolder(to);
       // The model catalog (models/, data only) is the one thing outside main/ that main/ may read.
       if (!toFolder) return to.startsWith('models/') ? [] : [`${describeImport(imp)} (outside main/)`];
-      return (MAIN_LAYERS[toFolder] ?? 99) > (MAIN_LAYERS[from] ?? -1) ? [`${describeImport(imp)} (${from} → ${toFolder})`] : [];
+      return (MAIN_LAYERS[toFolder] ?? 99) > (MAIN_LAYERS[from] ?? -1)
+        ? [`${describeImport(imp)} (${from} → ${toFolder})`]
+        : [];
     });
     expect(violations).toEqual([]);
   });
 
   it('the engine imports nothing above it', () => {
-    const up = mainImports.filter((i) => i.file.startsWith('main/engine/')).filter((i) => {
-      const to = target(i);
-      return to !== null && !to.startsWith('main/engine/') && !to.startsWith('main/common/');
-    });
+    const up = mainImports
+      .filter((i) => i.file.startsWith('main/engine/'))
+      .filter((i) => {
+        const to = target(i);
+        return to !== null && !to.startsWith('main/engine/') && !to.startsWith('main/common/');
+      });
     expect(up.map(describeImport)).toEqual([]);
   });
 

@@ -48,4 +48,5 @@ export const API_ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'for
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /** The result envelope used by the Electron bridge (HTTP uses status codes plus `{ error }`). */
-export type CallResult<T = unknown> = { ok: true; output: T } | { ok: false; error: { code: ApiErrorCode; message: string } };
+export type CallResult<T = unknown> =
+  { ok: true; output: T } | { ok: false; error: { code: ApiErrorCode; message: string } };

@@ -13,11 +13,16 @@ export async function dispatch(name: string, input: unknown, ctx: ApiContext): P
     throw new ApiError('forbidden', `annotators may not call ${name}`);
   }
   const parsed = spec.input.safeParse(input ?? {});
-  if (!parsed.success) throw new ApiError('bad_request', `invalid input for ${name}: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) {
+    throw new ApiError('bad_request', `invalid input for ${name}: ${z.prettifyError(parsed.error)}`);
+  }
   const handler = handlers[name] as Handler<CallName>;
   const output = spec.output.safeParse(await handler(parsed.data as never, ctx));
   if (!output.success) {
-    throw new ApiError('internal', `${name} returned output that breaks the contract: ${z.prettifyError(output.error)}`);
+    throw new ApiError(
+      'internal',
+      `${name} returned output that breaks the contract: ${z.prettifyError(output.error)}`,
+    );
   }
   return output.data;
 }

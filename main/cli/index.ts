@@ -6,7 +6,9 @@ import { CliError } from './errors';
 
 export function buildProgram(): Command {
   const program = new Command('hps-studio')
-    .description('HPS Studio: human-preference scoring, labeling, generation and fine-tuning for text-to-image models.')
+    .description(
+      'HPS Studio: human-preference scoring, labeling, generation and fine-tuning for text-to-image models.',
+    )
     .version(appVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -18,7 +20,8 @@ Examples:
   $ hps-studio doctor`,
     );
   for (const register of COMMANDS) register(program);
-  for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const command of program.commands)
+    command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
 

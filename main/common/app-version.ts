@@ -4,7 +4,9 @@ let cached: string | undefined;
 
 /** The studio's version from package.json (the same number Electron's app.getVersion() reports). */
 export function appVersion(): string {
-  cached ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  cached ??= (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
   return cached;
 }
 

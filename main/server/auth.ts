@@ -16,9 +16,13 @@ export type Authenticator = (request: AuthRequest) => AuthInfo | null | Promise<
 
 export const localOwner: Authenticator = () => OWNER;
 
-export function tokenFrom(headers: Record<string, string | string[] | undefined>, url: string): string | undefined {
+export function tokenFrom(
+  headers: Record<string, string | string[] | undefined>,
+  url: string,
+): string | undefined {
   const header = headers.authorization;
-  if (typeof header === 'string' && header.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
+  if (typeof header === 'string' && header.startsWith('Bearer '))
+    return header.slice('Bearer '.length).trim();
   const query = new URL(url, 'http://localhost').searchParams.get('token');
   return query ?? undefined;
 }

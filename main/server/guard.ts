@@ -10,7 +10,9 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 function hostname(hostHeader: string): string {
-  return hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+  return hostHeader.startsWith('[')
+    ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
+    : hostHeader.split(':')[0]!;
 }
 
 /** `boundHost` is what the server listens on; on a wildcard address (team mode) any Host name is accepted. */
@@ -19,7 +21,9 @@ export function requestGuard(boundHost: string) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const host = request.headers.host ?? '';
     if (!wildcard && !isLoopbackHost(hostname(host)) && hostname(host) !== boundHost) {
-      return reply.code(403).send({ error: { code: 'forbidden', message: `unexpected Host header "${host}"` } });
+      return reply
+        .code(403)
+        .send({ error: { code: 'forbidden', message: `unexpected Host header "${host}"` } });
     }
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== 'null') {
@@ -30,11 +34,18 @@ export function requestGuard(boundHost: string) {
         // an unparsable Origin is treated like a foreign one
       }
       if (originHost !== host) {
-        return reply.code(403).send({ error: { code: 'forbidden', message: `cross-origin request from ${origin}` } });
+        return reply
+          .code(403)
+          .send({ error: { code: 'forbidden', message: `cross-origin request from ${origin}` } });
       }
     }
-    if (request.method === 'POST' && !String(request.headers['content-type'] ?? '').startsWith('application/json')) {
-      return reply.code(415).send({ error: { code: 'bad_request', message: 'API calls need Content-Type: application/json' } });
+    if (
+      request.method === 'POST' &&
+      !String(request.headers['content-type'] ?? '').startsWith('application/json')
+    ) {
+      return reply
+        .code(415)
+        .send({ error: { code: 'bad_request', message: 'API calls need Content-Type: application/json' } });
     }
   };
 }

@@ -54,7 +54,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   app.setErrorHandler((err: { statusCode?: number; message: string }, _request, reply) => {
     // Fastify's own errors (bad JSON, body too large) carry a 4xx statusCode; everything else is ours.
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    void reply.code(status).send({ error: { code: status < 500 ? 'bad_request' : 'internal', message: err.message } });
+    void reply
+      .code(status)
+      .send({ error: { code: status < 500 ? 'bad_request' : 'internal', message: err.message } });
   });
   app.addHook('onRequest', requestGuard(host));
   app.addHook('onSend', async (_request, reply) => {
@@ -68,7 +70,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   app.post<{ Params: { call: string } }>('/api/:call', async (request, reply) => {
     const auth = await authOf(request);
-    if (!auth) return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or unknown token' } });
+    if (!auth)
+      return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or unknown token' } });
     try {
       return await api.call(request.params.call, request.body, auth);
     } catch (err) {
@@ -88,7 +91,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
 
   app.get('/library-files/*', async (request, reply) => {
-    if (!(await authOf(request))) return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or unknown token' } });
+    if (!(await authOf(request)))
+      return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or unknown token' } });
     const raw = request.url.slice('/library-files/'.length).split('?')[0]!;
     const resolved = resolveInsideRoot(api.services.libraryDir, raw);
     if (!resolved.ok) return reply.code(404).send({ error: { code: 'not_found', message: resolved.reason } });
@@ -101,7 +105,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     await app.register(fastifyStatic, { root: staticDir, index: 'index.html', wildcard: false });
   } else {
     app.get('/', async (_request, reply) =>
-      reply.code(503).type('text/plain').send(`The UI is not built (${staticDir} is missing): run \`npm run build:renderer\`.`),
+      reply
+        .code(503)
+        .type('text/plain')
+        .send(`The UI is not built (${staticDir} is missing): run \`npm run build:renderer\`.`),
     );
   }
   return app;
@@ -114,6 +121,7 @@ export async function startServer(options: ServerOptions): Promise<{ app: Fastif
   await app.listen({ host, port: options.port ?? 7860 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const shownHost =
+    host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   return { app, url: `http://${shownHost}:${port}/` };
 }

@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { CALL_NAMES, calls, createApiServices, dispatch, EVENT_NAMES, EventBus, OWNER, type ApiContext } from '../../main/api';
+import {
+  CALL_NAMES,
+  calls,
+  createApiServices,
+  dispatch,
+  EVENT_NAMES,
+  EventBus,
+  OWNER,
+  type ApiContext,
+} from '../../main/api';
 import { handlers } from '../../main/api/handlers';
 
 const ctx = (): ApiContext => ({
-  ...createApiServices({ libraryDir: '/tmp/hps-contract-library', app: { version: '1.2.3', mode: 'serve', electron: null } }),
+  ...createApiServices({
+    libraryDir: '/tmp/hps-contract-library',
+    app: { version: '1.2.3', mode: 'serve', electron: null },
+  }),
   auth: OWNER,
 });
 
@@ -13,14 +25,19 @@ describe('API contract', () => {
   });
 
   it('declares the foundation calls and events', () => {
-    expect(CALL_NAMES).toEqual(expect.arrayContaining(['system.info', 'system.doctor', 'jobs.list', 'jobs.cancel']));
+    expect(CALL_NAMES).toEqual(
+      expect.arrayContaining(['system.info', 'system.doctor', 'jobs.list', 'jobs.cancel']),
+    );
     expect(EVENT_NAMES).toEqual(expect.arrayContaining(['job.progress', 'score.updated']));
     for (const name of CALL_NAMES) expect(calls[name].summary.length, name).toBeGreaterThan(10);
   });
 
   it('runs a call whose input is valid and returns contract-valid output', async () => {
     const info = await dispatch('system.info', {}, ctx());
-    expect(calls['system.info'].output.parse(info)).toMatchObject({ appVersion: '1.2.3', libraryDir: '/tmp/hps-contract-library' });
+    expect(calls['system.info'].output.parse(info)).toMatchObject({
+      appVersion: '1.2.3',
+      libraryDir: '/tmp/hps-contract-library',
+    });
   });
 
   it('rejects bad payloads before the handler runs', async () => {
@@ -28,7 +45,9 @@ describe('API contract', () => {
     await expect(dispatch('jobs.cancel', { id: '' }, ctx())).rejects.toMatchObject({ code: 'bad_request' });
     await expect(dispatch('jobs.cancel', 'id', ctx())).rejects.toMatchObject({ code: 'bad_request' });
     await expect(dispatch('system.doctor', { eps: ['tpu'] }, ctx())).rejects.toThrow(/eps/);
-    await expect(dispatch('system.info', { unexpected: 1 }, ctx())).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(dispatch('system.info', { unexpected: 1 }, ctx())).rejects.toMatchObject({
+      code: 'bad_request',
+    });
   });
 
   it('refuses unknown calls, including inherited object keys', async () => {
@@ -43,7 +62,9 @@ describe('API contract', () => {
   });
 
   it('probes only the requested execution providers', async () => {
-    const out = (await dispatch('system.doctor', { eps: ['cpu'] }, ctx())) as { results: { ep: string; ok: boolean }[] };
+    const out = (await dispatch('system.doctor', { eps: ['cpu'] }, ctx())) as {
+      results: { ep: string; ok: boolean }[];
+    };
     expect(out.results).toEqual([expect.objectContaining({ ep: 'cpu', ok: true })]);
   });
 });
@@ -54,8 +75,12 @@ describe('EventBus', () => {
     const got: unknown[] = [];
     const unsubscribe = bus.subscribe((m) => got.push(m));
     bus.emit('score.updated', { imageId: 'i1', scorerId: 'hps-v2', score: 27.1 });
-    expect(got).toEqual([{ event: 'score.updated', payload: { imageId: 'i1', scorerId: 'hps-v2', score: 27.1 } }]);
-    expect(() => bus.emit('score.updated', { imageId: 'i1', scorerId: 'hps-v2', score: 'high' } as never)).toThrow(/score/);
+    expect(got).toEqual([
+      { event: 'score.updated', payload: { imageId: 'i1', scorerId: 'hps-v2', score: 27.1 } },
+    ]);
+    expect(() =>
+      bus.emit('score.updated', { imageId: 'i1', scorerId: 'hps-v2', score: 'high' } as never),
+    ).toThrow(/score/);
     unsubscribe();
     bus.emit('score.updated', { imageId: 'i2', scorerId: 'hps-v2', score: 1 });
     expect(got).toHaveLength(1);

@@ -9,7 +9,11 @@ import { createServer, startServer } from '../../main/server';
 let base: string;
 let app: FastifyInstance;
 let url: string;
-const services = () => createApiServices({ libraryDir: join(base, 'library'), app: { version: '9.9.9', mode: 'serve', electron: null } });
+const services = () =>
+  createApiServices({
+    libraryDir: join(base, 'library'),
+    app: { version: '9.9.9', mode: 'serve', electron: null },
+  });
 let api: ReturnType<typeof createApi>;
 
 beforeAll(async () => {
@@ -39,7 +43,12 @@ describe('HTTP transport', () => {
     const res = await post('system.info', {});
     expect(res.status).toBe(200);
     const info = await res.json();
-    expect(info).toMatchObject({ appVersion: '9.9.9', mode: 'serve', node: process.versions.node, libraryDir: join(base, 'library') });
+    expect(info).toMatchObject({
+      appVersion: '9.9.9',
+      mode: 'serve',
+      node: process.versions.node,
+      libraryDir: join(base, 'library'),
+    });
     expect(info.onnxruntime).toMatch(/^\d+\.\d+\.\d+/);
   });
 
@@ -54,24 +63,40 @@ describe('HTTP transport', () => {
   });
 
   it('rejects malformed JSON with 400 and unknown calls with 404', async () => {
-    const res = await fetch(new URL('api/system.info', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    const res = await fetch(new URL('api/system.info', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toMatch(/JSON/i);
     expect((await post('system.nope', {})).status).toBe(404);
   });
 
   it('refuses non-JSON posts, foreign origins and foreign Host headers', async () => {
-    const form = await fetch(new URL('api/system.info', url), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const form = await fetch(new URL('api/system.info', url), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
     expect(form.status).toBe(415);
     expect((await post('system.info', {}, { origin: 'https://evil.example' })).status).toBe(403);
-    const rebound = await app.inject({ method: 'POST', url: '/api/system.info', headers: { host: 'evil.example:80', 'content-type': 'application/json' }, payload: '{}' });
+    const rebound = await app.inject({
+      method: 'POST',
+      url: '/api/system.info',
+      headers: { host: 'evil.example:80', 'content-type': 'application/json' },
+      payload: '{}',
+    });
     expect(rebound.statusCode).toBe(403);
     const sameOrigin = await post('system.info', {}, { origin: url.replace(/\/$/, '') });
     expect(sameOrigin.status).toBe(200);
   });
 
   it('lists and cancels jobs', async () => {
-    const { id } = api.services.jobs.start({ kind: 'test', title: 'waits' }, (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', reject)));
+    const { id } = api.services.jobs.start(
+      { kind: 'test', title: 'waits' },
+      (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', reject)),
+    );
     const listed = await (await post('jobs.list', {})).json();
     expect(listed.jobs[0]).toMatchObject({ id, status: 'running' });
     expect(await (await post('jobs.cancel', { id })).json()).toEqual({ cancelled: true });
@@ -88,7 +113,9 @@ describe('HTTP transport', () => {
         if (message.event === 'job.progress' && message.payload.status === 'done') resolve();
       }),
     );
-    const { id } = api.services.jobs.start({ kind: 'test', title: 'ws' }, async (ctx) => ctx.progress(0.5, 'half'));
+    const { id } = api.services.jobs.start({ kind: 'test', title: 'ws' }, async (ctx) =>
+      ctx.progress(0.5, 'half'),
+    );
     await finished;
     ws.terminate();
     expect(received.every((m) => m.event === 'job.progress' && m.payload.id === id)).toBe(true);
@@ -96,7 +123,9 @@ describe('HTTP transport', () => {
   });
 
   it('refuses a WebSocket from a foreign origin', async () => {
-    await expect(app.injectWS('/api/events', { headers: { host: '127.0.0.1', origin: 'https://evil.example' } })).rejects.toThrow(/403/);
+    await expect(
+      app.injectWS('/api/events', { headers: { host: '127.0.0.1', origin: 'https://evil.example' } }),
+    ).rejects.toThrow(/403/);
   });
 
   it('serves library images and refuses paths outside the library', async () => {
@@ -104,7 +133,13 @@ describe('HTTP transport', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['content-type']).toBe('image/png');
     expect(ok.body).toBe('png bytes');
-    for (const bad of ['../secret.png', '%2e%2e/secret.png', 'images/%2E%2E/%2e%2e/secret.png', '%2F' + encodeURIComponent(join(base, 'secret.png')), 'images/a.png%00']) {
+    for (const bad of [
+      '../secret.png',
+      '%2e%2e/secret.png',
+      'images/%2E%2E/%2e%2e/secret.png',
+      '%2F' + encodeURIComponent(join(base, 'secret.png')),
+      'images/a.png%00',
+    ]) {
       const res = await app.inject({ url: `/library-files/${bad}` });
       expect(res.statusCode, bad).toBe(404);
       expect(res.body).not.toContain('outside');
@@ -123,10 +158,23 @@ describe('auth hook', () => {
   it('refuses requests the authenticator rejects and limits annotators to annotator calls', async () => {
     const server = await createServer({
       api: createApi(services()),
-      authenticate: ({ token }) => (token === 'owner' ? { role: 'owner' } : token === 'ann' ? { role: 'annotator', annotatorId: 'a1' } : null),
+      authenticate: ({ token }) =>
+        token === 'owner'
+          ? { role: 'owner' }
+          : token === 'ann'
+            ? { role: 'annotator', annotatorId: 'a1' }
+            : null,
     });
     const call = (token?: string) =>
-      server.inject({ method: 'POST', url: '/api/system.info', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, payload: '{}' });
+      server.inject({
+        method: 'POST',
+        url: '/api/system.info',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        payload: '{}',
+      });
     expect((await call()).statusCode).toBe(401);
     expect((await call('wrong')).statusCode).toBe(401);
     expect((await call('ann')).statusCode).toBe(403);

@@ -30,7 +30,9 @@ describe('JobRegistry', () => {
   it('cancels a running job through its signal', async () => {
     const jobs = new JobRegistry();
     const { id, done } = jobs.start({ kind: 'test', title: 'slow' }, (ctx) => {
-      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))));
+      return new Promise((_, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))),
+      );
     });
     expect(jobs.cancel(id)).toBe(true);
     await expect(done).rejects.toBeInstanceOf(JobCancelledError);
@@ -60,7 +62,9 @@ describe('runInWorker', () => {
 
   it('terminates the worker when the job is cancelled', async () => {
     const jobs = new JobRegistry();
-    const { id, done } = jobs.start({ kind: 'test', title: 'spin' }, (ctx) => runInWorker(task, 'spin', null, ctx));
+    const { id, done } = jobs.start({ kind: 'test', title: 'spin' }, (ctx) =>
+      runInWorker(task, 'spin', null, ctx),
+    );
     await new Promise<void>((resolve) => jobs.onChange((j) => j.message === 'spinning' && resolve()));
     jobs.cancel(id);
     await expect(done).rejects.toBeInstanceOf(JobCancelledError);
@@ -68,7 +72,9 @@ describe('runInWorker', () => {
 
   it('passes a task error back as the job error', async () => {
     const jobs = new JobRegistry();
-    const { id, done } = jobs.start({ kind: 'test', title: 'fail' }, (ctx) => runInWorker(task, 'fail', null, ctx));
+    const { id, done } = jobs.start({ kind: 'test', title: 'fail' }, (ctx) =>
+      runInWorker(task, 'fail', null, ctx),
+    );
     await expect(done).rejects.toThrow('task failed on purpose');
     expect(jobs.get(id)?.error).toBe('task failed on purpose');
   });

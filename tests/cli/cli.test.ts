@@ -11,7 +11,10 @@ const bin = join(root, 'bin/hps-studio.mjs');
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      cwd: root,
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -45,7 +48,8 @@ describe('hps-studio CLI', () => {
     expect(stdout).toMatch(/onnxruntime\s+\d+\.\d+\.\d+/);
     expect(stdout).toMatch(/^ {2}cpu: ok/m);
     expect(stdout).toMatch(/^ {2}webgpu: ok/m);
-    for (const ep of ['cuda', 'dml', 'coreml']) expect(stdout).toMatch(new RegExp(`^  ${ep}: (ok|unavailable — .+)`, 'm'));
+    for (const ep of ['cuda', 'dml', 'coreml'])
+      expect(stdout).toMatch(new RegExp(`^  ${ep}: (ok|unavailable — .+)`, 'm'));
   });
 
   it('rejects bad arguments with one clear message and no stack trace', async () => {
@@ -78,7 +82,11 @@ describe('hps-studio CLI', () => {
         child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
       });
       expect(existsSync(library)).toBe(true);
-      const res = await fetch(`${url}api/system.info`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(`${url}api/system.info`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(await res.json()).toMatchObject({ mode: 'serve', libraryDir: library });
     } finally {
       child.kill('SIGTERM');

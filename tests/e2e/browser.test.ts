@@ -19,7 +19,11 @@ let library: string;
 const consoleErrors: string[] = [];
 
 function startServe(libraryDir: string): Promise<string> {
-  server = spawn(process.execPath, [join(root, 'bin/hps-studio.mjs'), 'serve', '--library', libraryDir, '--port', '0'], { cwd: root });
+  server = spawn(
+    process.execPath,
+    [join(root, 'bin/hps-studio.mjs'), 'serve', '--library', libraryDir, '--port', '0'],
+    { cwd: root },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     server.stdout!.on('data', (d: Buffer) => {
@@ -33,7 +37,11 @@ function startServe(libraryDir: string): Promise<string> {
 
 beforeAll(async () => {
   if (!existsSync(join(root, 'dist/renderer/index.html'))) {
-    const build = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+    const build = spawnSync(
+      'npx',
+      ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
+      { cwd: root, stdio: 'inherit' },
+    );
     if (build.status !== 0) throw new Error('renderer build failed');
   }
   library = join(mkdtempSync(join(tmpdir(), 'hps-e2e-')), 'library');
@@ -101,7 +109,8 @@ describe('browser mode (hps-studio serve)', () => {
     const shot = await page.screenshot({ path: join(root, 'test-results/browser-mode.png') });
     expect(shot.byteLength).toBeGreaterThan(10_000);
     // The committed README screenshot is refreshed on request, so ordinary test runs leave the tree clean.
-    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(SCREENSHOT)) await page.screenshot({ path: SCREENSHOT });
+    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(SCREENSHOT))
+      await page.screenshot({ path: SCREENSHOT });
   });
 
   it('ran without console errors or CSP violations', () => {

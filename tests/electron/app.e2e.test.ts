@@ -11,7 +11,10 @@ import { findElectronBinary } from '../../scripts/electron-binary.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const electronPath = findElectronBinary(root);
-const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const PNG_1X1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 describe.skipIf(!electronPath)('desktop app (Electron)', () => {
   let app: ElectronApplication;
@@ -21,7 +24,8 @@ describe.skipIf(!electronPath)('desktop app (Electron)', () => {
 
   beforeAll(async () => {
     for (const script of ['build:renderer', 'build:electron']) {
-      if (spawnSync('npm', ['run', '--silent', script], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error(`${script} failed`);
+      if (spawnSync('npm', ['run', '--silent', script], { cwd: root, stdio: 'inherit' }).status !== 0)
+        throw new Error(`${script} failed`);
     }
     base = mkdtempSync(join(tmpdir(), 'hps-electron-'));
     library = join(base, 'library');
@@ -50,7 +54,9 @@ describe.skipIf(!electronPath)('desktop app (Electron)', () => {
       require: typeof (window as unknown as { require?: unknown }).require,
       process: typeof (window as unknown as { process?: unknown }).process,
     }));
-    expect(globals.calls).toEqual(expect.arrayContaining(['system.info', 'system.doctor', 'jobs.list', 'jobs.cancel', 'on']));
+    expect(globals.calls).toEqual(
+      expect.arrayContaining(['system.info', 'system.doctor', 'jobs.list', 'jobs.cancel', 'on']),
+    );
     expect(globals.require).toBe('undefined');
     expect(globals.process).toBe('undefined');
   });
@@ -58,7 +64,10 @@ describe.skipIf(!electronPath)('desktop app (Electron)', () => {
   it('shows the doctor table through the engine host', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('table', { name: 'System information' }).getByText(library).waitFor();
-    const rows = await page.getByRole('table', { name: 'Execution providers' }).locator('tbody tr').allInnerTexts();
+    const rows = await page
+      .getByRole('table', { name: 'Execution providers' })
+      .locator('tbody tr')
+      .allInnerTexts();
     expect(rows.find((r) => r.startsWith('cpu'))).toMatch(/\bok\b/);
   });
 

@@ -32,7 +32,13 @@ beforeAll(async () => {
   library = mkdtempSync(join(tmpdir(), 'hps-host-'));
   child = fork(join(root, 'tests/electron/fake-parent-port.cjs'), [], {
     cwd: root,
-    env: { ...process.env, HOST_SCRIPT: join(root, 'dist-electron/host.cjs'), HPS_APP_ROOT: root, HPS_LIBRARY_DIR: library, HPS_APP_VERSION: '7.7.7' },
+    env: {
+      ...process.env,
+      HOST_SCRIPT: join(root, 'dist-electron/host.cjs'),
+      HPS_APP_ROOT: root,
+      HPS_LIBRARY_DIR: library,
+      HPS_APP_VERSION: '7.7.7',
+    },
   });
   child.on('message', (m: HostToMain) => messages.push(m));
   await next((m) => m.type === 'ready');
@@ -47,7 +53,9 @@ describe('engine host (utility process entry)', () => {
   it('answers system.info in desktop mode with the library it was given', async () => {
     child.send({ type: 'call', id: 1, name: 'system.info', input: {} });
     const reply = await next((m) => m.type === 'result' && m.id === 1);
-    expect(reply).toMatchObject({ result: { ok: true, output: { mode: 'desktop', appVersion: '7.7.7', libraryDir: library } } });
+    expect(reply).toMatchObject({
+      result: { ok: true, output: { mode: 'desktop', appVersion: '7.7.7', libraryDir: library } },
+    });
   });
 
   it('returns a bad_request envelope for invalid input instead of throwing', async () => {

@@ -6,7 +6,9 @@ import { EXECUTION_PROVIDERS, probeExecutionProviders } from '../../engine/runti
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('Check Node, onnxruntime and which execution providers (cpu, webgpu, cuda, dml, coreml) work here.')
+    .description(
+      'Check Node, onnxruntime and which execution providers (cpu, webgpu, cuda, dml, coreml) work here.',
+    )
     .option('--json', 'print the results as JSON')
     .addHelpText(
       'after',
@@ -22,7 +24,11 @@ Examples:
 }
 
 async function doctor(options: { json?: boolean }): Promise<void> {
-  const versions = { hpsStudio: appVersion(), node: process.versions.node, onnxruntime: ort.env.versions.node ?? 'unknown' };
+  const versions = {
+    hpsStudio: appVersion(),
+    node: process.versions.node,
+    onnxruntime: ort.env.versions.node ?? 'unknown',
+  };
   // The reasons are printed below; ORT's own log would repeat them as multi-line native errors.
   ort.env.logLevel = 'fatal';
   const results = await probeExecutionProviders(EXECUTION_PROVIDERS);
@@ -33,7 +39,8 @@ async function doctor(options: { json?: boolean }): Promise<void> {
     console.log(`Node         ${versions.node}`);
     console.log(`onnxruntime  ${versions.onnxruntime}`);
     console.log('Execution providers:');
-    for (const r of results) console.log(`  ${r.ep}: ${r.ok ? `ok (${r.ms} ms)` : `unavailable — ${r.reason}`}`);
+    for (const r of results)
+      console.log(`  ${r.ep}: ${r.ok ? `ok (${r.ms} ms)` : `unavailable — ${r.reason}`}`);
   }
   if (!results.find((r) => r.ep === 'cpu')?.ok) process.exitCode = 1;
 }

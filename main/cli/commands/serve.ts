@@ -37,7 +37,9 @@ async function serve(options: ServeOptions): Promise<void> {
   } catch (err) {
     throw new CliError(`cannot create the library folder ${libraryDir}: ${(err as Error).message}`);
   }
-  const api = createApi(createApiServices({ libraryDir, app: { version: appVersion(), mode: 'serve', electron: null } }));
+  const api = createApi(
+    createApiServices({ libraryDir, app: { version: appVersion(), mode: 'serve', electron: null } }),
+  );
   let url: string;
   let close: () => Promise<void>;
   try {
@@ -46,14 +48,18 @@ async function serve(options: ServeOptions): Promise<void> {
     close = () => started.app.close();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new CliError(`port ${options.port} is already in use; pick another with --port.`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`cannot bind to host ${options.host}.`);
+    if (code === 'EADDRINUSE')
+      throw new CliError(`port ${options.port} is already in use; pick another with --port.`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new CliError(`cannot bind to host ${options.host}.`);
     throw err;
   }
   console.log(`HPS Studio is serving the library ${libraryDir}`);
   console.log(`Open ${url} in your browser. Press Ctrl+C to stop.`);
   if (!isLoopbackHost(options.host)) {
-    console.warn(`Warning: ${options.host} is reachable from other machines, and anyone who can reach it has full access.`);
+    console.warn(
+      `Warning: ${options.host} is reachable from other machines, and anyone who can reach it has full access.`,
+    );
   }
   const stop = () => void close().then(() => process.exit(0));
   process.once('SIGINT', stop);

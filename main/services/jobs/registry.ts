@@ -44,7 +44,10 @@ export class JobCancelledError extends Error {
 }
 
 export class JobRegistry {
-  private readonly jobs = new Map<string, { state: JobState; controller: AbortController; lastEmit: number }>();
+  private readonly jobs = new Map<
+    string,
+    { state: JobState; controller: AbortController; lastEmit: number }
+  >();
   private readonly listeners = new Set<JobListener>();
 
   constructor(private readonly keepFinished = 50) {}
@@ -58,7 +61,14 @@ export class JobRegistry {
   start<T>(spec: JobSpec, run: (ctx: JobContext) => Promise<T>): { id: string; done: Promise<T> } {
     const id = randomUUID();
     const controller = new AbortController();
-    const state: JobState = { ...spec, id, status: 'running', progress: 0, message: '', startedAt: Date.now() };
+    const state: JobState = {
+      ...spec,
+      id,
+      status: 'running',
+      progress: 0,
+      message: '',
+      startedAt: Date.now(),
+    };
     const entry = { state, controller, lastEmit: 0 };
     this.jobs.set(id, entry);
     this.emit(entry, true);
@@ -127,6 +137,7 @@ export class JobRegistry {
 
   private prune(): void {
     const finished = [...this.jobs.values()].filter((j) => j.state.status !== 'running');
-    for (const j of finished.slice(0, Math.max(0, finished.length - this.keepFinished))) this.jobs.delete(j.state.id);
+    for (const j of finished.slice(0, Math.max(0, finished.length - this.keepFinished)))
+      this.jobs.delete(j.state.id);
   }
 }

@@ -36,6 +36,8 @@ export function runInWorker<O>(module: URL, exportName: string, input: unknown, 
       else settle(() => reject(new Error(msg.message)));
     });
     worker.on('error', (err) => settle(() => reject(err)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`worker exited with code ${code} before finishing`))));
+    worker.on('exit', (code) =>
+      settle(() => reject(new Error(`worker exited with code ${code} before finishing`))),
+    );
   });
 }

@@ -1,7 +1,16 @@
 // The renderer's one way to reach main: typed from the contract, and the same in Electron (window.hps from
 // the preload) and in the browser (fetch + WebSocket to `hps-studio serve`). Imports only types from main/api.
 import type { HpsBridge } from '../../../main/api/bridge';
-import type { ApiErrorCode, CallInput, CallName, CallOutput, CallResult, EventMessage, EventName, EventPayload } from '../../../main/api/contract';
+import type {
+  ApiErrorCode,
+  CallInput,
+  CallName,
+  CallOutput,
+  CallResult,
+  EventMessage,
+  EventName,
+  EventPayload,
+} from '../../../main/api/contract';
 
 declare global {
   interface Window {
@@ -40,7 +49,10 @@ function unwrap<T>(result: CallResult<T>): T {
 export function electronClient(bridge: HpsBridge): ApiClient {
   return {
     transport: 'electron',
-    call: async (name, input) => unwrap(await (bridge[name] as (i: typeof input) => Promise<CallResult<CallOutput<typeof name>>>)(input)),
+    call: async (name, input) =>
+      unwrap(
+        await (bridge[name] as (i: typeof input) => Promise<CallResult<CallOutput<typeof name>>>)(input),
+      ),
     on: (event, listener) => bridge.on(event, listener),
     imageUrl: (p) => `hps-image://library/${encodePath(p)}`,
   };
@@ -72,7 +84,8 @@ export function httpClient(base: URL = new URL('./', location.href)): ApiClient 
     socket.onclose = () => {
       socket = null;
       // Reconnect while anyone listens, backing off to 10 s so a stopped server is not hammered.
-      if ([...listeners.values()].some((s) => s.size > 0)) setTimeout(connect, (retryMs = Math.min(retryMs * 2, 10_000)));
+      if ([...listeners.values()].some((s) => s.size > 0))
+        setTimeout(connect, (retryMs = Math.min(retryMs * 2, 10_000)));
     };
   };
 
@@ -81,11 +94,20 @@ export function httpClient(base: URL = new URL('./', location.href)): ApiClient 
     async call(name, input) {
       const res = await fetch(new URL(`api/${name}`, base), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify(input),
       });
-      const body = (await res.json().catch(() => null)) as { error?: { code: ApiErrorCode; message: string } } | null;
-      if (!res.ok) throw new ApiCallError(body?.error?.code ?? 'internal', body?.error?.message ?? `${name} failed with HTTP ${res.status}`);
+      const body = (await res.json().catch(() => null)) as {
+        error?: { code: ApiErrorCode; message: string };
+      } | null;
+      if (!res.ok)
+        throw new ApiCallError(
+          body?.error?.code ?? 'internal',
+          body?.error?.message ?? `${name} failed with HTTP ${res.status}`,
+        );
       return body as CallOutput<typeof name>;
     },
     on(event, listener) {
@@ -95,7 +117,9 @@ export function httpClient(base: URL = new URL('./', location.href)): ApiClient 
       if (!socket) connect();
       return () => set.delete(listener as (payload: unknown) => void);
     },
-    imageUrl: (p) => new URL(`library-files/${encodePath(p)}${token ? `?token=${encodeURIComponent(token)}` : ''}`, base).href,
+    imageUrl: (p) =>
+      new URL(`library-files/${encodePath(p)}${token ? `?token=${encodeURIComponent(token)}` : ''}`, base)
+        .href,
   };
 }
 

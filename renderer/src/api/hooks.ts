@@ -13,7 +13,8 @@ export function useApi(): ApiClient {
 }
 
 /** Query key of a call; use it with queryClient.invalidateQueries / setQueryData. */
-export const callKey = <K extends CallName>(name: K, input?: CallInput<K>) => (input === undefined ? [name] : [name, input]);
+export const callKey = <K extends CallName>(name: K, input?: CallInput<K>) =>
+  input === undefined ? [name] : [name, input];
 
 export function useCall<K extends CallName>(
   name: K,

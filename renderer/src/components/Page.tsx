@@ -1,6 +1,14 @@
 import type { ReactNode } from 'react';
 
-export function Page({ title, subtitle, children }: { title: string; subtitle: string; children: ReactNode }) {
+export function Page({
+  title,
+  subtitle,
+  children,
+}: {
+  title: string;
+  subtitle: string;
+  children: ReactNode;
+}) {
   return (
     <section className="page" aria-labelledby="page-title">
       <header className="page-header">

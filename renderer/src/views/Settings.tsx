@@ -67,7 +67,13 @@ export function Settings() {
   return (
     <Page title="Settings" subtitle="System information and hardware check.">
       <h2>System</h2>
-      {info.isError ? <p className="error">{info.error.message}</p> : info.data ? <SystemInfo info={info.data} /> : <p className="muted">Loading…</p>}
+      {info.isError ? (
+        <p className="error">{info.error.message}</p>
+      ) : info.data ? (
+        <SystemInfo info={info.data} />
+      ) : (
+        <p className="muted">Loading…</p>
+      )}
       <h2>Doctor</h2>
       <Doctor />
     </Page>
