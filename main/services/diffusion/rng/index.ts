@@ -1,0 +1,2 @@
+export { TorchGenerator, type Shape } from './torch-generator';
+export { randnTensor, type Generators } from './randn-tensor';
