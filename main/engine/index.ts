@@ -14,7 +14,7 @@
 //   gelu (erf form), quickGelu (x·σ(1.702x)), silu, softmax, layerNorm, groupNorm, matmul (batched,
 //   broadcasting), gemm, linear (PyTorch [out, in] weight), conv (stride/pad/dilation/groups), upsample
 //   (nearest ×s), reshape (0 copies, -1 infers), reshapeLike, transpose, slice, split, concat, gather,
-//   unsqueeze, squeeze, expand, expandLike, pad, sum/mean/max (+ sumAll/meanAll), cast, where,
+//   unsqueeze, squeeze, expand, expandLike, pad, sum/mean/max, logSoftmax (+ sumAll/meanAll), cast, where,
 //   equal/greater/less. Tensors have fluent forms: x.add(y).mul(2).reshape([...]).
 //   Every op is one OpDef in ops/ (shape rule, ONNX lowering, gradient rule); `opTypes()` lists them.
 //

@@ -159,6 +159,7 @@ const cases: Case[] = [
     build: (g, x) => g.conv(x.x!, x.w!, x.b!, { stride: 2, pad: 1 }),
   },
   { name: 'Softmax axis -1', inputs: [f('a', [2, 4])], build: (g, x) => g.softmax(x.a!, -1) },
+  { name: 'LogSoftmax axis -1', inputs: [f('a', [2, 4])], build: (g, x) => g.logSoftmax(x.a!, -1) },
   { name: 'Softmax axis 0', inputs: [f('a', [3, 2])], build: (g, x) => g.softmax(x.a!, 0) },
   {
     name: 'LayerNorm affine',

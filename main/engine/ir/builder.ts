@@ -144,6 +144,10 @@ export abstract class OpBuilder {
   softmax(x: Tensor, axis = -1): Tensor {
     return this.op('Softmax', [x], { axis: normAxis(axis, x.rank) });
   }
+  /** log(softmax(x)) without the underflow of composing them (cross-entropy losses). */
+  logSoftmax(x: Tensor, axis = -1): Tensor {
+    return this.op('LogSoftmax', [x], { axis: normAxis(axis, x.rank) });
+  }
   /** Normalises over the last dims from `axis` (PyTorch LayerNorm(normalized_shape = x.shape[axis:])). */
   layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5, axis = -1): Tensor {
     if (bias && !weight) throw new Error('layerNorm: a bias needs a weight');

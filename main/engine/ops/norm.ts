@@ -29,6 +29,28 @@ const softmax: OpDef<{ axis: number }> = {
   grad: (g, { output: y, dy, attrs }) => [g.mul(y, g.sub(dy, g.sum(g.mul(dy, y), [attrs.axis], true)))],
 };
 
+const logSoftmax: OpDef<{ axis: number }> = {
+  type: 'LogSoftmax',
+  fp32: true,
+  infer: ([x]) => {
+    requireFloat(x!, 'LogSoftmax');
+    return { dtype: x!.dtype, shape: x!.shape };
+  },
+  lower: (ctx, { inputs: [x], attrs, out }) => {
+    if (ctx.ep === 'cpu') {
+      ctx.node('LogSoftmax', [x!], { axis: attr.int(attrs.axis) }, { output: out });
+      return;
+    }
+    // The WebGPU EP has no LogSoftmax kernel: z − log Σ exp z with z = x − max x, all native there.
+    const axes = ctx.i64([attrs.axis]);
+    const z = ctx.node('Sub', [x!, ctx.node('ReduceMax', [x!, axes], { keepdims: attr.int(1) })]);
+    const lse = ctx.node('Log', [ctx.node('ReduceSum', [ctx.node('Exp', [z]), axes], { keepdims: attr.int(1) })]);
+    ctx.node('Sub', [z, lse], {}, { output: out });
+  },
+  // dx = dy − softmax(x) · Σ dy along the axis.
+  grad: (g, { output: y, dy, attrs }) => [g.sub(dy, g.mul(g.exp(y), g.sum(dy, [attrs.axis], true)))],
+};
+
 /**
  * Gradient of x̂ = (x − μ)·rstd over `axes` given dx̂:
  * dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂)). Returns dx and x̂ (the affine gradients need it).
@@ -112,4 +134,4 @@ const groupNormalize: OpDef<GroupAttrs> = {
   },
 };
 
-export const normOps = [softmax, layerNorm, groupNormalize] as OpDef<never>[];
+export const normOps = [softmax, logSoftmax, layerNorm, groupNormalize] as OpDef<never>[];
