@@ -8,10 +8,10 @@ import { loadStateDict, type StateDict } from '../../checkpoints';
 import type { EngineSession, ExecutionProvider, TensorMap } from '../../engine/runtime';
 import { SessionCache } from '../../engine/runtime';
 import { buildAestheticGraph, AESTHETIC_OUTPUT, EMBEDDING_INPUT, aestheticInputWidth } from '../../models/aesthetic';
-import { ClipModel, EOT_INPUT, IMAGE_INPUT, IMAGE_OUTPUT, TEXT_OUTPUT, TOKENS_INPUT, eotIndices } from '../../models/clip';
+import { ClipModel, type TensorTable, EOT_INPUT, IMAGE_INPUT, IMAGE_OUTPUT, TEXT_OUTPUT, TOKENS_INPUT, eotIndices } from '../../models/clip';
 import { ClipTokenizer } from '../../tokenizer';
 import { IMAGE_SIZE } from '../../image';
-import { modelIdentity, resolveCheckpoint } from './checkpoint';
+import { modelIdentity, resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint';
 import { EmbeddingCache, type EmbeddingStore } from './embedding-cache';
 import { pixelBatches, type Settled } from './image-batches';
 import { KIND_SPECS, type KindSpec } from './kinds';
@@ -21,8 +21,8 @@ import type { ImageEncoding, ImageInput, ScoreOptions, ScoreRow, Scorer, ScorerK
 
 export interface ScorerOptions {
   kind: ScorerKind;
-  /** CLIP checkpoint (file or folder); for aesthetic the ViT-L/14 CLIP. */
-  model: string;
+  /** CLIP checkpoint (file or folder; for aesthetic the ViT-L/14 CLIP), or tensors already in hand. */
+  model: string | TensorCheckpoint;
   /** aesthetic: the LAION MLP .pth / .safetensors. */
   head?: string;
   /** bpe_simple_vocab_16e6.txt.gz or an HF tokenizer folder (not needed for aesthetic). */
@@ -34,8 +34,16 @@ export interface ScorerOptions {
   cache?: EmbeddingStore;
   /** Folder for models written with external data; default a temporary folder removed on close(). */
   workDir?: string;
+  /** Override the attention lowering (sessions.ts says why webgpu defaults to unfused). */
+  fusedAttention?: boolean;
   /** An EP that fails to load the model falls back to cpu with a warning here. */
   onWarning?: (message: string) => void;
+}
+
+/** Weights that are not a file (benchmarks, converted models): `id` names them in the embedding cache. */
+export interface TensorCheckpoint {
+  id: string;
+  tensors: TensorTable;
 }
 
 const TEXT_BATCH = 32;
@@ -45,6 +53,7 @@ interface Runtime {
   precision: ComputePrecision;
   sessions: SessionCache;
   workDir: string;
+  fusedAttention?: boolean;
 }
 
 export class ClipScorer implements Scorer {
@@ -56,7 +65,7 @@ export class ClipScorer implements Scorer {
     readonly id: string,
     private readonly spec: KindSpec,
     private readonly model: ClipModel,
-    private readonly checkpoint: StateDict,
+    private readonly checkpoint: Pick<StateDict, 'close'>,
     private readonly runtime: Runtime,
     private readonly vision: EngineSession,
     private readonly head: EngineSession | undefined,
@@ -74,9 +83,9 @@ export class ClipScorer implements Scorer {
     const spec = KIND_SPECS[options.kind];
     if (spec.imageOnly && !options.head) throw new Error(`${options.kind} needs --head (the MLP weights)`);
     if (!spec.imageOnly && !options.vocab) throw new Error(`${options.kind} needs --vocab (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`);
-    const resolved = await resolveCheckpoint(options.model);
     const tokenizer = options.vocab && !spec.imageOnly ? await ClipTokenizer.load(options.vocab) : undefined;
-    const checkpoint = await loadStateDict(resolved.file);
+    const source = await openCheckpoint(options);
+    const { checkpoint, resolved } = source;
     const ownedWorkDir = options.workDir ? undefined : await mkdtemp(path.join(os.tmpdir(), 'hps-score-'));
     try {
       const model = ClipModel.fromTensors(checkpoint.tensors, {
@@ -90,12 +99,12 @@ export class ClipScorer implements Scorer {
         precision: options.precision ?? defaultPrecision(ep),
         sessions: options.sessions ?? new SessionCache({ maxIdleSessions: 4 }),
         workDir: options.workDir ?? ownedWorkDir!,
+        fusedAttention: options.fusedAttention,
       };
       const vision = await openVision(model, runtime, options.onWarning);
       const headFile = options.head;
       const head = headFile ? await openHead(headFile, model.config.embedDim, runtime) : undefined;
-      const files = [resolved.file, ...(headFile ? [headFile] : [])];
-      const id = await modelIdentity(options.kind, files);
+      const id = source.id ?? (await modelIdentity(options.kind, [resolved.file!, ...(headFile ? [headFile] : [])]));
       const logitScale = (await model.logitScale()) ?? 1;
       return new ClipScorer(options.kind, id, spec, model, checkpoint, runtime, vision, head, tokenizer, logitScale, options.cache ?? new EmbeddingCache(), ownedWorkDir);
     } catch (error) {
@@ -220,6 +229,15 @@ export class ClipScorer implements Scorer {
     await this.checkpoint.close();
     if (this.ownedWorkDir) await rm(this.ownedWorkDir, { recursive: true, force: true });
   }
+}
+
+async function openCheckpoint(options: ScorerOptions) {
+  if (typeof options.model !== 'string') {
+    const checkpoint = { tensors: options.model.tensors, close: () => Promise.resolve() };
+    return { checkpoint, resolved: {} as Partial<ResolvedCheckpoint>, id: `${options.kind}:${options.model.id}` };
+  }
+  const resolved = await resolveCheckpoint(options.model);
+  return { checkpoint: await loadStateDict(resolved.file), resolved: resolved as Partial<ResolvedCheckpoint>, id: undefined };
 }
 
 async function openVision(model: ClipModel, runtime: Runtime, onWarning?: (message: string) => void): Promise<EngineSession> {
