@@ -63,8 +63,10 @@ async function writeInputs(dir: string, quick: boolean): Promise<InputFile[]> {
   const files: InputFile[] = [];
   for (const [width, height, format] of sizes) {
     const file = path.join(dir, `${width}x${height}.${format === 'jpeg' ? 'jpg' : format}`);
+    // No quality option for PNG: sharp would write a palette PNG, which PIL (and we) resize with NEAREST.
+    const options = format === 'png' ? {} : { quality: 90 };
     await sharp(photoLike(width, height), { raw: { width, height, channels: 3 } })
-      .toFormat(format, { quality: 90 })
+      .toFormat(format, options)
       .toFile(file);
     files.push({ label: `${width}×${height} ${format.toUpperCase()}`, file });
   }
