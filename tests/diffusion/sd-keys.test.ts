@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors, type SafetensorsFile } from '../../main/checkpoints';
 import {
+  kohyaLoraKey,
   mapSingleFileNames,
   modernDiffusersVaeName,
   modulePathsOf,
@@ -226,9 +227,30 @@ describe('LoRA keys → diffusers modules', () => {
         // down [rank, in], up [out, rank]: up·down has the patched weight's shape.
         expect([up[0], down[1]]).toEqual([...weight]);
         expect(up[1]).toBe(down[0]);
+        // Writing back gives the same keys (trained LoRAs are saved in kohya format).
+        expect(kohyaLoraKey('unet', target.module, 'down')).toBe(target.down);
+        expect(kohyaLoraKey('unet', target.module, 'up')).toBe(target.up);
+        expect(kohyaLoraKey('unet', target.module, 'alpha')).toBe(target.alpha);
       }
     } finally {
       await lora.close();
+    }
+  });
+
+  it('names the training-gradient fixture by the same kohya keys (down/up of every LoRA module)', async () => {
+    const [grads, lora] = await Promise.all([
+      openSafetensors(sdFixturePath('train_grads.safetensors')),
+      openSafetensors(sdFixturePath('lora-tiny-kohya.safetensors')),
+    ]);
+    try {
+      const modules = { unet: modulePathsOf(components.unet.names()), text_encoder: new Set<string>() };
+      const weights = lora.names().filter((n) => !n.endsWith('.alpha'));
+      expect(grads.names().sort()).toEqual(weights.sort());
+      const { targets, unmatched } = resolveLoraKeys(grads.names(), modules);
+      expect(unmatched).toEqual([]);
+      expect(targets.length * 2).toBe(weights.length);
+    } finally {
+      await Promise.all([grads.close(), lora.close()]);
     }
   });
 

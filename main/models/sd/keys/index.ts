@@ -19,8 +19,10 @@ export {
 export { textEncoderTargets, type LocalTarget } from './text-encoder';
 export type { TensorTransform } from './transforms';
 export {
+  kohyaLoraKey,
   modulePathsOf,
   resolveLoraKeys,
+  type LoraRole,
   type LoraComponent,
   type LoraKeyResolution,
   type LoraTarget,

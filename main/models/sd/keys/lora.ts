@@ -40,7 +40,8 @@ export function modulePathsOf(tensorNames: Iterable<string>): Set<string> {
   return modules;
 }
 
-type Role = 'down' | 'up' | 'alpha';
+export type LoraRole = 'down' | 'up' | 'alpha';
+type Role = LoraRole;
 
 interface KeyParts {
   /** undefined: a bare dotted path (diffusers `save_attn_procs`), looked up in the UNet, then the text encoder. */
@@ -177,4 +178,19 @@ function resolveModule(
     throw new Error(`LoRA key ${parts.module} matches several ${component} modules`);
   }
   return path === undefined ? undefined : { component, module: path };
+}
+
+const KOHYA_COMPONENT_PREFIX: Readonly<Record<LoraComponent, string>> = {
+  unet: 'lora_unet_',
+  text_encoder: 'lora_te_',
+};
+const KOHYA_ROLE_SUFFIX: Readonly<Record<Role, string>> = {
+  down: '.lora_down.weight',
+  up: '.lora_up.weight',
+  alpha: '.alpha',
+};
+
+/** The kohya key of a module's LoRA tensor, for writing LoRA files (trained LoRAs are saved in this format). */
+export function kohyaLoraKey(component: LoraComponent, module: string, role: Role): string {
+  return `${KOHYA_COMPONENT_PREFIX[component]}${module.replaceAll('.', '_')}${KOHYA_ROLE_SUFFIX[role]}`;
 }
