@@ -322,3 +322,25 @@ describe('pairs JSONL import', () => {
     expect(lib.judgments.list({ comparisonId: second!.id })[0]!.kind).toBe('tie');
   });
 });
+
+describe('cancellation', () => {
+  it('stops between records, keeps what was committed, and a re-run finishes the rest', async () => {
+    const folder = path.join(root, 'shots');
+    const names = await writeImages(folder, 6);
+    writeFileSync(
+      path.join(folder, 'p.csv'),
+      ['image,prompt', ...names.map((n, i) => `${n},p${i >> 1}`)].join('\n'),
+    );
+    const controller = new AbortController();
+    const onProgress = ({ done }: ImportProgress) => {
+      if (done === 3) controller.abort(new Error('cancelled by the user'));
+    };
+    await expect(
+      importFolder(lib, folder, path.join(folder, 'p.csv'), { onProgress, signal: controller.signal }),
+    ).rejects.toThrow(/cancelled by the user/);
+    // Aborted while record 4 (index 3) was being read: it completes, the check before record 5 stops the run.
+    expect(lib.stats()).toMatchObject({ images: 4, comparisons: 0 });
+    const again = await importFolder(lib, folder, path.join(folder, 'p.csv'));
+    expect(again).toMatchObject({ imagesAdded: 2, imagesDuplicate: 4, comparisonsAdded: 3 });
+  });
+});

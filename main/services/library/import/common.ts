@@ -29,6 +29,8 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
+  /** Cancels the import between records; what was read before is committed (re-running skips it). */
+  signal?: AbortSignal;
 }
 
 export function emptyReport(format: string): ImportReport {
@@ -91,6 +93,13 @@ export class ImportSession {
         }
       }
     })();
+  }
+
+  /** Between records: on cancellation, commits what is staged and throws the signal's reason. */
+  checkCancelled(signal: AbortSignal | undefined): void {
+    if (!signal?.aborted) return;
+    this.flush();
+    signal.throwIfAborted();
   }
 
   fail(file: string, error: unknown): void {

@@ -45,6 +45,7 @@ export async function importFolder(
   >();
   for (const [index, { where, value }] of parsed.records.entries()) {
     const file = path.resolve(folder, value.image);
+    session.checkCancelled(options.signal);
     options.onProgress?.({ done: index, total: parsed.records.length, file });
     const image = await session.imageFromFile(file);
     if (!image) continue;

@@ -66,6 +66,7 @@ export async function importHpd(
   session.report.records = items.length;
   for (const [index, raw] of (items as unknown[]).entries()) {
     const where = `${file}[${index}]`;
+    session.checkCancelled(options.signal);
     options.onProgress?.({ done: index, total: items.length, file: where });
     try {
       const item = classify(raw);

@@ -45,6 +45,7 @@ export async function importPairs(
   const folder = path.dirname(file);
   let done = 0;
   for (const [key, first] of judgments) {
+    session.checkCancelled(options.signal);
     options.onProgress?.({ done: done++, total: judgments.size, file: first.where });
     try {
       await importJudgment(session, folder, key, first);

@@ -37,6 +37,7 @@ export async function importPickapic(
   const total = Number(metadata.num_rows);
   session.report.records = total;
   for (let start = 0; start < total; start += ROWS_PER_READ) {
+    session.checkCancelled(options.signal);
     options.onProgress?.({ done: start, total, file });
     const rows = await parquetReadObjects({
       file: buffer,
