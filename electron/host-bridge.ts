@@ -1,5 +1,6 @@
 // Bridges renderer IPC to the engine host (utility process): validates the calling frame, forwards the call,
-// and fans host events out to every window. Restarts the host if it dies, failing the calls in flight.
+// and fans host events out to every window. Calls wait until the host has loaded main/. If the host dies,
+// the calls in flight fail and it is restarted, but not in a loop: after MAX_RESTARTS quick deaths it stays down.
 import { join } from 'node:path';
 import {
   BrowserWindow,
@@ -20,8 +21,14 @@ export interface HostOptions {
   appVersion: string;
 }
 
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
 export class HostBridge {
   private child: UtilityProcess | null = null;
+  private ready: Promise<void> = Promise.resolve();
+  private markReady: () => void = () => {};
+  private readonly restarts: number[] = [];
   private nextId = 1;
   private readonly pending = new Map<number, (result: CallResult) => void>();
   private stopping = false;
@@ -29,6 +36,7 @@ export class HostBridge {
   constructor(private readonly options: HostOptions) {}
 
   start(): void {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     const child = utilityProcess.fork(this.options.hostScript, [], {
       serviceName: 'HPS Studio engine',
       cwd: this.options.appRoot,
@@ -50,7 +58,11 @@ export class HostBridge {
         });
         this.pending.delete(id);
       }
-      if (!this.stopping) this.start();
+      const now = Date.now();
+      while (this.restarts.length > 0 && now - this.restarts[0]! > RESTART_WINDOW_MS) this.restarts.shift();
+      if (this.stopping || this.restarts.length >= MAX_RESTARTS) return;
+      this.restarts.push(now);
+      this.start();
     });
     this.child = child;
   }
@@ -72,32 +84,39 @@ export class HostBridge {
             error: { code: 'forbidden', message: 'calls are only accepted from the app window' },
           });
         }
-        if (typeof name !== 'string')
+        if (typeof name !== 'string') {
           return Promise.resolve({
             ok: false,
             error: { code: 'bad_request', message: 'call name must be a string' },
           });
+        }
         return this.call(name, input);
       },
     );
   }
 
   private call(name: string, input: unknown): Promise<CallResult> {
-    const child = this.child;
-    if (!child)
+    if (!this.child) {
       return Promise.resolve({
         ok: false,
-        error: { code: 'internal', message: 'the engine process is restarting; try again' },
+        error: { code: 'internal', message: 'the engine process is not running; restart HPS Studio' },
       });
+    }
     const id = this.nextId++;
     return new Promise((resolve) => {
+      // Registered first, so a host that dies before it is ready fails this call through the exit handler.
       this.pending.set(id, resolve);
-      child.postMessage({ type: 'call', id, name, input } satisfies MainToHost);
+      void this.ready.then(() => {
+        if (this.pending.has(id))
+          this.child?.postMessage({ type: 'call', id, name, input } satisfies MainToHost);
+      });
     });
   }
 
   private onHostMessage(message: HostToMain): void {
-    if (message.type === 'result') {
+    if (message.type === 'ready') {
+      this.markReady();
+    } else if (message.type === 'result') {
       this.pending.get(message.id)?.(message.result);
       this.pending.delete(message.id);
     } else if (message.type === 'event') {
