@@ -278,6 +278,7 @@ const WEBGPU_TOLERANCE = 1e-3;
 
 describe('gradient graphs on webgpu match cpu (float32)', () => {
   const placed = new Map<string, Set<string>>();
+  let worst = { error: 0, name: '' };
   for (const c of cases) {
     it(c.name, async () => {
       const r = await compareGradients(c.inputs, c.build, 'webgpu');
@@ -285,6 +286,7 @@ describe('gradient graphs on webgpu match cpu (float32)', () => {
         if (!placed.has(p.opType)) placed.set(p.opType, new Set());
         placed.get(p.opType)!.add(p.provider);
       }
+      if (r.maxError >= worst.error) worst = { error: r.maxError, name: c.name };
       expect(r.maxError).toBeLessThan(WEBGPU_TOLERANCE);
     });
   }
@@ -295,6 +297,9 @@ describe('gradient graphs on webgpu match cpu (float32)', () => {
         .map(([op]) => op)
         .sort()
         .join(' ');
-    console.log(`webgpu EP ran natively: ${line('webgpu')}\nfell back to cpu: ${line('cpu') || 'nothing'}`);
+    console.log(
+      `webgpu vs cpu gradients: max rel diff ${worst.error.toExponential(2)} (${worst.name})\n` +
+        `webgpu EP ran natively: ${line('webgpu')}\nfell back to cpu: ${line('cpu') || 'nothing'}`,
+    );
   });
 });
