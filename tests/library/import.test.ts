@@ -93,6 +93,27 @@ describe('folder import', () => {
     ]);
   });
 
+  it('takes gold answers from a gold column (one per prompt; only pairs containing it get it)', async () => {
+    const folder = path.join(root, 'shots');
+    const names = await writeImages(folder, 5);
+    const csv = [
+      'image,prompt,gold',
+      `${names[0]},a,`,
+      `${names[1]},a,yes`,
+      `${names[2]},a,0`,
+      `${names[3]},b,1`,
+      `${names[4]},b,true`,
+    ];
+    writeFileSync(path.join(folder, 'p.csv'), csv.join('\n'));
+    const report = await importFolder(lib, folder, path.join(folder, 'p.csv'), { split: 'pairs' });
+    expect(report.errors.map((e) => e.message)).toEqual([expect.stringMatching(/marks 2 images as gold/)]);
+    // prompt a: pairs (0,1) (0,2) (1,2); image 1 is gold → (0,1) and (1,2) carry it, (0,2) has none
+    const gold = lib
+      .listComparisons()
+      .map((c) => (c.goldImageId === null ? null : c.images.findIndex((i) => i.id === c.goldImageId)));
+    expect(gold).toEqual([1, null, 0]);
+  });
+
   it('reports bad and missing files and bad rows, and goes on with the rest', async () => {
     const folder = path.join(root, 'shots');
     const names = await writeImages(folder, 4);

@@ -12,6 +12,13 @@ const PromptRow = z.object({
     .union([z.string(), z.number()])
     .nullish()
     .transform((group) => (group == null || group === '' ? null : String(group))),
+  // Marks the known best image of its prompt (a gold item for annotator checks): true/1/yes.
+  gold: z
+    .union([z.boolean(), z.number(), z.string()])
+    .nullish()
+    .transform(
+      (gold) => gold === true || gold === 1 || (typeof gold === 'string' && /^(1|true|yes)$/i.test(gold)),
+    ),
 });
 
 export interface FolderImportOptions extends ImportOptions {
@@ -24,7 +31,8 @@ export interface FolderImportOptions extends ImportOptions {
 
 /**
  * A folder of images plus a prompts file (CSV with a header, or JSONL): image (path relative to the folder),
- * prompt, optional group. Images sharing a prompt and group form a comparison.
+ * prompt, optional group, optional gold (the known best image). Images sharing a prompt and group form a
+ * comparison; a comparison that contains a gold image gets it as its gold answer.
  */
 export async function importFolder(
   library: Library,
@@ -41,7 +49,7 @@ export async function importFolder(
 
   const groups = new Map<
     string,
-    { prompt: string; group: string | null; images: ImageRecord[]; where: string }
+    { prompt: string; group: string | null; images: ImageRecord[]; gold: ImageRecord[]; where: string }
   >();
   for (const [index, { where, value }] of parsed.records.entries()) {
     const file = path.resolve(folder, value.image);
@@ -50,20 +58,41 @@ export async function importFolder(
     const image = await session.imageFromFile(file);
     if (!image) continue;
     const key = JSON.stringify([value.prompt, value.group]);
-    const entry = groups.get(key) ?? { prompt: value.prompt, group: value.group, images: [], where };
+    const entry = groups.get(key) ?? {
+      prompt: value.prompt,
+      group: value.group,
+      images: [],
+      gold: [],
+      where,
+    };
     if (!entry.images.some((known) => known.id === image.id)) entry.images.push(image);
+    if (value.gold && !entry.gold.some((known) => known.id === image.id)) entry.gold.push(image);
     groups.set(key, entry);
   }
   options.onProgress?.({ done: parsed.records.length, total: parsed.records.length });
 
-  for (const { prompt, group, images, where } of groups.values()) {
+  for (const { prompt, group, images, gold, where } of groups.values()) {
     if (images.length < 2) {
       session.fail(where, `prompt "${prompt}" has ${images.length} readable image(s); a comparison needs 2`);
       continue;
     }
+    if (gold.length > 1) {
+      session.fail(
+        where,
+        `prompt "${prompt}" marks ${gold.length} images as gold; at most one can be the best`,
+      );
+      continue;
+    }
     for (const set of options.split === 'pairs' ? pairsOf(images) : [images]) {
+      const goldImageId = gold[0] && set.includes(gold[0]) ? gold[0].id : null;
       session.stage(where, () =>
-        session.comparison({ prompt, group, imageIds: set.map((image) => image.id), source: 'folder' }),
+        session.comparison({
+          prompt,
+          group,
+          imageIds: set.map((image) => image.id),
+          goldImageId,
+          source: 'folder',
+        }),
       );
     }
   }
