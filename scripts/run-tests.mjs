@@ -19,7 +19,7 @@ function run(cmd, args) {
 
 if (existsSync(join(root, 'renderer/vite.config.ts'))) {
   if (run('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']) !== 0) {
-    console.log('0 passed, 1 failed');
+    console.log('0 passed, 1 failed, 0 skipped');
     process.exit(1);
   }
 }

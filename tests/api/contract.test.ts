@@ -9,7 +9,8 @@ import {
   OWNER,
   type ApiContext,
 } from '../../main/api';
-import { handlers } from '../../main/api/handlers';
+import { handlers, type Handlers } from '../../main/api/handlers';
+import { systemHandlers } from '../../main/api/handlers/system';
 
 const ctx = (): ApiContext => ({
   ...createApiServices({
@@ -22,6 +23,12 @@ const ctx = (): ApiContext => ({
 describe('API contract', () => {
   it('has a handler for every call and no handler without a call', () => {
     expect(Object.keys(handlers).sort()).toEqual([...CALL_NAMES].sort());
+  });
+
+  it('makes a missing handler a type error (checked by npm run typecheck)', () => {
+    // @ts-expect-error jobs.list and jobs.cancel have no handler in this map
+    const incomplete: Handlers = { ...systemHandlers };
+    expect(Object.keys(incomplete)).not.toContain('jobs.list');
   });
 
   it('declares the foundation calls and events', () => {
