@@ -104,6 +104,21 @@ describe('browser mode (hps-studio serve)', () => {
     await expect(page.getByText('No jobs yet').count()).resolves.toBe(1);
   });
 
+  it('lets the page open the /api/events WebSocket (same origin passes the guard and the CSP)', async () => {
+    const state = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(new URL('api/events', location.href.replace(/^http/, 'ws')));
+          ws.onopen = () => {
+            ws.close();
+            resolve('open');
+          };
+          ws.onerror = () => resolve('error');
+        }),
+    );
+    expect(state).toBe('open');
+  });
+
   it('saves a screenshot of the Settings page (the README screenshot)', async () => {
     mkdirSync(join(root, 'test-results'), { recursive: true });
     const shot = await page.screenshot({ path: join(root, 'test-results/browser-mode.png') });
