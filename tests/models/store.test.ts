@@ -137,6 +137,27 @@ describe('ModelStore', () => {
     expect(weightRequests.at(-1)!.range).toBe(`bytes=${partial.partialBytes}-`);
   });
 
+  it('pausing a model also pauses the requirement being downloaded for it', async () => {
+    const catalog = testCatalog();
+    catalog.models[0]!.files[0] = {
+      path: 'vocab.gz',
+      urls: [server.url('/weights.bin')],
+      size: weights.length,
+      sha256: hex(weights),
+    };
+    const store = new ModelStore({ root, catalog, download: { retries: 0, progressIntervalMs: 0 } });
+    const run = store.download('scorer', {
+      onProgress: (event) => {
+        if (event.modelId === 'tok' && event.fileBytes >= 32 * 1024) store.pause('scorer');
+      },
+    });
+    expect((await store.status('tok')).state).toBe('downloading');
+    expect((await store.status('scorer')).state).toBe('downloading');
+    await expect(run).rejects.toMatchObject({ kind: 'aborted' });
+    expect((await store.status('tok')).state).toBe('partial');
+    expect((await store.status('scorer')).state).toBe('absent');
+  });
+
   it('cancel deletes partial files; remove deletes the model', async () => {
     const store = newStore();
     const running = store.download('scorer', {

@@ -97,13 +97,13 @@ export class ModelStore {
   async status(id: string): Promise<ModelStatus> {
     const entry = findEntry(this.catalog, id);
     const files = await Promise.all(entry.files.map((file) => this.fileStatus(entry, file.path, file.size)));
-    const manifest = await this.readManifest(entry.id);
-    const complete = manifest !== null && files.every((file) => file.present);
+    const complete = await this.isInstalled(entry);
     const anything = files.some((file) => file.present || file.partialBytes > 0);
-    const state: ModelState = this.active.has(entry.id)
-      ? 'downloading'
-      : complete
-        ? 'installed'
+    // An installed requirement of a model being downloaded stays "installed".
+    const state: ModelState = complete
+      ? 'installed'
+      : this.active.has(entry.id)
+        ? 'downloading'
         : anything
           ? 'partial'
           : 'absent';
@@ -132,11 +132,19 @@ export class ModelStore {
       requirements?: boolean;
     } = {},
   ): Promise<ModelStatus> {
-    const entries =
-      options.requirements === false ? [findEntry(this.catalog, id)] : withRequirements(this.catalog, id);
-    for (const entry of entries) {
-      if ((await this.status(entry.id)).state === 'installed') continue;
-      await this.downloadEntry(entry, options.signal, options.onProgress);
+    const target = findEntry(this.catalog, id);
+    const entries = options.requirements === false ? [target] : withRequirements(this.catalog, id);
+    // Claimed before the first await, so two calls cannot both start. One controller for the whole run: pausing
+    // the model also pauses the requirement being fetched for it.
+    const controller = new AbortController();
+    const claimed = this.claim(entries, controller);
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    try {
+      for (const entry of entries) {
+        if (!(await this.isInstalled(entry))) await this.downloadEntry(entry, signal, options.onProgress);
+      }
+    } finally {
+      for (const claimedId of claimed) this.active.delete(claimedId);
     }
     return this.status(id);
   }
@@ -175,55 +183,60 @@ export class ModelStore {
     return sizes.reduce((sum, size) => sum + size, 0);
   }
 
+  private claim(entries: CatalogEntry[], controller: AbortController): string[] {
+    const busy = entries.find((entry) => this.active.has(entry.id));
+    if (busy) throw new Error(`model "${busy.id}" is already downloading`);
+    for (const entry of entries) this.active.set(entry.id, controller);
+    return entries.map((entry) => entry.id);
+  }
+
+  private async isInstalled(entry: CatalogEntry): Promise<boolean> {
+    const manifest = await this.readManifest(entry.id);
+    const files = await Promise.all(entry.files.map((file) => this.fileStatus(entry, file.path, file.size)));
+    return manifest !== null && files.every((file) => file.present);
+  }
+
   private async downloadEntry(
     entry: CatalogEntry,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
     onProgress: ((progress: ModelDownloadProgress) => void) | undefined,
   ): Promise<void> {
-    if (this.active.has(entry.id)) throw new Error(`model "${entry.id}" is already downloading`);
-    const controller = new AbortController();
-    this.active.set(entry.id, controller);
-    const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
-    try {
-      const { downloadSize: total, sizeIsEstimate } = downloadSize(entry);
-      const manifest: Pick<InstalledManifest, 'files'> = { files: [] };
-      let done = 0;
-      for (const file of entry.files) {
-        const destination = join(this.root, entry.id, file.path);
-        const existing = await stat(destination).then(
-          (stats) => stats.size,
-          () => null,
-        );
-        if (existing !== null && (file.size === null || existing === file.size)) {
-          manifest.files.push({ path: file.path, bytes: existing, sha256: file.sha256 });
-        } else {
-          const result = await downloadFile({
-            ...this.options.download,
-            urls: file.urls,
-            destination,
-            size: file.size,
-            sha256: file.sha256,
-            signal: combined,
-            onProgress: (progress) =>
-              onProgress?.({
-                modelId: entry.id,
-                file: file.path,
-                fileBytes: progress.bytes,
-                fileTotal: progress.total,
-                bytes: done + progress.bytes,
-                total,
-                totalIsEstimate: sizeIsEstimate,
-                bytesPerSecond: progress.bytesPerSecond,
-              }),
-          });
-          manifest.files.push({ path: file.path, bytes: result.bytes, sha256: result.sha256 });
-        }
-        done += manifest.files.at(-1)!.bytes;
+    const { downloadSize: total, sizeIsEstimate } = downloadSize(entry);
+    const manifest: Pick<InstalledManifest, 'files'> = { files: [] };
+    let done = 0;
+    for (const file of entry.files) {
+      const destination = join(this.root, entry.id, file.path);
+      const existing = await stat(destination).then(
+        (stats) => stats.size,
+        () => null,
+      );
+      if (existing !== null && (file.size === null || existing === file.size)) {
+        manifest.files.push({ path: file.path, bytes: existing, sha256: file.sha256 });
+      } else {
+        const result = await downloadFile({
+          ...this.options.download,
+          urls: file.urls,
+          destination,
+          size: file.size,
+          sha256: file.sha256,
+          signal,
+          onProgress: (progress) =>
+            onProgress?.({
+              modelId: entry.id,
+              file: file.path,
+              fileBytes: progress.bytes,
+              fileTotal: progress.total,
+              bytes: done + progress.bytes,
+              total,
+              totalIsEstimate: sizeIsEstimate,
+              bytesPerSecond: progress.bytesPerSecond,
+            }),
+        });
+        manifest.files.push({ path: file.path, bytes: result.bytes, sha256: result.sha256 });
       }
-      await this.writeManifest(entry, manifest.files);
-    } finally {
-      this.active.delete(entry.id);
+      done += manifest.files.at(-1)!.bytes;
     }
+    await this.writeManifest(entry, manifest.files);
   }
 
   /**
