@@ -1,0 +1,50 @@
+// LoRA as graph inputs: a patched projection computes W·x + b + up·(down·x). The low-rank pair comes from a
+// provider, so the same UNet graph serves inference (inputs with a symbolic rank, fed per run: switching
+// files or scales never rebuilds the session) and training (trainable inputs of a fixed rank).
+import type { Graph, Tensor } from '../../engine/ir/graph';
+
+/** down [rank, in], up [out, rank]; any scale (strength · alpha / rank) is folded into up by the feeder. */
+export interface LoraPair {
+  down: Tensor;
+  up: Tensor;
+}
+
+export interface LoraModule {
+  /** Dotted diffusers module path, e.g. `mid_block.attentions.0.transformer_blocks.0.attn2.to_k`. */
+  module: string;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+/** Called once per patchable projection while a graph is built; undefined leaves it unpatched. */
+export type LoraProvider = (spec: LoraModule) => LoraPair | undefined;
+
+/** nn.Linear plus an optional low-rank update, as diffusers' LoRA processors compute it: W x + b + B(A x). */
+export function loraLinear(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | undefined, lora?: LoraPair): Tensor {
+  const base = g.linear(x, weight, bias);
+  if (!lora) return base;
+  return base.add(g.linear(g.linear(x, lora.down), lora.up));
+}
+
+export const LORA_RANK_DIM = 'lora_rank';
+
+export function loraInputNames(module: string): { down: string; up: string } {
+  return { down: `lora/${module}/down`, up: `lora/${module}/up` };
+}
+
+/**
+ * Inference provider: every patchable projection gets `lora/<module>/down` [lora_rank, in] and
+ * `lora/<module>/up` [out, lora_rank] inputs. `modules` lists them in graph order for the feeder.
+ */
+export function loraGraphInputs(g: Graph): { provider: LoraProvider; modules: LoraModule[] } {
+  const modules: LoraModule[] = [];
+  const provider: LoraProvider = (spec) => {
+    modules.push(spec);
+    const names = loraInputNames(spec.module);
+    return {
+      down: g.input(names.down, [LORA_RANK_DIM, spec.inFeatures]),
+      up: g.input(names.up, [spec.outFeatures, LORA_RANK_DIM]),
+    };
+  };
+  return { provider, modules };
+}

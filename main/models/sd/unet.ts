@@ -1,0 +1,185 @@
+// UNet2DConditionModel (diffusers 0.19.3, unet_2d_condition.py / unet_2d_blocks.py / resnet.py /
+// transformer_2d.py / attention.py) as an engine graph. Channel counts are read from the weights, so the
+// same code builds SD 1.x, SD 2.x and the tiny test model. Inputs: sample [batch, C, H, W], the sinusoidal
+// timestep embedding [batch, block_out_channels[0]] (computed on the host, see timestepEmbedding), and
+// encoder_hidden_states [batch, sequence, cross_attention_dim].
+import { Graph, type Tensor } from '../../engine/ir/graph';
+import type { UnetConfig } from './config';
+import { loraLinear, type LoraProvider } from './lora-graph';
+import type { ComponentWeights, WeightStorage } from './weights';
+
+export const UNET_SAMPLE = 'sample';
+export const UNET_TIME = 'timestep_embedding';
+export const UNET_CONTEXT = 'encoder_hidden_states';
+export const UNET_OUTPUT = 'noise_pred';
+
+export interface UnetBuildOptions {
+  /** Latent height and width (static: the transformer reshapes use them). */
+  height: number;
+  width: number;
+  storage: WeightStorage;
+  /** Patches every attention's to_q/to_k/to_v/to_out.0. */
+  lora?: LoraProvider;
+}
+
+interface Ctx {
+  g: Graph;
+  w: ComponentWeights;
+  cfg: UnetConfig;
+  storage: WeightStorage;
+  lora?: LoraProvider;
+  params: Map<string, Tensor>;
+}
+
+function p(ctx: Ctx, name: string): Tensor {
+  let t = ctx.params.get(name);
+  if (!t) {
+    t = ctx.g.param(name, ctx.w.lazy(name, ctx.storage), { shape: ctx.w.shape(name) });
+    ctx.params.set(name, t);
+  }
+  return t;
+}
+
+function optional(ctx: Ctx, name: string): Tensor | undefined {
+  return ctx.w.has(name) ? p(ctx, name) : undefined;
+}
+
+function conv(ctx: Ctx, x: Tensor, name: string, stride = 1): Tensor {
+  const kernel = ctx.w.shape(`${name}.weight`)[2]!;
+  return ctx.g.conv(x, p(ctx, `${name}.weight`), optional(ctx, `${name}.bias`), { stride, pad: (kernel - 1) / 2 });
+}
+
+function groupNorm(ctx: Ctx, x: Tensor, name: string, eps: number): Tensor {
+  return ctx.g.groupNorm(x, ctx.cfg.normNumGroups, p(ctx, `${name}.weight`), p(ctx, `${name}.bias`), eps);
+}
+
+function linear(ctx: Ctx, x: Tensor, name: string): Tensor {
+  return ctx.g.linear(x, p(ctx, `${name}.weight`), optional(ctx, `${name}.bias`));
+}
+
+/** A projection that LoRA may patch. */
+function projection(ctx: Ctx, x: Tensor, name: string): Tensor {
+  const [outFeatures, inFeatures] = ctx.w.shape(`${name}.weight`) as [number, number];
+  const lora = ctx.lora?.({ module: name, inFeatures, outFeatures });
+  return loraLinear(ctx.g, x, p(ctx, `${name}.weight`), optional(ctx, `${name}.bias`), lora);
+}
+
+/** ResnetBlock2D with a time embedding (eps = norm_eps, SiLU, "default" time scale shift). */
+function resnet(ctx: Ctx, x: Tensor, name: string, temb: Tensor): Tensor {
+  const { g, cfg } = ctx;
+  let h = conv(ctx, g.silu(groupNorm(ctx, x, `${name}.norm1`, cfg.normEps)), `${name}.conv1`);
+  const t = linear(ctx, g.silu(temb), `${name}.time_emb_proj`);
+  h = h.add(t.unsqueeze([2, 3]));
+  h = conv(ctx, g.silu(groupNorm(ctx, h, `${name}.norm2`, cfg.normEps)), `${name}.conv2`);
+  const shortcut = ctx.w.has(`${name}.conv_shortcut.weight`) ? conv(ctx, x, `${name}.conv_shortcut`) : x;
+  return shortcut.add(h);
+}
+
+/** diffusers Attention (no bias on q/k/v): heads × (inner / heads), scale 1/√d. */
+function attention(ctx: Ctx, x: Tensor, context: Tensor, name: string, heads: number): Tensor {
+  const { g } = ctx;
+  const length = x.dim(1) as number;
+  const inner = ctx.w.shape(`${name}.to_q.weight`)[0]!;
+  const headDim = inner / heads;
+  const split = (t: Tensor) => t.reshape([0, -1, heads, headDim]).transpose([0, 2, 1, 3]);
+  const q = split(projection(ctx, x, `${name}.to_q`));
+  const k = split(projection(ctx, context, `${name}.to_k`));
+  const v = split(projection(ctx, context, `${name}.to_v`));
+  const merged = g.attention(q, k, v).transpose([0, 2, 1, 3]).reshape([0, length, inner]);
+  return projection(ctx, merged, `${name}.to_out.0`);
+}
+
+/** BasicTransformerBlock: self-attention, cross-attention, GEGLU feed-forward, each pre-LayerNorm with a residual. */
+function basicBlock(ctx: Ctx, x: Tensor, context: Tensor, name: string, heads: number): Tensor {
+  const { g } = ctx;
+  const norm = (t: Tensor, n: string) => g.layerNorm(t, p(ctx, `${name}.${n}.weight`), p(ctx, `${name}.${n}.bias`), 1e-5);
+  let h = attention(ctx, norm(x, 'norm1'), norm(x, 'norm1'), `${name}.attn1`, heads).add(x);
+  h = attention(ctx, norm(h, 'norm2'), context, `${name}.attn2`, heads).add(h);
+  const projected = linear(ctx, norm(h, 'norm3'), `${name}.ff.net.0.proj`);
+  const hiddenWidth = (projected.dim(-1) as number) / 2;
+  const [hidden, gate] = g.split(projected, [hiddenWidth, hiddenWidth], -1);
+  return linear(ctx, hidden!.mul(g.gelu(gate!)), `${name}.ff.net.2`).add(h);
+}
+
+/** Transformer2DModel: GroupNorm (eps 1e-6), proj_in (1×1 conv or linear), blocks, proj_out, residual. */
+function transformer2d(ctx: Ctx, x: Tensor, context: Tensor, name: string, heads: number): Tensor {
+  const { g, cfg } = ctx;
+  const [, channels, height, width] = x.shape as [unknown, number, number, number];
+  const pixels = height * width;
+  const normed = g.groupNorm(x, cfg.normNumGroups, p(ctx, `${name}.norm.weight`), p(ctx, `${name}.norm.bias`), 1e-6);
+  const inner = ctx.w.shape(`${name}.proj_in.weight`)[0]!;
+  const toTokens = (t: Tensor, c: number) => t.reshape([0, c, pixels]).transpose([0, 2, 1]);
+  const toImage = (t: Tensor, c: number) => t.transpose([0, 2, 1]).reshape([0, c, height, width]);
+  let h = cfg.useLinearProjection
+    ? linear(ctx, toTokens(normed, channels), `${name}.proj_in`)
+    : toTokens(conv(ctx, normed, `${name}.proj_in`), inner);
+  for (let i = 0; i < cfg.transformerLayersPerBlock; i++)
+    h = basicBlock(ctx, h, context, `${name}.transformer_blocks.${i}`, heads);
+  const out = cfg.useLinearProjection
+    ? toImage(linear(ctx, h, `${name}.proj_out`), channels)
+    : conv(ctx, toImage(h, inner), `${name}.proj_out`);
+  return out.add(x);
+}
+
+export function buildUnet(weights: ComponentWeights, cfg: UnetConfig, options: UnetBuildOptions): Graph {
+  const g = new Graph('sd_unet');
+  const ctx: Ctx = { g, w: weights, cfg, storage: options.storage, lora: options.lora, params: new Map() };
+  const levels = cfg.blockOutChannels.length;
+  const factor = 2 ** (levels - 1);
+  if (options.height % factor !== 0 || options.width % factor !== 0)
+    throw new Error(`UNet latents must be multiples of ${factor}, got ${options.height}×${options.width}`);
+  const sample = g.input(UNET_SAMPLE, ['batch', cfg.inChannels, options.height, options.width]);
+  const timeIn = g.input(UNET_TIME, ['batch', cfg.blockOutChannels[0]!]);
+  const context = g.input(UNET_CONTEXT, ['batch', 'sequence', cfg.crossAttentionDim]);
+  const temb = linear(ctx, g.silu(linear(ctx, timeIn, 'time_embedding.linear_1')), 'time_embedding.linear_2');
+
+  let h = conv(ctx, sample, 'conv_in');
+  const skips: Tensor[] = [h];
+  for (let b = 0; b < levels; b++) {
+    for (let l = 0; l < cfg.layersPerBlock; l++) {
+      h = resnet(ctx, h, `down_blocks.${b}.resnets.${l}`, temb);
+      if (cfg.downHasAttention[b]) h = transformer2d(ctx, h, context, `down_blocks.${b}.attentions.${l}`, cfg.heads[b]!);
+      skips.push(h);
+    }
+    if (b < levels - 1) {
+      h = conv(ctx, h, `down_blocks.${b}.downsamplers.0.conv`, 2);
+      skips.push(h);
+    }
+  }
+  h = resnet(ctx, h, 'mid_block.resnets.0', temb);
+  h = transformer2d(ctx, h, context, 'mid_block.attentions.0', cfg.heads[levels - 1]!);
+  h = resnet(ctx, h, 'mid_block.resnets.1', temb);
+
+  const upHeads = [...cfg.heads].reverse();
+  for (let b = 0; b < levels; b++) {
+    for (let l = 0; l <= cfg.layersPerBlock; l++) {
+      h = g.concat([h, skips.pop()!], 1);
+      h = resnet(ctx, h, `up_blocks.${b}.resnets.${l}`, temb);
+      if (cfg.upHasAttention[b]) h = transformer2d(ctx, h, context, `up_blocks.${b}.attentions.${l}`, upHeads[b]!);
+    }
+    if (b < levels - 1) h = conv(ctx, g.upsample(h, 2), `up_blocks.${b}.upsamplers.0.conv`);
+  }
+  h = conv(ctx, g.silu(groupNorm(ctx, h, 'conv_norm_out', cfg.normEps)), 'conv_out');
+  g.output(UNET_OUTPUT, h);
+  return g;
+}
+
+/**
+ * diffusers' get_timestep_embedding in float32 (flip_sin_to_cos → [cos, sin]); one row per timestep.
+ * exponent = −ln(10000)·i / (half − freq_shift); emb = t · exp(exponent).
+ */
+export function timestepEmbedding(timesteps: readonly number[], dim: number, flipSinToCos = true, freqShift = 0): Float32Array {
+  const f = Math.fround;
+  const half = Math.floor(dim / 2);
+  const freqs = Array.from({ length: half }, (_, i) => f(Math.exp(f(f(f(-Math.log(10000)) * i) / (half - freqShift)))));
+  const out = new Float32Array(timesteps.length * dim);
+  timesteps.forEach((t, row) => {
+    for (let i = 0; i < half; i++) {
+      const arg = f(f(t) * freqs[i]!);
+      const [first, second] = flipSinToCos ? [Math.cos(arg), Math.sin(arg)] : [Math.sin(arg), Math.cos(arg)];
+      out[row * dim + i] = first;
+      out[row * dim + half + i] = second;
+    }
+  });
+  return out;
+}

@@ -1,0 +1,51 @@
+// Engine graphs → cached onnxruntime sessions. Weights are lazy, so lowering writes model.onnx + external
+// data once per graph hash under workDir (the on-disk graph cache); the SessionCache keeps sessions in memory.
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Graph } from '../../../engine/ir/graph';
+import type { ModelArtifact } from '../../../engine/onnx/artifact';
+import { lowerGraph, toArtifact, writeArtifact } from '../../../engine/onnx/lower';
+import type { EngineSession, ExecutionProvider, SessionCache } from '../../../engine/runtime';
+
+export type ComputePrecision = 'fp32' | 'fp16';
+
+export interface GraphSessionOptions {
+  ep: ExecutionProvider;
+  precision: ComputePrecision;
+  sessions: SessionCache;
+  /** Folder of lowered models with external weights, one subfolder per graph hash. */
+  workDir: string;
+  intraOpNumThreads?: number;
+}
+
+/** fp16 on GPU EPs, fp32 on cpu (the engine's per-EP policy). */
+export function precisionFor(ep: ExecutionProvider): ComputePrecision {
+  return ep === 'cpu' ? 'fp32' : 'fp16';
+}
+
+async function artifactOf(graph: Graph, options: GraphSessionOptions): Promise<ModelArtifact> {
+  const lowered = lowerGraph(graph, { ep: options.ep, precision: options.precision, inlineLimitBytes: 0 });
+  if (lowered.external.length === 0) return toArtifact(lowered);
+  const dir = path.join(options.workDir, lowered.hash);
+  const modelPath = path.join(dir, 'model.onnx');
+  const written = await stat(modelPath).then(() => true, () => false);
+  if (written) return { hash: lowered.hash, source: { kind: 'file', path: modelPath }, inputs: lowered.inputs, outputs: lowered.outputs };
+  await mkdir(dir, { recursive: true });
+  return writeArtifact(lowered, dir);
+}
+
+/** Opens (or reuses: same hash, EP and precision → the same session object) the graph's session. */
+export async function openGraphSession(graph: Graph, options: GraphSessionOptions): Promise<EngineSession> {
+  const artifact = await artifactOf(graph, options);
+  return options.sessions.get(
+    {
+      hash: artifact.hash,
+      ep: options.ep,
+      fallback: [],
+      precision: options.precision === 'fp16' ? 'f16' : 'f32',
+      profilePlacement: false,
+      intraOpNumThreads: options.intraOpNumThreads,
+    },
+    artifact,
+  );
+}
