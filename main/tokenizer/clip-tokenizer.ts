@@ -5,7 +5,7 @@ import {
   START_OF_TEXT,
   type BpeVocabulary,
 } from './bpe-vocabulary';
-import { cleanPrompt } from './text-cleaning';
+import { cleanPrompt, type PromptCleaning } from './text-cleaning';
 
 /** The reference pre-tokenizer (simple_tokenizer.py), with Python's post-cleaning whitespace as \p{White_Space}. */
 const WORD_PATTERN =
@@ -35,8 +35,8 @@ export interface ChunkOptions {
 }
 
 export interface ClipTokenizerOptions {
-  /** HTML-unescape twice as OpenAI/open_clip do (default); HF's CLIPTokenizer (SD) does not. */
-  unescapeHtml?: boolean;
+  /** 'openai' (default) for the preference scorers; 'transformers' to match diffusers' SD text pipelines. */
+  cleaning?: PromptCleaning;
 }
 
 export class ClipTokenizer {
@@ -46,7 +46,7 @@ export class ClipTokenizer {
   readonly configuredPadId: number | undefined;
   private readonly byteEncoder = bytesToUnicode();
   private readonly cache = new Map<string, string[]>();
-  private readonly unescapeHtml: boolean;
+  private readonly cleaning: PromptCleaning;
   private decoder?: Map<number, string>;
   private byteDecoder?: Map<string, number>;
 
@@ -57,7 +57,7 @@ export class ClipTokenizer {
     this.startId = this.idOf(START_OF_TEXT);
     this.endId = this.idOf(END_OF_TEXT);
     this.configuredPadId = vocabulary.padTokenId;
-    this.unescapeHtml = options.unescapeHtml ?? true;
+    this.cleaning = options.cleaning ?? 'openai';
     this.cache.set(START_OF_TEXT, [START_OF_TEXT]);
     this.cache.set(END_OF_TEXT, [END_OF_TEXT]);
   }
@@ -70,7 +70,7 @@ export class ClipTokenizer {
   /** BPE ids of the cleaned prompt, without start/end tokens. */
   encode(text: string): number[] {
     const ids: number[] = [];
-    const cleaned = cleanPrompt(text, { unescapeHtml: this.unescapeHtml });
+    const cleaned = cleanPrompt(text, this.cleaning);
     for (const word of cleaned.match(WORD_PATTERN) ?? []) {
       const symbols = [...Buffer.from(word, 'utf8')].map((b) => this.byteEncoder.get(b)!).join('');
       for (const piece of this.bpe(symbols)) ids.push(this.idOf(piece));

@@ -3,3 +3,4 @@ export type { ChunkOptions, ClipTokenizerOptions, Padding, TokenizeOptions } fro
 export { loadBpeVocabulary, bytesToUnicode } from './bpe-vocabulary';
 export type { BpeVocabulary } from './bpe-vocabulary';
 export { cleanPrompt, collapseWhitespace, pythonHtmlUnescape } from './text-cleaning';
+export type { PromptCleaning } from './text-cleaning';

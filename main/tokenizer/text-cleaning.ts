@@ -1,10 +1,15 @@
 import { decodeHTML } from 'entities';
 
 /**
- * Text cleaning exactly as OpenAI CLIP / open_clip do it, minus ftfy (the reference fixtures were made without
- * ftfy, and ftfy is a no-op on text without mojibake): HTML-unescape twice with Python's `html.unescape`
- * semantics, collapse whitespace with Python's `\s`, strip, lowercase.
+ * Prompt cleaning before BPE, as each reference tokenizer does it. ftfy is never applied (the reference fixtures
+ * were made without it, and it is a no-op on text without mojibake).
+ * - 'openai': OpenAI CLIP / open_clip (HPS v1, HPS v2, CLIP score, aesthetic): HTML-unescape twice with Python's
+ *   `html.unescape` semantics, collapse whitespace with Python's `\s`, strip, lowercase.
+ * - 'transformers': HF CLIPTokenizer as diffusers environments install it (no ftfy, so it falls back to BERT's
+ *   BasicTokenizer): drop control characters, space out CJK ideographs, NFC, split on whitespace, lowercase.
+ * - 'transformers-ftfy': HF CLIPTokenizer with ftfy installed: collapse whitespace, lowercase (no unescaping).
  */
+export type PromptCleaning = 'openai' | 'transformers' | 'transformers-ftfy';
 
 // Python's str.isspace() set, which is what `re.sub(r'\s+', ' ', text)` and `str.strip()` use (JS `\s` differs:
 // it lacks \x1c-\x1f and \x85 and adds \ufeff).
@@ -62,15 +67,30 @@ export function collapseWhitespace(text: string): string {
   return text.replace(WHITESPACE_RUN, ' ').replace(EDGE_WHITESPACE, '');
 }
 
-export interface CleaningOptions {
-  /** OpenAI CLIP and open_clip unescape HTML twice; Hugging Face's CLIPTokenizer (SD pipelines) does not. */
-  unescapeHtml: boolean;
+// BasicTokenizer._clean_text: \t \n \r and Zs become spaces; other control/format (category C), NUL, U+FFFD vanish.
+const BERT_UNCLEAN = /[\p{C}\p{Zs}\ufffd]/gu;
+const BERT_SPACE = /^[\t\n\r\p{Zs}]$/u;
+// BasicTokenizer._is_chinese_char ranges (CJK ideographs only: kana and hangul are left alone).
+const CJK_IDEOGRAPH =
+  /[\u4e00-\u9fff\u3400-\u4dbf\u{20000}-\u{2a6df}\u{2a700}-\u{2b73f}\u{2b740}-\u{2b81f}\u{2b820}-\u{2ceaf}\uf900-\ufaff\u{2f800}-\u{2fa1f}]/gu;
+
+/** transformers' BasicTokenizer(strip_accents=False, do_split_on_punc=False).tokenize, joined by spaces. */
+function transformersBasicClean(text: string): string {
+  const cleaned = text.replace(BERT_UNCLEAN, (ch) => (BERT_SPACE.test(ch) ? ' ' : ''));
+  const spaced = cleaned.replace(CJK_IDEOGRAPH, (ch) => ` ${ch} `).normalize('NFC');
+  return collapseWhitespace(spaced).toLowerCase();
 }
 
-/** basic_clean + whitespace_clean + lower, in the reference order. */
-export function cleanPrompt(text: string, options: CleaningOptions): string {
-  let cleaned = text;
-  if (options.unescapeHtml)
-    cleaned = pythonHtmlUnescape(pythonHtmlUnescape(cleaned)).replace(EDGE_WHITESPACE, '');
-  return collapseWhitespace(cleaned).toLowerCase();
+/** The cleaned text the reference's pre-tokenizer regex runs on. */
+export function cleanPrompt(text: string, cleaning: PromptCleaning): string {
+  switch (cleaning) {
+    case 'openai': {
+      const unescaped = pythonHtmlUnescape(pythonHtmlUnescape(text)).replace(EDGE_WHITESPACE, '');
+      return collapseWhitespace(unescaped).toLowerCase();
+    }
+    case 'transformers':
+      return transformersBasicClean(text);
+    case 'transformers-ftfy':
+      return collapseWhitespace(text).toLowerCase();
+  }
 }

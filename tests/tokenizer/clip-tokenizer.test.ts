@@ -53,13 +53,15 @@ describe('CLIP tokenizer parity with the reference fixtures', () => {
     },
   );
 
-  it('SD te_input_ids: prompt and empty negative, padded with <|endoftext|>', async () => {
+  it('SD te_input_ids: prompt and empty prompt, padded with <|endoftext|>', async () => {
     const expected = rowsOf(await readInt64AsNumbers(join(fixtures, 'sd', 'te_input_ids.i64')), 77);
     // The SD manifest does not list these prompts; the first row decodes to the classic diffusers example.
     const prompt = tokenizer.decode(expected[0]!);
     expect(prompt).toBe('a photo of an astronaut riding a horse on mars');
-    const actual = rowsOf(tokenizer.tokenize([prompt, ''], { pad: 'eot' }), 77);
-    expect(actual).toEqual(expected);
+    for (const cleaning of ['transformers', 'openai'] as const) {
+      const sd = await ClipTokenizer.load(vocabPath, { cleaning });
+      expect(rowsOf(sd.tokenize([prompt, ''], { pad: 'eot' }), 77)).toEqual(expected);
+    }
   });
 });
 
@@ -81,10 +83,24 @@ describe('text cleaning follows Python', () => {
     expect(tokenizer.encode('a\ufeffb')).not.toEqual(tokenizer.encode('a b'));
   });
 
-  it('SD mode without HTML unescaping keeps entities literal, as HF CLIPTokenizer does', async () => {
-    const hf = await ClipTokenizer.load(vocabPath, { unescapeHtml: false });
+  it("'transformers' cleaning (HF CLIPTokenizer without ftfy): no unescaping, controls dropped, CJK spaced, NFC", async () => {
+    const hf = await ClipTokenizer.load(vocabPath, { cleaning: 'transformers' });
     expect(hf.encode('fish &amp; chips')).not.toEqual(hf.encode('fish & chips'));
-    expect(tokenizer.encode('fish &amp; chips')).toEqual(tokenizer.encode('fish & chips'));
+    expect(hf.encode('fish &amp; chips')).toEqual(tokenizer.encode('fish &amp;amp;amp; chips'));
+    // \v and U+200B are category C (removed); \t and U+3000 (Zs) become spaces.
+    expect(hf.encode('A\vB\u200bC\tD\u3000E')).toEqual(tokenizer.encode('abc d e'));
+    // CJK ideographs become separate words; kana stays joined.
+    expect(hf.encode('日本語のプロンプト')).toEqual(tokenizer.encode('日 本 語 のプロンプト'));
+    expect(hf.encode('日本語のプロンプト')).not.toEqual(tokenizer.encode('日本語のプロンプト'));
+    // NFC: a decomposed é encodes like the precomposed one.
+    expect(hf.encode('cafe\u0301')).toEqual(tokenizer.encode('caf\u00e9'));
+    expect(tokenizer.encode('cafe\u0301')).not.toEqual(tokenizer.encode('caf\u00e9'));
+  });
+
+  it("'transformers-ftfy' cleaning only collapses whitespace and lowercases", async () => {
+    const ftfy = await ClipTokenizer.load(vocabPath, { cleaning: 'transformers-ftfy' });
+    expect(ftfy.encode('  Fish &amp;   CHIPS ')).toEqual(tokenizer.encode('fish &amp;amp;amp; chips'));
+    expect(ftfy.encode('日本語')).toEqual(tokenizer.encode('日本語'));
   });
 });
 
