@@ -16,10 +16,11 @@ function spread(g: Graph, x: Tensor, dy: Tensor, { axes, keepdims }: ReduceAttrs
   return g.expand(kept, target as number[]);
 }
 
-function reducedCount(x: Tensor, axes: number[]): number {
+/** The number of elements each output averages: static when possible, else counted at run time. */
+function reducedCount(g: Graph, x: Tensor, axes: number[]): Tensor | number {
   const dims: Dim[] = axes.map((a) => x.shape[a]!);
-  if (dims.some((d) => typeof d !== 'number')) throw new Error('mean over a symbolic axis');
-  return (dims as number[]).reduce((a, b) => a * b, 1);
+  if (dims.every((d) => typeof d === 'number')) return (dims as number[]).reduce((a, b) => a * b, 1);
+  return g.sum(g.expandLike(g.scalar(1, x.dtype), x), axes, true);
 }
 
 function reduceOp(
@@ -47,7 +48,7 @@ function reduceOp(
 
 export const reduceOps = [
   reduceOp('ReduceSum', (g, x, _y, dy, a) => spread(g, x, dy, a)),
-  reduceOp('ReduceMean', (g, x, _y, dy, a) => g.div(spread(g, x, dy, a), reducedCount(x, a.axes))),
+  reduceOp('ReduceMean', (g, x, _y, dy, a) => g.div(spread(g, x, dy, a), reducedCount(g, x, a.axes))),
   // The gradient goes to the maxima, split evenly between ties.
   reduceOp('ReduceMax', (g, x, y, dy, a) => {
     const yk = a.keepdims ? y : g.unsqueeze(y, a.axes);
