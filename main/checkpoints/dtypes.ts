@@ -108,9 +108,21 @@ export function bf16ToF32(bits: Uint16Array): Float32Array {
 
 /** IEEE half → single; exact (every half value is representable in single precision). */
 export function f16ToF32(bits: Uint16Array): Float32Array {
+  const table = halfTable();
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = halfBitsToNumber(bits[i]!);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]!]!;
   return out;
+}
+
+let halfValues: Float32Array | undefined;
+
+/** All 65536 half values, decoded once: a lookup is far cheaper than decoding per element. */
+function halfTable(): Float32Array {
+  if (!halfValues) {
+    halfValues = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) halfValues[bits] = halfBitsToNumber(bits);
+  }
+  return halfValues;
 }
 
 export function halfBitsToNumber(h: number): number {
@@ -128,7 +140,10 @@ const u32Scratch = new Uint32Array(f32Scratch.buffer);
 /** Single → half with round-to-nearest-even, overflow to ±Inf, gradual underflow, NaN kept quiet. */
 export function numberToHalfBits(value: number): number {
   f32Scratch[0] = value;
-  const x = u32Scratch[0]!;
+  return floatBitsToHalfBits(u32Scratch[0]!);
+}
+
+function floatBitsToHalfBits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
   const mantissa = x & 0x7fffff;
@@ -138,25 +153,24 @@ export function numberToHalfBits(value: number): number {
   if (halfExponent <= 0) {
     // Subnormal half (or zero): shift the full significand, then round half to even.
     if (halfExponent < -10) return sign;
-    const significand = mantissa | 0x800000;
-    const shift = 14 - halfExponent;
-    return sign | roundShiftEven(significand, shift);
+    return sign | roundShiftEven(mantissa | 0x800000, 14 - halfExponent);
   }
   // A mantissa carry propagates into the exponent, which is exactly the correct rounding up.
   return sign | roundShiftEven((halfExponent << 23) | mantissa, 13);
 }
 
+/** value >> shift, rounded to nearest with ties to even (shift ≤ 24, value < 2³¹). */
 function roundShiftEven(value: number, shift: number): number {
   const truncated = value >>> shift;
-  const remainder = value - truncated * 2 ** shift;
-  const half = 2 ** (shift - 1);
-  if (remainder > half || (remainder === half && (truncated & 1) === 1)) return truncated + 1;
-  return truncated;
+  const remainder = value & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  return remainder > half || (remainder === half && (truncated & 1) === 1) ? truncated + 1 : truncated;
 }
 
 export function f32ToF16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = numberToHalfBits(values[i]!);
+  for (let i = 0; i < bits.length; i++) out[i] = floatBitsToHalfBits(bits[i]!);
   return out;
 }
 

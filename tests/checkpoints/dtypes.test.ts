@@ -58,6 +58,10 @@ describe('half and bfloat16 conversions', () => {
       [1e-30, 0x0000],
     ];
     for (const [value, bits] of cases) expect(numberToHalfBits(value), `${value}`).toBe(bits);
+    // The array path must round exactly like the scalar one.
+    expect([...f32ToF16(Float32Array.from(cases.map(([value]) => value)))]).toEqual(
+      cases.map(([, bits]) => bits),
+    );
     expect(numberToHalfBits(NaN) & 0x7e00).toBe(0x7e00);
   });
 
