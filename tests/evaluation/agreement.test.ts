@@ -3,6 +3,7 @@ import {
   cohensKappa,
   fleissKappa,
   fleissKappaFromCounts,
+  itemAgreement,
   krippendorffAlphaNominal,
   pairwiseCohensKappa,
   percentAgreement,
@@ -86,6 +87,23 @@ describe('percent agreement', () => {
       ),
     );
     expect(result).toEqual({ agreement: 0.5, pairs: 4, items: 2 });
+  });
+
+  it('per item: item 0 agrees on 1 of its 3 pairs, item 1 on its only pair; item 2 has no pair', () => {
+    const perItem = itemAgreement(
+      table(
+        [
+          ['x', 'x', 'y'],
+          ['x', 'x', null],
+          ['z', null, null],
+        ],
+        ['A', 'B', 'C'],
+      ),
+    );
+    expect(perItem.get(0)!.ratings).toBe(3);
+    expect(perItem.get(0)!.agreement).toBeCloseTo(1 / 3, 12);
+    expect(perItem.get(1)).toEqual({ ratings: 2, agreement: 1 });
+    expect(perItem.has(2)).toBe(false);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   quantile,
   rankingAccuracy,
   ratingsFromJudgments,
+  tuneTieThreshold,
   type ComparisonView,
   type HumanPair,
   type JudgmentView,
@@ -64,6 +65,14 @@ describe('pairwise metric accuracy under both tie conventions', () => {
     expect(
       pairwiseAccuracy(pairs, scoreOf, { convention: 'half-credit', modelTieThreshold: 0.25 }).accuracy,
     ).toBeCloseTo(0.7, 12);
+  });
+
+  it('tunes the model tie threshold on validation pairs (Pick-a-Pic)', () => {
+    // Half-credit accuracy per candidate gap: 0 → 0.6; 0.2 (P2 becomes a model tie, 0 → ½) → 0.7;
+    // 0.5 (P3: human tie and now model tie, ½ → 1) → 0.8; 0.8 (P1 becomes a tie, 1 → ½) → 0.7. Best: 0.5.
+    const tuned = tuneTieThreshold(pairs, scoreOf);
+    expect(tuned.threshold).toBeCloseTo(0.5, 12);
+    expect(tuned.accuracy).toBeCloseTo(0.8, 12);
   });
 
   it('credit table', () => {

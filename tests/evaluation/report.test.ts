@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agreementReport, bradleyTerryForPrompt, metricAccuracyReport } from '../../main/services/evaluation';
+import {
+  agreementReport,
+  bradleyTerryForPrompt,
+  comparisonAgreement,
+  metricAccuracyReport,
+} from '../../main/services/evaluation';
 import { Library, type Comparison } from '../../main/services/library';
 import { makePng, tempDir } from '../library/helpers';
 
@@ -86,6 +91,17 @@ describe('agreement report from a library', () => {
     expect(report.fleissKappa).toBeCloseTo(13 / 21, 12);
     // n = 8, n_c = 3, 3, 2; off-diagonal coincidences 2 (item c2) → α = 1 − 7·2 / (64 − 22) = 2/3
     expect(report.krippendorffAlpha).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('agreement per comparison for the curation grid', () => {
+    // c2 is the only item where A and B differ
+    const perComparison = comparisonAgreement(lib);
+    expect(comparisons.map((c) => perComparison.get(c.id))).toEqual([
+      { ratings: 2, agreement: 1 },
+      { ratings: 2, agreement: 0 },
+      { ratings: 2, agreement: 1 },
+      { ratings: 2, agreement: 1 },
+    ]);
   });
 
   it('left pick rate, decision times and gold accuracy per annotator', () => {

@@ -52,6 +52,18 @@ export function percentAgreement(ratings: readonly Rating[]): PercentAgreement {
   return { agreement: pairs === 0 ? null : agreeing / pairs, pairs, items };
 }
 
+/** Agreement of each item with at least two ratings: agreeing rater pairs / rater pairs (curation sorts by it). */
+export function itemAgreement(ratings: readonly Rating[]): Map<Id, { ratings: number; agreement: number }> {
+  const result = new Map<Id, { ratings: number; agreement: number }>();
+  for (const [item, labels] of byItem(ratings)) {
+    if (labels.length < 2) continue;
+    const pairs = (labels.length * (labels.length - 1)) / 2;
+    const agreeing = sum([...labelCounts(labels).values()].map((count) => (count * (count - 1)) / 2));
+    result.set(item, { ratings: labels.length, agreement: agreeing / pairs });
+  }
+  return result;
+}
+
 /** Cohen's κ for two raters over the items both rated: (p_o − p_e) / (1 − p_e), p_e from each rater's marginals. */
 export function cohensKappa(ratings: readonly Rating[], raterA: Id, raterB: Id): CohenKappa {
   const labelsOf = (rater: Id) =>

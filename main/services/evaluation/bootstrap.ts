@@ -11,7 +11,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 export interface BootstrapOptions {
-  /** Resamples (default 1000). */
+  /** Resamples (default 1000; 0 skips the interval). */
   samples?: number;
   seed?: number;
   /** Central coverage (default 0.95). */
@@ -23,8 +23,9 @@ export function bootstrapMeanInterval(
   values: readonly number[],
   options: BootstrapOptions = {},
 ): [number, number] | null {
-  if (values.length === 0) return null;
   const samples = options.samples ?? 1000;
+  // No data, or no resamples asked for (callers that only want the point estimate).
+  if (values.length === 0 || samples === 0) return null;
   const level = options.level ?? 0.95;
   const random = mulberry32(options.seed ?? 0);
   const means = new Float64Array(samples);

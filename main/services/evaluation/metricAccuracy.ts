@@ -87,6 +87,33 @@ export function pairwiseAccuracy(
 }
 
 /**
+ * Pick-a-Pic's model tie threshold, tuned on validation pairs: the score gap (among 0 and the observed gaps)
+ * that maximises half-credit accuracy; the smallest such gap when several do equally well.
+ */
+export function tuneTieThreshold(
+  pairs: readonly HumanPair[],
+  scoreOf: ScoreLookup,
+): { threshold: number; accuracy: number | null } {
+  const gaps = new Set<number>([0]);
+  for (const pair of pairs) {
+    const a = scoreOf(pair.a, pair.promptId);
+    const b = scoreOf(pair.b, pair.promptId);
+    if (a !== undefined && b !== undefined) gaps.add(Math.abs(a - b));
+  }
+  let best = { threshold: 0, accuracy: null as number | null };
+  for (const threshold of [...gaps].sort((x, y) => x - y)) {
+    const { accuracy } = pairwiseAccuracy(pairs, scoreOf, {
+      convention: 'half-credit',
+      modelTieThreshold: threshold,
+      bootstrap: { samples: 0 },
+    });
+    if (accuracy !== null && (best.accuracy === null || accuracy > best.accuracy))
+      best = { threshold, accuracy };
+  }
+  return best;
+}
+
+/**
  * HPD v2's ranking accuracy: per human ranking (image ids, best first), 1 − discordant pairs / all pairs,
  * averaged over rankings. A pair the model scores equal counts as discordant.
  */

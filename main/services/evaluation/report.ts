@@ -2,6 +2,7 @@
 import type { Library } from '../library';
 import {
   fleissKappa,
+  itemAgreement,
   krippendorffAlphaNominal,
   pairwiseCohensKappa,
   percentAgreement,
@@ -88,6 +89,13 @@ export function agreementReport(library: Library): AgreementReport {
       gold: gold.get(annotatorId) ?? null,
     })),
   };
+}
+
+/** Per comparison with two or more labels: how many labels and the share of agreeing label pairs. */
+export function comparisonAgreement(library: Library): Map<number, { ratings: number; agreement: number }> {
+  const { judgments, comparisons } = load(library);
+  const perItem = itemAgreement(ratingsFromJudgments(judgments, comparisons));
+  return new Map([...perItem].map(([item, value]) => [Number(item), value]));
 }
 
 /** Pairwise accuracy of one scorer's stored scores against the library's human judgments. */
