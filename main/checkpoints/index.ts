@@ -1,3 +1,6 @@
+// Checkpoint readers and writers. Start with `loadStateDict(path)` (any .safetensors / .pt / .pth / .ckpt / .bin,
+// detected by content): named tensors whose bytes are read from disk on demand. `openSafetensors` and
+// `openTorchCheckpoint` give the format-level views; `writeSafetensors` writes (LoRA output, conversions).
 export { CheckpointError } from './errors';
 export * from './dtypes';
 export type { TensorData } from './tensor';
