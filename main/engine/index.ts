@@ -10,7 +10,7 @@
 //   const h = g.linear(x, wq, bq).reshape([0, 77, 12, 64]).transpose([0, 2, 1, 3]);
 //   const o = g.attention(q, k, v, { mask });        // softmax(q·kᵀ/√d + mask)·v
 //   g.output('features', x);
-// Ops: g.add/sub/mul/div/pow (numbers lift to scalars), neg/abs/sqrt/exp/log/sigmoid/tanh/erf/relu,
+// Ops: g.add/sub/mul/div/pow (numbers lift to scalars), neg/abs/sqrt/exp/log/sin/cos/sigmoid/tanh/erf/relu/clip,
 //   gelu (erf form), quickGelu (x·σ(1.702x)), silu, softmax, layerNorm, groupNorm, matmul (batched,
 //   broadcasting), gemm, linear (PyTorch [out, in] weight), conv (stride/pad/dilation/groups), upsample
 //   (nearest ×s), reshape (0 copies, -1 infers), reshapeLike, transpose, slice, split, concat, gather,

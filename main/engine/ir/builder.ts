@@ -96,6 +96,17 @@ export abstract class OpBuilder {
   erf(x: Tensor): Tensor {
     return this.op('Erf', [x]);
   }
+  sin(x: Tensor): Tensor {
+    return this.op('Sin', [x]);
+  }
+  cos(x: Tensor): Tensor {
+    return this.op('Cos', [x]);
+  }
+  /** Clamps to [min, max]. */
+  clip(x: Tensor, min: number, max: number): Tensor {
+    if (!(min <= max)) throw new Error(`clip: min ${min} exceeds max ${max}`);
+    return this.op('Clip', [x], { min, max });
+  }
   relu(x: Tensor): Tensor {
     return this.op('Relu', [x]);
   }

@@ -104,6 +104,19 @@ export const elementwiseOps: OpDef[] = [
   unaryOp('Erf', direct('Erf'), (g, x, _y, dy) =>
     g.mul(dy, g.mul(g.exp(g.neg(g.mul(x, x))), TWO_OVER_SQRT_PI)),
   ),
+  unaryOp('Sin', direct('Sin'), (g, x, _y, dy) => g.mul(dy, g.cos(x))),
+  unaryOp('Cos', direct('Cos'), (g, x, _y, dy) => g.neg(g.mul(dy, g.sin(x)))),
+  {
+    type: 'Clip',
+    infer: ([x]) => ({ dtype: x!.dtype, shape: x!.shape }),
+    lower: (ctx, { inputs: [x], attrs, out }) => {
+      ctx.node('Clip', [x!, ctx.float(attrs.min), ctx.float(attrs.max)], {}, { output: out });
+    },
+    // The gradient passes where x lies strictly inside [min, max].
+    grad: (g, { inputs: [x], dy, attrs }) => [
+      g.where(g.less(x!, attrs.min), 0, g.where(g.greater(x!, attrs.max), 0, dy)),
+    ],
+  } satisfies OpDef<{ min: number; max: number }> as unknown as OpDef,
   unaryOp('Relu', direct('Relu'), (g, x, _y, dy) => g.where(g.greater(x, 0), dy, 0)),
   // GELU(x) = 0.5·x·(1 + erf(x/√2)); opset 18 has no Gelu, so it lowers to Erf arithmetic.
   unaryOp(
