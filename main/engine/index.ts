@@ -24,10 +24,16 @@
 // Lower: Graph → ONNX (opset 18, IR 8) → ModelArtifact for the runtime's session cache:
 //   const artifact = lower(g, { ep: 'webgpu', precision: 'fp16' });  // all weights inline
 //   const lowered = lowerGraph(g, opts); await writeArtifact(lowered, dir); // large/lazy weights → model.onnx.data
-// Precision policy: 'fp32' (fp16 weights are Cast to fp32), 'fp16' (compute in fp16; softmax, LayerNorm and
-//   GroupNorm run in fp32 between casts), 'fp64' (gradient checks on CPU). Graph inputs and outputs are
-//   float32 under fp32/fp16. defaultPrecision(ep): 'fp32' on cpu, 'fp16' on GPU EPs (LowerOptions default: 'fp32'). The hash covers graph, weights (bytes or lazy keys), EP and precision.
-//   Runtime note: the runtime's SessionRequest.precision says 'f32' | 'f16' for 'fp32' | 'fp16'.
+// Precision policy: 'fp32' (fp16 weights are Cast to fp32), 'fp16' (compute in fp16; softmax, LogSoftmax,
+//   LayerNorm and GroupNorm run in fp32 between casts), 'fp64' (gradient checks on CPU). Graph inputs and
+//   outputs stay float32 under fp32/fp16. defaultPrecision(ep) gives 'fp32' on cpu and 'fp16' on GPU EPs
+//   (LowerOptions defaults to 'fp32'). The hash covers graph, weights (bytes or lazy keys), EP and precision.
+//   The runtime's SessionRequest.precision spells these 'f32' | 'f16'.
+// EP-aware lowerings: attention → com.microsoft.MultiHeadAttention off cpu (fusedAttention), LogSoftmax
+//   decomposed off cpu (WebGPU lacks it), GroupNorm as Reshape + InstanceNormalization + Reshape, nearest
+//   upsample as Reshape/Expand under fp64 (no double Resize on CPU).
+// Symbolic dims: use 0 in reshape targets to copy them; reshapeLike/expandLike take a runtime shape from a
+//   reference tensor. Keep integer indices i32 (WebGPU has no int64 kernels; int64 shape constants are fine).
 export {
   Graph,
   Tensor,
