@@ -363,7 +363,10 @@ async function hashFile(path: string): Promise<Hash> {
   return hash;
 }
 
+/** Free bytes, or Infinity where the file system cannot tell (then ENOSPC while writing still reports it). */
 async function freeBytes(folder: string): Promise<number> {
-  const stats = await statfs(folder);
-  return stats.bavail * stats.bsize;
+  return statfs(folder).then(
+    (stats) => stats.bavail * stats.bsize,
+    () => Infinity,
+  );
 }
