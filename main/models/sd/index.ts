@@ -14,3 +14,4 @@ export {
   type LoraPair,
   type LoraProvider,
 } from './lora-graph';
+export { loadLoraFile, loraFeeds, type ActiveLora, type LoraMatrices, type LoraWeights } from './lora-file';

@@ -17,7 +17,7 @@ export interface LoraModule {
 }
 
 /** Called once per patchable projection while a graph is built; undefined leaves it unpatched. */
-export type LoraProvider = (spec: LoraModule) => LoraPair | undefined;
+export type LoraProvider = (g: Graph, spec: LoraModule) => LoraPair | undefined;
 
 /** nn.Linear plus an optional low-rank update, as diffusers' LoRA processors compute it: W x + b + B(A x). */
 export function loraLinear(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | undefined, lora?: LoraPair): Tensor {
@@ -36,9 +36,9 @@ export function loraInputNames(module: string): { down: string; up: string } {
  * Inference provider: every patchable projection gets `lora/<module>/down` [lora_rank, in] and
  * `lora/<module>/up` [out, lora_rank] inputs. `modules` lists them in graph order for the feeder.
  */
-export function loraGraphInputs(g: Graph): { provider: LoraProvider; modules: LoraModule[] } {
+export function loraGraphInputs(): { provider: LoraProvider; modules: LoraModule[] } {
   const modules: LoraModule[] = [];
-  const provider: LoraProvider = (spec) => {
+  const provider: LoraProvider = (g, spec) => {
     modules.push(spec);
     const names = loraInputNames(spec.module);
     return {

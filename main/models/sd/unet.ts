@@ -60,7 +60,7 @@ function linear(ctx: Ctx, x: Tensor, name: string): Tensor {
 /** A projection that LoRA may patch. */
 function projection(ctx: Ctx, x: Tensor, name: string): Tensor {
   const [outFeatures, inFeatures] = ctx.w.shape(`${name}.weight`) as [number, number];
-  const lora = ctx.lora?.({ module: name, inFeatures, outFeatures });
+  const lora = ctx.lora?.(ctx.g, { module: name, inFeatures, outFeatures });
   return loraLinear(ctx.g, x, p(ctx, `${name}.weight`), optional(ctx, `${name}.bias`), lora);
 }
 

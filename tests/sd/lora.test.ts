@@ -1,0 +1,111 @@
+// LoRA as graph inputs: the kohya fixture LoRA reproduces diffusers' output, several LoRAs concatenate
+// along the rank, and switching files or strengths reuses the one session (no rebuild).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionCache, type EngineSession, type TensorMap } from '../../main/engine/runtime';
+import {
+  buildUnet,
+  loadLoraFile,
+  loraFeeds,
+  loraGraphInputs,
+  timestepEmbedding,
+  UNET_CONTEXT,
+  UNET_OUTPUT,
+  UNET_SAMPLE,
+  UNET_TIME,
+  type LoraModule,
+  type LoraWeights,
+} from '../../main/models/sd';
+import type { Graph } from '../../main/engine/ir/graph';
+import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
+import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
+import { fixture, readF32, relativeError, tempDir, tinyFolder } from './helpers';
+
+let model: SdModel;
+let lora: LoraWeights;
+let modules: LoraModule[];
+let graph: Graph;
+const sessions = new SessionCache();
+const workDir = tempDir('sd-lora-');
+let inputs: TensorMap;
+
+async function open(): Promise<EngineSession> {
+  return openGraphSession(graph, { ep: 'cpu', precision: 'fp32', sessions, workDir });
+}
+
+async function unetOut(session: EngineSession, loraInputs: TensorMap): Promise<Float32Array> {
+  const out = await session.run({ ...inputs, ...loraInputs }, { outputs: [UNET_OUTPUT] });
+  return out[UNET_OUTPUT]!.data as Float32Array;
+}
+
+beforeAll(async () => {
+  model = await loadSdModel(tinyFolder);
+  const io = loraGraphInputs();
+  graph = buildUnet(model.unet.weights, model.unet.config, { height: 16, width: 16, storage: 'f32', lora: io.provider });
+  modules = io.modules;
+  lora = await loadLoraFile(fixture('lora-tiny-kohya.safetensors'), model.unet.weights.names(), model.textEncoder.weights.names());
+  const width = model.unet.config.blockOutChannels[0]!;
+  inputs = {
+    [UNET_SAMPLE]: { dtype: 'float32', data: readF32('unet_sample.f32'), dims: [2, 4, 16, 16] },
+    [UNET_TIME]: { dtype: 'float32', data: timestepEmbedding([500, 500], width), dims: [2, width] },
+    [UNET_CONTEXT]: { dtype: 'float32', data: readF32('unet_ehs.f32'), dims: [2, 77, 32] },
+  };
+});
+afterAll(async () => {
+  await sessions.clear();
+  await model.close();
+});
+
+describe('LoRA as UNet graph inputs (sd-tiny)', () => {
+  it('patches every attention projection: 16 transformers × 2 attentions × 4', () => {
+    expect(modules).toHaveLength(128);
+    expect(lora.unet.size).toBe(128);
+    expect(lora.rank).toBe(4);
+    expect(lora.unet.get(modules[0]!.module)!.alphaScale).toBe(0.5);
+  });
+
+  it('no LoRA (rank-1 zeros) reproduces the plain UNet; the kohya LoRA at scale 1 reproduces diffusers', async () => {
+    const session = await open();
+    try {
+      const plain = relativeError(await unetOut(session, loraFeeds(modules, [])), readF32('unet_out_t500.f32'));
+      const patched = relativeError(await unetOut(session, loraFeeds(modules, [{ lora, scale: 1 }])), readF32('unet_lora_out_t500.f32'));
+      console.log(`UNet t=500 without LoRA ${plain.toExponential(2)}, with the kohya LoRA ${patched.toExponential(2)}`);
+      expect(plain).toBeLessThanOrEqual(1e-4);
+      expect(patched).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('two LoRAs concatenate along the rank: 0.5 + 0.5 of the same file equals it at 1', async () => {
+    const session = await open();
+    try {
+      const half = loraFeeds(modules, [{ lora, scale: 0.5 }, { lora, scale: 0.5 }]);
+      expect(half[`lora/${modules[0]!.module}/down`]!.dims[0]).toBe(8);
+      const err = relativeError(await unetOut(session, half), readF32('unet_lora_out_t500.f32'));
+      expect(err).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('switching LoRA files and scales reuses the same session object (no rebuild)', async () => {
+    const first = await open();
+    await unetOut(first, loraFeeds(modules, []));
+    const builds = sessions.size;
+    const timings: number[] = [];
+    let previous: Float32Array | undefined;
+    for (const active of [[{ lora, scale: 1 }], [{ lora, scale: 0.3 }], [], [{ lora, scale: 0.5 }, { lora, scale: 0.7 }]]) {
+      const session = await open();
+      expect(session).toBe(first);
+      const started = performance.now();
+      const out = await unetOut(first, loraFeeds(modules, active));
+      timings.push(performance.now() - started);
+      if (previous) expect(relativeError(out, previous)).toBeGreaterThan(0);
+      previous = out;
+      await session.release();
+    }
+    await first.release();
+    expect(sessions.size).toBe(builds);
+    console.log(`LoRA switch (feeds + one UNet run on the held session): ${timings.map((t) => t.toFixed(0)).join(', ')} ms`);
+  });
+});
