@@ -205,6 +205,11 @@ const cases: Case[] = [
     build: (g, x) => g.gather(x.e!, x.i!),
   },
   {
+    name: 'Gather axis 1 (repeated indices)',
+    inputs: [f('e', [2, 4, 3]), { name: 'i', shape: [3], dtype: 'i32', values: [3, 0, 3] }],
+    build: (g, x) => g.gather(x.e!, x.i!, 1),
+  },
+  {
     name: 'Unsqueeze/Squeeze',
     inputs: [f('a', [2, 3])],
     build: (g, x) => g.mul(g.squeeze(g.unsqueeze(x.a!, [0, 2]), [0]), g.constant([1, 2, 3], [3])),

@@ -137,25 +137,26 @@ const gather: OpDef<{ axis: number }> = {
     ctx.node('Gather', inputs, { axis: attr.int(attrs.axis) }, { output: out });
   },
   // Scatter-add as a one-hot matrix product: no int64 and no ScatterND, so every EP runs it.
-  grad: (g, { inputs: [x, idx], dy, attrs: { axis } }) => {
-    if (axis !== 0) throw new Error('Gather gradient is implemented for axis 0 only');
-    return [gatherGrad(g, x!, idx!, dy), undefined];
-  },
+  grad: (g, { inputs: [x, idx], dy, attrs: { axis } }) => [gatherGrad(g, x!, idx!, dy, axis), undefined],
 };
 
-function gatherGrad(g: Graph, x: Tensor, idx: Tensor, dy: Tensor): Tensor {
-  const rows = x.dim(0);
-  if (typeof rows !== 'number') throw new Error('Gather gradient needs a static row count');
-  const rowWidth = staticSize(x.shape.slice(1), 'Gather rows');
+/**
+ * With x viewed as [P, V, Q] around the gathered axis and dy as [P, K, Q] (K = index count):
+ * dx = onehot(idx, V)ᵀ · dy, a [V, K] × [P, K, Q] batched product.
+ */
+function gatherGrad(g: Graph, x: Tensor, idx: Tensor, dy: Tensor, axis: number): Tensor {
+  const rows = x.dim(axis);
+  if (typeof rows !== 'number') throw new Error('Gather gradient needs a static size on the gathered axis');
+  const before = staticSize(x.shape.slice(0, axis), 'Gather leading dims');
+  const after = staticSize(x.shape.slice(axis + 1), 'Gather trailing dims');
   const arange = g.constant(
     Array.from({ length: rows }, (_, i) => i),
     [rows],
     idx.dtype,
   );
-  const oneHot = g.cast(g.equal(g.unsqueeze(idx, [-1]), arange), dy.dtype);
-  const flatOneHot = g.reshape(oneHot, [-1, rows]);
-  const flatDy = g.reshape(dy, [-1, rowWidth]);
-  return reshapeTo(g, g.matmul(g.transpose(flatOneHot, [1, 0]), flatDy), x);
+  const oneHot = g.reshape(g.cast(g.equal(g.unsqueeze(idx, [-1]), arange), dy.dtype), [-1, rows]);
+  const flatDy = g.reshape(dy, [before, -1, after]);
+  return reshapeTo(g, g.matmul(g.transpose(oneHot, [1, 0]), flatDy), x);
 }
 
 const unsqueeze: OpDef<{ axes: number[] }> = {
