@@ -5,8 +5,6 @@ import { ImportSession, type ImportOptions, type ImportReport } from './common';
 
 const REQUIRED = ['caption', 'jpg_0', 'jpg_1', 'label_0', 'label_1'] as const;
 const OPTIONAL = ['user_id', 'created_at', 'ranking_id'] as const;
-/** Rows decoded at a time: each row carries two full images, so memory stays bounded on large shards. */
-const ROWS_PER_READ = 128;
 
 /**
  * Pick-a-Pic parquet (yuvalkirstain/pickapic_v1 / v2 shards): caption, jpg_0 and jpg_1 as image bytes,
@@ -36,25 +34,29 @@ export async function importPickapic(
   const columns = [...REQUIRED, ...OPTIONAL.filter((column) => present.has(column))];
   const total = Number(metadata.num_rows);
   session.report.records = total;
-  for (let start = 0; start < total; start += ROWS_PER_READ) {
-    session.checkCancelled(options.signal);
-    options.onProgress?.({ done: start, total, file });
+  let start = 0;
+  // One read per row group: hyparquet decodes whole column chunks, so smaller reads would decode them again.
+  for (const group of metadata.row_groups) {
+    const end = start + Number(group.num_rows);
     const rows = await parquetReadObjects({
       file: buffer,
       metadata,
       columns,
       rowStart: start,
-      rowEnd: Math.min(total, start + ROWS_PER_READ),
+      rowEnd: end,
       utf8: false,
     });
     for (const [offset, row] of rows.entries()) {
       const index = start + offset;
+      session.checkCancelled(options.signal);
+      options.onProgress?.({ done: index, total, file });
       try {
         await importRow(session, row, `${file}#${index}`, `pickapic:${path.basename(file)}:${index}`);
       } catch (error) {
         session.fail(`${file}#${index}`, error);
       }
     }
+    start = end;
   }
   session.flush();
   options.onProgress?.({ done: total, total });
