@@ -1,5 +1,6 @@
-import sharp, { type OutputInfo } from 'sharp';
 import { basename } from 'node:path';
+import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
+import { cmykToRgb } from './pil-convert';
 
 /** Decoded 8-bit sRGB image: interleaved RGB plus the alpha plane when the file has one. */
 export interface DecodedImage {
@@ -11,7 +12,18 @@ export interface DecodedImage {
   readonly alpha?: Uint8Array;
   /** palette-based file (PNG, GIF): PIL opens it in mode "P", which changes how PIL resizes it */
   readonly palette?: boolean;
+  /** the file's CMYK samples (4 bytes per pixel) when it is CMYK: PIL resizes those before converting */
+  readonly cmyk?: Uint8Array;
 }
+
+const SHARP_OPTIONS: SharpOptions = {
+  autoOrient: false,
+  ignoreIcc: true,
+  failOn: 'error',
+  pages: 1,
+  page: 0,
+  limitInputPixels: 1 << 28,
+};
 
 export class ImageDecodeError extends Error {
   constructor(
@@ -26,36 +38,40 @@ export class ImageDecodeError extends Error {
 /**
  * Decodes PNG, JPEG, WebP, AVIF, GIF (first frame), TIFF (first page) and anything else sharp reads, the way
  * PIL's `Image.open(...).convert('RGB')` sees it: no EXIF auto-rotation, embedded ICC profiles ignored (PIL does
- * not apply them), grayscale replicated, CMYK converted to sRGB, 16-bit reduced to its high byte. Alpha is returned separately and
- * never composited (`convert('RGB')` drops it).
+ * not apply them), grayscale replicated, CMYK converted with PIL's formula, 16-bit reduced to its high byte.
+ * Alpha is returned separately and never composited (`convert('RGB')` drops it).
  */
 export async function decodeImage(input: string | Uint8Array, label?: string): Promise<DecodedImage> {
   const source = label ?? (typeof input === 'string' ? input : 'buffer');
-  let raw: { data: Buffer; info: OutputInfo };
-  let deep: boolean;
-  let palette: boolean;
   try {
-    const image = sharp(input, {
-      autoOrient: false,
-      ignoreIcc: true,
-      failOn: 'error',
-      pages: 1,
-      page: 0,
-      limitInputPixels: 1 << 28,
-    });
-    // libvips casts 16-bit samples to 8 bits by clipping; keep 16 bits and take the high byte as PIL does.
+    const image = sharp(input, SHARP_OPTIONS);
     const metadata = await image.metadata();
-    deep = metadata.depth === 'ushort';
-    palette = metadata.isPalette;
+    if (metadata.space === 'cmyk') return await decodeCmyk(image);
+    // libvips casts 16-bit samples to 8 bits by clipping; keep 16 bits and take the high byte as PIL does.
+    const deep = metadata.depth === 'ushort';
     const converted = deep
       ? image.toColourspace('rgb16').raw({ depth: 'ushort' })
       : image.toColourspace('srgb').raw({ depth: 'uchar' });
-    raw = await converted.toBuffer({ resolveWithObject: true });
+    const { data, info } = await converted.toBuffer({ resolveWithObject: true });
+    const decoded = splitChannels(deep ? highBytes(data) : data, info, source);
+    return metadata.isPalette ? { ...decoded, palette: true } : decoded;
   } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
     throw new ImageDecodeError(source, describeSharpError(error, source));
   }
-  const decoded = splitChannels(deep ? highBytes(raw.data) : raw.data, raw.info, source);
-  return palette ? { ...decoded, palette } : decoded;
+}
+
+/** CMYK stays CMYK through libvips (no colour management); RGB comes from PIL's own CMYK → RGB formula. */
+async function decodeCmyk(image: Sharp): Promise<DecodedImage> {
+  const { data, info } = await image
+    .pipelineColourspace('cmyk')
+    .toColourspace('cmyk')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const pixels = info.width * info.height;
+  const cmyk = new Uint8Array(pixels * 4);
+  for (let p = 0; p < pixels; p++) cmyk.set(data.subarray(p * info.channels, p * info.channels + 4), p * 4);
+  return { width: info.width, height: info.height, rgb: cmykToRgb(cmyk), cmyk };
 }
 
 function highBytes(data: Buffer): Buffer {

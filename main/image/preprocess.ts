@@ -1,5 +1,6 @@
 import type { DecodedImage } from './decode';
 import { pillowBicubicResize, type PixelBuffer } from './pil-bicubic';
+import { cmykToRgb, premultiply, unpremultiplyToRgb } from './pil-convert';
 import { pillowNearestResize } from './pil-nearest';
 import { torchBicubicResize } from './torch-bicubic';
 
@@ -71,8 +72,9 @@ const PICKSCORE_LUT = buildLut((v) => v * (1 / 255));
 
 /**
  * OpenAI's `_transform` resizes in the file's own PIL mode and converts to RGB afterwards: palette images resize
- * with NEAREST (PIL forces it for mode "P"), RGBA resizes premultiplied (RGBA → RGBa → resize → RGBA) and
- * `convert('RGB')` then drops alpha. HF's processor (PickScore) converts to RGB first: plain bicubic on RGB.
+ * with NEAREST (PIL forces it for mode "P"), CMYK resizes as 4 channels, RGBA resizes premultiplied
+ * (RGBA → RGBa → resize → RGBA) and `convert('RGB')` then drops alpha. HF's processor (PickScore) converts to RGB
+ * first: plain bicubic on RGB.
  */
 function pillowResizeRgb(
   image: DecodedImage,
@@ -80,44 +82,23 @@ function pillowResizeRgb(
   height: number,
   convertFirst: boolean,
 ): PixelBuffer {
-  const rgb = { width: image.width, height: image.height, channels: 3, data: image.rgb };
-  if (!convertFirst && image.palette) return pillowNearestResize(rgb, width, height);
-  if (convertFirst || !image.alpha) return pillowBicubicResize(rgb, width, height);
-  const rgba = {
-    width: image.width,
-    height: image.height,
-    channels: 4,
-    data: premultiply(image.rgb, image.alpha),
-  };
-  return unpremultiply(pillowBicubicResize(rgba, width, height));
-}
-
-/** Pillow's RGBA → RGBa: MULDIV255 rounding. */
-function premultiply(rgb: Uint8Array, alpha: Uint8Array): Uint8Array {
-  const rgba = new Uint8Array(alpha.length * 4);
-  for (let p = 0; p < alpha.length; p++) {
-    const a = alpha[p]!;
-    for (let c = 0; c < 3; c++) {
-      const t = rgb[p * 3 + c]! * a + 128;
-      rgba[p * 4 + c] = ((t >> 8) + t) >> 8;
-    }
-    rgba[p * 4 + 3] = a;
+  const size = { width: image.width, height: image.height };
+  const rgb = { ...size, channels: 3, data: image.rgb };
+  if (convertFirst) return pillowBicubicResize(rgb, width, height);
+  if (image.palette) return pillowNearestResize(rgb, width, height);
+  if (image.cmyk) {
+    const resized = pillowBicubicResize({ ...size, channels: 4, data: image.cmyk }, width, height);
+    return { width, height, channels: 3, data: cmykToRgb(resized.data) };
   }
-  return rgba;
-}
-
-/** Pillow's RGBa → RGBA (integer division, clipped), keeping only the RGB channels. */
-function unpremultiply(image: PixelBuffer): PixelBuffer {
-  const pixels = image.width * image.height;
-  const out = new Uint8Array(pixels * 3);
-  for (let p = 0; p < pixels; p++) {
-    const a = image.data[p * 4 + 3]!;
-    for (let c = 0; c < 3; c++) {
-      const v = image.data[p * 4 + c]!;
-      out[p * 3 + c] = a === 0 || a === 255 ? v : Math.min(255, Math.floor((255 * v) / a));
-    }
+  if (image.alpha) {
+    const resized = pillowBicubicResize(
+      { ...size, channels: 4, data: premultiply(image.rgb, image.alpha) },
+      width,
+      height,
+    );
+    return { width, height, channels: 3, data: unpremultiplyToRgb(resized.data) };
   }
-  return { width: image.width, height: image.height, channels: 3, data: out };
+  return pillowBicubicResize(rgb, width, height);
 }
 
 /** `huggingFace`: CLIPImageProcessor's variant (PickScore): RGB first, floor crop offsets, ×(1/255) rescale. */

@@ -4,7 +4,15 @@ import { crc32, deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, ImageDecodeError, preprocessImage, type DecodedImage } from '../../main/image';
+import {
+  CLIP_MEAN,
+  CLIP_STD,
+  decodeImage,
+  ImageDecodeError,
+  pillowBicubicResize,
+  preprocessImage,
+  type DecodedImage,
+} from '../../main/image';
 
 const WIDTH = 48;
 const HEIGHT = 32;
@@ -24,6 +32,19 @@ function gradient(): Buffer {
 }
 
 const source = gradient();
+
+/** PIL's cmyk2rgb, written out independently: nk = 255 − k; v = nk − MULDIV255(c, nk). */
+function pilCmykToRgb(cmyk: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array((cmyk.length / 4) * 3);
+  for (let p = 0; p < cmyk.length / 4; p++) {
+    const nk = 255 - cmyk[p * 4 + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const t = cmyk[p * 4 + c]! * nk + 128;
+      rgb[p * 3 + c] = Math.max(0, nk - (((t >> 8) + t) >> 8));
+    }
+  }
+  return rgb;
+}
 
 /** A 16-bit RGB PNG written by hand (sharp does not scale 8 → 16 bits): sample v → high byte v, noisy low byte. */
 function png16(rgb: Buffer, width: number, height: number): Buffer {
@@ -123,13 +144,33 @@ describe('decodeImage formats', () => {
     }
   });
 
-  it('CMYK JPEG is converted to RGB', async () => {
+  it("CMYK JPEG keeps its CMYK samples and converts with PIL's formula, not colour management", async () => {
     const file = join(dir, 'cmyk.jpg');
     await sharp(source, raw).toColourspace('cmyk').jpeg({ quality: 95 }).toFile(file);
     expect((await sharp(file).metadata()).space).toBe('cmyk');
     const image = await decodeImage(file);
     expectSaneRgb(image);
-    expect(meanAbsDiff(image, source)).toBeLessThanOrEqual(20);
+    expect(image.cmyk!.length).toBe(WIDTH * HEIGHT * 4);
+    expect(image.rgb).toEqual(pilCmykToRgb(image.cmyk!));
+    expect(meanAbsDiff(image, source)).toBeLessThanOrEqual(40);
+  });
+
+  it('OpenAI transform resizes CMYK as four channels, then converts (PIL order)', () => {
+    const size = 448;
+    const cmyk = new Uint8Array(size * size * 4);
+    for (let p = 0; p < size * size; p++) cmyk.set(p % 2 ? [0, 0, 0, 0] : [200, 100, 0, 255], p * 4);
+    const image: DecodedImage = { width: size, height: size, rgb: pilCmykToRgb(cmyk), cmyk };
+    const resized = pillowBicubicResize({ width: size, height: size, channels: 4, data: cmyk }, 224, 224);
+    const expected = pilCmykToRgb(resized.data);
+    const actual = preprocessImage(image, 'openai').data;
+    const f32 = Math.fround;
+    for (const p of [0, 1, 2, 224 * 224 - 1]) {
+      const value = f32(f32(f32(expected[p * 3]! / 255) - f32(CLIP_MEAN[0]!)) / f32(CLIP_STD[0]!));
+      expect(actual[p]).toBe(value);
+    }
+    // Converting first would average white and black stripes instead.
+    const convertedFirst = preprocessImage({ width: size, height: size, rgb: image.rgb }, 'openai').data;
+    expect(convertedFirst[0]).not.toBe(actual[0]);
   });
 
   it('alpha is returned separately, never composited; opaque RGBA preprocesses like RGB', async () => {
