@@ -7,6 +7,9 @@ import type { Graph, Tensor } from '../../engine/ir/graph';
 export interface LoraPair {
   down: Tensor;
   up: Tensor;
+  /** Optional per-sample factor on the LoRA branch, broadcast against [batch, tokens, out] (e.g. [batch, 1, 1]):
+   * 0 for a sample gives the frozen model, which Diffusion-DPO's reference needs in the same graph. */
+  sampleScale?: Tensor;
 }
 
 export interface LoraModule {
@@ -23,7 +26,8 @@ export type LoraProvider = (g: Graph, spec: LoraModule) => LoraPair | undefined;
 export function loraLinear(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | undefined, lora?: LoraPair): Tensor {
   const base = g.linear(x, weight, bias);
   if (!lora) return base;
-  return base.add(g.linear(g.linear(x, lora.down), lora.up));
+  const delta = g.linear(g.linear(x, lora.down), lora.up);
+  return base.add(lora.sampleScale ? delta.mul(lora.sampleScale) : delta);
 }
 
 export const LORA_RANK_DIM = 'lora_rank';
