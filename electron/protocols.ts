@@ -3,15 +3,12 @@
 import { pathToFileURL } from 'node:url';
 import { net, protocol } from 'electron';
 import { IMAGE_PROTOCOL } from '../main/api/bridge';
+import { CONTENT_SECURITY_POLICY_HEADER } from '../main/common/csp';
 import { resolveInsideRoot } from '../main/common/paths';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'studio';
 export const APP_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
-
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: hps-image:; " +
-  "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Must run before the app is ready. */
 export function registerSchemes(): void {
@@ -37,7 +34,7 @@ async function serveFile(root: string, requestUrl: string, expectedHost: string)
   if (!resolved.ok) return notFound(resolved.reason);
   const file = await net.fetch(pathToFileURL(resolved.path).href);
   const headers = new Headers(file.headers);
-  headers.set('Content-Security-Policy', CSP);
+  headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY_HEADER);
   headers.set('X-Content-Type-Options', 'nosniff');
   return new Response(file.body, { status: file.status, headers });
 }

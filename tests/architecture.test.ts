@@ -92,7 +92,7 @@ const mainFolder = (path: string) => (path.startsWith('main/') ? path.split('/')
 const describeImport = (imp: Import) => `${imp.file} imports '${imp.specifier}'`;
 
 const mainImports = sourceFiles('main').flatMap(importsOf);
-const rendererImports = sourceFiles('renderer').flatMap(importsOf);
+const rendererImports = sourceFiles('renderer/src').flatMap(importsOf);
 const electronImports = sourceFiles('electron').flatMap(importsOf);
 
 describe('architecture', () => {

@@ -8,6 +8,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { type Api, type ApiErrorCode, type AuthInfo, toApiError } from '../api';
 import { APP_ROOT } from '../common/app-version';
+import { CONTENT_SECURITY_POLICY_HEADER } from '../common/csp';
 import { resolveInsideRoot } from '../common/paths';
 import { type Authenticator, localOwner, tokenFrom } from './auth';
 import { requestGuard } from './guard';
@@ -39,11 +40,6 @@ const IMAGE_TYPES: Record<string, string> = {
   '.avif': 'image/avif',
 };
 
-/** Content-Security-Policy for the served UI: only our own origin (HTTP + WebSocket), inline styles for React. */
-export const SERVE_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
-  "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
   const { api } = options;
   const host = options.host ?? '127.0.0.1';
@@ -60,7 +56,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
   app.addHook('onRequest', requestGuard(host));
   app.addHook('onSend', async (_request, reply) => {
-    reply.header('Content-Security-Policy', SERVE_CSP);
+    reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY_HEADER);
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
   });

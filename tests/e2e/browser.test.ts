@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER } from '../../main/common/csp';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -102,6 +103,13 @@ describe('browser mode (hps-studio serve)', () => {
     expect(rows.find((r) => r.startsWith('webgpu'))).toMatch(/\bok\b/);
     expect(rows.find((r) => r.startsWith('coreml'))).toMatch(/unavailable/);
     await expect(page.getByText('No jobs yet').count()).resolves.toBe(1);
+  });
+
+  it('serves the page with the one CSP, as a header and as the <meta> tag', async () => {
+    const res = await fetch(url);
+    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY_HEADER);
+    const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(meta).toBe(CONTENT_SECURITY_POLICY);
   });
 
   it('lets the page open the /api/events WebSocket (same origin passes the guard and the CSP)', async () => {
