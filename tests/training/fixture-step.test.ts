@@ -1,0 +1,89 @@
+// The fixture's LoRA training step (diffusers 0.19.3 LoRAAttnProcessor on sd-tiny): with the kohya LoRA
+// (alpha 2, rank 4 → branch scale 0.5), the fixture's noisy latents, timesteps, target noise and unet_ehs, our
+// one-graph loss equals train.loss and every LoRA gradient matches train_grads.safetensors (kohya names).
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStateDict, toFloat32 } from '../../main/checkpoints';
+import { SessionCache, type EngineSession } from '../../main/engine/runtime';
+import { kohyaLoraKey } from '../../main/models/sd/keys';
+import { loadLoraFile, type LoraWeights } from '../../main/models/sd';
+import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
+import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
+import { buildLoraTrainingGraph, type LoraTrainingGraph } from '../../main/services/training/lora/graph';
+import { runStep, stepFeeds, type StepResult } from '../../main/services/training/lora/step';
+import { fixture, readF32, relativeError, tempDir, tinyFolder } from '../sd/helpers';
+
+const manifest = JSON.parse(readFileSync(fixture('manifest.json'), 'utf8')) as { train: { loss: number } };
+let model: SdModel;
+let lora: LoraWeights;
+let built: LoraTrainingGraph;
+let session: EngineSession;
+let result: StepResult;
+const sessions = new SessionCache();
+
+beforeAll(async () => {
+  model = await loadSdModel(tinyFolder);
+  lora = await loadLoraFile(fixture('lora-tiny-kohya.safetensors'), model.unet.weights.names(), model.textEncoder.weights.names());
+  built = buildLoraTrainingGraph(model.unet.weights, model.unet.config, {
+    height: 16,
+    width: 16,
+    rank: 4,
+    alpha: 2,
+    storage: 'f32',
+    objective: { kind: 'mse' },
+  });
+  session = await openGraphSession(built.graph, { ep: 'cpu', precision: 'fp32', sessions, workDir: tempDir('train-fixture-') });
+  const params: Record<string, Float32Array> = {};
+  for (const spec of built.params) {
+    const m = lora.unet.get(spec.module)!;
+    params[spec.down] = m.down;
+    params[spec.up] = m.up;
+  }
+  const ts = readFileSync(fixture('train_timesteps.i64'));
+  const timesteps = Array.from(new BigInt64Array(ts.buffer.slice(ts.byteOffset, ts.byteOffset + ts.byteLength)), Number);
+  const batch = { noisy: readF32('train_noisy.f32'), target: readF32('train_noise.f32'), timesteps, context: readF32('unet_ehs.f32'), sequence: 77 };
+  const shape = { config: model.unet.config, latentHeight: 16, latentWidth: 16, contextWidth: 32 };
+  result = await runStep(session, stepFeeds(batch, shape, params, built.params), built.params);
+}, 600_000);
+
+afterAll(async () => {
+  await session?.release();
+  await sessions.clear();
+  await model?.close();
+});
+
+describe('LoRA training step vs the diffusers fixture (cpu, fp32)', () => {
+  it('every attention projection is trainable with kohya alpha/rank = 0.5', () => {
+    expect(built.params).toHaveLength(128);
+    expect(lora.unet.get(built.params[0]!.module)!.alphaScale).toBe(0.5);
+  });
+
+  it('loss equals train.loss', () => {
+    const rel = Math.abs(result.loss - manifest.train.loss) / manifest.train.loss;
+    console.log(`loss ${result.loss} vs ${manifest.train.loss} (relative ${rel.toExponential(2)})`);
+    expect(rel).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('every LoRA gradient matches train_grads.safetensors (relative error ≤ 1e-4)', async () => {
+    const ref = await loadStateDict(fixture('train_grads.safetensors'));
+    try {
+      let worst = 0;
+      let worstName = '';
+      let compared = 0;
+      for (const spec of built.params) {
+        for (const [role, name] of [['down', spec.down], ['up', spec.up]] as const) {
+          const tensor = ref.tensors.get(kohyaLoraKey('unet', spec.module, role));
+          expect(tensor, `${spec.module} ${role}`).toBeDefined();
+          const err = relativeError(result.grads[name]!, toFloat32(tensor!.dtype, await tensor!.read()));
+          if (err > worst) [worst, worstName] = [err, `${spec.module} ${role}`];
+          compared++;
+        }
+      }
+      console.log(`${compared} LoRA gradients; worst relative error ${worst.toExponential(2)} (${worstName})`);
+      expect(compared).toBe(256);
+      expect(worst).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await ref.close();
+    }
+  });
+});
