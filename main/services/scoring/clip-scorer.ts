@@ -10,7 +10,7 @@ import { SessionCache } from '../../engine/runtime';
 import { buildAestheticGraph, AESTHETIC_OUTPUT, EMBEDDING_INPUT, aestheticInputWidth } from '../../models/aesthetic';
 import { ClipModel, type TensorTable, EOT_INPUT, IMAGE_INPUT, IMAGE_OUTPUT, TEXT_OUTPUT, TOKENS_INPUT, eotIndices } from '../../models/clip';
 import { ClipTokenizer } from '../../tokenizer';
-import { IMAGE_SIZE } from '../../image';
+import { IMAGE_SIZE, type PreprocessMode } from '../../image';
 import { modelIdentity, resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint';
 import { EmbeddingCache, type EmbeddingStore } from './embedding-cache';
 import { pixelBatches, type Settled } from './image-batches';
@@ -64,6 +64,7 @@ export class ClipScorer implements Scorer {
     readonly kind: ScorerKind,
     readonly id: string,
     private readonly spec: KindSpec,
+    private readonly preprocess: PreprocessMode,
     private readonly model: ClipModel,
     private readonly checkpoint: Pick<StateDict, 'close'>,
     private readonly runtime: Runtime,
@@ -73,6 +74,7 @@ export class ClipScorer implements Scorer {
     private readonly logitScale: number,
     private readonly cache: EmbeddingStore,
     private readonly ownedWorkDir: string | undefined,
+    private readonly ownsSessions: boolean,
   ) {}
 
   get ep(): string {
@@ -83,7 +85,6 @@ export class ClipScorer implements Scorer {
     const spec = KIND_SPECS[options.kind];
     if (spec.imageOnly && !options.head) throw new Error(`${options.kind} needs --head (the MLP weights)`);
     if (!spec.imageOnly && !options.vocab) throw new Error(`${options.kind} needs --vocab (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`);
-    const tokenizer = options.vocab && !spec.imageOnly ? await ClipTokenizer.load(options.vocab) : undefined;
     const source = await openCheckpoint(options);
     const { checkpoint, resolved } = source;
     const ownedWorkDir = options.workDir ? undefined : await mkdtemp(path.join(os.tmpdir(), 'hps-score-'));
@@ -92,6 +93,11 @@ export class ClipScorer implements Scorer {
         activation: resolved.activation ?? spec.activation,
         heads: { convention: spec.heads, visionHeads: resolved.visionHeads, textHeads: resolved.textHeads },
       });
+      // transformers checkpoints come with HF's processor: CLIPTokenizerFast (whitespace + lowercase, no HTML
+      // unescaping: the 'transformers-ftfy' cleaning) and CLIPImageProcessor (floor crop).
+      const hf = model.weights.layout === 'hf';
+      const tokenizer = options.vocab && !spec.imageOnly ? await ClipTokenizer.load(options.vocab, { cleaning: hf ? 'transformers-ftfy' : 'openai' }) : undefined;
+      const preprocess: PreprocessMode = hf && options.kind === 'clip' ? 'pickscore' : spec.preprocess;
       if (model.config.vision.imageSize !== IMAGE_SIZE) throw new Error(`the image tower takes ${model.config.vision.imageSize} px images; scoring preprocesses to ${IMAGE_SIZE}`);
       const ep = options.ep ?? 'cpu';
       const runtime: Runtime = {
@@ -106,7 +112,7 @@ export class ClipScorer implements Scorer {
       const head = headFile ? await openHead(headFile, model.config.embedDim, runtime) : undefined;
       const id = source.id ?? (await modelIdentity(options.kind, [resolved.file!, ...(headFile ? [headFile] : [])]));
       const logitScale = (await model.logitScale()) ?? 1;
-      return new ClipScorer(options.kind, id, spec, model, checkpoint, runtime, vision, head, tokenizer, logitScale, options.cache ?? new EmbeddingCache(), ownedWorkDir);
+      return new ClipScorer(options.kind, id, spec, preprocess, model, checkpoint, runtime, vision, head, tokenizer, logitScale, options.cache ?? new EmbeddingCache(), ownedWorkDir, !options.sessions);
     } catch (error) {
       await checkpoint.close();
       if (ownedWorkDir) await rm(ownedWorkDir, { recursive: true, force: true });
@@ -131,16 +137,14 @@ export class ClipScorer implements Scorer {
     };
     const embed = this.model.config.embedDim;
     const batches = pixelBatches(images, {
-      mode: this.spec.preprocess,
+      mode: this.preprocess,
       batchSize: Math.max(1, options.batchSize ?? 8),
       lookup: (hash) => this.cache.get(this.id, hash),
       settle,
       signal: options.signal,
     });
     for await (const batch of batches) {
-      const dims = [batch.items.length, 3, IMAGE_SIZE, IMAGE_SIZE];
-      const out = await this.vision.run({ [IMAGE_INPUT]: { dtype: 'float32', data: batch.pixels, dims } }, { signal: options.signal });
-      const features = out[IMAGE_OUTPUT]!.data as Float32Array;
+      const features = await this.encodePixels(batch.pixels, batch.items.length, options.signal);
       batch.items.forEach((item, i) => {
         const f = features.slice(i * embed, (i + 1) * embed);
         this.cache.set(this.id, item.hash, f);
@@ -150,6 +154,12 @@ export class ClipScorer implements Scorer {
       report();
     }
     return results;
+  }
+
+  /** Image features [count, embed] of already preprocessed pixels [count, 3, 224, 224] (no cache). */
+  async encodePixels(pixels: Float32Array, count: number, signal?: AbortSignal): Promise<Float32Array> {
+    const out = await this.vision.run({ [IMAGE_INPUT]: { dtype: 'float32', data: pixels, dims: [count, 3, IMAGE_SIZE, IMAGE_SIZE] } }, { signal });
+    return out[IMAGE_OUTPUT]!.data as Float32Array;
   }
 
   async encodeTexts(prompts: readonly string[]): Promise<Float32Array[]> {
@@ -180,20 +190,25 @@ export class ClipScorer implements Scorer {
     const encoded = await this.encodeImages(images, options);
     if (this.head) return this.aestheticRows(encoded);
     const ok = encoded.filter((e) => e.features);
-    const imageVectors = new Map(ok.map((e) => [e, normalized(e.features!)]));
-    const cosines = new Map(ok.map((e) => [e, texts.map((t) => dot(imageVectors.get(e)!, t))]));
-    const probabilities = this.kind === 'pickscore' ? this.pickProbabilities(ok.map((e) => cosines.get(e)!), prompts.length) : undefined;
+    const cosines = ok.map((e) => {
+      const v = normalized(e.features!);
+      return texts.map((t) => dot(v, t));
+    });
+    const probabilities = this.kind === 'pickscore' ? this.pickProbabilities(cosines, prompts.length) : undefined;
     const rows: ScoreRow[] = [];
+    let row = 0;
     for (const e of encoded) {
       if (!e.features) {
         rows.push({ image: e.image, error: e.error ?? 'not encoded' });
         continue;
       }
-      const row = ok.indexOf(e);
+      const own = cosines[row]!;
+      const probs = probabilities?.[row];
+      row++;
       prompts.forEach((prompt, j) => {
-        const cosine = cosines.get(e)![j]!;
+        const cosine = own[j]!;
         const score = this.spec.scale(cosine, this.logitScale);
-        rows.push(probabilities ? { image: e.image, prompt, cosine, score, probability: probabilities[row]![j]! } : { image: e.image, prompt, cosine, score });
+        rows.push(probs ? { image: e.image, prompt, cosine, score, probability: probs[j]! } : { image: e.image, prompt, cosine, score });
       });
     }
     return rows;
@@ -226,6 +241,7 @@ export class ClipScorer implements Scorer {
   async close(): Promise<void> {
     const text = this.textSession ? await this.textSession.catch(() => undefined) : undefined;
     await Promise.all([this.vision.release(), this.head?.release(), text?.release()]);
+    if (this.ownsSessions) await this.runtime.sessions.clear();
     await this.checkpoint.close();
     if (this.ownedWorkDir) await rm(this.ownedWorkDir, { recursive: true, force: true });
   }
