@@ -6,4 +6,5 @@ export const SUITES: readonly { name: string; load: () => Promise<{ suite: Bench
   { name: 'engine', load: () => import('./engine/index') },
   { name: 'preprocess', load: () => import('./preprocess') },
   { name: 'library', load: () => import('./library') },
+  { name: 'score', load: () => import('./score/index') },
 ];
