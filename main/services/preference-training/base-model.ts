@@ -1,0 +1,68 @@
+// The CLIP-family checkpoint training starts from: its config, every tower weight as float32 under the
+// reference (OpenAI) names whatever the file's layout, and the kind whose preprocessing and score it keeps.
+import { loadStateDict } from '../../checkpoints';
+import { ClipModel } from '../../models/clip';
+import { textWeightNames, visionWeightNames } from '../../models/clip/towers';
+import { resolveCheckpoint } from '../scoring/checkpoint';
+import { KIND_SPECS } from '../scoring/kinds';
+import type { ScorerKind } from '../scoring/types';
+import { LOGIT_SCALE } from './graphs';
+
+export const TRAINABLE_KINDS = ['hps-v1', 'hps-v2', 'clip', 'pickscore'] as const satisfies readonly ScorerKind[];
+export type TrainableKind = (typeof TRAINABLE_KINDS)[number];
+
+export function isTrainableKind(value: unknown): value is TrainableKind {
+  return typeof value === 'string' && (TRAINABLE_KINDS as readonly string[]).includes(value);
+}
+
+/** CLIP's initial temperature, for checkpoints saved without logit_scale: ln(1 / 0.07). */
+const DEFAULT_LOGIT_SCALE = Math.log(1 / 0.07);
+
+export interface BaseModel {
+  kind: TrainableKind;
+  file: string;
+  model: ClipModel;
+  /** Every weight of both towers plus logit_scale, float32, reference names. */
+  weights: Map<string, Float32Array>;
+  shapes: Map<string, number[]>;
+}
+
+export async function loadBaseModel(kind: TrainableKind, checkpoint: string): Promise<BaseModel> {
+  const spec = KIND_SPECS[kind];
+  const resolved = await resolveCheckpoint(checkpoint);
+  const state = await loadStateDict(resolved.file);
+  try {
+    const model = ClipModel.fromTensors(state.tensors, {
+      activation: resolved.activation ?? spec.activation,
+      heads: { convention: spec.heads, visionHeads: resolved.visionHeads, textHeads: resolved.textHeads },
+    });
+    const weights = new Map<string, Float32Array>();
+    const shapes = new Map<string, number[]>();
+    for (const name of [...visionWeightNames(model.config), ...textWeightNames(model.config)]) {
+      weights.set(name, (await model.weights.read(name, 'f32')) as Float32Array);
+      shapes.set(name, model.weights.shape(name));
+    }
+    const scale = model.weights.has(LOGIT_SCALE) ? ((await model.weights.read(LOGIT_SCALE, 'f32')) as Float32Array) : Float32Array.of(DEFAULT_LOGIT_SCALE);
+    weights.set(LOGIT_SCALE, Float32Array.from(scale));
+    shapes.set(LOGIT_SCALE, model.weights.has(LOGIT_SCALE) ? model.weights.shape(LOGIT_SCALE) : []);
+    return { kind, file: resolved.file, model, weights, shapes };
+  } finally {
+    await state.close();
+  }
+}
+
+export function weightOf(base: BaseModel): (name: string) => Float32Array {
+  return (name) => {
+    const w = base.weights.get(name);
+    if (!w) throw new Error(`weight ${name} was not loaded`);
+    return w;
+  };
+}
+
+export function shapeOf(base: BaseModel): (name: string) => number[] {
+  return (name) => {
+    const s = base.shapes.get(name);
+    if (!s) throw new Error(`weight ${name} was not loaded`);
+    return s;
+  };
+}

@@ -1,0 +1,155 @@
+// Sessions for a preference model in training: frozen prefixes, one step graph per image count, and the
+// feature suffixes. The trained weights live here as float32 arrays that AdamW updates in place and every
+// run feeds.
+import type { EngineSession, ExecutionProvider, TensorMap } from '../../engine/runtime';
+import { SessionCache } from '../../engine/runtime';
+import type { ClipConfig } from '../../models/clip';
+import { openGraphSession } from '../scoring/sessions';
+import { shapeOf, weightOf, type BaseModel } from './base-model';
+import {
+  IMAGE_FEATURES,
+  IMAGE_PROMPT,
+  TARGETS,
+  TEXT_FEATURES,
+  featureGraph,
+  stepGraph,
+  textPrefixGraph,
+  trainableNames,
+  visionPrefixGraph,
+  type GraphInputs,
+} from './graphs';
+import { EOT, IMAGE_HIDDEN, PIXELS, TEXT_HIDDEN, TOKENS } from './split-towers';
+
+export interface SessionOptions {
+  ep?: ExecutionProvider;
+  workDir: string;
+  sessions?: SessionCache;
+}
+
+/** Hidden states of prompts after the frozen text blocks, with each prompt's EOT position. */
+export interface TextHidden {
+  hidden: Float32Array;
+  eot: Int32Array;
+}
+
+export interface StepResult {
+  /** Summed cross-entropy over the comparisons fed. */
+  loss: number;
+  grads: Record<string, Float32Array>;
+  /** [comparisons, images] cosines, comparison-major. */
+  cosine: Float32Array;
+}
+
+export class PreferenceSessions {
+  readonly cfg: ClipConfig;
+  readonly trainable: string[];
+  /** The live trained weights (AdamW's parameter set). */
+  readonly params: Record<string, Float32Array>;
+  private readonly inputs: GraphInputs;
+  private readonly opened = new Map<string, Promise<EngineSession>>();
+  private readonly runtime;
+
+  constructor(
+    readonly base: BaseModel,
+    readonly blocks: number,
+    options: SessionOptions,
+  ) {
+    this.cfg = base.model.config;
+    this.trainable = trainableNames(this.cfg, blocks);
+    this.params = Object.fromEntries(this.trainable.map((name) => [name, Float32Array.from(base.weights.get(name)!)]));
+    this.inputs = { cfg: this.cfg, weights: weightOf(base), shapeOf: shapeOf(base), trainable: new Set(this.trainable), blocks };
+    this.runtime = { ep: options.ep ?? 'cpu', precision: 'fp32' as const, sessions: options.sessions ?? new SessionCache({ maxIdleSessions: 8 }), workDir: options.workDir };
+  }
+
+  /** Pixels [count, 3, S, S] → hidden states [count, tokens, width] after the frozen vision blocks. */
+  async imageHidden(pixels: Float32Array, count: number): Promise<Float32Array> {
+    const S = this.cfg.vision.imageSize;
+    const out = await (await this.session('vision-prefix', () => visionPrefixGraph(this.inputs))).run({ [PIXELS]: { dtype: 'float32', data: pixels, dims: [count, 3, S, S] } });
+    return out[IMAGE_HIDDEN]!.data as Float32Array;
+  }
+
+  /** Token ids [count, L] → hidden states after the frozen text blocks. */
+  async textHidden(tokens: Int32Array, eot: Int32Array): Promise<TextHidden> {
+    const L = this.cfg.text.contextLength;
+    const out = await (await this.session('text-prefix', () => textPrefixGraph(this.inputs))).run({ [TOKENS]: { dtype: 'int32', data: tokens, dims: [eot.length, L] } });
+    return { hidden: out[TEXT_HIDDEN]!.data as Float32Array, eot };
+  }
+
+  /** Loss and gradients of the trained weights for comparisons of `imageCount` images each. */
+  async step(imageHidden: Float32Array, text: TextHidden, targets: Float32Array, imageCount: number): Promise<StepResult> {
+    const session = await this.session(`step-${imageCount}`, () => stepGraph(this.inputs, imageCount));
+    const prompts = text.eot.length;
+    const out = await session.run({
+      ...this.hiddenFeeds(imageHidden, text),
+      [TARGETS]: { dtype: 'float32', data: targets, dims: [prompts, imageCount] },
+      [IMAGE_PROMPT]: { dtype: 'float32', data: promptOneHot(prompts, imageCount), dims: [prompts * imageCount, prompts] },
+      ...this.paramFeeds(),
+    });
+    const grads = Object.fromEntries(this.trainable.map((name) => [name, out[`grad/${name}`]!.data as Float32Array]));
+    return { loss: (out.loss!.data as Float32Array)[0]!, grads, cosine: out.cosine!.data as Float32Array };
+  }
+
+  /** Unnormalised image features [count, embed] under the current weights. */
+  async imageFeatures(imageHidden: Float32Array): Promise<Float32Array> {
+    const session = await this.session('vision-features', () => featureGraph(this.inputs, 'vision'));
+    const out = await session.run({ [IMAGE_HIDDEN]: this.imageHiddenTensor(imageHidden), ...this.paramFeeds(session) });
+    return out[IMAGE_FEATURES]!.data as Float32Array;
+  }
+
+  /** Unnormalised text features [count, embed] under the current weights. */
+  async textFeatures(text: TextHidden): Promise<Float32Array> {
+    const session = await this.session('text-features', () => featureGraph(this.inputs, 'text'));
+    const out = await session.run({ ...this.textHiddenFeeds(text), ...this.paramFeeds(session) });
+    return out[TEXT_FEATURES]!.data as Float32Array;
+  }
+
+  async close(): Promise<void> {
+    const sessions = await Promise.all([...this.opened.values()].map((s) => s.catch(() => undefined)));
+    this.opened.clear();
+    await Promise.all(sessions.map((s) => s?.release()));
+  }
+
+  private session(key: string, build: () => import('../../engine/ir/graph').Graph): Promise<EngineSession> {
+    let s = this.opened.get(key);
+    if (!s) {
+      s = openGraphSession(build(), this.runtime);
+      this.opened.set(key, s);
+    }
+    return s;
+  }
+
+  private imageHiddenTensor(hidden: Float32Array) {
+    const { grid, width } = this.cfg.vision;
+    const tokens = grid * grid + 1;
+    return { dtype: 'float32' as const, data: hidden, dims: [hidden.length / (tokens * width), tokens, width] };
+  }
+
+  private textHiddenFeeds(text: TextHidden): TensorMap {
+    const { contextLength, width } = this.cfg.text;
+    return {
+      [TEXT_HIDDEN]: { dtype: 'float32', data: text.hidden, dims: [text.eot.length, contextLength, width] },
+      [EOT]: { dtype: 'int32', data: text.eot, dims: [text.eot.length] },
+    };
+  }
+
+  private hiddenFeeds(imageHidden: Float32Array, text: TextHidden): TensorMap {
+    return { [IMAGE_HIDDEN]: this.imageHiddenTensor(imageHidden), ...this.textHiddenFeeds(text) };
+  }
+
+  /** The trained weights the session takes as inputs (all of them for the step graph). */
+  private paramFeeds(session?: EngineSession): TensorMap {
+    const wanted = session ? new Set(session.inputs.map((i) => i.name)) : undefined;
+    const feeds: TensorMap = {};
+    for (const name of this.trainable) {
+      if (wanted && !wanted.has(name)) continue;
+      feeds[name] = { dtype: 'float32', data: this.params[name]!, dims: this.base.shapes.get(name)! };
+    }
+    return feeds;
+  }
+}
+
+function promptOneHot(prompts: number, imageCount: number): Float32Array {
+  const out = new Float32Array(prompts * imageCount * prompts);
+  for (let row = 0; row < prompts * imageCount; row++) out[row * prompts + Math.floor(row / imageCount)] = 1;
+  return out;
+}

@@ -1,0 +1,77 @@
+// A trained preference model is a scorer like any other: a safetensors file with every CLIP weight under
+// the OpenAI / open_clip names (so the scoring service loads it as its base kind), and a small JSON header in
+// `__metadata__` naming the base model, kind and training settings.
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { loadStateDict, writeSafetensors, type TensorSource } from '../../checkpoints';
+import type { TensorSet } from '../../engine/optim';
+import type { ScorerOptions } from '../scoring/clip-scorer';
+import { createScorer } from '../scoring';
+import type { Scorer } from '../scoring/types';
+import { TRAINABLE_KINDS, type BaseModel } from './base-model';
+
+export const METADATA_KEY = 'hps_studio_preference';
+export const HEADER_FORMAT = 'hps-studio/preference-scorer@1';
+
+const SavedHeader = z.object({
+  format: z.literal(HEADER_FORMAT),
+  kind: z.enum(TRAINABLE_KINDS),
+  base: z.object({ file: z.string(), layout: z.string() }),
+  trained: z.array(z.string()),
+  settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  heldOut: z
+    .object({ before: z.number().nullable(), after: z.number().nullable(), pairs: z.number() })
+    .optional(),
+  createdAt: z.string(),
+});
+export type SavedScorerHeader = z.infer<typeof SavedHeader>;
+
+export interface SaveOptions {
+  base: BaseModel;
+  trained: Readonly<TensorSet>;
+  settings: Record<string, number | string | boolean>;
+  heldOut?: SavedScorerHeader['heldOut'];
+}
+
+/** Writes the full weights (trained ones replaced) as float32 safetensors with the header. */
+export async function saveTrainedScorer(file: string, options: SaveOptions): Promise<SavedScorerHeader> {
+  const { base, trained } = options;
+  const tensors = new Map<string, TensorSource>();
+  for (const [name, values] of base.weights) {
+    const data = trained[name] ?? values;
+    if (data.length !== values.length) throw new Error(`trained ${name} has ${data.length} values, the base ${values.length}`);
+    tensors.set(name, { dtype: 'F32', shape: base.shapes.get(name)!, data });
+  }
+  const header: SavedScorerHeader = {
+    format: HEADER_FORMAT,
+    kind: base.kind,
+    base: { file: basename(base.file), layout: base.model.weights.layout },
+    trained: Object.keys(trained).sort(),
+    settings: options.settings,
+    heldOut: options.heldOut,
+    createdAt: new Date().toISOString(),
+  };
+  await writeSafetensors(file, tensors, { [METADATA_KEY]: JSON.stringify(header) });
+  return header;
+}
+
+/** The header of a trained scorer file, or undefined for any other checkpoint. Throws on a malformed header. */
+export async function readTrainedScorerHeader(file: string): Promise<SavedScorerHeader | undefined> {
+  const state = await loadStateDict(file);
+  try {
+    const text = state.metadata[METADATA_KEY];
+    if (text === undefined) return undefined;
+    const parsed = SavedHeader.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error(`${file}: the preference-scorer header is malformed: ${parsed.error.message}`);
+    return parsed.data;
+  } finally {
+    await state.close();
+  }
+}
+
+/** Opens a trained scorer under the kind its header names (preprocessing, activation and score scale of the base). */
+export async function createTrainedScorer(file: string, options: Omit<ScorerOptions, 'kind' | 'model'>): Promise<Scorer> {
+  const header = await readTrainedScorerHeader(file);
+  if (!header) throw new Error(`${file} is not a trained preference scorer (no ${METADATA_KEY} header)`);
+  return createScorer({ ...options, kind: header.kind, model: file });
+}
