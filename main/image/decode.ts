@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import sharp, { type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
 import { cmykToRgb } from './pil-convert';
 
 /** Decoded 8-bit sRGB image: interleaved RGB plus the alpha plane when the file has one. */
@@ -10,8 +10,8 @@ export interface DecodedImage {
   readonly rgb: Uint8Array;
   /** straight (non-premultiplied) alpha, 1 byte per pixel */
   readonly alpha?: Uint8Array;
-  /** palette-based file (PNG, GIF): PIL opens it in mode "P", which changes how PIL resizes it */
-  readonly palette?: boolean;
+  /** PIL opens the file in mode "P" (palette PNG, GIF) or "1" (1-bit PNG), and PIL resizes those with NEAREST */
+  readonly nearestInPil?: boolean;
   /** the file's CMYK samples (4 bytes per pixel) when it is CMYK: PIL resizes those before converting */
   readonly cmyk?: Uint8Array;
 }
@@ -54,11 +54,16 @@ export async function decodeImage(input: string | Uint8Array, label?: string): P
       : image.toColourspace('srgb').raw({ depth: 'uchar' });
     const { data, info } = await converted.toBuffer({ resolveWithObject: true });
     const decoded = splitChannels(deep ? highBytes(data) : data, info, source);
-    return metadata.isPalette ? { ...decoded, palette: true } : decoded;
+    return opensAsPaletteOrBilevel(metadata) ? { ...decoded, nearestInPil: true } : decoded;
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     throw new ImageDecodeError(source, describeSharpError(error, source));
   }
+}
+
+function opensAsPaletteOrBilevel(metadata: Metadata): boolean {
+  const bilevelPng = metadata.format === 'png' && metadata.channels === 1 && metadata.bitsPerSample === 1;
+  return metadata.isPalette || bilevelPng;
 }
 
 /** CMYK stays CMYK through libvips (no colour management); RGB comes from PIL's own CMYK → RGB formula. */

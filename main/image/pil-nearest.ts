@@ -1,7 +1,7 @@
 import type { PixelBuffer } from './pil-bicubic';
 
 /**
- * Pillow's `Image.resize` on palette ("P") images: it forces NEAREST, which runs as an affine scale
+ * Pillow's `Image.resize` on palette ("P") and bilevel ("1") images: it forces NEAREST, which runs as an affine scale
  * (Geometry.c ImagingScaleAffine): source coordinate = trunc(scale·0.5 + k·scale), accumulated by repeated double
  * additions exactly as Pillow steps through the rows and columns.
  */

@@ -71,8 +71,8 @@ const OPENAI_LUT = buildLut((v) => v / 255);
 const PICKSCORE_LUT = buildLut((v) => v * (1 / 255));
 
 /**
- * OpenAI's `_transform` resizes in the file's own PIL mode and converts to RGB afterwards: palette images resize
- * with NEAREST (PIL forces it for mode "P"), CMYK resizes as 4 channels, RGBA resizes premultiplied
+ * OpenAI's `_transform` resizes in the file's own PIL mode and converts to RGB afterwards: palette and 1-bit
+ * images resize with NEAREST (PIL forces it for modes "P" and "1"), CMYK resizes as 4 channels, RGBA resizes premultiplied
  * (RGBA → RGBa → resize → RGBA) and `convert('RGB')` then drops alpha. HF's processor (PickScore) converts to RGB
  * first: plain bicubic on RGB.
  */
@@ -85,7 +85,7 @@ function pillowResizeRgb(
   const size = { width: image.width, height: image.height };
   const rgb = { ...size, channels: 3, data: image.rgb };
   if (convertFirst) return pillowBicubicResize(rgb, width, height);
-  if (image.palette) return pillowNearestResize(rgb, width, height);
+  if (image.nearestInPil) return pillowNearestResize(rgb, width, height);
   if (image.cmyk) {
     const resized = pillowBicubicResize({ ...size, channels: 4, data: image.cmyk }, width, height);
     return { width, height, channels: 3, data: cmykToRgb(resized.data) };

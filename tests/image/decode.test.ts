@@ -46,8 +46,14 @@ function pilCmykToRgb(cmyk: Uint8Array): Uint8Array {
   return rgb;
 }
 
-/** A 16-bit RGB PNG written by hand (sharp does not scale 8 → 16 bits): sample v → high byte v, noisy low byte. */
-function png16(rgb: Buffer, width: number, height: number): Buffer {
+/** A PNG written by hand (sharp writes neither 8 → 16-bit scaled samples nor 1-bit grayscale). */
+function pngFile(
+  width: number,
+  height: number,
+  bitDepth: number,
+  colourType: number,
+  rows: Buffer[],
+): Buffer {
   const chunk = (type: string, body: Buffer) => {
     const head = Buffer.alloc(8);
     head.writeUInt32BE(body.length, 0);
@@ -59,20 +65,23 @@ function png16(rgb: Buffer, width: number, height: number): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
-  header.set([16, 2, 0, 0, 0], 8);
-  const rows = Buffer.alloc(height * (1 + width * 6));
-  for (let y = 0; y < height; y++) {
-    for (let i = 0; i < width * 3; i++)
-      rows.writeUInt16BE(rgb[y * width * 3 + i]! * 256 + (0xd5 ^ i), y * (1 + width * 6) + 1 + i * 2);
-  }
+  header.set([bitDepth, colourType, 0, 0, 0], 8);
+  const filtered = Buffer.concat(rows.map((row) => Buffer.concat([Buffer.alloc(1), row])));
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([
-    signature,
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const body = [chunk('IHDR', header), chunk('IDAT', deflateSync(filtered)), chunk('IEND', Buffer.alloc(0))];
+  return Buffer.concat([signature, ...body]);
 }
+
+/** 16-bit RGB: sample v → high byte v, a varying low byte. */
+function png16(rgb: Buffer, width: number, height: number): Buffer {
+  const rows = Array.from({ length: height }, (_, y) => {
+    const row = Buffer.alloc(width * 6);
+    for (let i = 0; i < width * 3; i++) row.writeUInt16BE(rgb[y * width * 3 + i]! * 256 + (0xd5 ^ i), i * 2);
+    return row;
+  });
+  return pngFile(width, height, 16, 2, rows);
+}
+
 const raw = { raw: { width: WIDTH, height: HEIGHT, channels: 3 as const } };
 let dir: string;
 
@@ -131,6 +140,17 @@ describe('decodeImage formats', () => {
     const image = await decodeImage(file);
     expectSaneRgb(image);
     expect(image.rgb).toEqual(new Uint8Array(source));
+  });
+
+  it('1-bit grayscale PNG decodes to black and white and is flagged for PIL NEAREST resizing (mode "1")', async () => {
+    const file = join(dir, 'bilevel.png');
+    // Columns alternate black/white: each row byte 0b01010101.
+    const rows = Array.from({ length: HEIGHT }, () => Buffer.alloc(WIDTH / 8, 0x55));
+    await writeFile(file, pngFile(WIDTH, HEIGHT, 1, 0, rows));
+    const image = await decodeImage(file);
+    expectSaneRgb(image);
+    expect(image.nearestInPil).toBe(true);
+    expect([image.rgb[0], image.rgb[3], image.rgb[6]]).toEqual([0, 255, 0]);
   });
 
   it('grayscale is replicated to three equal channels', async () => {

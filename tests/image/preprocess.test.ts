@@ -157,7 +157,7 @@ describe('PIL mode effects in the OpenAI transform', () => {
       .toFile(file);
     try {
       const image = await decodeImage(file);
-      expect(image.palette).toBe(true);
+      expect(image.nearestInPil).toBe(true);
       const openai = preprocessImage(image, 'openai').data;
       for (let c = 0; c < 3; c++) expect(allEqual(openai, c, normalised(0, c))).toBe(true);
       const pick = preprocessImage(image, 'pickscore').data;
