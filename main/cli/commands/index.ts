@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { registerAnnotators } from './annotators';
 import { registerDoctor } from './doctor';
 import { registerExport } from './export';
+import { registerGenerate } from './generate';
 import { registerImport } from './import';
 import { registerScore } from './score';
 import { registerServe } from './serve';
@@ -15,4 +16,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerExport,
   registerAnnotators,
   registerScore,
+  registerGenerate,
 ];
