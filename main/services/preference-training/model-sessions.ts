@@ -1,10 +1,13 @@
 // Sessions for a preference model in training: frozen prefixes, one step graph per image count, and the
 // feature suffixes. The trained weights live here as float32 arrays that AdamW updates in place and every
 // run feeds.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Graph } from '../../engine/ir/graph';
+import { lowerGraph, toArtifact, writeArtifact } from '../../engine/onnx/lower';
 import type { EngineSession, ExecutionProvider, TensorMap } from '../../engine/runtime';
 import { SessionCache } from '../../engine/runtime';
 import type { ClipConfig } from '../../models/clip';
-import { openGraphSession } from '../scoring/sessions';
 import { shapeOf, weightOf, type BaseModel } from './base-model';
 import {
   IMAGE_FEATURES,
@@ -19,6 +22,9 @@ import {
   type GraphInputs,
 } from './graphs';
 import { EOT, IMAGE_HIDDEN, PIXELS, TEXT_HIDDEN, TOKENS } from './split-towers';
+
+/** Inline weights up to this size; protobuf caps a whole model at 2 GB. */
+const INLINE_LIMIT = 512 * 2 ** 20;
 
 export interface SessionOptions {
   ep?: ExecutionProvider;
@@ -47,7 +53,9 @@ export class PreferenceSessions {
   readonly params: Record<string, Float32Array>;
   private readonly inputs: GraphInputs;
   private readonly opened = new Map<string, Promise<EngineSession>>();
-  private readonly runtime;
+  private readonly ep: ExecutionProvider;
+  private readonly cache: SessionCache;
+  private readonly workDir: string;
 
   constructor(
     readonly base: BaseModel,
@@ -58,7 +66,9 @@ export class PreferenceSessions {
     this.trainable = trainableNames(this.cfg, blocks);
     this.params = Object.fromEntries(this.trainable.map((name) => [name, Float32Array.from(base.weights.get(name)!)]));
     this.inputs = { cfg: this.cfg, weights: weightOf(base), shapeOf: shapeOf(base), trainable: new Set(this.trainable), blocks };
-    this.runtime = { ep: options.ep ?? 'cpu', precision: 'fp32' as const, sessions: options.sessions ?? new SessionCache({ maxIdleSessions: 8 }), workDir: options.workDir };
+    this.ep = options.ep ?? 'cpu';
+    this.cache = options.sessions ?? new SessionCache({ maxIdleSessions: 8 });
+    this.workDir = options.workDir;
   }
 
   /** Pixels [count, 3, S, S] → hidden states [count, tokens, width] after the frozen vision blocks. */
@@ -109,13 +119,25 @@ export class PreferenceSessions {
     await Promise.all(sessions.map((s) => s?.release()));
   }
 
-  private session(key: string, build: () => import('../../engine/ir/graph').Graph): Promise<EngineSession> {
+  private session(key: string, build: () => Graph): Promise<EngineSession> {
     let s = this.opened.get(key);
     if (!s) {
-      s = openGraphSession(build(), this.runtime);
+      s = this.open(build());
       this.opened.set(key, s);
     }
     return s;
+  }
+
+  /** float32 on the requested EP (no silent fallback); large frozen prefixes keep their weights in external data. */
+  private async open(graph: Graph): Promise<EngineSession> {
+    const lowered = lowerGraph(graph, { ep: this.ep, precision: 'fp32', inlineLimitBytes: INLINE_LIMIT });
+    let artifact;
+    if (lowered.external.length) {
+      const dir = path.join(this.workDir, lowered.hash);
+      await mkdir(dir, { recursive: true });
+      artifact = await writeArtifact(lowered, dir);
+    } else artifact = toArtifact(lowered);
+    return this.cache.get({ hash: artifact.hash, ep: this.ep, fallback: [], precision: 'f32', profilePlacement: false }, artifact);
   }
 
   private imageHiddenTensor(hidden: Float32Array) {
