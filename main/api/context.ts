@@ -4,7 +4,8 @@ import { EventBus } from './event-bus';
 import { JobRegistry } from '../services/jobs';
 
 /** Who is calling. Local desktop/browser use is the owner; team mode (issue 5) adds annotator tokens. */
-export type AuthInfo = { role: 'owner' } | { role: 'annotator'; annotatorId: string };
+/** An admin's token in team mode is the owner with an annotator id (their labels are their own). */
+export type AuthInfo = { role: 'owner'; annotatorId?: string } | { role: 'annotator'; annotatorId: string };
 
 export const OWNER: AuthInfo = { role: 'owner' };
 

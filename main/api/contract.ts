@@ -4,18 +4,27 @@
 // handler with the same name in main/api/handlers/ — a missing handler is a type error.
 import type { z } from 'zod';
 import type { CallSpec } from './contract/define';
+import { evaluationCalls } from './contract/evaluation';
 import { events } from './contract/events';
 import { jobCalls } from './contract/jobs';
+import { labelingCalls } from './contract/labeling';
+import { libraryCalls } from './contract/library';
 import { systemCalls } from './contract/system';
 
 export const calls = {
   ...systemCalls,
   ...jobCalls,
+  ...libraryCalls,
+  ...labelingCalls,
+  ...evaluationCalls,
 } satisfies Record<string, CallSpec>;
 
 export { events };
 export * from './contract/define';
+export * from './contract/evaluation';
 export * from './contract/jobs';
+export * from './contract/labeling';
+export * from './contract/library';
 export * from './contract/system';
 
 export type Calls = typeof calls;

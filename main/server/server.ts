@@ -5,7 +5,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Api, type ApiErrorCode, type AuthInfo, toApiError } from '../api';
 import { APP_ROOT } from '../common/app-version';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../common/csp';
@@ -77,7 +77,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
 
   await app.register(fastifyWebsocket);
-  app.get('/api/events', { websocket: true }, async (socket, request) => {
+  // Refused before the upgrade, so a client without a valid token gets a plain HTTP 401.
+  const refuseUnauthorized = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!(await authOf(request)))
+      return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or unknown token' } });
+  };
+  app.get('/api/events', { websocket: true, preValidation: refuseUnauthorized }, async (socket, request) => {
     if (!(await authOf(request))) {
       socket.close(4401, 'unauthorized');
       return;

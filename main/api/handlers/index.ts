@@ -1,12 +1,18 @@
 // Every call's handler, one map. Typed as `Handlers`, so a call declared in the contract without a handler
 // here fails typecheck. Add a file per area and spread it in.
+import { evaluationHandlers } from './evaluation';
 import { jobHandlers } from './jobs';
+import { labelingHandlers } from './labeling';
+import { libraryHandlers } from './library';
 import { systemHandlers } from './system';
 import type { Handlers } from './types';
 
 export const handlers: Handlers = {
   ...systemHandlers,
   ...jobHandlers,
+  ...libraryHandlers,
+  ...labelingHandlers,
+  ...evaluationHandlers,
 };
 
 export type { Handler, Handlers } from './types';

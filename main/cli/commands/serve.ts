@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createApi, createApiServices } from '../../api';
+import { teamAuthenticator } from '../../api/library-access';
 import { appVersion } from '../../common/app-version';
 import { isLoopbackHost, startServer } from '../../server';
 import { CliError } from '../errors';
@@ -43,7 +44,13 @@ async function serve(options: ServeOptions): Promise<void> {
   let url: string;
   let close: () => Promise<void>;
   try {
-    const started = await startServer({ api, host: options.host, port: options.port });
+    const started = await startServer({
+      api,
+      host: options.host,
+      port: options.port,
+      // Team mode: once the library has a login, every request needs a token (see library-access.ts).
+      authenticate: teamAuthenticator(libraryDir),
+    });
     url = started.url;
     close = () => started.app.close();
   } catch (err) {

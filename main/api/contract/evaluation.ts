@@ -1,0 +1,95 @@
+// Evaluation calls: inter-annotator agreement, metric accuracy per scorer, score histograms, annotators.
+import { z } from 'zod';
+import { defineCall, NoInput } from './define';
+import { RoleSchema } from './library';
+
+const RateSchema = z.object({ n: z.number().int(), rate: z.number().nullable() });
+
+export const AgreementReportSchema = z.object({
+  percent: z.object({ agreement: z.number().nullable(), pairs: z.number().int(), items: z.number().int() }),
+  cohenKappa: z.array(
+    z.object({ a: z.string(), b: z.string(), n: z.number().int(), kappa: z.number().nullable() }),
+  ),
+  fleissKappa: z.number().nullable(),
+  krippendorffAlpha: z.number().nullable(),
+  leftPickRate: RateSchema,
+  annotators: z.array(
+    z.object({
+      annotatorId: z.number().int(),
+      name: z.string(),
+      judgments: z.number().int(),
+      leftPickRate: RateSchema,
+      decisionTime: z.object({ n: z.number().int(), medianMs: z.number(), meanMs: z.number() }).nullable(),
+      gold: RateSchema.nullable(),
+    }),
+  ),
+});
+
+export const AccuracySchema = z.object({
+  convention: z.enum(['drop-ties', 'half-credit']),
+  accuracy: z.number().nullable(),
+  n: z.number().int(),
+  interval: z.tuple([z.number(), z.number()]).nullable(),
+  unscored: z.number().int(),
+});
+
+export const MetricAccuracySchema = z.object({
+  modelId: z.string(),
+  dropTies: AccuracySchema,
+  halfCredit: AccuracySchema,
+  ranking: z.object({ accuracy: z.number().nullable(), n: z.number().int() }),
+});
+
+export const HistogramSchema = z.object({
+  modelId: z.string(),
+  bins: z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() })),
+  n: z.number().int(),
+});
+
+export const AnnotatorSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  role: RoleSchema,
+  canLogin: z.boolean(),
+  judgments: z.number().int(),
+});
+
+export const evaluationCalls = {
+  'evaluation.agreement': defineCall({
+    summary:
+      "Agreement (percent, Cohen's κ per pair, Fleiss' κ, Krippendorff's α), position bias, time, gold.",
+    input: NoInput,
+    output: AgreementReportSchema,
+  }),
+  'evaluation.metricAccuracy': defineCall({
+    summary:
+      'Per scorer: pairwise accuracy against human judgments under both tie conventions, n and 95% CI.',
+    input: z.object({ modelTieThreshold: z.number().min(0).default(0) }).strict(),
+    output: z.object({ models: z.array(MetricAccuracySchema) }),
+  }),
+  'evaluation.histograms': defineCall({
+    summary: 'Score histograms per scorer, over all images or one prompt.',
+    input: z
+      .object({ promptId: z.number().int().optional(), bins: z.number().int().min(2).max(100).default(20) })
+      .strict(),
+    output: z.object({
+      prompts: z.array(z.object({ id: z.number().int(), text: z.string() })),
+      histograms: z.array(HistogramSchema),
+    }),
+  }),
+  'evaluation.csv': defineCall({
+    summary: 'The metric-accuracy table as CSV text (one row per scorer and convention).',
+    input: z.object({ modelTieThreshold: z.number().min(0).default(0) }).strict(),
+    output: z.object({ csv: z.string() }),
+  }),
+  'annotators.list': defineCall({
+    summary: 'Everyone who labels this library, with their judgment counts.',
+    input: NoInput,
+    output: z.object({ annotators: z.array(AnnotatorSchema) }),
+  }),
+  'annotators.add': defineCall({
+    summary: 'Adds an annotator and returns their login token (shown once; only its hash is stored).',
+    input: z.object({ name: z.string().trim().min(1), role: RoleSchema.default('annotator') }).strict(),
+    output: z.object({ annotator: AnnotatorSchema, token: z.string() }),
+  }),
+};

@@ -1,0 +1,85 @@
+// Labeling calls (the Compare view): blind assignment, committed judgments with idempotency keys, undo.
+// These are the calls an annotator token may make.
+import { z } from 'zod';
+import { defineCall } from './define';
+import { LibraryImageSchema } from './library';
+
+export const JudgmentKindSchema = z.enum(['choice', 'tie', 'both-bad', 'skip', 'ranking']);
+
+export const ScoreChipSchema = z.object({ modelId: z.string(), score: z.number() });
+
+export const LabelItemSchema = z.object({
+  comparisonId: z.number().int(),
+  prompt: z.string(),
+  promptId: z.number().int(),
+  /** Left to right as they must be shown (randomised per item; send it back with the judgment). */
+  images: z.array(
+    LibraryImageSchema.extend({
+      /** Stored scores, HPS v2.1 first; always empty for annotators (blind). */
+      scores: z.array(ScoreChipSchema),
+    }),
+  ),
+  shownOrder: z.array(z.number().int()),
+});
+
+export const LabelProgressSchema = z.object({
+  judged: z.number().int(),
+  remaining: z.number().int(),
+});
+
+const AssignmentInput = z
+  .object({
+    overlap: z.number().int().min(1).max(20).default(1),
+    goldRate: z.number().min(0).max(1).default(0),
+    /** Comparisons the client already holds (the current and prefetched items), never handed out again. */
+    exclude: z.array(z.number().int()).max(20).default([]),
+  })
+  .strict();
+
+export const labelingCalls = {
+  'labeling.next': defineCall({
+    summary: 'The next comparison for the caller to judge (never one they judged), or null when done.',
+    input: AssignmentInput,
+    output: z.object({ item: LabelItemSchema.nullable(), progress: LabelProgressSchema }),
+    access: 'annotator',
+  }),
+  'labeling.submit': defineCall({
+    summary:
+      'Stores a judgment and answers only after it is committed; a retry with the same key is stored once.',
+    input: z
+      .object({
+        comparisonId: z.number().int(),
+        kind: JudgmentKindSchema,
+        chosenImageId: z.number().int().nullable().default(null),
+        ranking: z.array(z.number().int()).min(2).max(9).nullable().default(null),
+        shownOrder: z.array(z.number().int()).min(2).max(9),
+        decisionMs: z.number().int().min(0).nullable().default(null),
+        idempotencyKey: z.string().min(8).max(200),
+        overlap: z.number().int().min(1).max(20).default(1),
+      })
+      .strict(),
+    output: z.object({
+      judgmentId: z.number().int(),
+      duplicate: z.boolean(),
+      progress: LabelProgressSchema,
+    }),
+    access: 'annotator',
+  }),
+  'labeling.undo': defineCall({
+    summary:
+      "Removes the caller's last judgment and returns its item, in the order it was shown, to judge again.",
+    input: z.object({ overlap: z.number().int().min(1).max(20).default(1) }).strict(),
+    output: z.object({
+      undone: z.object({ comparisonId: z.number().int(), kind: JudgmentKindSchema }).nullable(),
+      item: LabelItemSchema.nullable(),
+      progress: LabelProgressSchema,
+    }),
+    access: 'annotator',
+  }),
+  'labeling.progress': defineCall({
+    summary: "The caller's judged and remaining counts under an overlap.",
+    input: z.object({ overlap: z.number().int().min(1).max(20).default(1) }).strict(),
+    output: LabelProgressSchema,
+    access: 'annotator',
+  }),
+};

@@ -1,0 +1,90 @@
+import type { Comparison, Library } from '../../services/library';
+import type { ApiContext } from '../context';
+import type { CallOutput } from '../contract';
+import { ApiError } from '../errors';
+import { callerAnnotator, libraryAt } from '../library-access';
+import { imageView, orderScorers, scoreIndex } from './library-views';
+import type { Handlers } from './types';
+
+type LabelItem = NonNullable<CallOutput<'labeling.next'>['item']>;
+
+/** How often to redraw when the assignment hands back an item the client already holds. */
+const REDRAWS = 8;
+
+/** The item in the order it is shown; scores only for admins (annotators label blind, whatever the UI does). */
+async function labelItem(
+  library: Library,
+  comparison: Comparison,
+  shownOrder: readonly number[],
+  ctx: ApiContext,
+): Promise<LabelItem> {
+  const scores = ctx.auth.role === 'annotator' ? new Map() : scoreIndex(library, comparison.promptId);
+  const models = orderScorers([...scores.keys()]);
+  const byId = new Map(comparison.images.map((image) => [image.id, image]));
+  const images = await Promise.all(
+    shownOrder.map(async (id) => {
+      const image = byId.get(id)!;
+      const chips = models.flatMap((modelId) => {
+        const score = scores.get(modelId)?.get(`${id}:${comparison.promptId}`);
+        return score === undefined ? [] : [{ modelId, score }];
+      });
+      return { ...(await imageView(library, image, false)), scores: chips };
+    }),
+  );
+  return {
+    comparisonId: comparison.id,
+    prompt: comparison.prompt,
+    promptId: comparison.promptId,
+    images,
+    shownOrder: [...shownOrder],
+  };
+}
+
+export const labelingHandlers = {
+  'labeling.next': async ({ overlap, goldRate, exclude }, ctx) => {
+    const library = libraryAt(ctx.libraryDir);
+    const me = callerAnnotator(library, ctx.auth);
+    const progress = library.judgments.progress(me.id, overlap);
+    for (let draw = 0; draw < REDRAWS; draw++) {
+      const assignment = library.nextComparison(me.id, { overlap, goldRate });
+      if (!assignment) break;
+      if (exclude.includes(assignment.comparison.id)) continue;
+      return { item: await labelItem(library, assignment.comparison, assignment.shownOrder, ctx), progress };
+    }
+    return { item: null, progress };
+  },
+
+  'labeling.submit': async ({ overlap, ...input }, ctx) => {
+    const library = libraryAt(ctx.libraryDir);
+    const me = callerAnnotator(library, ctx.auth);
+    let result;
+    try {
+      // Synchronous SQLite with synchronous = FULL: when this returns, the judgment is on disk.
+      result = library.submitJudgment({ ...input, annotatorId: me.id });
+    } catch (err) {
+      throw new ApiError('bad_request', (err as Error).message);
+    }
+    return {
+      judgmentId: result.judgment.id,
+      duplicate: result.duplicate,
+      progress: library.judgments.progress(me.id, overlap),
+    };
+  },
+
+  'labeling.undo': async ({ overlap }, ctx) => {
+    const library = libraryAt(ctx.libraryDir);
+    const me = callerAnnotator(library, ctx.auth);
+    const undone = library.undoLastJudgment(me.id);
+    const comparison = undone ? library.getComparison(undone.comparisonId) : null;
+    return {
+      undone: undone ? { comparisonId: undone.comparisonId, kind: undone.kind } : null,
+      item: comparison && undone ? await labelItem(library, comparison, undone.shownOrder, ctx) : null,
+      progress: library.judgments.progress(me.id, overlap),
+    };
+  },
+
+  'labeling.progress': async ({ overlap }, ctx) => {
+    const library = libraryAt(ctx.libraryDir);
+    return library.judgments.progress(callerAnnotator(library, ctx.auth).id, overlap);
+  },
+} satisfies Partial<Handlers>;

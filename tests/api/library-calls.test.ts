@@ -1,0 +1,314 @@
+// The library, labeling and evaluation calls through the real dispatcher and the HTTP transport with team auth.
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi, createApiServices, type Api, type AuthInfo, OWNER } from '../../main/api';
+import { closeLibraries, libraryAt, teamAuthenticator } from '../../main/api/library-access';
+import { createServer } from '../../main/server';
+
+let dir: string;
+let api: Api;
+
+async function writeFolder(root: string, prompts: number, perPrompt: number): Promise<string> {
+  mkdirSync(join(root, 'images'), { recursive: true });
+  const lines: string[] = [];
+  for (let p = 0; p < prompts; p++) {
+    for (let i = 0; i < perPrompt; i++) {
+      const name = `p${p}_${i}.png`;
+      const png = await sharp({
+        create: { width: 16, height: 16, channels: 3, background: { r: p * 20, g: i * 60, b: 90 } },
+      })
+        .png()
+        .toBuffer();
+      writeFileSync(join(root, 'images', name), png);
+      lines.push(JSON.stringify({ image: `images/${name}`, prompt: `prompt number ${p}` }));
+    }
+  }
+  lines.push(JSON.stringify({ image: 'images/missing.png', prompt: 'prompt number 0' }));
+  writeFileSync(join(root, 'prompts.jsonl'), lines.join('\n'));
+  return join(root, 'prompts.jsonl');
+}
+
+async function waitForImport(jobId: string) {
+  for (;;) {
+    const outcome = (await api.call('library.importReport', { jobId }, OWNER)) as {
+      report: { comparisonsAdded: number; imagesAdded: number; errors: { file: string }[] } | null;
+      error: string | null;
+    };
+    if (outcome.report || outcome.error) return outcome;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hps-api-library-'));
+  const prompts = await writeFolder(join(dir, 'src'), 3, 3);
+  api = createApi(
+    createApiServices({
+      libraryDir: join(dir, 'library'),
+      app: { version: 'test', mode: 'serve', electron: null },
+    }),
+  );
+  const { jobId } = (await api.call(
+    'library.import',
+    { format: 'folder', folder: join(dir, 'src'), prompts, split: 'pairs' },
+    OWNER,
+  )) as { jobId: string };
+  const outcome = await waitForImport(jobId);
+  expect(outcome.error).toBeNull();
+});
+
+afterAll(() => {
+  closeLibraries();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('library calls', () => {
+  it('imports a folder as a job, pairs split, with the missing file in the error report', async () => {
+    const status = (await api.call('library.status', {}, OWNER)) as {
+      stats: { comparisons: number; images: number };
+    };
+    // 3 prompts × C(3,2) pairs.
+    expect(status.stats).toMatchObject({ images: 9, comparisons: 9 });
+    const jobs = api.services.jobs.list();
+    expect(jobs[0]).toMatchObject({ kind: 'library.import', status: 'done', progress: 1 });
+    expect(jobs[0]!.message).toMatch(/1 errors/);
+  });
+
+  it('labels, undoes and reports progress for the local user, committed before answering', async () => {
+    const first = (await api.call('labeling.next', {}, OWNER)) as {
+      item: { comparisonId: number; shownOrder: number[]; images: { id: number; path: string }[] };
+      progress: { judged: number; remaining: number };
+    };
+    expect(first.progress).toEqual({ judged: 0, remaining: 9 });
+    expect(first.item.images.map((i) => i.id)).toEqual(first.item.shownOrder);
+    expect(first.item.images[0]!.path).toMatch(/^images\/[0-9a-f]{2}\/[0-9a-f]+\.png$/);
+    const submit = {
+      comparisonId: first.item.comparisonId,
+      kind: 'choice',
+      chosenImageId: first.item.shownOrder[1],
+      shownOrder: first.item.shownOrder,
+      decisionMs: 812,
+      idempotencyKey: 'key-00000001',
+    };
+    const stored = (await api.call('labeling.submit', submit, OWNER)) as {
+      duplicate: boolean;
+      progress: { judged: number };
+    };
+    expect(stored).toMatchObject({ duplicate: false, progress: { judged: 1 } });
+    // Committed: a second connection to the database sees it.
+    const library = libraryAt(join(dir, 'library'));
+    expect(library.judgments.byKey('key-00000001')?.chosenImageId).toBe(first.item.shownOrder[1]);
+    const retry = (await api.call('labeling.submit', submit, OWNER)) as { duplicate: boolean };
+    expect(retry.duplicate).toBe(true);
+    const second = (await api.call('labeling.next', { exclude: [first.item.comparisonId] }, OWNER)) as {
+      item: { comparisonId: number };
+    };
+    expect(second.item.comparisonId).not.toBe(first.item.comparisonId);
+    const undo = (await api.call('labeling.undo', {}, OWNER)) as {
+      undone: { comparisonId: number };
+      item: { shownOrder: number[] };
+    };
+    expect(undo.undone.comparisonId).toBe(first.item.comparisonId);
+    expect(undo.item.shownOrder).toEqual(first.item.shownOrder);
+    expect(library.judgments.byKey('key-00000001')).toBeNull();
+  });
+
+  it('rejects a judgment that names an image outside the comparison with 400', async () => {
+    const next = (await api.call('labeling.next', {}, OWNER)) as {
+      item: { comparisonId: number; shownOrder: number[] };
+    };
+    await expect(
+      api.call(
+        'labeling.submit',
+        {
+          comparisonId: next.item.comparisonId,
+          kind: 'choice',
+          chosenImageId: 99999,
+          shownOrder: next.item.shownOrder,
+          idempotencyKey: 'bad-key-0001',
+        },
+        OWNER,
+      ),
+    ).rejects.toMatchObject({ code: 'bad_request' });
+  });
+
+  it('filters, sorts and pages the curation grid; tags, excludes and deletes selections', async () => {
+    const page = (await api.call(
+      'library.comparisons',
+      { text: 'number 1', limit: 2, sort: 'id', descending: true },
+      OWNER,
+    )) as {
+      total: number;
+      items: { id: number; prompt: string; images: { thumbPath: string | null }[] }[];
+    };
+    expect(page.total).toBe(3);
+    expect(page.items).toHaveLength(2);
+    expect(page.items[0]!.id).toBeGreaterThan(page.items[1]!.id);
+    expect(page.items[0]!.images[0]!.thumbPath).toMatch(/^thumbs\//);
+    const ids = page.items.map((i) => i.id);
+    await expect(api.call('library.tag', { comparisonIds: ids, tag: 'blurry' }, OWNER)).resolves.toEqual({
+      changed: 2,
+    });
+    const tagged = (await api.call('library.comparisons', { tag: 'blurry' }, OWNER)) as { total: number };
+    expect(tagged.total).toBe(2);
+    await api.call('library.exclude', { comparisonIds: [ids[0]!], excluded: true }, OWNER);
+    const excluded = (await api.call('library.comparisons', { state: 'excluded' }, OWNER)) as {
+      items: { id: number }[];
+    };
+    expect(excluded.items.map((i) => i.id)).toEqual([ids[0]]);
+    await expect(api.call('library.delete', { comparisonIds: [ids[1]!] }, OWNER)).resolves.toEqual({
+      deleted: 1,
+    });
+    const after = (await api.call('library.comparisons', {}, OWNER)) as { total: number };
+    expect(after.total).toBe(8);
+  });
+
+  it('finds images shared by several comparisons (exact hash duplicates)', async () => {
+    const dups = (await api.call('library.duplicates', {}, OWNER)) as {
+      images: { comparisonIds: number[] }[];
+    };
+    // In a pairs split every image of a 3-image prompt is in two pairs (one pair was deleted above).
+    expect(dups.images.length).toBeGreaterThanOrEqual(6);
+    expect(dups.images.every((d) => d.comparisonIds.length >= 2)).toBe(true);
+  });
+});
+
+describe('team mode over HTTP', () => {
+  let base: string;
+  let close: () => Promise<void>;
+  let adminToken: string;
+  let annotatorToken: string;
+
+  beforeAll(async () => {
+    const library = libraryAt(join(dir, 'library'));
+    adminToken = library.createAnnotator('ada', 'admin').token;
+    annotatorToken = library.createAnnotator('ann', 'annotator').token;
+    const app = await createServer({ api, port: 0, authenticate: teamAuthenticator(join(dir, 'library')) });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+    close = () => app.close();
+  });
+  afterAll(() => close());
+
+  const post = (call: string, body: unknown, token?: string) =>
+    fetch(`${base}/api/${call}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+
+  it('answers 401 without a token or with an unknown one, on calls, images and the WebSocket', async () => {
+    expect((await post('library.status', {})).status).toBe(401);
+    expect((await post('library.status', {}, 'not-a-token')).status).toBe(401);
+    expect((await fetch(`${base}/library-files/library.sqlite`)).status).toBe(401);
+    const upgrade = (token?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${base}/api/events${token ? `?token=${token}` : ''}`, {
+          headers: {
+            connection: 'Upgrade',
+            upgrade: 'websocket',
+            'sec-websocket-version': '13',
+            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          },
+        });
+        req.on('response', (res) => resolve(res.statusCode ?? 0));
+        req.on('upgrade', (res, socket) => {
+          socket.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await upgrade()).toBe(401);
+    expect(await upgrade('wrong')).toBe(401);
+    expect(await upgrade(adminToken)).toBe(101);
+  });
+
+  it('lets an annotator label but answers 403 to import, export, delete and annotator admin', async () => {
+    const me = (await (await post('library.status', {}, annotatorToken)).json()) as {
+      me: { name: string; role: string };
+    };
+    expect(me.me).toEqual(expect.objectContaining({ name: 'ann', role: 'annotator' }));
+    const next = (await (await post('labeling.next', {}, annotatorToken)).json()) as {
+      item: { images: { scores: unknown[] }[] };
+    };
+    expect(next.item.images.every((i) => i.scores.length === 0)).toBe(true);
+    for (const [call, body] of [
+      ['library.import', { format: 'pairs', file: '/tmp/x.jsonl' }],
+      ['library.export', { format: 'pairs-jsonl', out: join(dir, 'out.jsonl') }],
+      ['library.delete', { comparisonIds: [1] }],
+      ['annotators.add', { name: 'eve' }],
+    ] as const) {
+      expect((await post(call, body, annotatorToken)).status, call).toBe(403);
+    }
+  });
+
+  it('gives an admin token every call, labeling as that admin', async () => {
+    const me = (await (await post('library.status', {}, adminToken)).json()) as {
+      me: { name: string; role: string };
+    };
+    expect(me.me).toEqual(expect.objectContaining({ name: 'ada', role: 'admin' }));
+    const list = await post('annotators.list', {}, adminToken);
+    expect(list.status).toBe(200);
+    const names = ((await list.json()) as { annotators: { name: string }[] }).annotators.map((a) => a.name);
+    expect(names).toEqual(expect.arrayContaining(['ada', 'ann']));
+  });
+});
+
+describe('evaluation calls', () => {
+  it('computes metric accuracy from stored scores under both conventions', async () => {
+    const library = libraryAt(join(dir, 'library'));
+    const [comparison] = library.listComparisons({ state: 'unlabeled' });
+    const [a, b] = comparison!.images;
+    library.catalog.setScore({
+      modelId: 'hps-v2.1',
+      imageId: a!.id,
+      promptId: comparison!.promptId,
+      score: 27,
+      cosine: 0.27,
+    });
+    library.catalog.setScore({
+      modelId: 'hps-v2.1',
+      imageId: b!.id,
+      promptId: comparison!.promptId,
+      score: 25,
+      cosine: 0.25,
+    });
+    const annotator = library.annotators.ensureImported('imported');
+    library.submitJudgment({
+      comparisonId: comparison!.id,
+      annotatorId: annotator.id,
+      kind: 'choice',
+      chosenImageId: a!.id,
+      shownOrder: [a!.id, b!.id],
+      idempotencyKey: 'eval-1',
+    });
+    const result = (await api.call('evaluation.metricAccuracy', {}, OWNER)) as {
+      models: { modelId: string; dropTies: { accuracy: number; n: number }; halfCredit: { n: number } }[];
+    };
+    expect(result.models[0]).toMatchObject({
+      modelId: 'hps-v2.1',
+      dropTies: { accuracy: 1, n: 1 },
+      halfCredit: { n: 1 },
+    });
+    const csv = (await api.call('evaluation.csv', {}, OWNER)) as { csv: string };
+    expect(csv.csv.split('\n')[1]).toMatch(/^hps-v2\.1,drop-ties,1,1,/);
+    const hist = (await api.call('evaluation.histograms', { bins: 2 }, OWNER)) as {
+      histograms: { modelId: string; bins: { count: number }[]; n: number }[];
+    };
+    expect(hist.histograms[0]).toMatchObject({ modelId: 'hps-v2.1', n: 2 });
+    expect(hist.histograms[0]!.bins.map((x) => x.count)).toEqual([1, 1]);
+  });
+
+  it('is denied to annotators by the dispatcher', async () => {
+    const annotator: AuthInfo = { role: 'annotator', annotatorId: '1' };
+    await expect(api.call('evaluation.agreement', {}, annotator)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+  });
+});
