@@ -5,8 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadStateDict, type StateDict } from '../../checkpoints';
-import type { EngineSession, ExecutionProvider, TensorMap } from '../../engine/runtime';
-import { SessionCache } from '../../engine/runtime';
+import { SessionCache, type ExecutionProvider, type TensorMap } from '../../engine/runtime';
 import { buildAestheticGraph, AESTHETIC_OUTPUT, EMBEDDING_INPUT, aestheticInputWidth } from '../../models/aesthetic';
 import { ClipModel, type TensorTable, EOT_INPUT, IMAGE_INPUT, IMAGE_OUTPUT, TEXT_OUTPUT, TOKENS_INPUT, eotIndices } from '../../models/clip';
 import { ClipTokenizer } from '../../tokenizer';
@@ -16,7 +15,7 @@ import { EmbeddingCache, type EmbeddingStore } from './embedding-cache';
 import { pixelBatches, type Settled } from './image-batches';
 import { KIND_SPECS, type KindSpec } from './kinds';
 import { dot, normalized, softmax } from './math';
-import { defaultPrecision, openGraphSession, storageFor, type ComputePrecision } from './sessions';
+import { defaultPrecision, InThreadHost, storageFor, WorkerHost, type ComputePrecision, type LowerSettings, type SessionHost, type TowerSession } from './sessions';
 import type { ImageEncoding, ImageInput, ScoreOptions, ScoreRow, Scorer, ScorerKind } from './types';
 
 export interface ScorerOptions {
@@ -30,7 +29,10 @@ export interface ScorerOptions {
   ep?: ExecutionProvider;
   /** Default: fp32 on cpu, fp16 (fp32 softmax/LayerNorm) on GPU EPs. */
   precision?: ComputePrecision;
+  /** Run the sessions in this thread from this cache (default: a worker thread of the scorer's own). */
   sessions?: SessionCache;
+  /** Run the sessions in this thread even without a shared cache (the worker lets preprocessing overlap inference). */
+  inThread?: boolean;
   cache?: EmbeddingStore;
   /** Folder for models written with external data; default a temporary folder removed on close(). */
   workDir?: string;
@@ -48,16 +50,12 @@ export interface TensorCheckpoint {
 
 const TEXT_BATCH = 32;
 
-interface Runtime {
-  ep: ExecutionProvider;
-  precision: ComputePrecision;
-  sessions: SessionCache;
-  workDir: string;
-  fusedAttention?: boolean;
+interface Runtime extends LowerSettings {
+  host: SessionHost;
 }
 
 export class ClipScorer implements Scorer {
-  private textSession?: Promise<EngineSession>;
+  private textSession?: Promise<TowerSession>;
   private readonly textFeatures = new Map<string, Float32Array>();
 
   private constructor(
@@ -68,13 +66,12 @@ export class ClipScorer implements Scorer {
     private readonly model: ClipModel,
     private readonly checkpoint: Pick<StateDict, 'close'>,
     private readonly runtime: Runtime,
-    private readonly vision: EngineSession,
-    private readonly head: EngineSession | undefined,
+    private readonly vision: TowerSession,
+    private readonly head: TowerSession | undefined,
     private readonly tokenizer: ClipTokenizer | undefined,
     private readonly logitScale: number,
     private readonly cache: EmbeddingStore,
     private readonly ownedWorkDir: string | undefined,
-    private readonly ownsSessions: boolean,
   ) {}
 
   get ep(): string {
@@ -88,6 +85,7 @@ export class ClipScorer implements Scorer {
     const source = await openCheckpoint(options);
     const { checkpoint, resolved } = source;
     const ownedWorkDir = options.workDir ? undefined : await mkdtemp(path.join(os.tmpdir(), 'hps-score-'));
+    let host: SessionHost | undefined;
     try {
       const model = ClipModel.fromTensors(checkpoint.tensors, {
         activation: resolved.activation ?? spec.activation,
@@ -103,17 +101,17 @@ export class ClipScorer implements Scorer {
       const runtime: Runtime = {
         ep,
         precision: options.precision ?? defaultPrecision(ep),
-        sessions: options.sessions ?? new SessionCache({ maxIdleSessions: 4 }),
-        workDir: options.workDir ?? ownedWorkDir!,
         fusedAttention: options.fusedAttention,
+        host: (host = hostFor(options, options.workDir ?? ownedWorkDir!)),
       };
       const vision = await openVision(model, runtime, options.onWarning);
       const headFile = options.head;
       const head = headFile ? await openHead(headFile, model.config.embedDim, runtime) : undefined;
       const id = source.id ?? (await modelIdentity(options.kind, [resolved.file!, ...(headFile ? [headFile] : [])]));
       const logitScale = (await model.logitScale()) ?? 1;
-      return new ClipScorer(options.kind, id, spec, preprocess, model, checkpoint, runtime, vision, head, tokenizer, logitScale, options.cache ?? new EmbeddingCache(), ownedWorkDir, !options.sessions);
+      return new ClipScorer(options.kind, id, spec, preprocess, model, checkpoint, runtime, vision, head, tokenizer, logitScale, options.cache ?? new EmbeddingCache(), ownedWorkDir);
     } catch (error) {
+      await host?.close();
       await checkpoint.close();
       if (ownedWorkDir) await rm(ownedWorkDir, { recursive: true, force: true });
       throw error;
@@ -144,7 +142,7 @@ export class ClipScorer implements Scorer {
       signal: options.signal,
     });
     for await (const batch of batches) {
-      const features = await this.encodePixels(batch.pixels, batch.items.length, options.signal);
+      const features = await this.encodePixels(batch.pixels, batch.items.length, options.signal, true);
       batch.items.forEach((item, i) => {
         const f = features.slice(i * embed, (i + 1) * embed);
         this.cache.set(this.id, item.hash, f);
@@ -157,8 +155,9 @@ export class ClipScorer implements Scorer {
   }
 
   /** Image features [count, embed] of already preprocessed pixels [count, 3, 224, 224] (no cache). */
-  async encodePixels(pixels: Float32Array, count: number, signal?: AbortSignal): Promise<Float32Array> {
-    const out = await this.vision.run({ [IMAGE_INPUT]: { dtype: 'float32', data: pixels, dims: [count, 3, IMAGE_SIZE, IMAGE_SIZE] } }, { signal });
+  async encodePixels(pixels: Float32Array, count: number, signal?: AbortSignal, transferPixels = false): Promise<Float32Array> {
+    const feeds: TensorMap = { [IMAGE_INPUT]: { dtype: 'float32', data: pixels, dims: [count, 3, IMAGE_SIZE, IMAGE_SIZE] } };
+    const out = await this.vision.run(feeds, { signal, transfer: transferPixels });
     return out[IMAGE_OUTPUT]!.data as Float32Array;
   }
 
@@ -166,7 +165,7 @@ export class ClipScorer implements Scorer {
     if (!this.tokenizer) throw new Error(`${this.kind} scores images alone: it has no text tower`);
     const missing = [...new Set(prompts.filter((p) => !this.textFeatures.has(p)))];
     if (missing.length) {
-      this.textSession ??= openGraphSession(await this.model.buildGraph('text', storageFor(this.runtime.precision)), this.runtime);
+      this.textSession ??= this.model.buildGraph('text', storageFor(this.runtime.precision)).then((g) => this.runtime.host.open(g, this.runtime));
       const session = await this.textSession;
       const { contextLength } = this.model.config.text;
       const embed = this.model.config.embedDim;
@@ -241,10 +240,16 @@ export class ClipScorer implements Scorer {
   async close(): Promise<void> {
     const text = this.textSession ? await this.textSession.catch(() => undefined) : undefined;
     await Promise.all([this.vision.release(), this.head?.release(), text?.release()]);
-    if (this.ownsSessions) await this.runtime.sessions.clear();
+    await this.runtime.host.close();
     await this.checkpoint.close();
     if (this.ownedWorkDir) await rm(this.ownedWorkDir, { recursive: true, force: true });
   }
+}
+
+function hostFor(options: ScorerOptions, workDir: string): SessionHost {
+  if (options.sessions) return new InThreadHost(options.sessions, workDir, false);
+  if (options.inThread) return new InThreadHost(new SessionCache({ maxIdleSessions: 4 }), workDir, true);
+  return new WorkerHost(workDir);
 }
 
 async function openCheckpoint(options: ScorerOptions) {
@@ -256,24 +261,24 @@ async function openCheckpoint(options: ScorerOptions) {
   return { checkpoint: await loadStateDict(resolved.file), resolved: resolved as Partial<ResolvedCheckpoint>, id: undefined };
 }
 
-async function openVision(model: ClipModel, runtime: Runtime, onWarning?: (message: string) => void): Promise<EngineSession> {
+async function openVision(model: ClipModel, runtime: Runtime, onWarning?: (message: string) => void): Promise<TowerSession> {
   try {
-    return await openGraphSession(await model.buildGraph('vision', storageFor(runtime.precision)), runtime);
+    return await runtime.host.open(await model.buildGraph('vision', storageFor(runtime.precision)), runtime);
   } catch (error) {
     if (runtime.ep === 'cpu') throw error;
     onWarning?.(`${runtime.ep} could not run the model (${(error as Error).message.split('\n')[0]}); using cpu`);
     runtime.ep = 'cpu';
     runtime.precision = 'fp32';
-    return openGraphSession(await model.buildGraph('vision', 'f32'), runtime);
+    return runtime.host.open(await model.buildGraph('vision', 'f32'), runtime);
   }
 }
 
-async function openHead(file: string, embedDim: number, runtime: Runtime): Promise<EngineSession> {
+async function openHead(file: string, embedDim: number, runtime: Runtime): Promise<TowerSession> {
   const head = await loadStateDict(file);
   try {
     const width = aestheticInputWidth(head.tensors);
     if (width !== embedDim) throw new Error(`the aesthetic head takes ${width}-wide embeddings, the CLIP model gives ${embedDim}`);
-    return await openGraphSession(await buildAestheticGraph(head.tensors, storageFor(runtime.precision)), runtime);
+    return await runtime.host.open(await buildAestheticGraph(head.tensors, storageFor(runtime.precision)), runtime);
   } finally {
     await head.close();
   }
