@@ -1,3 +1,5 @@
+export { prepareBatch } from './batch';
+export type { PrepareOptions, PreparedBatch } from './batch';
 export { decodeImage, ImageDecodeError } from './decode';
 export type { DecodedImage } from './decode';
 export {
