@@ -266,6 +266,46 @@ cases.push({
   build: transformerBlock,
 });
 
+/**
+ * A UNet-style block: sinusoidal timestep embedding, conv → GroupNorm → SiLU resnet with the embedding
+ * added, cross-attention to a context, nearest upsample and a concatenated skip.
+ */
+function unetBlock(g: Graph, x: Record<string, Tensor>): Tensor {
+  const freqs = g.constant([1, 0.1], [2]);
+  const angles = g.mul(x.t!, freqs);
+  const temb = g.linear(g.silu(g.concat([g.sin(angles), g.cos(angles)], 1)), x.wt!, x.bt!);
+  let h = g.conv(g.silu(g.groupNorm(x.x!, 2, x.gn1w!, x.gn1b!)), x.c1!, x.c1b!, { pad: 1 });
+  h = g.add(h, g.reshape(temb, [1, 2, 1, 1]));
+  // One group over both channels: with a group per channel, the per-channel timestep/bias offsets would be
+  // normalised away and their true gradients would be zero.
+  h = g.conv(g.silu(g.groupNorm(h, 1)), x.c2!, undefined, { pad: 1 });
+  const r = g.add(x.x!, h);
+  const seq = g.transpose(g.reshape(r, [1, 2, 9]), [0, 2, 1]);
+  const attn = g.attention(g.linear(seq, x.wq!), g.linear(x.ctx!, x.wk!), g.linear(x.ctx!, x.wv!));
+  const back = g.reshape(g.transpose(g.add(seq, attn), [0, 2, 1]), [1, 2, 3, 3]);
+  return g.concat([g.upsample(back, 2), g.upsample(x.x!, 2)], 1);
+}
+
+cases.push({
+  name: 'UNet block (temb, resnet, cross-attn, upsample, skip)',
+  inputs: [
+    f('x', [1, 2, 3, 3]),
+    f('t', [1, 1], [3]),
+    f('wt', [2, 4]),
+    f('bt', [2]),
+    f('gn1w', [2]),
+    f('gn1b', [2]),
+    f('c1', [2, 2, 3, 3]),
+    f('c1b', [2]),
+    f('c2', [2, 2, 3, 3]),
+    f('ctx', [1, 2, 3]),
+    f('wq', [2, 2]),
+    f('wk', [2, 3]),
+    f('wv', [2, 3]),
+  ],
+  build: unetBlock,
+});
+
 const measured: string[] = [];
 
 describe('gradient rules vs central finite differences', () => {
