@@ -34,7 +34,9 @@ beforeAll(async () => {
     base,
     vocab: VOCAB,
     settings: { blocks: 1, steps: 25, lr: 1e-3, batchSize: 8, warmupSteps: 5, seed: 3, testFraction: 0.3 },
-    onStep: (s) => losses.push(s.loss),
+    onStep: (s) => {
+      losses.push(s.loss);
+    },
   });
   savedFile = path.join(dir, 'trained.safetensors');
   await saveTrainedScorer(savedFile, { base, trained: result.trained, settings: { ...result.report.settings } });

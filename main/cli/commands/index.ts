@@ -8,6 +8,7 @@ import { registerGenerate } from './generate';
 import { registerImport } from './import';
 import { registerScore } from './score';
 import { registerServe } from './serve';
+import { registerTrainScorer } from './train-scorer';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerServe,
@@ -17,4 +18,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerAnnotators,
   registerScore,
   registerGenerate,
+  registerTrainScorer,
 ];

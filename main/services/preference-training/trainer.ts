@@ -49,7 +49,8 @@ export interface TrainOptions {
   vocab: string;
   settings?: Partial<TrainSettings>;
   ep?: ExecutionProvider;
-  onStep?: (log: StepLog) => void;
+  /** Awaited, so a log writer keeps the steps in order. */
+  onStep?: (log: StepLog) => void | Promise<void>;
   onProgress?: (message: string) => void;
   signal?: AbortSignal;
 }
@@ -188,7 +189,7 @@ async function optimize(sessions: PreferenceSessions, encoded: EncodedSet, train
     const scale = sessions.params[LOGIT_SCALE]!;
     scale[0] = Math.min(Math.max(scale[0]!, 0), MAX_LOGIT_SCALE);
     losses.push(loss / batch.length);
-    options.onStep?.({ step: step + 1, loss: loss / batch.length, lr, logitScale: scale[0]! });
+    await options.onStep?.({ step: step + 1, loss: loss / batch.length, lr, logitScale: scale[0]! });
   }
   return losses;
 }
