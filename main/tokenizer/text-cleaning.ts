@@ -7,7 +7,9 @@ import { decodeHTML } from 'entities';
  *   `html.unescape` semantics, collapse whitespace with Python's `\s`, strip, lowercase.
  * - 'transformers': HF CLIPTokenizer as diffusers environments install it (no ftfy, so it falls back to BERT's
  *   BasicTokenizer): drop control characters, space out CJK ideographs, NFC, split on whitespace, lowercase.
- * - 'transformers-ftfy': HF CLIPTokenizer with ftfy installed: collapse whitespace, lowercase (no unescaping).
+ * - 'transformers-ftfy': HF CLIPTokenizer with ftfy installed, or CLIPTokenizerFast (PickScore's processor): NFC
+ *   (ftfy's and the fast normalizer's), collapse whitespace, lowercase; no HTML unescaping. ftfy's other repairs
+ *   (mojibake, curly quotes, ligatures, full-width forms) are not emulated.
  */
 export type PromptCleaning = 'openai' | 'transformers' | 'transformers-ftfy';
 
@@ -91,6 +93,6 @@ export function cleanPrompt(text: string, cleaning: PromptCleaning): string {
     case 'transformers':
       return transformersBasicClean(text);
     case 'transformers-ftfy':
-      return collapseWhitespace(text).toLowerCase();
+      return collapseWhitespace(text.normalize('NFC')).toLowerCase();
   }
 }

@@ -97,10 +97,11 @@ describe('text cleaning follows Python', () => {
     expect(tokenizer.encode('cafe\u0301')).not.toEqual(tokenizer.encode('caf\u00e9'));
   });
 
-  it("'transformers-ftfy' cleaning only collapses whitespace and lowercases", async () => {
+  it("'transformers-ftfy' cleaning: NFC, whitespace, lowercase only", async () => {
     const ftfy = await ClipTokenizer.load(vocabPath, { cleaning: 'transformers-ftfy' });
     expect(ftfy.encode('  Fish &amp;   CHIPS ')).toEqual(tokenizer.encode('fish &amp;amp;amp; chips'));
     expect(ftfy.encode('日本語')).toEqual(tokenizer.encode('日本語'));
+    expect(ftfy.encode('cafe\u0301')).toEqual(tokenizer.encode('caf\u00e9'));
   });
 });
 
