@@ -113,8 +113,7 @@ export class Graph extends OpBuilder {
   param(name: string, data: ParamData, options: ParamOptions): Tensor {
     const count = staticSize(options.shape, `param "${name}"`);
     const bytesPerElement = paramStorage(data) === 'f16' ? 2 : 4;
-    const byteLength =
-      data instanceof Float32Array || data instanceof Uint16Array ? data.byteLength : data.byteLength;
+    const { byteLength } = data;
     if (byteLength !== count * bytesPerElement) {
       throw new Error(
         `param "${name}": ${byteLength} bytes do not fit shape ${formatShape(options.shape)} in ${paramStorage(data)}`,
