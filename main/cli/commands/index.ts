@@ -8,6 +8,7 @@ import { registerGenerate } from './generate';
 import { registerImport } from './import';
 import { registerScore } from './score';
 import { registerServe } from './serve';
+import { registerTrainLora } from './train-lora';
 import { registerTrainScorer } from './train-scorer';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -19,4 +20,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerScore,
   registerGenerate,
   registerTrainScorer,
+  registerTrainLora,
 ];

@@ -88,8 +88,9 @@ export function buildLoraTrainingGraph(
  * −logsigmoid(z) = softplus(−z), computed as relu(u) + log(1 + exp(−|u|)) so β = 5000 cannot overflow.
  */
 export function dpoLoss(g: Graph, perSample: Tensor, objective: { beta: number; pairs: number }): Tensor {
-  const p = objective.pairs;
-  const chunk = (i: number) => g.slice(perSample, [i * p], [(i + 1) * p], [0]);
+  // [4P] → [4, P] gives the four groups a static axis to slice.
+  const grouped = g.reshape(perSample, [4, objective.pairs]);
+  const chunk = (i: number) => g.slice(grouped, [i], [i + 1], [0]);
   const modelDiff = g.sub(chunk(0), chunk(1));
   const refDiff = g.sub(chunk(2), chunk(3));
   const inside = g.mul(g.sub(modelDiff, refDiff), -0.5 * objective.beta);
