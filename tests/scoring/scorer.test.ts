@@ -1,5 +1,6 @@
 // The scorers end to end through our own preprocessing (main/image) and tokenizer, against the clip fixtures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeExecutionProvider } from '../../main/engine/runtime';
 import { createScorer, EmbeddingCache, isScoreError, type ScoreEntry, type Scorer, type ScoreRow } from '../../main/services/scoring';
 import { f32, fixture, IMAGES, maxAbsDiff, PROMPTS, relativeError, VOCAB } from '../models/clip-fixtures';
 
@@ -100,6 +101,22 @@ describe('pickscore scorer', () => {
         const z = own.map((r) => Math.exp(r.score));
         own.forEach((r, i) => expect(r.probability).toBeCloseTo(z[i]! / z.reduce((a, b) => a + b, 0), 10));
       }
+    } finally {
+      await scorer.close();
+    }
+  });
+});
+
+describe('execution provider fallback', () => {
+  it('uses cuda where it loads, else falls back to cpu float32 with one warning', async () => {
+    const cuda = await probeExecutionProvider('cuda');
+    const warnings: string[] = [];
+    const scorer = await createScorer({ kind: 'hps-v1', model: fixture('hps_v1_tiny.pt'), vocab: VOCAB, ep: 'cuda', onWarning: (w) => warnings.push(w) });
+    try {
+      expect(scorer.ep).toBe(cuda.ok ? 'cuda' : 'cpu');
+      expect(warnings).toEqual(cuda.ok ? [] : [expect.stringMatching(/^cuda could not run the model .*; using cpu$/)]);
+      const rows = (await scorer.score(IMAGES.slice(0, 1), PROMPTS.slice(0, 1))) as ScoreEntry[];
+      expect(rows[0]!.cosine).toBeCloseTo(f32('v1_cosine.f32')[0]!, 4);
     } finally {
       await scorer.close();
     }

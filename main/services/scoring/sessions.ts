@@ -8,7 +8,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Graph } from '../../engine/ir/graph';
 import type { ModelArtifact } from '../../engine/onnx/artifact';
-import { lowerGraph, toArtifact, writeArtifact, type LoweredModel } from '../../engine/onnx/lower';
+import { defaultPrecision as enginePrecision, lowerGraph, toArtifact, writeArtifact, type LoweredModel } from '../../engine/onnx/lower';
 import { RuntimeWorker, SessionCache, type ExecutionProvider, type SessionRequest, type TensorMap } from '../../engine/runtime';
 import type { WeightStorage } from '../../models/clip';
 
@@ -16,8 +16,9 @@ export type ComputePrecision = 'fp32' | 'fp16';
 
 export const GPU_EPS: readonly ExecutionProvider[] = ['webgpu', 'cuda', 'dml', 'coreml'];
 
+/** The engine's policy: float32 on cpu, fp16 (fp32 softmax/normalisations) on GPU EPs. */
 export function defaultPrecision(ep: ExecutionProvider): ComputePrecision {
-  return ep === 'cpu' ? 'fp32' : 'fp16';
+  return enginePrecision(ep);
 }
 
 export function storageFor(precision: ComputePrecision): WeightStorage {
