@@ -6,4 +6,4 @@
 export { SdPipeline, type GenerateRequest, type GenerateResult, type GeneratedImage, type LoraRequest, type PipelineOptions, type ProgressEvent } from './pipeline';
 export { decodedToUnit, unitToRgb, writePng, type RgbImage } from './image';
 export { tokenizePrompts, type PromptTokens } from './prompts';
-export { openGraphSession, precisionFor, type ComputePrecision, type GraphSessionOptions } from './sessions';
+export { fusedAttentionFor, openGraphSession, precisionFor, type ComputePrecision, type GraphSessionOptions } from './sessions';

@@ -16,6 +16,16 @@ export interface GraphSessionOptions {
   /** Folder of lowered models with external weights, one subfolder per graph hash. */
   workDir: string;
   intraOpNumThreads?: number;
+  /** com.microsoft.MultiHeadAttention (default: on GPU EPs except webgpu, see fusedAttentionFor). */
+  fusedAttention?: boolean;
+}
+
+/**
+ * ORT 1.30's WebGPU MultiHeadAttention kernel is off by ~5e-3 relative even in fp32 (the unfused
+ * MatMul/Softmax path: 5e-6 on the tiny UNet) and compiles slowly, so SD graphs keep attention unfused there.
+ */
+export function fusedAttentionFor(ep: ExecutionProvider): boolean {
+  return ep !== 'cpu' && ep !== 'webgpu';
 }
 
 /** fp16 on GPU EPs, fp32 on cpu (the engine's per-EP policy). */
@@ -24,7 +34,12 @@ export function precisionFor(ep: ExecutionProvider): ComputePrecision {
 }
 
 async function artifactOf(graph: Graph, options: GraphSessionOptions): Promise<ModelArtifact> {
-  const lowered = lowerGraph(graph, { ep: options.ep, precision: options.precision, inlineLimitBytes: 0 });
+  const lowered = lowerGraph(graph, {
+    ep: options.ep,
+    precision: options.precision,
+    inlineLimitBytes: 0,
+    fusedAttention: options.fusedAttention ?? fusedAttentionFor(options.ep),
+  });
   if (lowered.external.length === 0) return toArtifact(lowered);
   const dir = path.join(options.workDir, lowered.hash);
   const modelPath = path.join(dir, 'model.onnx');
