@@ -7,4 +7,6 @@ export const SUITES: readonly { name: string; load: () => Promise<{ suite: Bench
   { name: 'preprocess', load: () => import('./preprocess') },
   { name: 'library', load: () => import('./library') },
   { name: 'score', load: () => import('./score/index') },
+  { name: 'unet', load: () => import('./unet/index') },
+  { name: 'train', load: () => import('./train/index') },
 ];

@@ -1,0 +1,93 @@
+// SD UNet step time and peak memory on the engine: the real SD 1.5 UNet shape (860M parameters, random
+// weights generated here), fp32, 64×64 latents, batch 2 as CFG runs it, LoRA inputs at their no-LoRA
+// default. The 3.4 GB of fp32 weights go through the external-data writer and load from the path.
+// Reference on these 2-core machines: diffusers 0.19.3 / torch 1.13 eager, 2 threads: 27.7 s per step.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SessionCache, type ExecutionProvider } from '../../main/engine/runtime';
+import { buildUnet, loraFeeds, loraGraphInputs, timestepEmbedding, UNET_CONTEXT, UNET_OUTPUT, UNET_SAMPLE, UNET_TIME, type UnetConfig } from '../../main/models/sd';
+import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
+import { type BenchContext, type BenchSuite, type BenchTable, timed } from '../harness';
+import { SD15_UNET, syntheticUnetWeights } from './synthetic';
+
+const TORCH_EAGER_S = 27.7;
+
+function memoryMiB(field: 'VmHWM' | 'VmRSS'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, ep: ExecutionProvider, runs: number) {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'bench-unet-'));
+  const sessions = new SessionCache();
+  try {
+    const { weights, parameters } = syntheticUnetWeights(cfg);
+    const io = loraGraphInputs();
+    const graph = buildUnet(weights, cfg, { height: latent, width: latent, storage: 'f32', lora: io.provider });
+    ctx.log(`${ep}: ${(parameters / 1e6).toFixed(0)}M parameters, writing model + external data to ${workDir}`);
+    const open = await timed(() => openGraphSession(graph, { ep, precision: 'fp32', sessions, workDir }));
+    const session = open.value;
+    const batch = 2;
+    const width = cfg.blockOutChannels[0]!;
+    const sample = new Float32Array(batch * cfg.inChannels * latent * latent).map((_, i) => Math.sin(i));
+    const context = new Float32Array(batch * 77 * cfg.crossAttentionDim).map((_, i) => Math.cos(i) * 0.5);
+    const feeds = {
+      ...loraFeeds(io.modules, []),
+      [UNET_SAMPLE]: { dtype: 'float32' as const, data: sample, dims: [batch, cfg.inChannels, latent, latent] },
+      [UNET_TIME]: { dtype: 'float32' as const, data: timestepEmbedding([500, 500], width), dims: [batch, width] },
+      [UNET_CONTEXT]: { dtype: 'float32' as const, data: context, dims: [batch, 77, cfg.crossAttentionDim] },
+    };
+    const first = await timed(() => session.run(feeds, { outputs: [UNET_OUTPUT] }));
+    ctx.log(`${ep}: session ${(open.ms / 1000).toFixed(1)} s, first step ${(first.ms / 1000).toFixed(1)} s`);
+    const steps: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      steps.push((await timed(() => session.run(feeds, { outputs: [UNET_OUTPUT] }))).ms / 1000);
+      ctx.log(`${ep}: step ${i + 1}: ${steps.at(-1)!.toFixed(2)} s`);
+    }
+    const finite = (first.value[UNET_OUTPUT]!.data as Float32Array).every(Number.isFinite);
+    await session.release();
+    const perStep = steps.reduce((a, b) => a + b, 0) / steps.length;
+    return { parameters, openS: open.ms / 1000, firstS: first.ms / 1000, perStep, finite };
+  } finally {
+    await sessions.clear();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+export const suite: BenchSuite = {
+  name: 'unet',
+  description: 'SD 1.5 UNet (random weights, fp32, 64×64 latents, batch 2 = CFG): seconds per step, peak memory',
+  run: async (ctx): Promise<BenchTable[]> => {
+    // --quick: a 10×-narrower UNet on 16×16 latents, to check the suite works.
+    const cfg = ctx.quick ? { ...SD15_UNET, blockOutChannels: [32, 64, 128, 128], crossAttentionDim: 64 } : SD15_UNET;
+    const latent = ctx.quick ? 16 : 64;
+    const eps = (process.env.BENCH_UNET_EPS ?? 'cpu').split(',') as ExecutionProvider[];
+    const rows: (string | number)[][] = [];
+    for (const ep of eps) {
+      const r = await benchOne(ctx, cfg, latent, ep, 2);
+      rows.push([
+        ep,
+        `${(r.parameters / 1e6).toFixed(0)}M`,
+        r.openS,
+        r.firstS,
+        r.perStep,
+        ctx.quick ? '-' : r.perStep / TORCH_EAGER_S,
+        memoryMiB('VmHWM') / 1024,
+        r.finite ? 'yes' : 'NO',
+      ]);
+    }
+    return [
+      {
+        title: `UNet step, fp32, ${latent}×${latent} latents, batch 2${ctx.quick ? ' (quick: narrow UNet)' : ''}`,
+        columns: ['ep', 'params', 'write+session s', 'first step s', 's/step', '× torch eager (27.7 s)', 'peak RSS GiB', 'finite'],
+        rows,
+        notes: [
+          "peak RSS: this process's VmHWM (/proc/self/status); the external-data writer streams weights, so they are not held twice",
+          'BENCH_UNET_EPS=cpu,webgpu adds EPs; target: ≤ 0.5× the torch eager step',
+        ],
+      },
+    ];
+  },
+};
