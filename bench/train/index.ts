@@ -1,0 +1,113 @@
+// LoRA training step on the engine: the real SD 1.5 UNet shape (860M parameters, random weights generated
+// here, fp32 on cpu) with rank-4 LoRA on all 128 attention projections as trainable inputs; one run = forward,
+// epsilon-MSE loss and every LoRA gradient, plus the AdamW update in TypeScript. Batch 1 at 256 and 512 px.
+// Needs > 3.4 GB of disk for the external weights and many GB of RAM for the backward activations: it checks
+// free memory and disk first and skips a size that does not fit (BENCH_TRAIN_RES=256,512 picks sizes).
+// Published reference (spec.md): diffusers LoRA training ≈ 11 GB GPU at fp16 512 px batch 1.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { AdamW, clipGradNorm } from '../../main/engine/optim';
+import { SessionCache } from '../../main/engine/runtime';
+import type { UnetConfig } from '../../main/models/sd';
+import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
+import { buildLoraTrainingGraph } from '../../main/services/training/lora/graph';
+import { runStep, stepFeeds } from '../../main/services/training/lora/step';
+import { type BenchContext, type BenchSuite, type BenchTable, timed } from '../harness';
+import { SD15_UNET, syntheticUnetWeights } from '../unet/synthetic';
+
+const GiB = 2 ** 30;
+
+function peakRssGiB(): number {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) / 1024 / 1024 : NaN;
+}
+
+/** Rough needs: weights twice (file + session), and activations growing with the latent area. */
+function estimateGiB(latent: number, quick: boolean): { ram: number; disk: number } {
+  if (quick) return { ram: 1, disk: 0.1 };
+  return { ram: 7 + (latent / 32) ** 2 * 5, disk: 4 };
+}
+
+async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, steps: number) {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'bench-train-'));
+  const sessions = new SessionCache();
+  try {
+    const { weights, parameters } = syntheticUnetWeights(cfg);
+    const rank = 4;
+    const built = buildLoraTrainingGraph(weights, cfg, { height: latent, width: latent, rank, alpha: rank, storage: 'f32', objective: { kind: 'mse' } });
+    ctx.log(`${latent}×${latent} latents: ${(parameters / 1e6).toFixed(0)}M frozen parameters, ${built.params.length} LoRA modules`);
+    const open = await timed(() => openGraphSession(built.graph, { ep: 'cpu', precision: 'fp32', sessions, workDir }));
+    const session = open.value;
+    const params: Record<string, Float32Array> = {};
+    for (const spec of built.params) {
+      params[spec.down] = new Float32Array(rank * spec.inFeatures).map((_, i) => Math.sin(i) / rank);
+      params[spec.up] = new Float32Array(spec.outFeatures * rank);
+    }
+    const size = cfg.inChannels * latent * latent;
+    const batch = {
+      noisy: new Float32Array(size).map((_, i) => Math.sin(i * 0.37)),
+      target: new Float32Array(size).map((_, i) => Math.cos(i * 0.11)),
+      timesteps: [500],
+      context: new Float32Array(77 * cfg.crossAttentionDim).map((_, i) => Math.cos(i) * 0.5),
+      sequence: 77,
+    };
+    const shape = { config: cfg, latentHeight: latent, latentWidth: latent, contextWidth: cfg.crossAttentionDim };
+    const optimizer = new AdamW({ lr: 1e-4 });
+    const step = async () => {
+      const r = await runStep(session, stepFeeds(batch, shape, params, built.params), built.params);
+      clipGradNorm(r.grads, 1);
+      optimizer.step(params, r.grads);
+      return r.loss;
+    };
+    const first = await timed(step);
+    ctx.log(`session ${(open.ms / 1000).toFixed(1)} s, first step ${(first.ms / 1000).toFixed(1)} s`);
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      times.push((await timed(step)).ms / 1000);
+      ctx.log(`step ${i + 1}: ${times.at(-1)!.toFixed(2)} s`);
+    }
+    await session.release();
+    return { parameters, openS: open.ms / 1000, firstS: first.ms / 1000, perStep: times.reduce((a, b) => a + b, 0) / times.length, finite: Number.isFinite(first.value) };
+  } finally {
+    await sessions.clear();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+export const suite: BenchSuite = {
+  name: 'train',
+  description: 'LoRA training step (SD 1.5 UNet shape, rank 4, fp32 cpu, batch 1, 256 and 512 px): s/step, peak memory',
+  run: async (ctx): Promise<BenchTable[]> => {
+    // --quick: a narrow UNet on 16×16 latents, to check the suite works.
+    const cfg = ctx.quick ? { ...SD15_UNET, blockOutChannels: [32, 64, 128, 128], crossAttentionDim: 64 } : SD15_UNET;
+    const pixels = ctx.quick ? [128] : (process.env.BENCH_TRAIN_RES ?? '256,512').split(',').map(Number);
+    const rows: (string | number)[][] = [];
+    for (const px of pixels) {
+      const latent = px / 8;
+      const need = estimateGiB(latent, ctx.quick);
+      const disk = await statfs(os.tmpdir());
+      const freeDisk = (disk.bavail * disk.bsize) / GiB;
+      const freeRam = os.freemem() / GiB;
+      if (freeRam < need.ram || freeDisk < need.disk) {
+        rows.push([px, '-', '-', '-', '-', `skipped: needs ≈${need.ram.toFixed(0)} GiB RAM / ${need.disk} GiB disk, free ${freeRam.toFixed(1)} / ${freeDisk.toFixed(0)}`]);
+        continue;
+      }
+      const r = await benchOne(ctx, cfg, latent, 2);
+      rows.push([px, `${(r.parameters / 1e6).toFixed(0)}M`, r.openS, r.firstS, r.perStep, peakRssGiB(), r.finite ? 'yes' : 'NO']);
+    }
+    return [
+      {
+        title: `LoRA training step, rank 4, fp32 cpu, batch 1${ctx.quick ? ' (quick: narrow UNet)' : ''}`,
+        columns: ['px', 'params', 'write+session s', 'first step s', 's/step', 'peak RSS GiB', 'finite'],
+        rows,
+        notes: [
+          'one step = forward + loss + all 256 LoRA gradients (one ORT run) + clip + AdamW in TypeScript',
+          'peak RSS is the process VmHWM, cumulative over the sizes run in one process: run BENCH_TRAIN_RES=512 alone for its own peak',
+          'reference: diffusers LoRA training ≈ 11 GB GPU memory at fp16 512 px batch 1 (spec.md); no cpu figure is published',
+        ],
+      },
+    ];
+  },
+};
