@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { createClient } from './api/client';
 import { ApiContext } from './api/hooks';
 import { App } from './App';
+import { LoginGate } from './components/team/LoginGate';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -14,7 +15,9 @@ createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <ApiContext.Provider value={createClient()}>
       <QueryClientProvider client={queryClient}>
-        <App />
+        <LoginGate>
+          <App />
+        </LoginGate>
       </QueryClientProvider>
     </ApiContext.Provider>
   </StrictMode>,

@@ -62,7 +62,8 @@ export function electronClient(bridge: HpsBridge): ApiClient {
 function sessionToken(): string | null {
   const fromUrl = new URLSearchParams(location.search).get('token');
   if (fromUrl) sessionStorage.setItem('hps-token', fromUrl);
-  return sessionStorage.getItem('hps-token');
+  // The login screen keeps the token for this tab, or in localStorage when asked to remember it.
+  return sessionStorage.getItem('hps-token') ?? localStorage.getItem('hps-token');
 }
 
 export function httpClient(base: URL = new URL('./', location.href)): ApiClient {

@@ -1,12 +1,108 @@
+// The paper's question: which metric predicts human choice? Accuracy per scorer under both tie conventions
+// with n and a bootstrap 95% interval, the agreement between humans, and score distributions.
+import { useState } from 'react';
+import { useApi, useCall } from '../api/hooks';
 import { EmptyState } from '../components/EmptyState';
 import { Page } from '../components/Page';
+import { scorerLabel } from '../components/compare/ScoreChips';
+import { AccuracyChart } from '../components/evaluate/AccuracyChart';
+import { AgreementPanel } from '../components/evaluate/AgreementPanel';
+import { Histograms } from '../components/evaluate/Histograms';
+import '../components/evaluate/evaluate.css';
+
+const percent = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+const interval = (i: [number, number] | null) =>
+  i ? `${(i[0] * 100).toFixed(1)}–${(i[1] * 100).toFixed(1)}%` : '—';
 
 export function Evaluate() {
+  const api = useApi();
+  const status = useCall('library.status', {});
+  const [threshold, setThreshold] = useState(0);
+  const accuracy = useCall(
+    'evaluation.metricAccuracy',
+    { modelTieThreshold: threshold },
+    { placeholderData: (p) => p },
+  );
+  const subtitle = 'Which metric predicts human choice: accuracy per scorer, agreement between annotators.';
+  if (status.data?.me.role === 'annotator')
+    return (
+      <Page title="Evaluate" subtitle={subtitle}>
+        <EmptyState title="For admins">
+          Evaluation figures are shown to admins, so annotators label blind.
+        </EmptyState>
+      </Page>
+    );
+
+  const downloadCsv = async () => {
+    const { csv } = await api.call('evaluation.csv', { modelTieThreshold: threshold });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+    link.download = 'metric-accuracy.csv';
+    link.click();
+    URL.revokeObjectURL(link.href);
+  };
+
+  const models = accuracy.data?.models ?? [];
   return (
-    <Page title="Evaluate" subtitle="Score image sets with HPS and other preference models, side by side.">
-      <EmptyState title="No scores yet">
-        Evaluation scores the images in your library. Import images and install a scoring model first.
-      </EmptyState>
+    <Page title="Evaluate" subtitle={subtitle}>
+      <h2>Metric accuracy</h2>
+      {models.length === 0 ? (
+        <EmptyState title="No scores yet">
+          Score the library with a preference model (HPS v2.1, PickScore, …) to see how often each one agrees
+          with your annotators.
+        </EmptyState>
+      ) : (
+        <>
+          <div className="row eval-tools">
+            <label className="check small">
+              Model tie threshold
+              <input
+                type="number"
+                min={0}
+                step={0.01}
+                value={threshold}
+                onChange={(e) => setThreshold(Math.max(0, Number(e.target.value) || 0))}
+                className="narrow"
+                aria-label="Model tie threshold"
+              />
+            </label>
+            <button onClick={() => void downloadCsv()}>Export CSV</button>
+          </div>
+          <AccuracyChart models={models} />
+          <table className="grid" aria-label="Metric accuracy">
+            <thead>
+              <tr>
+                <th>Scorer</th>
+                <th>Drop ties</th>
+                <th>n</th>
+                <th>95% CI</th>
+                <th>Ties half credit</th>
+                <th>n</th>
+                <th>95% CI</th>
+                <th>Unscored</th>
+              </tr>
+            </thead>
+            <tbody>
+              {models.map((m) => (
+                <tr key={m.modelId}>
+                  <td title={m.modelId}>{scorerLabel(m.modelId)}</td>
+                  <td>{percent(m.dropTies.accuracy)}</td>
+                  <td>{m.dropTies.n}</td>
+                  <td>{interval(m.dropTies.interval)}</td>
+                  <td>{percent(m.halfCredit.accuracy)}</td>
+                  <td>{m.halfCredit.n}</td>
+                  <td>{interval(m.halfCredit.interval)}</td>
+                  <td>{m.dropTies.unscored}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h2>Score histograms</h2>
+          <Histograms />
+        </>
+      )}
+      <h2>Agreement between annotators</h2>
+      <AgreementPanel />
     </Page>
   );
 }
