@@ -1,6 +1,8 @@
 // LoRA as graph inputs: the kohya fixture LoRA reproduces diffusers' output, several LoRAs concatenate
 // along the rank, and switching files or strengths reuses the one session (no rebuild).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { writeSafetensors, type TensorSource } from '../../main/checkpoints';
 import { SessionCache, type EngineSession, type TensorMap } from '../../main/engine/runtime';
 import {
   buildUnet,
@@ -107,5 +109,25 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
     await first.release();
     expect(sessions.size).toBe(builds);
     console.log(`LoRA switch (feeds + one UNet run on the held session): ${timings.map((t) => t.toFixed(0)).join(', ')} ms`);
+  });
+
+  it('a PEFT/diffusers file (unet.<path>.lora_A/B, alpha = rank) gives the same output as its kohya twin', async () => {
+    // The kohya fixture has alpha 2 at rank 4: the PEFT twin stores up · 0.5, since PEFT files imply alpha = rank.
+    const tensors = new Map<string, TensorSource>();
+    for (const [module, m] of lora.unet) {
+      tensors.set(`unet.${module}.lora_A.weight`, { dtype: 'F32', shape: [m.rank, m.inFeatures], data: m.down });
+      tensors.set(`unet.${module}.lora_B.weight`, { dtype: 'F32', shape: [m.outFeatures, m.rank], data: m.up.map((v) => v * m.alphaScale) });
+    }
+    const file = path.join(tempDir('sd-peft-'), 'peft.safetensors');
+    await writeSafetensors(file, tensors);
+    const peft = await loadLoraFile(file, model.unet.weights.names(), model.textEncoder.weights.names());
+    expect(peft.unet.size).toBe(128);
+    const session = await open();
+    try {
+      const err = relativeError(await unetOut(session, loraFeeds(modules, [{ lora: peft, scale: 1 }])), readF32('unet_lora_out_t500.f32'));
+      expect(err).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await session.release();
+    }
   });
 });

@@ -3,7 +3,7 @@
 // cancellation, size validation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SdPipeline } from '../../main/services/diffusion/pipeline';
-import { clipVocab, readF32, relativeError, tempDir, tinyFolder } from './helpers';
+import { clipVocab, fixture, readF32, relativeError, tempDir, tinyFolder } from './helpers';
 
 const REQUEST = {
   prompt: 'a red cube on a blue table',
@@ -82,5 +82,16 @@ describe('SD txt2img pipeline (sd-tiny)', () => {
 
   it('rejects sizes that are not multiples of the scale factors', async () => {
     await expect(pipe.generate({ ...REQUEST, width: 30 })).rejects.toThrow(/multiple of 16/);
+  });
+
+  it('applies LoRA files as feeds: the UNet session stays the same object across LoRA changes', async () => {
+    const before = (await pipe.unetSession(16, 16)).session;
+    const plain = await pipe.generate({ ...REQUEST, steps: 2 });
+    const file = fixture('lora-tiny-kohya.safetensors');
+    const zero = await pipe.generate({ ...REQUEST, steps: 2, loras: [{ file, scale: 0 }] });
+    const full = await pipe.generate({ ...REQUEST, steps: 2, loras: [{ file, scale: 1 }] });
+    expect((await pipe.unetSession(16, 16)).session).toBe(before);
+    expect(relativeError(zero.latents, plain.latents)).toBe(0);
+    expect(relativeError(full.latents, plain.latents)).toBeGreaterThan(1e-3);
   });
 });
