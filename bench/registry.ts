@@ -9,4 +9,5 @@ export const SUITES: readonly { name: string; load: () => Promise<{ suite: Bench
   { name: 'score', load: () => import('./score/index') },
   { name: 'unet', load: () => import('./unet/index') },
   { name: 'train', load: () => import('./train/index') },
+  { name: 'preference', load: () => import('./preference/index') },
 ];

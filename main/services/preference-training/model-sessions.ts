@@ -130,7 +130,9 @@ export class PreferenceSessions {
 
   /** float32 on the requested EP (no silent fallback); large frozen prefixes keep their weights in external data. */
   private async open(graph: Graph): Promise<EngineSession> {
-    const lowered = lowerGraph(graph, { ep: this.ep, precision: 'fp32', inlineLimitBytes: INLINE_LIMIT });
+    // WebGPU's fused MultiHeadAttention misses the CLIP fixtures (see services/scoring): keep attention unfused there.
+    const fusedAttention = this.ep === 'webgpu' ? false : undefined;
+    const lowered = lowerGraph(graph, { ep: this.ep, precision: 'fp32', inlineLimitBytes: INLINE_LIMIT, fusedAttention });
     let artifact;
     if (lowered.external.length) {
       const dir = path.join(this.workDir, lowered.hash);
