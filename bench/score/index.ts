@@ -8,10 +8,19 @@ import type { ImageInput } from '../../main/services/scoring';
 import { MiB, timed, type BenchContext, type BenchSuite, type BenchTable } from '../harness';
 import { randomClip, VIT_H_14, VIT_L_14, xorshiftFill, type ClipShape } from './models';
 
-const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../shared/fixtures/clip');
-const FIXTURE_IMAGES = ['img0_rgb_512x512.png', 'img1_rgb_768x512.png', 'img2_rgb_300x700.png', 'img3_rgb_517x333.png', 'img_rgb.jpg', 'img_gray.png', 'img_rgb.webp'].map((n) =>
-  path.join(FIXTURES, n),
+const FIXTURES = path.resolve(
+  path.dirname(new URL(import.meta.url).pathname),
+  '../../../shared/fixtures/clip',
 );
+const FIXTURE_IMAGES = [
+  'img0_rgb_512x512.png',
+  'img1_rgb_768x512.png',
+  'img2_rgb_300x700.png',
+  'img3_rgb_517x333.png',
+  'img_rgb.jpg',
+  'img_gray.png',
+  'img_rgb.webp',
+].map((n) => path.join(FIXTURES, n));
 /** ORT's own run of PyTorch's ONNX export of the ViT-L/14 image tower, batch 8, fp32, on these machines. */
 const ORT_REFERENCE_IMAGES_PER_S = 1.56;
 
@@ -24,19 +33,36 @@ interface Plan {
 
 export const suite: BenchSuite = {
   name: 'score',
-  description: 'CLIP image towers (ViT-L/14, ViT-H/14, random weights) on cpu: images/s bare and end to end, peak RSS',
+  description:
+    'CLIP image towers (ViT-L/14, ViT-H/14, random weights) on cpu: images/s bare and end to end, peak RSS',
   run: async (ctx) => {
     const plans: Plan[] = ctx.quick
       ? [
           { shape: VIT_L_14, batches: [8], fusedAttention: false, endToEnd: true },
           { shape: VIT_L_14, batches: [8], fusedAttention: true, endToEnd: false },
         ]
-      : [VIT_L_14, VIT_H_14].map((shape) => ({ shape, batches: [1, 8, 32], fusedAttention: false, endToEnd: true }));
+      : [VIT_L_14, VIT_H_14].map((shape) => ({
+          shape,
+          batches: [1, 8, 32],
+          fusedAttention: false,
+          endToEnd: true,
+        }));
     const rows: (string | number)[][] = [];
     for (const plan of plans) rows.push(...(await measureModel(ctx, plan)));
     const table: BenchTable = {
       title: 'CLIP image towers on cpu (float32, random weights)',
-      columns: ['model', 'attention', 'batch', 'bare images/s', 'bare, CPU-time based', 'end-to-end images/s', 'end-to-end, CPU-time based', 'end-to-end / bare (wall)', 'build + session s', 'peak RSS MiB'],
+      columns: [
+        'model',
+        'attention',
+        'batch',
+        'bare images/s',
+        'bare, CPU-time based',
+        'end-to-end images/s',
+        'end-to-end, CPU-time based',
+        'end-to-end / bare (wall)',
+        'build + session s',
+        'peak RSS MiB',
+      ],
       rows,
       notes: [
         `reference: onnxruntime-node on PyTorch's own ONNX export of the ViT-L/14 tower, batch 8: ${ORT_REFERENCE_IMAGES_PER_S} images/s (target ≥ 95%: ${(0.95 * ORT_REFERENCE_IMAGES_PER_S).toFixed(2)}).`,
@@ -91,17 +117,34 @@ async function measureModel(ctx: BenchContext, plan: Plan): Promise<(string | nu
       let endToEnd: number | string = '';
       let endToEndCpu: number | string = '';
       if (plan.endToEnd) {
-        const images: ImageInput[] = Array.from({ length: batch * runs }, (_, i) => FIXTURE_IMAGES[i % FIXTURE_IMAGES.length]!);
+        const images: ImageInput[] = Array.from(
+          { length: batch * runs },
+          (_, i) => FIXTURE_IMAGES[i % FIXTURE_IMAGES.length]!,
+        );
         ctx.log(`${shape.name} batch ${batch}: end to end on ${images.length} files`);
         const e2eCpu = process.cpuUsage();
         const e2e = await timed(() => scorer.encodeImages(images, { batchSize: batch }));
         endToEndCpu = images.length / cpuSecondsPerCore(e2eCpu);
-        if (e2e.value.some((e) => e.error)) throw new Error(`end-to-end run failed: ${e2e.value.find((e) => e.error)!.error}`);
+        if (e2e.value.some((e) => e.error))
+          throw new Error(`end-to-end run failed: ${e2e.value.find((e) => e.error)!.error}`);
         endToEnd = images.length / (e2e.ms / 1000);
       }
       const ratio = typeof endToEnd === 'number' ? endToEnd / bare : '';
-      rows.push([shape.name, attention, batch, bare, bareCpu, endToEnd, endToEndCpu, ratio, built.ms / 1000, 0]);
-      ctx.log(`${shape.name} batch ${batch}: ${bare.toFixed(2)} images/s bare${typeof endToEnd === 'number' ? `, ${endToEnd.toFixed(2)} end to end` : ''}`);
+      rows.push([
+        shape.name,
+        attention,
+        batch,
+        bare,
+        bareCpu,
+        endToEnd,
+        endToEndCpu,
+        ratio,
+        built.ms / 1000,
+        0,
+      ]);
+      ctx.log(
+        `${shape.name} batch ${batch}: ${bare.toFixed(2)} images/s bare${typeof endToEnd === 'number' ? `, ${endToEnd.toFixed(2)} end to end` : ''}`,
+      );
     }
   } finally {
     await scorer.close();

@@ -14,8 +14,24 @@ export interface ClipShape {
   embed: number;
 }
 
-export const VIT_L_14: ClipShape = { name: 'ViT-L/14', kind: 'hps-v1', visionWidth: 1024, visionLayers: 24, textWidth: 768, textLayers: 12, embed: 768 };
-export const VIT_H_14: ClipShape = { name: 'ViT-H/14', kind: 'hps-v2', visionWidth: 1280, visionLayers: 32, textWidth: 1024, textLayers: 24, embed: 1024 };
+export const VIT_L_14: ClipShape = {
+  name: 'ViT-L/14',
+  kind: 'hps-v1',
+  visionWidth: 1024,
+  visionLayers: 24,
+  textWidth: 768,
+  textLayers: 12,
+  embed: 768,
+};
+export const VIT_H_14: ClipShape = {
+  name: 'ViT-H/14',
+  kind: 'hps-v2',
+  visionWidth: 1280,
+  visionLayers: 32,
+  textWidth: 1024,
+  textLayers: 24,
+  embed: 1024,
+};
 
 /** Uniform in [-scale, scale) from xorshift32: about 1 ns per value, never all-equal. */
 export function xorshiftFill(count: number, seed: number, scale: number): Float32Array {
@@ -31,7 +47,11 @@ export function xorshiftFill(count: number, seed: number, scale: number): Float3
   return out;
 }
 
-function generated(shape: number[], seed: number, fill: (count: number, seed: number) => Float32Array): TensorData {
+function generated(
+  shape: number[],
+  seed: number,
+  fill: (count: number, seed: number) => Float32Array,
+): TensorData {
   const count = shape.reduce((a, b) => a * b, 1);
   return {
     dtype: 'F32',
@@ -45,7 +65,12 @@ function generated(shape: number[], seed: number, fill: (count: number, seed: nu
 }
 
 function shapeOnly(shape: number[]): TensorData {
-  return { dtype: 'F32', shape, byteLength: 4 * shape.reduce((a, b) => a * b, 1), read: () => Promise.reject(new Error('the bench has no text weights')) };
+  return {
+    dtype: 'F32',
+    shape,
+    byteLength: 4 * shape.reduce((a, b) => a * b, 1),
+    read: () => Promise.reject(new Error('the bench has no text weights')),
+  };
 }
 
 function block(prefix: string, width: number): [string, number[]][] {
@@ -69,7 +94,8 @@ function block(prefix: string, width: number): [string, number[]][] {
 function fillFor(name: string, shape: number[]): (count: number, seed: number) => Float32Array {
   if (/ln_\w+\.weight$/.test(name)) return (count) => new Float32Array(count).fill(1);
   if (name.endsWith('bias')) return (count, seed) => xorshiftFill(count, seed, 0.01);
-  if (shape.length === 1 || name.endsWith('embedding')) return (count, seed) => xorshiftFill(count, seed, 0.02);
+  if (shape.length === 1 || name.endsWith('embedding'))
+    return (count, seed) => xorshiftFill(count, seed, 0.02);
   const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
   return (count, seed) => xorshiftFill(count, seed, Math.sqrt(3 / fanIn));
 }
@@ -82,7 +108,9 @@ export function randomClip(shape: ClipShape): Map<string, TensorData> {
     ['visual.positional_embedding', [257, vw]],
     ['visual.ln_pre.weight', [vw]],
     ['visual.ln_pre.bias', [vw]],
-    ...Array.from({ length: shape.visionLayers }, (_, i) => block(`visual.transformer.resblocks.${i}`, vw)).flat(),
+    ...Array.from({ length: shape.visionLayers }, (_, i) =>
+      block(`visual.transformer.resblocks.${i}`, vw),
+    ).flat(),
     ['visual.ln_post.weight', [vw]],
     ['visual.ln_post.bias', [vw]],
     ['visual.proj', [vw, shape.embed]],
@@ -98,6 +126,9 @@ export function randomClip(shape: ClipShape): Map<string, TensorData> {
     ['text_projection', [tw, shape.embed]],
   ];
   for (const [name, s] of text) tensors.set(name, shapeOnly(s));
-  tensors.set('logit_scale', generated([], 1, () => Float32Array.of(Math.log(100))));
+  tensors.set(
+    'logit_scale',
+    generated([], 1, () => Float32Array.of(Math.log(100))),
+  );
   return tensors;
 }

@@ -12,17 +12,30 @@ const TOLERANCE: Record<ComputePrecision, { features: number; cosine: number }> 
 
 describe.each(['fp32', 'fp16'] as const)('hps-v1 scorer on webgpu, %s', (precision) => {
   it('matches the v1 fixtures within the stated tolerance', async () => {
-    const scorer = await createScorer({ kind: 'hps-v1', model: fixture('hps_v1_tiny.pt'), vocab: VOCAB, ep: 'webgpu', precision });
+    const scorer = await createScorer({
+      kind: 'hps-v1',
+      model: fixture('hps_v1_tiny.pt'),
+      vocab: VOCAB,
+      ep: 'webgpu',
+      precision,
+    });
     try {
       expect(scorer.ep).toBe('webgpu');
       const images = await scorer.encodeImages(IMAGES, { batchSize: 7 });
       const imageFeatures = new Float32Array(images.flatMap((e) => Array.from(e.features!)));
-      const textFeatures = new Float32Array((await scorer.encodeTexts(PROMPTS)).flatMap((t) => Array.from(t)));
+      const textFeatures = new Float32Array(
+        (await scorer.encodeTexts(PROMPTS)).flatMap((t) => Array.from(t)),
+      );
       const rows = (await scorer.score(IMAGES, PROMPTS)) as ScoreEntry[];
       const imageErr = relativeError(imageFeatures, f32('v1_image_features.f32'));
       const textErr = relativeError(textFeatures, f32('v1_text_features.f32'));
-      const cosErr = maxAbsDiff(Float32Array.from(rows, (r) => r.cosine!), f32('v1_cosine.f32'));
-      console.log(`webgpu ${precision}: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, cosine max|Δ| ${cosErr.toExponential(2)}`);
+      const cosErr = maxAbsDiff(
+        Float32Array.from(rows, (r) => r.cosine!),
+        f32('v1_cosine.f32'),
+      );
+      console.log(
+        `webgpu ${precision}: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, cosine max|Δ| ${cosErr.toExponential(2)}`,
+      );
       expect(imageErr).toBeLessThanOrEqual(TOLERANCE[precision].features);
       expect(textErr).toBeLessThanOrEqual(TOLERANCE[precision].features);
       expect(cosErr).toBeLessThanOrEqual(TOLERANCE[precision].cosine);

@@ -3,7 +3,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStateDict, type StateDict, type TensorData } from '../../main/checkpoints';
 import { ClipModel, ClipWeights, eotIndices, type ClipModelOptions } from '../../main/models/clip';
-import { cosineMatrix, f32, fixture, i32, maxAbsDiff, normalizeRows, relativeError, runOnce } from './clip-fixtures';
+import {
+  cosineMatrix,
+  f32,
+  fixture,
+  i32,
+  maxAbsDiff,
+  normalizeRows,
+  relativeError,
+  runOnce,
+} from './clip-fixtures';
 
 const EMBED = 64;
 const tokensV1 = i32('v1_tokens.i32');
@@ -11,7 +20,9 @@ const tokensV2 = i32('v2_tokens.i32');
 
 async function towers(model: ClipModel, prefix: 'v1' | 'v2', tokens: Int32Array) {
   const pixels = f32(`${prefix}_pixels.f32`);
-  const image = await runOnce(await model.buildGraph('vision', 'f32'), { pixels: { type: 'float32', data: pixels, dims: [7, 3, 224, 224] } });
+  const image = await runOnce(await model.buildGraph('vision', 'f32'), {
+    pixels: { type: 'float32', data: pixels, dims: [7, 3, 224, 224] },
+  });
   const text = await runOnce(await model.buildGraph('text', 'f32'), {
     tokens: { type: 'int32', data: tokens, dims: [11, 77] },
     eot_index: { type: 'int32', data: eotIndices(tokens, 77), dims: [11] },
@@ -33,7 +44,14 @@ describe('HPS v1 tiny (OpenAI layout, QuickGELU) on cpu', () => {
 
   it('infers the sizes from the tensor shapes (heads = width / 64)', () => {
     const { config } = ClipModel.fromTensors(sd.tensors, V1);
-    expect(config.vision).toEqual({ width: 128, layers: 2, heads: 2, patchSize: 14, grid: 16, imageSize: 224 });
+    expect(config.vision).toEqual({
+      width: 128,
+      layers: 2,
+      heads: 2,
+      patchSize: 14,
+      grid: 16,
+      imageSize: 224,
+    });
     expect(config.text).toEqual({ width: 128, layers: 2, heads: 2, contextLength: 77, vocabSize: 49408 });
     expect(config.embedDim).toBe(EMBED);
   });
@@ -42,7 +60,9 @@ describe('HPS v1 tiny (OpenAI layout, QuickGELU) on cpu', () => {
     const imageErr = relativeError(out.image, f32('v1_image_features.f32'));
     const textErr = relativeError(out.text, f32('v1_text_features.f32'));
     const cosErr = maxAbsDiff(cosineMatrix(out.image, out.text, EMBED), f32('v1_cosine.f32'));
-    console.log(`v1 cpu: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, cosine max|Δ| ${cosErr.toExponential(2)}`);
+    console.log(
+      `v1 cpu: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, cosine max|Δ| ${cosErr.toExponential(2)}`,
+    );
     expect(imageErr).toBeLessThanOrEqual(1e-4);
     expect(textErr).toBeLessThanOrEqual(1e-4);
     expect(cosErr).toBeLessThanOrEqual(1e-4);
@@ -58,30 +78,40 @@ describe('HPS v1 tiny (OpenAI layout, QuickGELU) on cpu', () => {
   });
 });
 
-describe.each(['hps_v2_tiny.pt', 'hps_v2_tiny.safetensors'])('HPS v2 tiny %s (open_clip, GELU) on cpu', (file) => {
-  it('matches v2_image_features, v2_text_features (normalised) and v2_score', async () => {
-    const sd = await loadStateDict(fixture(file));
-    try {
-      const out = await towers(ClipModel.fromTensors(sd.tensors, V2), 'v2', tokensV2);
-      const imageErr = relativeError(normalizeRows(out.image, EMBED), f32('v2_image_features.f32'));
-      const textErr = relativeError(normalizeRows(out.text, EMBED), f32('v2_text_features.f32'));
-      const scoreErr = maxAbsDiff(cosineMatrix(out.image, out.text, EMBED), f32('v2_score.f32'));
-      console.log(`v2 ${file} cpu: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, score max|Δ| ${scoreErr.toExponential(2)}`);
-      expect(imageErr).toBeLessThanOrEqual(1e-4);
-      expect(textErr).toBeLessThanOrEqual(1e-4);
-      expect(scoreErr).toBeLessThanOrEqual(1e-4);
-    } finally {
-      await sd.close();
-    }
-  });
-});
+describe.each(['hps_v2_tiny.pt', 'hps_v2_tiny.safetensors'])(
+  'HPS v2 tiny %s (open_clip, GELU) on cpu',
+  (file) => {
+    it('matches v2_image_features, v2_text_features (normalised) and v2_score', async () => {
+      const sd = await loadStateDict(fixture(file));
+      try {
+        const out = await towers(ClipModel.fromTensors(sd.tensors, V2), 'v2', tokensV2);
+        const imageErr = relativeError(normalizeRows(out.image, EMBED), f32('v2_image_features.f32'));
+        const textErr = relativeError(normalizeRows(out.text, EMBED), f32('v2_text_features.f32'));
+        const scoreErr = maxAbsDiff(cosineMatrix(out.image, out.text, EMBED), f32('v2_score.f32'));
+        console.log(
+          `v2 ${file} cpu: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, score max|Δ| ${scoreErr.toExponential(2)}`,
+        );
+        expect(imageErr).toBeLessThanOrEqual(1e-4);
+        expect(textErr).toBeLessThanOrEqual(1e-4);
+        expect(scoreErr).toBeLessThanOrEqual(1e-4);
+      } finally {
+        await sd.close();
+      }
+    });
+  },
+);
 
 describe('config inference from shapes alone', () => {
   const shapeOnly = (shapes: Record<string, number[]>) =>
     new Map<string, TensorData>(
       Object.entries(shapes).map(([name, shape]) => [
         name,
-        { dtype: 'F16', shape, byteLength: 2 * shape.reduce((a, b) => a * b, 1), read: () => Promise.reject(new Error('shapes only')) },
+        {
+          dtype: 'F16',
+          shape,
+          byteLength: 2 * shape.reduce((a, b) => a * b, 1),
+          read: () => Promise.reject(new Error('shapes only')),
+        },
       ]),
     );
   const block = (prefix: string, width: number) => ({
@@ -93,9 +123,9 @@ describe('config inference from shapes alone', () => {
     'visual.proj': [1280, 1024],
     ...block('visual.transformer', 1280),
     'ln_final.weight': [1024],
-    'positional_embedding': [77, 1024],
+    positional_embedding: [77, 1024],
     'token_embedding.weight': [49408, 1024],
-    'text_projection': [1024, 1024],
+    text_projection: [1024, 1024],
     ...block('transformer', 1024),
   });
 
@@ -123,12 +153,18 @@ function toHfLayout(tensors: ReadonlyMap<string, TensorData>): Map<string, Tenso
     'visual.ln_post.weight': 'vision_model.post_layernorm.weight',
     'visual.ln_post.bias': 'vision_model.post_layernorm.bias',
     'token_embedding.weight': 'text_model.embeddings.token_embedding.weight',
-    'positional_embedding': 'text_model.embeddings.position_embedding.weight',
+    positional_embedding: 'text_model.embeddings.position_embedding.weight',
     'ln_final.weight': 'text_model.final_layer_norm.weight',
     'ln_final.bias': 'text_model.final_layer_norm.bias',
-    'logit_scale': 'logit_scale',
+    logit_scale: 'logit_scale',
   };
-  const parts: Record<string, string> = { ln_1: 'layer_norm1', ln_2: 'layer_norm2', 'attn.out_proj': 'self_attn.out_proj', 'mlp.c_fc': 'mlp.fc1', 'mlp.c_proj': 'mlp.fc2' };
+  const parts: Record<string, string> = {
+    ln_1: 'layer_norm1',
+    ln_2: 'layer_norm2',
+    'attn.out_proj': 'self_attn.out_proj',
+    'mlp.c_fc': 'mlp.fc1',
+    'mlp.c_proj': 'mlp.fc2',
+  };
   for (const [name, t] of tensors) {
     if (top[name]) {
       out.set(top[name], t);
@@ -144,7 +180,9 @@ function toHfLayout(tensors: ReadonlyMap<string, TensorData>): Map<string, Tenso
     const rest = m[3]!;
     const inProj = /^attn\.in_proj_(weight|bias)$/.exec(rest);
     if (inProj) {
-      ['q', 'k', 'v'].forEach((p, i) => out.set(`${prefix}.self_attn.${p}_proj.${inProj[1]}`, rowSlice(t, i, 3)));
+      ['q', 'k', 'v'].forEach((p, i) =>
+        out.set(`${prefix}.self_attn.${p}_proj.${inProj[1]}`, rowSlice(t, i, 3)),
+      );
       continue;
     }
     const part = Object.keys(parts).find((p) => rest.startsWith(`${p}.`));
@@ -180,5 +218,7 @@ function transposed(t: TensorData): TensorData {
 function rowSlice(t: TensorData, index: number, pieces: number): TensorData {
   const rows = t.shape[0]! / pieces;
   const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  return derived(t, [rows, ...t.shape.slice(1)], (v) => v.slice(index * rows * rowSize, (index + 1) * rows * rowSize));
+  return derived(t, [rows, ...t.shape.slice(1)], (v) =>
+    v.slice(index * rows * rowSize, (index + 1) * rows * rowSize),
+  );
 }

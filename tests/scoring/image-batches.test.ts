@@ -39,7 +39,12 @@ describe('pixelBatches', () => {
     let lookups = 0;
     const inputs = [IMAGES[0]!, { label: 'broken.png', bytes: new Uint8Array([1, 2, 3]) }, IMAGES[1]!];
     const seen: number[] = [];
-    for await (const batch of pixelBatches(inputs, { mode: 'hpsv2', batchSize: 8, lookup: () => (lookups++ === 0 ? cached : undefined), settle: (s) => settled.push(s) })) {
+    for await (const batch of pixelBatches(inputs, {
+      mode: 'hpsv2',
+      batchSize: 8,
+      lookup: () => (lookups++ === 0 ? cached : undefined),
+      settle: (s) => settled.push(s),
+    })) {
       seen.push(...batch.items.map((i) => i.index));
     }
     expect(seen).toEqual([2]);

@@ -17,7 +17,9 @@ interface Run {
 
 async function cli(args: string[]): Promise<Run> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'score', ...args], { maxBuffer: 64 * 2 ** 20 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'score', ...args], {
+      maxBuffer: 64 * 2 ** 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout: string; stderr: string };
@@ -37,33 +39,77 @@ describe('hps-studio score --json', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('hps-v1: one object per (image, prompt) matching v1_cosine; progress only on stderr', async () => {
-    const run = await cli(['--kind', 'hps-v1', '--model', fixture('hps_v1_tiny.pt'), '--vocab', VOCAB, ...promptArgs, '--batch', '4', '--json', ...IMAGES]);
+    const run = await cli([
+      '--kind',
+      'hps-v1',
+      '--model',
+      fixture('hps_v1_tiny.pt'),
+      '--vocab',
+      VOCAB,
+      ...promptArgs,
+      '--batch',
+      '4',
+      '--json',
+      ...IMAGES,
+    ]);
     expect(run.code).toBe(0);
     const rows = JSON.parse(run.stdout) as Row[];
-    expect(rows.map((r) => Object.keys(r).sort())).toEqual(rows.map(() => ['cosine', 'image', 'prompt', 'score']));
-    expect(rows.map((r) => [r.image, r.prompt])).toEqual(IMAGES.flatMap((image) => PROMPTS.map((prompt) => [image, prompt])));
-    const err = maxAbsDiff(Float32Array.from(rows, (r) => r.cosine!), f32('v1_cosine.f32'));
+    expect(rows.map((r) => Object.keys(r).sort())).toEqual(
+      rows.map(() => ['cosine', 'image', 'prompt', 'score']),
+    );
+    expect(rows.map((r) => [r.image, r.prompt])).toEqual(
+      IMAGES.flatMap((image) => PROMPTS.map((prompt) => [image, prompt])),
+    );
+    const err = maxAbsDiff(
+      Float32Array.from(rows, (r) => r.cosine!),
+      f32('v1_cosine.f32'),
+    );
     console.log(`CLI hps-v1 cosine max|Δ| ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(1e-4);
     expect(run.stderr).toMatch(/scoring: 7\/7 images/);
   });
 
   it('hps-v2 (.safetensors): matches v2_score', async () => {
-    const run = await cli(['--kind', 'hps-v2', '--model', fixture('hps_v2_tiny.safetensors'), '--vocab', VOCAB, ...promptArgs, '--json', ...IMAGES]);
+    const run = await cli([
+      '--kind',
+      'hps-v2',
+      '--model',
+      fixture('hps_v2_tiny.safetensors'),
+      '--vocab',
+      VOCAB,
+      ...promptArgs,
+      '--json',
+      ...IMAGES,
+    ]);
     expect(run.code).toBe(0);
     const rows = JSON.parse(run.stdout) as Row[];
-    const err = maxAbsDiff(Float32Array.from(rows, (r) => r.cosine!), f32('v2_score.f32'));
+    const err = maxAbsDiff(
+      Float32Array.from(rows, (r) => r.cosine!),
+      f32('v2_score.f32'),
+    );
     console.log(`CLI hps-v2 score max|Δ| ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(1e-4);
     rows.forEach((r) => expect(r.score).toBeCloseTo(100 * r.cosine!, 8));
   });
 
   it('aesthetic: {image, score} per image matching aesthetic.f32, no prompt needed', async () => {
-    const run = await cli(['--kind', 'aesthetic', '--model', fixture('hps_v1_tiny.pt'), '--head', fixture('aesthetic_tiny.pth'), '--json', ...IMAGES]);
+    const run = await cli([
+      '--kind',
+      'aesthetic',
+      '--model',
+      fixture('hps_v1_tiny.pt'),
+      '--head',
+      fixture('aesthetic_tiny.pth'),
+      '--json',
+      ...IMAGES,
+    ]);
     expect(run.code).toBe(0);
     const rows = JSON.parse(run.stdout) as Row[];
     expect(rows.map((r) => Object.keys(r).sort())).toEqual(rows.map(() => ['image', 'score']));
-    const err = relativeError(Float32Array.from(rows, (r) => r.score!), f32('aesthetic.f32'));
+    const err = relativeError(
+      Float32Array.from(rows, (r) => r.score!),
+      f32('aesthetic.f32'),
+    );
     console.log(`CLI aesthetic relative error ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(1e-4);
   });
@@ -75,7 +121,18 @@ describe('hps-studio score --json', () => {
     await writeFile(path.join(folder, 'b.png'), Buffer.from('not a png at all'));
     await copyFile(IMAGES[4]!, path.join(folder, 'c.jpg'));
     await writeFile(path.join(folder, 'notes.txt'), 'ignored: not an image extension');
-    const run = await cli(['--kind', 'hps-v1', '--model', fixture('hps_v1_tiny.pt'), '--vocab', VOCAB, '--prompt', PROMPTS[0]!, '--json', folder]);
+    const run = await cli([
+      '--kind',
+      'hps-v1',
+      '--model',
+      fixture('hps_v1_tiny.pt'),
+      '--vocab',
+      VOCAB,
+      '--prompt',
+      PROMPTS[0]!,
+      '--json',
+      folder,
+    ]);
     expect(run.code).toBe(0);
     const rows = JSON.parse(run.stdout) as Row[];
     expect(rows.map((r) => path.basename(r.image))).toEqual(['a.png', 'b.png', 'c.jpg']);
@@ -87,16 +144,38 @@ describe('hps-studio score --json', () => {
   });
 
   it('exits 1 when nothing could be scored, still printing the error entries', async () => {
-    const run = await cli(['--kind', 'hps-v1', '--model', fixture('hps_v1_tiny.pt'), '--vocab', VOCAB, '--prompt', 'x', '--json', path.join(dir, 'missing.png')]);
+    const run = await cli([
+      '--kind',
+      'hps-v1',
+      '--model',
+      fixture('hps_v1_tiny.pt'),
+      '--vocab',
+      VOCAB,
+      '--prompt',
+      'x',
+      '--json',
+      path.join(dir, 'missing.png'),
+    ]);
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout)).toEqual([{ image: path.join(dir, 'missing.png'), error: 'file not found' }]);
+    expect(JSON.parse(run.stdout)).toEqual([
+      { image: path.join(dir, 'missing.png'), error: 'file not found' },
+    ]);
   });
 
   it('rejects an unknown kind and a missing prompt with one-line messages', async () => {
     const badKind = await cli(['--kind', 'hps-v3', '--model', 'x', '--json', 'a.png']);
     expect(badKind.code).not.toBe(0);
     expect(badKind.stderr).toMatch(/hps-v1, hps-v2, clip, aesthetic, pickscore/);
-    const noPrompt = await cli(['--kind', 'hps-v2', '--model', fixture('hps_v2_tiny.pt'), '--vocab', VOCAB, '--json', IMAGES[0]!]);
+    const noPrompt = await cli([
+      '--kind',
+      'hps-v2',
+      '--model',
+      fixture('hps_v2_tiny.pt'),
+      '--vocab',
+      VOCAB,
+      '--json',
+      IMAGES[0]!,
+    ]);
     expect(noPrompt.code).toBe(1);
     expect(noPrompt.stderr).toMatch(/needs at least one --prompt/);
     expect(noPrompt.stdout).toBe('');

@@ -1,7 +1,14 @@
 // The scorers end to end through our own preprocessing (main/image) and tokenizer, against the clip fixtures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeExecutionProvider } from '../../main/engine/runtime';
-import { createScorer, EmbeddingCache, isScoreError, type ScoreEntry, type Scorer, type ScoreRow } from '../../main/services/scoring';
+import {
+  createScorer,
+  EmbeddingCache,
+  isScoreError,
+  type ScoreEntry,
+  type Scorer,
+  type ScoreRow,
+} from '../../main/services/scoring';
 import { f32, fixture, IMAGES, maxAbsDiff, PROMPTS, relativeError, VOCAB } from '../models/clip-fixtures';
 
 function matrix(rows: readonly ScoreRow[], field: 'cosine' | 'score'): Float32Array {
@@ -19,7 +26,9 @@ describe('hps-v1 scorer (OpenAI preprocessing, QuickGELU tower)', () => {
   it('matches v1_cosine for every (image, prompt), score = 100 × cosine', async () => {
     const rows = await scorer.score(IMAGES, PROMPTS, { batchSize: 3 });
     expect(rows).toHaveLength(IMAGES.length * PROMPTS.length);
-    expect(rows.map((r) => [r.image, (r as ScoreEntry).prompt])).toEqual(IMAGES.flatMap((image) => PROMPTS.map((prompt) => [image, prompt])));
+    expect(rows.map((r) => [r.image, (r as ScoreEntry).prompt])).toEqual(
+      IMAGES.flatMap((image) => PROMPTS.map((prompt) => [image, prompt])),
+    );
     const err = maxAbsDiff(matrix(rows, 'cosine'), f32('v1_cosine.f32'));
     console.log(`hps-v1 scorer, our preprocessing: cosine max|Δ| ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(1e-4);
@@ -29,7 +38,10 @@ describe('hps-v1 scorer (OpenAI preprocessing, QuickGELU tower)', () => {
   it('re-scores against new prompts from the embedding cache, whatever the batch size', async () => {
     const progress: number[] = [];
     const first = await scorer.score(IMAGES, ['a photo of a dog'], { batchSize: 1 });
-    const again = await scorer.score(IMAGES, ['a photo of a dog'], { batchSize: 7, onProgress: (p) => progress.push(p.cached) });
+    const again = await scorer.score(IMAGES, ['a photo of a dog'], {
+      batchSize: 7,
+      onProgress: (p) => progress.push(p.cached),
+    });
     expect(progress.at(-1)).toBe(IMAGES.length);
     expect(cache.size).toBe(IMAGES.length);
     expect(matrix(again, 'cosine')).toEqual(matrix(first, 'cosine'));
@@ -40,7 +52,8 @@ describe('hps-v1 scorer (OpenAI preprocessing, QuickGELU tower)', () => {
     try {
       const one = await fresh.encodeImages(IMAGES, { batchSize: 1 });
       const seven = await scorer.encodeImages(IMAGES, { batchSize: 7 });
-      for (let i = 0; i < IMAGES.length; i++) expect(maxAbsDiff(one[i]!.features!, seven[i]!.features!)).toBeLessThanOrEqual(1e-6);
+      for (let i = 0; i < IMAGES.length; i++)
+        expect(maxAbsDiff(one[i]!.features!, seven[i]!.features!)).toBeLessThanOrEqual(1e-6);
     } finally {
       await fresh.close();
     }
@@ -57,23 +70,30 @@ describe('hps-v1 scorer (OpenAI preprocessing, QuickGELU tower)', () => {
   });
 });
 
-describe.each(['hps_v2_tiny.pt', 'hps_v2_tiny.safetensors'])('hps-v2 scorer on %s (HPS v2 letterbox preprocessing)', (file) => {
-  it('matches v2_score', async () => {
-    const scorer = await createScorer({ kind: 'hps-v2', model: fixture(file), vocab: VOCAB });
-    try {
-      const rows = await scorer.score(IMAGES, PROMPTS, { batchSize: 4 });
-      const err = maxAbsDiff(matrix(rows, 'cosine'), f32('v2_score.f32'));
-      console.log(`hps-v2 scorer (${file}), our preprocessing: score max|Δ| ${err.toExponential(2)}`);
-      expect(err).toBeLessThanOrEqual(1e-4);
-    } finally {
-      await scorer.close();
-    }
-  });
-});
+describe.each(['hps_v2_tiny.pt', 'hps_v2_tiny.safetensors'])(
+  'hps-v2 scorer on %s (HPS v2 letterbox preprocessing)',
+  (file) => {
+    it('matches v2_score', async () => {
+      const scorer = await createScorer({ kind: 'hps-v2', model: fixture(file), vocab: VOCAB });
+      try {
+        const rows = await scorer.score(IMAGES, PROMPTS, { batchSize: 4 });
+        const err = maxAbsDiff(matrix(rows, 'cosine'), f32('v2_score.f32'));
+        console.log(`hps-v2 scorer (${file}), our preprocessing: score max|Δ| ${err.toExponential(2)}`);
+        expect(err).toBeLessThanOrEqual(1e-4);
+      } finally {
+        await scorer.close();
+      }
+    });
+  },
+);
 
 describe('aesthetic scorer (LAION MLP over the v1 tower)', () => {
   it('matches aesthetic.f32 with one {image, score} per image', async () => {
-    const scorer = await createScorer({ kind: 'aesthetic', model: fixture('hps_v1_tiny.pt'), head: fixture('aesthetic_tiny.pth') });
+    const scorer = await createScorer({
+      kind: 'aesthetic',
+      model: fixture('hps_v1_tiny.pt'),
+      head: fixture('aesthetic_tiny.pth'),
+    });
     try {
       const rows = await scorer.score(IMAGES, []);
       expect(rows.every((r) => !('prompt' in r) && !('cosine' in r))).toBe(true);
@@ -89,7 +109,11 @@ describe('aesthetic scorer (LAION MLP over the v1 tower)', () => {
 
 describe('pickscore scorer', () => {
   it('scores exp(logit_scale) × cosine and softmaxes across the images of each prompt', async () => {
-    const scorer = await createScorer({ kind: 'pickscore', model: fixture('hps_v2_tiny.safetensors'), vocab: VOCAB });
+    const scorer = await createScorer({
+      kind: 'pickscore',
+      model: fixture('hps_v2_tiny.safetensors'),
+      vocab: VOCAB,
+    });
     try {
       const prompts = PROMPTS.slice(0, 2);
       const rows = (await scorer.score(IMAGES.slice(0, 3), prompts)) as ScoreEntry[];
@@ -111,10 +135,18 @@ describe('execution provider fallback', () => {
   it('uses cuda where it loads, else falls back to cpu float32 with one warning', async () => {
     const cuda = await probeExecutionProvider('cuda');
     const warnings: string[] = [];
-    const scorer = await createScorer({ kind: 'hps-v1', model: fixture('hps_v1_tiny.pt'), vocab: VOCAB, ep: 'cuda', onWarning: (w) => warnings.push(w) });
+    const scorer = await createScorer({
+      kind: 'hps-v1',
+      model: fixture('hps_v1_tiny.pt'),
+      vocab: VOCAB,
+      ep: 'cuda',
+      onWarning: (w) => warnings.push(w),
+    });
     try {
       expect(scorer.ep).toBe(cuda.ok ? 'cuda' : 'cpu');
-      expect(warnings).toEqual(cuda.ok ? [] : [expect.stringMatching(/^cuda could not run the model .*; using cpu$/)]);
+      expect(warnings).toEqual(
+        cuda.ok ? [] : [expect.stringMatching(/^cuda could not run the model .*; using cpu$/)],
+      );
       const rows = (await scorer.score(IMAGES.slice(0, 1), PROMPTS.slice(0, 1))) as ScoreEntry[];
       expect(rows[0]!.cosine).toBeCloseTo(f32('v1_cosine.f32')[0]!, 4);
     } finally {

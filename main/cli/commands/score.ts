@@ -2,7 +2,16 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../engine/runtime';
-import { createScorer, isScoreError, isScorerKind, KIND_SPECS, SCORER_KINDS, type ScoreProgress, type ScoreRow, type ScorerKind } from '../../services/scoring';
+import {
+  createScorer,
+  isScoreError,
+  isScorerKind,
+  KIND_SPECS,
+  SCORER_KINDS,
+  type ScoreProgress,
+  type ScoreRow,
+  type ScorerKind,
+} from '../../services/scoring';
 import { CliError } from '../errors';
 import { parseNonEmpty } from '../options';
 
@@ -17,7 +26,17 @@ interface ScoreCliOptions {
   json?: boolean;
 }
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.avif', '.gif', '.tif', '.tiff', '.bmp']);
+const IMAGE_EXTENSIONS = new Set([
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.webp',
+  '.avif',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.bmp',
+]);
 
 function parseKind(value: string): ScorerKind {
   if (!isScorerKind(value)) throw new InvalidArgumentError(`expected one of ${SCORER_KINDS.join(', ')}.`);
@@ -25,13 +44,15 @@ function parseKind(value: string): ScorerKind {
 }
 
 function parseEp(value: string): ExecutionProvider {
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
   return value as ExecutionProvider;
 }
 
 function parseBatch(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 1024) throw new InvalidArgumentError('expected a batch size from 1 to 1024.');
+  if (!/^\d+$/.test(value) || n < 1 || n > 1024)
+    throw new InvalidArgumentError('expected a batch size from 1 to 1024.');
   return n;
 }
 
@@ -43,11 +64,21 @@ export function registerScore(program: Command): void {
   const kinds = SCORER_KINDS.map((k) => `  ${k.padEnd(10)} ${KIND_SPECS[k].description}`).join('\n');
   program
     .command('score')
-    .description('Score images against prompts with HPS v1, HPS v2/v2.1, CLIP score, PickScore, or the LAION aesthetic head.')
+    .description(
+      'Score images against prompts with HPS v1, HPS v2/v2.1, CLIP score, PickScore, or the LAION aesthetic head.',
+    )
     .requiredOption('--kind <kind>', `scorer: ${SCORER_KINDS.join(' | ')}`, parseKind)
-    .requiredOption('--model <checkpoint>', 'CLIP checkpoint file or folder (aesthetic: the ViT-L/14 CLIP)', parseNonEmpty)
+    .requiredOption(
+      '--model <checkpoint>',
+      'CLIP checkpoint file or folder (aesthetic: the ViT-L/14 CLIP)',
+      parseNonEmpty,
+    )
     .option('--head <file>', 'aesthetic only: the LAION MLP weights (.pth)', parseNonEmpty)
-    .option('--vocab <fileOrDir>', 'bpe_simple_vocab_16e6.txt.gz, or an HF tokenizer folder (vocab.json + merges.txt)', parseNonEmpty)
+    .option(
+      '--vocab <fileOrDir>',
+      'bpe_simple_vocab_16e6.txt.gz, or an HF tokenizer folder (vocab.json + merges.txt)',
+      parseNonEmpty,
+    )
     .option('--prompt <text>', 'a prompt (repeat for several; not used by aesthetic)', collect, [])
     .option('--ep <ep>', `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`, parseEp, 'cpu')
     .option('--batch <n>', 'images per inference run', parseBatch, 8)
@@ -79,7 +110,9 @@ async function expandImages(args: readonly string[]): Promise<string[]> {
       out.push(arg);
       continue;
     }
-    const names = (await readdir(arg)).filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase())).sort();
+    const names = (await readdir(arg))
+      .filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase()))
+      .sort();
     out.push(...names.map((n) => path.join(arg, n)));
   }
   return out;
@@ -91,14 +124,24 @@ function progressLine(p: ScoreProgress): string {
 
 async function score(imageArgs: string[], options: ScoreCliOptions): Promise<void> {
   const spec = KIND_SPECS[options.kind];
-  if (!spec.imageOnly && options.prompt.length === 0) throw new CliError(`--kind ${options.kind} needs at least one --prompt.`);
-  if (spec.imageOnly && !options.head) throw new CliError('--kind aesthetic needs --head (the LAION MLP .pth).');
+  if (!spec.imageOnly && options.prompt.length === 0)
+    throw new CliError(`--kind ${options.kind} needs at least one --prompt.`);
+  if (spec.imageOnly && !options.head)
+    throw new CliError('--kind aesthetic needs --head (the LAION MLP .pth).');
   if (!spec.imageOnly && !options.vocab) throw new CliError(`--kind ${options.kind} needs --vocab.`);
   const images = await expandImages(imageArgs);
-  if (images.length === 0) throw new CliError('no images to score (folders are searched for image files by extension).');
+  if (images.length === 0)
+    throw new CliError('no images to score (folders are searched for image files by extension).');
   const warn = (message: string) => console.error(`hps-studio: warning: ${message}`);
   console.error(`loading ${options.kind} from ${options.model} on ${options.ep}`);
-  const scorer = await createScorer({ kind: options.kind, model: options.model, head: options.head, vocab: options.vocab, ep: options.ep, onWarning: warn }).catch((error: Error) => {
+  const scorer = await createScorer({
+    kind: options.kind,
+    model: options.model,
+    head: options.head,
+    vocab: options.vocab,
+    ep: options.ep,
+    onWarning: warn,
+  }).catch((error: Error) => {
     throw new CliError(error.message);
   });
   let rows: ScoreRow[];
@@ -114,6 +157,12 @@ async function score(imageArgs: string[], options: ScoreCliOptions): Promise<voi
   }
   for (const row of rows) if (isScoreError(row)) warn(`${row.image}: ${row.error}`);
   if (options.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else for (const row of rows) console.log(isScoreError(row) ? `${row.image}\terror: ${row.error}` : `${row.image}\t${row.prompt ?? ''}\t${row.score.toFixed(4)}`);
+  else
+    for (const row of rows)
+      console.log(
+        isScoreError(row)
+          ? `${row.image}\terror: ${row.error}`
+          : `${row.image}\t${row.prompt ?? ''}\t${row.score.toFixed(4)}`,
+      );
   if (rows.every(isScoreError)) process.exitCode = 1;
 }

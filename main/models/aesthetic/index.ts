@@ -11,7 +11,8 @@ export const AESTHETIC_LAYERS = [0, 2, 4, 6, 7] as const;
 
 export function aestheticInputWidth(tensors: TensorTable): number {
   const first = tensors.get('layers.0.weight');
-  if (!first || first.shape.length !== 2) throw new Error('not a LAION aesthetic head: expected layers.{0,2,4,6,7}.{weight,bias}');
+  if (!first || first.shape.length !== 2)
+    throw new Error('not a LAION aesthetic head: expected layers.{0,2,4,6,7}.{weight,bias}');
   return first.shape[1]!;
 }
 
@@ -26,7 +27,10 @@ export async function buildAestheticGraph(tensors: TensorTable, storage: WeightS
   for (const index of AESTHETIC_LAYERS) {
     const weight = await param(g, tensors, `layers.${index}.weight`, storage);
     const bias = await param(g, tensors, `layers.${index}.bias`, storage);
-    if (weight.dim(1) !== inWidth) throw new Error(`layers.${index}.weight takes ${weight.dim(1)} inputs, the previous layer gives ${inWidth}`);
+    if (weight.dim(1) !== inWidth)
+      throw new Error(
+        `layers.${index}.weight takes ${weight.dim(1)} inputs, the previous layer gives ${inWidth}`,
+      );
     h = g.linear(h, weight, bias);
     inWidth = weight.dim(0) as number;
   }
@@ -39,6 +43,11 @@ async function param(g: Graph, tensors: TensorTable, name: string, storage: Weig
   const t = tensors.get(name);
   if (!t) throw new Error(`the aesthetic head has no ${name}`);
   const bytes = await t.read();
-  const data = storage === 'f16' ? (t.dtype === 'F16' ? viewAs('F16', bytes) : f32ToF16(toFloat32(t.dtype, bytes))) : toFloat32(t.dtype, bytes);
+  const data =
+    storage === 'f16'
+      ? t.dtype === 'F16'
+        ? viewAs('F16', bytes)
+        : f32ToF16(toFloat32(t.dtype, bytes))
+      : toFloat32(t.dtype, bytes);
   return g.param(name, data, { shape: t.shape });
 }

@@ -22,7 +22,9 @@ const BLOCK_PARTS = [
 ];
 
 export function blockWeightNames(prefix: string, layers: number): string[] {
-  return Array.from({ length: layers }, (_, i) => BLOCK_PARTS.map((part) => `${prefix}.resblocks.${i}.${part}`)).flat();
+  return Array.from({ length: layers }, (_, i) =>
+    BLOCK_PARTS.map((part) => `${prefix}.resblocks.${i}.${part}`),
+  ).flat();
 }
 
 export function layerNorm(g: Graph, x: Tensor, p: Params, name: string, eps: number): Tensor {
@@ -30,13 +32,22 @@ export function layerNorm(g: Graph, x: Tensor, p: Params, name: string, eps: num
 }
 
 /** nn.MultiheadAttention self-attention on [B, L, W]; `mask` is added to the scores (causal text mask). */
-function selfAttention(g: Graph, x: Tensor, p: Params, name: string, tower: TowerConfig, mask?: Tensor): Tensor {
+function selfAttention(
+  g: Graph,
+  x: Tensor,
+  p: Params,
+  name: string,
+  tower: TowerConfig,
+  mask?: Tensor,
+): Tensor {
   const { width, heads } = tower;
   const length = x.dim(1);
   if (typeof length !== 'number') throw new Error('the sequence length must be static');
   const headDim = width / heads;
   const qkv = g.linear(x, p(`${name}.in_proj_weight`), p(`${name}.in_proj_bias`));
-  const [q, k, v] = g.split(qkv, [width, width, width], -1).map((t) => t.reshape([0, length, heads, headDim]).transpose([0, 2, 1, 3]));
+  const [q, k, v] = g
+    .split(qkv, [width, width, width], -1)
+    .map((t) => t.reshape([0, length, heads, headDim]).transpose([0, 2, 1, 3]));
   const context = g.attention(q!, k!, v!, mask ? { mask } : {});
   const merged = context.transpose([0, 2, 1, 3]).reshape([0, length, width]);
   return g.linear(merged, p(`${name}.out_proj.weight`), p(`${name}.out_proj.bias`));
@@ -54,8 +65,18 @@ export interface BlockSettings {
 }
 
 export function residualBlock(g: Graph, x: Tensor, p: Params, name: string, s: BlockSettings): Tensor {
-  const attended = x.add(selfAttention(g, layerNorm(g, x, p, `${name}.ln_1`, s.eps), p, `${name}.attn`, s.tower, s.mask));
-  const hidden = activate(g, g.linear(layerNorm(g, attended, p, `${name}.ln_2`, s.eps), p(`${name}.mlp.c_fc.weight`), p(`${name}.mlp.c_fc.bias`)), s.activation);
+  const attended = x.add(
+    selfAttention(g, layerNorm(g, x, p, `${name}.ln_1`, s.eps), p, `${name}.attn`, s.tower, s.mask),
+  );
+  const hidden = activate(
+    g,
+    g.linear(
+      layerNorm(g, attended, p, `${name}.ln_2`, s.eps),
+      p(`${name}.mlp.c_fc.weight`),
+      p(`${name}.mlp.c_fc.bias`),
+    ),
+    s.activation,
+  );
   return attended.add(g.linear(hidden, p(`${name}.mlp.c_proj.weight`), p(`${name}.mlp.c_proj.bias`)));
 }
 

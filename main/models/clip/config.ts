@@ -41,7 +41,8 @@ export interface HeadOptions {
 const OPEN_CLIP_VISION_HEAD_WIDTH: Record<number, number> = { 1280: 80, 1408: 88, 1664: 104 };
 
 function headsOf(width: number, headWidth: number, what: string): number {
-  if (width % headWidth !== 0) throw new Error(`${what} width ${width} is not a multiple of the head width ${headWidth}`);
+  if (width % headWidth !== 0)
+    throw new Error(`${what} width ${width} is not a multiple of the head width ${headWidth}`);
   return width / headWidth;
 }
 
@@ -49,7 +50,8 @@ export function inferVisionConfig(w: ClipWeights, heads: HeadOptions): VisionCon
   const [width, , patchSize] = w.shape('visual.conv1.weight') as [number, number, number];
   const positions = w.shape('visual.positional_embedding')[0]!;
   const grid = Math.round(Math.sqrt(positions - 1));
-  if (grid * grid + 1 !== positions) throw new Error(`visual.positional_embedding has ${positions} rows, not grid² + 1`);
+  if (grid * grid + 1 !== positions)
+    throw new Error(`visual.positional_embedding has ${positions} rows, not grid² + 1`);
   const headWidth = heads.convention === 'open_clip' ? (OPEN_CLIP_VISION_HEAD_WIDTH[width] ?? 64) : 64;
   return {
     width,
@@ -77,7 +79,9 @@ export function inferClipConfig(w: ClipWeights, activation: ClipActivation, head
   const text = inferTextConfig(w, heads);
   const embedDim = w.shape('text_projection')[1]!;
   const visionEmbed = w.shape('visual.proj')[1]!;
-  if (visionEmbed !== embedDim) throw new Error(`image embedding ${visionEmbed} differs from text embedding ${embedDim}`);
-  if (vision.layers === 0 || text.layers === 0) throw new Error('the checkpoint has no transformer blocks for one of the towers');
+  if (visionEmbed !== embedDim)
+    throw new Error(`image embedding ${visionEmbed} differs from text embedding ${embedDim}`);
+  if (vision.layers === 0 || text.layers === 0)
+    throw new Error('the checkpoint has no transformer blocks for one of the towers');
   return { vision, text, embedDim, activation, layerNormEps: 1e-5 };
 }

@@ -11,12 +11,27 @@ export const EOT_INPUT = 'eot_index';
 export const TEXT_OUTPUT = 'text_features';
 
 export function visionWeightNames(cfg: ClipConfig): string[] {
-  const top = ['conv1.weight', 'class_embedding', 'positional_embedding', 'ln_pre.weight', 'ln_pre.bias', 'ln_post.weight', 'ln_post.bias', 'proj'];
+  const top = [
+    'conv1.weight',
+    'class_embedding',
+    'positional_embedding',
+    'ln_pre.weight',
+    'ln_pre.bias',
+    'ln_post.weight',
+    'ln_post.bias',
+    'proj',
+  ];
   return [...top.map((n) => `visual.${n}`), ...blockWeightNames('visual.transformer', cfg.vision.layers)];
 }
 
 export function textWeightNames(cfg: ClipConfig): string[] {
-  const top = ['token_embedding.weight', 'positional_embedding', 'ln_final.weight', 'ln_final.bias', 'text_projection'];
+  const top = [
+    'token_embedding.weight',
+    'positional_embedding',
+    'ln_final.weight',
+    'ln_final.bias',
+    'text_projection',
+  ];
   return [...top, ...blockWeightNames('transformer', cfg.text.layers)];
 }
 
@@ -31,7 +46,13 @@ export function buildVisionTower(g: Graph, cfg: ClipConfig, p: Params): Tensor {
   const classRow = g.pad(p('visual.class_embedding').reshape([1, width]), [0, 0, grid * grid, 0]);
   const embedded = g.pad(tokens, [0, 1, 0, 0, 0, 0]).add(classRow.add(p('visual.positional_embedding')));
   const settings = { tower: cfg.vision, activation: cfg.activation, eps: cfg.layerNormEps };
-  const encoded = transformer(g, layerNorm(g, embedded, p, 'visual.ln_pre', cfg.layerNormEps), p, 'visual.transformer', settings);
+  const encoded = transformer(
+    g,
+    layerNorm(g, embedded, p, 'visual.ln_pre', cfg.layerNormEps),
+    p,
+    'visual.transformer',
+    settings,
+  );
   const pooled = g.slice(encoded, [0], [1], [1]).squeeze([1]);
   const features = layerNorm(g, pooled, p, 'visual.ln_post', cfg.layerNormEps).matmul(p('visual.proj'));
   return g.output(IMAGE_OUTPUT, features);
@@ -54,9 +75,18 @@ export function buildTextTower(g: Graph, cfg: ClipConfig, p: Params): Tensor {
   const tokens = g.input(TOKENS_INPUT, ['batch', contextLength], { dtype: 'i32' });
   const eot = g.input(EOT_INPUT, ['batch'], { dtype: 'i32' });
   const embedded = g.gather(p('token_embedding.weight'), tokens, 0).add(p('positional_embedding'));
-  const settings = { tower: cfg.text, activation: cfg.activation, eps: cfg.layerNormEps, mask: causalMask(g, contextLength) };
+  const settings = {
+    tower: cfg.text,
+    activation: cfg.activation,
+    eps: cfg.layerNormEps,
+    mask: causalMask(g, contextLength),
+  };
   const encoded = transformer(g, embedded, p, 'transformer', settings);
-  const positions = g.constant(Int32Array.from({ length: contextLength }, (_, i) => i), [contextLength], 'i32');
+  const positions = g.constant(
+    Int32Array.from({ length: contextLength }, (_, i) => i),
+    [contextLength],
+    'i32',
+  );
   const oneHot = g.cast(g.equal(eot.unsqueeze([-1]), positions), 'f32').unsqueeze([1]);
   const pooled = oneHot.matmul(encoded).squeeze([1]);
   const features = layerNorm(g, pooled, p, 'ln_final', cfg.layerNormEps).matmul(p('text_projection'));
@@ -69,7 +99,8 @@ export function eotIndices(tokens: Int32Array, contextLength: number): Int32Arra
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let best = 0;
-    for (let i = 1; i < contextLength; i++) if (tokens[r * contextLength + i]! > tokens[r * contextLength + best]!) best = i;
+    for (let i = 1; i < contextLength; i++)
+      if (tokens[r * contextLength + i]! > tokens[r * contextLength + best]!) best = i;
     out[r] = best;
   }
   return out;

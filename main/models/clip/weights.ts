@@ -20,7 +20,11 @@ interface Source {
 
 export function detectClipLayout(tensors: TensorTable): ClipLayout {
   if (tensors.has('visual.conv1.weight') || tensors.has('token_embedding.weight')) return 'openai';
-  if (tensors.has('vision_model.embeddings.patch_embedding.weight') || tensors.has('text_model.embeddings.token_embedding.weight')) return 'hf';
+  if (
+    tensors.has('vision_model.embeddings.patch_embedding.weight') ||
+    tensors.has('text_model.embeddings.token_embedding.weight')
+  )
+    return 'hf';
   const sample = [...tensors.keys()].slice(0, 5).join(', ');
   throw new Error(
     `not a CLIP checkpoint: expected OpenAI/open_clip names (visual.conv1.weight, token_embedding.weight) or ` +
@@ -29,8 +33,8 @@ export function detectClipLayout(tensors: TensorTable): ClipLayout {
 }
 
 const HF_BLOCK_PARTS: Record<string, string> = {
-  'ln_1': 'layer_norm1',
-  'ln_2': 'layer_norm2',
+  ln_1: 'layer_norm1',
+  ln_2: 'layer_norm2',
   'attn.out_proj': 'self_attn.out_proj',
   'mlp.c_fc': 'mlp.fc1',
   'mlp.c_proj': 'mlp.fc2',
@@ -46,11 +50,11 @@ const HF_TOP: Record<string, Source> = {
   'visual.ln_post.bias': one('vision_model.post_layernorm.bias'),
   'visual.proj': { names: ['visual_projection.weight'], transform: 'transpose' },
   'token_embedding.weight': one('text_model.embeddings.token_embedding.weight'),
-  'positional_embedding': one('text_model.embeddings.position_embedding.weight'),
+  positional_embedding: one('text_model.embeddings.position_embedding.weight'),
   'ln_final.weight': one('text_model.final_layer_norm.weight'),
   'ln_final.bias': one('text_model.final_layer_norm.bias'),
-  'text_projection': { names: ['text_projection.weight'], transform: 'transpose' },
-  'logit_scale': one('logit_scale'),
+  text_projection: { names: ['text_projection.weight'], transform: 'transpose' },
+  logit_scale: one('logit_scale'),
 };
 
 function one(name: string): Source {
@@ -61,11 +65,17 @@ function one(name: string): Source {
 function hfSource(name: string): Source | undefined {
   const top = HF_TOP[name];
   if (top) return top;
-  const block = /^(visual\.)?transformer\.resblocks\.(\d+)\.(.+)\.(weight|bias)$/.exec(name) ?? /^(visual\.)?transformer\.resblocks\.(\d+)\.attn\.(in_proj)_(weight|bias)$/.exec(name);
+  const block =
+    /^(visual\.)?transformer\.resblocks\.(\d+)\.(.+)\.(weight|bias)$/.exec(name) ??
+    /^(visual\.)?transformer\.resblocks\.(\d+)\.attn\.(in_proj)_(weight|bias)$/.exec(name);
   if (!block) return undefined;
   const [, visual, index, part, kind] = block;
   const prefix = `${visual ? 'vision_model' : 'text_model'}.encoder.layers.${index}`;
-  if (part === 'in_proj') return { names: ['q', 'k', 'v'].map((p) => `${prefix}.self_attn.${p}_proj.${kind}`), transform: 'concat' };
+  if (part === 'in_proj')
+    return {
+      names: ['q', 'k', 'v'].map((p) => `${prefix}.self_attn.${p}_proj.${kind}`),
+      transform: 'concat',
+    };
   const mapped = HF_BLOCK_PARTS[part!];
   return mapped ? one(`${prefix}.${mapped}.${kind}`) : undefined;
 }
@@ -91,7 +101,8 @@ export class ClipWeights {
     const source = this.require(name);
     const shapes = source.names.map((n) => this.tensors.get(n)!.shape);
     if (source.transform === 'transpose') return [...shapes[0]!].reverse();
-    if (source.transform === 'concat') return [shapes.reduce((rows, s) => rows + s[0]!, 0), ...shapes[0]!.slice(1)];
+    if (source.transform === 'concat')
+      return [shapes.reduce((rows, s) => rows + s[0]!, 0), ...shapes[0]!.slice(1)];
     return [...shapes[0]!];
   }
 
@@ -123,10 +134,11 @@ export class ClipWeights {
 async function readAs(t: TensorData, storage: WeightStorage, name: string): Promise<WeightArray> {
   const bytes = await t.read();
   try {
-    if (storage === 'f16') return t.dtype === 'F16' ? viewAs('F16', bytes) : f32ToF16(toFloat32(t.dtype, bytes));
+    if (storage === 'f16')
+      return t.dtype === 'F16' ? viewAs('F16', bytes) : f32ToF16(toFloat32(t.dtype, bytes));
     return toFloat32(t.dtype, bytes);
   } catch (error) {
-    throw new Error(`tensor ${name}: ${(error as Error).message}`);
+    throw new Error(`tensor ${name}: ${(error as Error).message}`, { cause: error });
   }
 }
 

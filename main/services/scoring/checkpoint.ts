@@ -8,8 +8,20 @@ import type { ClipActivation } from '../../models/clip';
 const WEIGHT_FILES = ['model.safetensors', 'open_clip_pytorch_model.bin', 'pytorch_model.bin'];
 
 const HfClipConfig = z.object({
-  text_config: z.object({ hidden_act: z.string().optional(), num_attention_heads: z.number().int().positive().optional() }).partial().optional(),
-  vision_config: z.object({ hidden_act: z.string().optional(), num_attention_heads: z.number().int().positive().optional() }).partial().optional(),
+  text_config: z
+    .object({
+      hidden_act: z.string().optional(),
+      num_attention_heads: z.number().int().positive().optional(),
+    })
+    .partial()
+    .optional(),
+  vision_config: z
+    .object({
+      hidden_act: z.string().optional(),
+      num_attention_heads: z.number().int().positive().optional(),
+    })
+    .partial()
+    .optional(),
 });
 
 export interface ResolvedCheckpoint {
@@ -23,7 +35,8 @@ export interface ResolvedCheckpoint {
 async function weightsIn(dir: string): Promise<string> {
   const names = await readdir(dir);
   const pick = WEIGHT_FILES.find((n) => names.includes(n)) ?? names.find((n) => n.endsWith('.safetensors'));
-  if (!pick) throw new Error(`no weights in ${dir}: expected ${WEIGHT_FILES.join(', ')} or a .safetensors file`);
+  if (!pick)
+    throw new Error(`no weights in ${dir}: expected ${WEIGHT_FILES.join(', ')} or a .safetensors file`);
   return path.join(dir, pick);
 }
 

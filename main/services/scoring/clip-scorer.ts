@@ -6,8 +6,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadStateDict, type StateDict } from '../../checkpoints';
 import { SessionCache, type ExecutionProvider, type TensorMap } from '../../engine/runtime';
-import { buildAestheticGraph, AESTHETIC_OUTPUT, EMBEDDING_INPUT, aestheticInputWidth } from '../../models/aesthetic';
-import { ClipModel, type TensorTable, EOT_INPUT, IMAGE_INPUT, IMAGE_OUTPUT, TEXT_OUTPUT, TOKENS_INPUT, eotIndices } from '../../models/clip';
+import {
+  buildAestheticGraph,
+  AESTHETIC_OUTPUT,
+  EMBEDDING_INPUT,
+  aestheticInputWidth,
+} from '../../models/aesthetic';
+import {
+  ClipModel,
+  type TensorTable,
+  EOT_INPUT,
+  IMAGE_INPUT,
+  IMAGE_OUTPUT,
+  TEXT_OUTPUT,
+  TOKENS_INPUT,
+  eotIndices,
+} from '../../models/clip';
 import { ClipTokenizer } from '../../tokenizer';
 import { IMAGE_SIZE, type PreprocessMode } from '../../image';
 import { modelIdentity, resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint';
@@ -15,7 +29,16 @@ import { EmbeddingCache, type EmbeddingStore } from './embedding-cache';
 import { pixelBatches, type Settled } from './image-batches';
 import { KIND_SPECS, type KindSpec } from './kinds';
 import { dot, normalized, softmax } from './math';
-import { defaultPrecision, InThreadHost, storageFor, WorkerHost, type ComputePrecision, type LowerSettings, type SessionHost, type TowerSession } from './sessions';
+import {
+  defaultPrecision,
+  InThreadHost,
+  storageFor,
+  WorkerHost,
+  type ComputePrecision,
+  type LowerSettings,
+  type SessionHost,
+  type TowerSession,
+} from './sessions';
 import type { ImageEncoding, ImageInput, ScoreOptions, ScoreRow, Scorer, ScorerKind } from './types';
 
 export interface ScorerOptions {
@@ -81,7 +104,8 @@ export class ClipScorer implements Scorer {
   static async create(options: ScorerOptions): Promise<ClipScorer> {
     const spec = KIND_SPECS[options.kind];
     if (spec.imageOnly && !options.head) throw new Error(`${options.kind} needs --head (the MLP weights)`);
-    if (!spec.imageOnly && !options.vocab) throw new Error(`${options.kind} needs --vocab (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`);
+    if (!spec.imageOnly && !options.vocab)
+      throw new Error(`${options.kind} needs --vocab (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`);
     const source = await openCheckpoint(options);
     const { checkpoint, resolved } = source;
     const ownedWorkDir = options.workDir ? undefined : await mkdtemp(path.join(os.tmpdir(), 'hps-score-'));
@@ -94,9 +118,15 @@ export class ClipScorer implements Scorer {
       // transformers checkpoints come with HF's processor: CLIPTokenizerFast (whitespace + lowercase, no HTML
       // unescaping: the 'transformers-ftfy' cleaning) and CLIPImageProcessor (floor crop).
       const hf = model.weights.layout === 'hf';
-      const tokenizer = options.vocab && !spec.imageOnly ? await ClipTokenizer.load(options.vocab, { cleaning: hf ? 'transformers-ftfy' : 'openai' }) : undefined;
+      const tokenizer =
+        options.vocab && !spec.imageOnly
+          ? await ClipTokenizer.load(options.vocab, { cleaning: hf ? 'transformers-ftfy' : 'openai' })
+          : undefined;
       const preprocess: PreprocessMode = hf && options.kind === 'clip' ? 'pickscore' : spec.preprocess;
-      if (model.config.vision.imageSize !== IMAGE_SIZE) throw new Error(`the image tower takes ${model.config.vision.imageSize} px images; scoring preprocesses to ${IMAGE_SIZE}`);
+      if (model.config.vision.imageSize !== IMAGE_SIZE)
+        throw new Error(
+          `the image tower takes ${model.config.vision.imageSize} px images; scoring preprocesses to ${IMAGE_SIZE}`,
+        );
       const ep = options.ep ?? 'cpu';
       const runtime: Runtime = {
         ep,
@@ -107,9 +137,24 @@ export class ClipScorer implements Scorer {
       const vision = await openVision(model, runtime, options.onWarning);
       const headFile = options.head;
       const head = headFile ? await openHead(headFile, model.config.embedDim, runtime) : undefined;
-      const id = source.id ?? (await modelIdentity(options.kind, [resolved.file!, ...(headFile ? [headFile] : [])]));
+      const id =
+        source.id ?? (await modelIdentity(options.kind, [resolved.file!, ...(headFile ? [headFile] : [])]));
       const logitScale = (await model.logitScale()) ?? 1;
-      return new ClipScorer(options.kind, id, spec, preprocess, model, checkpoint, runtime, vision, head, tokenizer, logitScale, options.cache ?? new EmbeddingCache(), ownedWorkDir);
+      return new ClipScorer(
+        options.kind,
+        id,
+        spec,
+        preprocess,
+        model,
+        checkpoint,
+        runtime,
+        vision,
+        head,
+        tokenizer,
+        logitScale,
+        options.cache ?? new EmbeddingCache(),
+        ownedWorkDir,
+      );
     } catch (error) {
       await host?.close();
       await checkpoint.close();
@@ -155,8 +200,15 @@ export class ClipScorer implements Scorer {
   }
 
   /** Image features [count, embed] of already preprocessed pixels [count, 3, 224, 224] (no cache). */
-  async encodePixels(pixels: Float32Array, count: number, signal?: AbortSignal, transferPixels = false): Promise<Float32Array> {
-    const feeds: TensorMap = { [IMAGE_INPUT]: { dtype: 'float32', data: pixels, dims: [count, 3, IMAGE_SIZE, IMAGE_SIZE] } };
+  async encodePixels(
+    pixels: Float32Array,
+    count: number,
+    signal?: AbortSignal,
+    transferPixels = false,
+  ): Promise<Float32Array> {
+    const feeds: TensorMap = {
+      [IMAGE_INPUT]: { dtype: 'float32', data: pixels, dims: [count, 3, IMAGE_SIZE, IMAGE_SIZE] },
+    };
     const out = await this.vision.run(feeds, { signal, transfer: transferPixels });
     return out[IMAGE_OUTPUT]!.data as Float32Array;
   }
@@ -165,7 +217,9 @@ export class ClipScorer implements Scorer {
     if (!this.tokenizer) throw new Error(`${this.kind} scores images alone: it has no text tower`);
     const missing = [...new Set(prompts.filter((p) => !this.textFeatures.has(p)))];
     if (missing.length) {
-      this.textSession ??= this.model.buildGraph('text', storageFor(this.runtime.precision)).then((g) => this.runtime.host.open(g, this.runtime));
+      this.textSession ??= this.model
+        .buildGraph('text', storageFor(this.runtime.precision))
+        .then((g) => this.runtime.host.open(g, this.runtime));
       const session = await this.textSession;
       const { contextLength } = this.model.config.text;
       const embed = this.model.config.embedDim;
@@ -183,8 +237,13 @@ export class ClipScorer implements Scorer {
     return prompts.map((p) => this.textFeatures.get(p)!);
   }
 
-  async score(images: readonly ImageInput[], prompts: readonly string[], options: ScoreOptions = {}): Promise<ScoreRow[]> {
-    if (!this.spec.imageOnly && prompts.length === 0) throw new Error(`${this.kind} needs at least one prompt`);
+  async score(
+    images: readonly ImageInput[],
+    prompts: readonly string[],
+    options: ScoreOptions = {},
+  ): Promise<ScoreRow[]> {
+    if (!this.spec.imageOnly && prompts.length === 0)
+      throw new Error(`${this.kind} needs at least one prompt`);
     const texts = this.spec.imageOnly ? [] : (await this.encodeTexts(prompts)).map(normalized);
     const encoded = await this.encodeImages(images, options);
     if (this.head) return this.aestheticRows(encoded);
@@ -193,7 +252,8 @@ export class ClipScorer implements Scorer {
       const v = normalized(e.features!);
       return texts.map((t) => dot(v, t));
     });
-    const probabilities = this.kind === 'pickscore' ? this.pickProbabilities(cosines, prompts.length) : undefined;
+    const probabilities =
+      this.kind === 'pickscore' ? this.pickProbabilities(cosines, prompts.length) : undefined;
     const rows: ScoreRow[] = [];
     let row = 0;
     for (const e of encoded) {
@@ -207,7 +267,11 @@ export class ClipScorer implements Scorer {
       prompts.forEach((prompt, j) => {
         const cosine = own[j]!;
         const score = this.spec.scale(cosine, this.logitScale);
-        rows.push(probs ? { image: e.image, prompt, cosine, score, probability: probs[j]! } : { image: e.image, prompt, cosine, score });
+        rows.push(
+          probs
+            ? { image: e.image, prompt, cosine, score, probability: probs[j]! }
+            : { image: e.image, prompt, cosine, score },
+        );
       });
     }
     return rows;
@@ -230,11 +294,17 @@ export class ClipScorer implements Scorer {
     if (ok.length) {
       const data = new Float32Array(ok.length * embed);
       ok.forEach((e, i) => data.set(e.features!, i * embed));
-      const out = await this.head!.run({ [EMBEDDING_INPUT]: { dtype: 'float32', data, dims: [ok.length, embed] } });
+      const out = await this.head!.run({
+        [EMBEDDING_INPUT]: { dtype: 'float32', data, dims: [ok.length, embed] },
+      });
       const values = out[AESTHETIC_OUTPUT]!.data as Float32Array;
       ok.forEach((e, i) => scores.set(e, values[i]!));
     }
-    return encoded.map((e) => (e.features ? { image: e.image, score: scores.get(e)! } : { image: e.image, error: e.error ?? 'not encoded' }));
+    return encoded.map((e) =>
+      e.features
+        ? { image: e.image, score: scores.get(e)! }
+        : { image: e.image, error: e.error ?? 'not encoded' },
+    );
   }
 
   async close(): Promise<void> {
@@ -255,18 +325,32 @@ function hostFor(options: ScorerOptions, workDir: string): SessionHost {
 async function openCheckpoint(options: ScorerOptions) {
   if (typeof options.model !== 'string') {
     const checkpoint = { tensors: options.model.tensors, close: () => Promise.resolve() };
-    return { checkpoint, resolved: {} as Partial<ResolvedCheckpoint>, id: `${options.kind}:${options.model.id}` };
+    return {
+      checkpoint,
+      resolved: {} as Partial<ResolvedCheckpoint>,
+      id: `${options.kind}:${options.model.id}`,
+    };
   }
   const resolved = await resolveCheckpoint(options.model);
-  return { checkpoint: await loadStateDict(resolved.file), resolved: resolved as Partial<ResolvedCheckpoint>, id: undefined };
+  return {
+    checkpoint: await loadStateDict(resolved.file),
+    resolved: resolved as Partial<ResolvedCheckpoint>,
+    id: undefined,
+  };
 }
 
-async function openVision(model: ClipModel, runtime: Runtime, onWarning?: (message: string) => void): Promise<TowerSession> {
+async function openVision(
+  model: ClipModel,
+  runtime: Runtime,
+  onWarning?: (message: string) => void,
+): Promise<TowerSession> {
   try {
     return await runtime.host.open(await model.buildGraph('vision', storageFor(runtime.precision)), runtime);
   } catch (error) {
     if (runtime.ep === 'cpu') throw error;
-    onWarning?.(`${runtime.ep} could not run the model (${(error as Error).message.split('\n')[0]}); using cpu`);
+    onWarning?.(
+      `${runtime.ep} could not run the model (${(error as Error).message.split('\n')[0]}); using cpu`,
+    );
     runtime.ep = 'cpu';
     runtime.precision = 'fp32';
     return runtime.host.open(await model.buildGraph('vision', 'f32'), runtime);
@@ -277,8 +361,12 @@ async function openHead(file: string, embedDim: number, runtime: Runtime): Promi
   const head = await loadStateDict(file);
   try {
     const width = aestheticInputWidth(head.tensors);
-    if (width !== embedDim) throw new Error(`the aesthetic head takes ${width}-wide embeddings, the CLIP model gives ${embedDim}`);
-    return await runtime.host.open(await buildAestheticGraph(head.tensors, storageFor(runtime.precision)), runtime);
+    if (width !== embedDim)
+      throw new Error(`the aesthetic head takes ${width}-wide embeddings, the CLIP model gives ${embedDim}`);
+    return await runtime.host.open(
+      await buildAestheticGraph(head.tensors, storageFor(runtime.precision)),
+      runtime,
+    );
   } finally {
     await head.close();
   }

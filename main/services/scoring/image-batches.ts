@@ -14,7 +14,9 @@ export interface PreparedImage {
 }
 
 /** What happened to an image that needs no inference: a cache hit or an error. */
-export type Settled = { index: number; image: string; hash: string; cached: Float32Array } | { index: number; image: string; error: string };
+export type Settled =
+  | { index: number; image: string; hash: string; cached: Float32Array }
+  | { index: number; image: string; error: string };
 
 export interface PrepareOptions {
   mode: PreprocessMode;
@@ -49,10 +51,9 @@ async function* groups(images: readonly ImageInput[], o: PrepareOptions): AsyncG
     o.signal?.throwIfAborted();
     const input = images[index]!;
     const image = imageLabel(input);
-    let hash = '';
     try {
       const bytes = await readBytes(input);
-      hash = createHash('sha256').update(bytes).digest('hex');
+      const hash = createHash('sha256').update(bytes).digest('hex');
       const cached = o.lookup(hash);
       if (cached) {
         o.settle({ index, image, hash, cached });
@@ -81,7 +82,10 @@ function batchOf(items: PreparedImage[]): PixelBatch {
 }
 
 /** Pixel batches of the images that need inference, prepared one batch ahead of the consumer. */
-export async function* pixelBatches(images: readonly ImageInput[], options: PrepareOptions): AsyncGenerator<PixelBatch> {
+export async function* pixelBatches(
+  images: readonly ImageInput[],
+  options: PrepareOptions,
+): AsyncGenerator<PixelBatch> {
   const source = groups(images, options);
   let next = source.next();
   try {

@@ -8,8 +8,20 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Graph } from '../../engine/ir/graph';
 import type { ModelArtifact } from '../../engine/onnx/artifact';
-import { defaultPrecision as enginePrecision, lowerGraph, toArtifact, writeArtifact, type LoweredModel } from '../../engine/onnx/lower';
-import { RuntimeWorker, SessionCache, type ExecutionProvider, type SessionRequest, type TensorMap } from '../../engine/runtime';
+import {
+  defaultPrecision as enginePrecision,
+  lowerGraph,
+  toArtifact,
+  writeArtifact,
+  type LoweredModel,
+} from '../../engine/onnx/lower';
+import {
+  RuntimeWorker,
+  type ExecutionProvider,
+  type SessionCache,
+  type SessionRequest,
+  type TensorMap,
+} from '../../engine/runtime';
 import type { WeightStorage } from '../../models/clip';
 
 export type ComputePrecision = 'fp32' | 'fp16';
@@ -59,7 +71,12 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** Lowers for the EP; weights past `inlineLimit` go to <workDir>/<hash>/model.onnx(.data), reused when present. */
-async function artifactOf(graph: Graph, settings: LowerSettings, workDir: string, inlineLimit: number): Promise<ModelArtifact> {
+async function artifactOf(
+  graph: Graph,
+  settings: LowerSettings,
+  workDir: string,
+  inlineLimit: number,
+): Promise<ModelArtifact> {
   const lowered: LoweredModel = lowerGraph(graph, {
     ep: settings.ep,
     precision: settings.precision,
@@ -69,14 +86,26 @@ async function artifactOf(graph: Graph, settings: LowerSettings, workDir: string
   if (!lowered.external.length) return toArtifact(lowered);
   const dir = path.join(workDir, lowered.hash);
   const modelPath = path.join(dir, 'model.onnx');
-  if (await exists(modelPath)) return { hash: lowered.hash, source: { kind: 'file', path: modelPath }, inputs: lowered.inputs, outputs: lowered.outputs };
+  if (await exists(modelPath))
+    return {
+      hash: lowered.hash,
+      source: { kind: 'file', path: modelPath },
+      inputs: lowered.inputs,
+      outputs: lowered.outputs,
+    };
   await mkdir(dir, { recursive: true });
   return writeArtifact(lowered, dir);
 }
 
 function request(artifact: ModelArtifact, settings: LowerSettings): SessionRequest {
   // No silent fallback to another EP: the scorer decides (and says) when to retry on cpu.
-  return { hash: artifact.hash, ep: settings.ep, fallback: [], precision: settings.precision === 'fp16' ? 'f16' : 'f32', profilePlacement: false };
+  return {
+    hash: artifact.hash,
+    ep: settings.ep,
+    fallback: [],
+    precision: settings.precision === 'fp16' ? 'f16' : 'f32',
+    profilePlacement: false,
+  };
 }
 
 /** Sessions in the calling thread, from a (possibly shared) SessionCache. */

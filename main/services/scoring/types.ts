@@ -73,6 +73,10 @@ export interface Scorer {
   /** Unnormalised text features, one per prompt (aesthetic has no text tower). */
   encodeTexts(prompts: readonly string[]): Promise<Float32Array[]>;
   /** Results in image order, prompts in order within an image; unreadable images give one error row each. */
-  score(images: readonly ImageInput[], prompts: readonly string[], options?: ScoreOptions): Promise<ScoreRow[]>;
+  score(
+    images: readonly ImageInput[],
+    prompts: readonly string[],
+    options?: ScoreOptions,
+  ): Promise<ScoreRow[]>;
   close(): Promise<void>;
 }
