@@ -7,7 +7,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SessionCache, type ExecutionProvider } from '../../main/engine/runtime';
-import { buildUnet, loraFeeds, loraGraphInputs, timestepEmbedding, UNET_CONTEXT, UNET_OUTPUT, UNET_SAMPLE, UNET_TIME, type UnetConfig } from '../../main/models/sd';
+import {
+  buildUnet,
+  loraFeeds,
+  loraGraphInputs,
+  timestepEmbedding,
+  UNET_CONTEXT,
+  UNET_OUTPUT,
+  UNET_SAMPLE,
+  UNET_TIME,
+  type UnetConfig,
+} from '../../main/models/sd';
 import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { type BenchContext, type BenchSuite, type BenchTable, timed } from '../harness';
 import { SD15_UNET, syntheticUnetWeights } from './synthetic';
@@ -19,14 +29,27 @@ function memoryMiB(field: 'VmHWM' | 'VmRSS'): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, ep: ExecutionProvider, runs: number) {
+async function benchOne(
+  ctx: BenchContext,
+  cfg: UnetConfig,
+  latent: number,
+  ep: ExecutionProvider,
+  runs: number,
+) {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'bench-unet-'));
   const sessions = new SessionCache();
   try {
     const { weights, parameters } = syntheticUnetWeights(cfg);
     const io = loraGraphInputs();
-    const graph = buildUnet(weights, cfg, { height: latent, width: latent, storage: 'f32', lora: io.provider });
-    ctx.log(`${ep}: ${(parameters / 1e6).toFixed(0)}M parameters, writing model + external data to ${workDir}`);
+    const graph = buildUnet(weights, cfg, {
+      height: latent,
+      width: latent,
+      storage: 'f32',
+      lora: io.provider,
+    });
+    ctx.log(
+      `${ep}: ${(parameters / 1e6).toFixed(0)}M parameters, writing model + external data to ${workDir}`,
+    );
     const open = await timed(() => openGraphSession(graph, { ep, precision: 'fp32', sessions, workDir }));
     const session = open.value;
     const batch = 2;
@@ -35,8 +58,16 @@ async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, ep: 
     const context = new Float32Array(batch * 77 * cfg.crossAttentionDim).map((_, i) => Math.cos(i) * 0.5);
     const feeds = {
       ...loraFeeds(io.modules, []),
-      [UNET_SAMPLE]: { dtype: 'float32' as const, data: sample, dims: [batch, cfg.inChannels, latent, latent] },
-      [UNET_TIME]: { dtype: 'float32' as const, data: timestepEmbedding([500, 500], width), dims: [batch, width] },
+      [UNET_SAMPLE]: {
+        dtype: 'float32' as const,
+        data: sample,
+        dims: [batch, cfg.inChannels, latent, latent],
+      },
+      [UNET_TIME]: {
+        dtype: 'float32' as const,
+        data: timestepEmbedding([500, 500], width),
+        dims: [batch, width],
+      },
       [UNET_CONTEXT]: { dtype: 'float32' as const, data: context, dims: [batch, 77, cfg.crossAttentionDim] },
     };
     const first = await timed(() => session.run(feeds, { outputs: [UNET_OUTPUT] }));
@@ -58,10 +89,13 @@ async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, ep: 
 
 export const suite: BenchSuite = {
   name: 'unet',
-  description: 'SD 1.5 UNet (random weights, fp32, 64×64 latents, batch 2 = CFG): seconds per step, peak memory',
+  description:
+    'SD 1.5 UNet (random weights, fp32, 64×64 latents, batch 2 = CFG): seconds per step, peak memory',
   run: async (ctx): Promise<BenchTable[]> => {
     // --quick: a 10×-narrower UNet on 16×16 latents, to check the suite works.
-    const cfg = ctx.quick ? { ...SD15_UNET, blockOutChannels: [32, 64, 128, 128], crossAttentionDim: 64 } : SD15_UNET;
+    const cfg = ctx.quick
+      ? { ...SD15_UNET, blockOutChannels: [32, 64, 128, 128], crossAttentionDim: 64 }
+      : SD15_UNET;
     const latent = ctx.quick ? 16 : 64;
     const eps = (process.env.BENCH_UNET_EPS ?? 'cpu').split(',') as ExecutionProvider[];
     const rows: (string | number)[][] = [];
@@ -81,7 +115,16 @@ export const suite: BenchSuite = {
     return [
       {
         title: `UNet step, fp32, ${latent}×${latent} latents, batch 2${ctx.quick ? ' (quick: narrow UNet)' : ''}`,
-        columns: ['ep', 'params', 'write+session s', 'first step s', 's/step', '× torch eager (27.7 s)', 'peak RSS GiB', 'finite'],
+        columns: [
+          'ep',
+          'params',
+          'write+session s',
+          'first step s',
+          's/step',
+          '× torch eager (27.7 s)',
+          'peak RSS GiB',
+          'finite',
+        ],
         rows,
         notes: [
           "peak RSS: this process's VmHWM (/proc/self/status); the external-data writer streams weights, so they are not held twice",

@@ -49,7 +49,10 @@ function transformer(s: Shapes, name: string, c: number, cross: number): void {
   conv(s, `${name}.proj_in`, c, c, 1);
   const b = `${name}.transformer_blocks.0`;
   for (const n of ['norm1', 'norm2', 'norm3']) norm(s, `${b}.${n}`, c);
-  for (const [attn, kv] of [['attn1', c], ['attn2', cross]] as const) {
+  for (const [attn, kv] of [
+    ['attn1', c],
+    ['attn2', cross],
+  ] as const) {
     lin(s, `${b}.${attn}.to_q`, c, c, false);
     lin(s, `${b}.${attn}.to_k`, kv, c, false);
     lin(s, `${b}.${attn}.to_v`, kv, c, false);
@@ -74,7 +77,8 @@ export function unetShapes(cfg: UnetConfig): Shapes {
     for (let l = 0; l < cfg.layersPerBlock; l++) {
       resnet(s, `down_blocks.${b}.resnets.${l}`, c, out, temb);
       c = out;
-      if (cfg.downHasAttention[b]) transformer(s, `down_blocks.${b}.attentions.${l}`, c, cfg.crossAttentionDim);
+      if (cfg.downHasAttention[b])
+        transformer(s, `down_blocks.${b}.attentions.${l}`, c, cfg.crossAttentionDim);
       skips.push(c);
     }
     if (b < ch.length - 1) {
@@ -133,5 +137,8 @@ export function syntheticUnetWeights(cfg: UnetConfig): { weights: ComponentWeigh
     tensors.set(name, syntheticTensor(name, shape, seed++ * 2654435761));
     parameters += shape.reduce((a, b) => a * b, 1);
   }
-  return { weights: new ComponentWeights('unet', tensors, `synthetic-unet:${cfg.blockOutChannels.join('-')}`), parameters };
+  return {
+    weights: new ComponentWeights('unet', tensors, `synthetic-unet:${cfg.blockOutChannels.join('-')}`),
+    parameters,
+  };
 }

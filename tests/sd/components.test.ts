@@ -35,7 +35,11 @@ describe('SD components vs diffusers (sd-tiny)', () => {
   it('text encoder: te_input_ids → te_last_hidden_state', async () => {
     const ids = readI64AsI32('te_input_ids.i64');
     const graph = buildTextEncoder(model.textEncoder.weights, model.textEncoder.config, 'f32');
-    const out = await runGraph(graph, { [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [2, 77] } }, TEXT_OUTPUT);
+    const out = await runGraph(
+      graph,
+      { [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [2, 77] } },
+      TEXT_OUTPUT,
+    );
     const err = relativeError(out, readF32('te_last_hidden_state.f32'));
     console.log(`text encoder relative error ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(TOLERANCE);
@@ -48,7 +52,11 @@ describe('SD components vs diffusers (sd-tiny)', () => {
       graph,
       {
         [UNET_SAMPLE]: { dtype: 'float32', data: readF32('unet_sample.f32'), dims: [2, 4, 16, 16] },
-        [UNET_TIME]: { dtype: 'float32', data: timestepEmbedding([t, t], cfg.blockOutChannels[0]!), dims: [2, cfg.blockOutChannels[0]!] },
+        [UNET_TIME]: {
+          dtype: 'float32',
+          data: timestepEmbedding([t, t], cfg.blockOutChannels[0]!),
+          dims: [2, cfg.blockOutChannels[0]!],
+        },
         [UNET_CONTEXT]: { dtype: 'float32', data: readF32('unet_ehs.f32'), dims: [2, 77, 32] },
       },
       UNET_OUTPUT,
@@ -60,7 +68,11 @@ describe('SD components vs diffusers (sd-tiny)', () => {
 
   it('VAE decode: vae_latent → vae_decoded', async () => {
     const graph = buildVaeDecoder(model.vae.weights, model.vae.config, 8, 8);
-    const out = await runGraph(graph, { [VAE_LATENT]: { dtype: 'float32', data: readF32('vae_latent.f32'), dims: [1, 4, 8, 8] } }, VAE_DECODED);
+    const out = await runGraph(
+      graph,
+      { [VAE_LATENT]: { dtype: 'float32', data: readF32('vae_latent.f32'), dims: [1, 4, 8, 8] } },
+      VAE_DECODED,
+    );
     const err = relativeError(out, readF32('vae_decoded.f32'));
     console.log(`VAE decode relative error ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(TOLERANCE);
@@ -68,7 +80,9 @@ describe('SD components vs diffusers (sd-tiny)', () => {
 
   it('VAE encode: vae_image → mean, std', async () => {
     const graph = buildVaeEncoder(model.vae.weights, model.vae.config, 64, 64);
-    const feeds = { [VAE_IMAGE]: { dtype: 'float32' as const, data: readF32('vae_image.f32'), dims: [1, 3, 64, 64] } };
+    const feeds = {
+      [VAE_IMAGE]: { dtype: 'float32' as const, data: readF32('vae_image.f32'), dims: [1, 3, 64, 64] },
+    };
     const mean = await runGraph(graph, feeds, VAE_MEAN);
     const std = await runGraph(graph, feeds, VAE_STD);
     const errMean = relativeError(mean, readF32('vae_enc_mean.f32'));

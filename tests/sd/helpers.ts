@@ -51,7 +51,12 @@ export async function runGraph(
   ep: ExecutionProvider = 'cpu',
   sessions = new SessionCache(),
 ): Promise<Float32Array> {
-  const session = await openGraphSession(graph, { ep, precision: 'fp32', sessions, workDir: tempDir('sd-graphs-') });
+  const session = await openGraphSession(graph, {
+    ep,
+    precision: 'fp32',
+    sessions,
+    workDir: tempDir('sd-graphs-'),
+  });
   try {
     const out = await session.run(feeds);
     return out[output]!.data as Float32Array;

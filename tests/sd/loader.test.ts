@@ -21,19 +21,22 @@ afterAll(async () => {
 });
 
 describe('SD model loading', () => {
-  it.each(['unet', 'vae', 'textEncoder'] as const)('%s: single-file tensors equal the folder tensors after f16 rounding', async (component) => {
-    const a = folder[component].weights;
-    const b = single[component].weights;
-    expect(b.names().sort()).toEqual(a.names().sort());
-    let mismatched = 0;
-    for (const name of a.names()) {
-      expect(b.shape(name), name).toEqual(a.shape(name));
-      const ours = (await readWeight(b.get(name), 'f16')) as Uint16Array;
-      const rounded = (await readWeight(a.get(name), 'f16')) as Uint16Array;
-      for (let i = 0; i < ours.length; i++) if (ours[i] !== rounded[i]) mismatched++;
-    }
-    expect(mismatched).toBe(0);
-  });
+  it.each(['unet', 'vae', 'textEncoder'] as const)(
+    '%s: single-file tensors equal the folder tensors after f16 rounding',
+    async (component) => {
+      const a = folder[component].weights;
+      const b = single[component].weights;
+      expect(b.names().sort()).toEqual(a.names().sort());
+      let mismatched = 0;
+      for (const name of a.names()) {
+        expect(b.shape(name), name).toEqual(a.shape(name));
+        const ours = (await readWeight(b.get(name), 'f16')) as Uint16Array;
+        const rounded = (await readWeight(a.get(name), 'f16')) as Uint16Array;
+        for (let i = 0; i < ours.length; i++) if (ours[i] !== rounded[i]) mismatched++;
+      }
+      expect(mismatched).toBe(0);
+    },
+  );
 
   it('infers the architecture of a single file from tensor shapes', () => {
     const { sampleSize: _a, ...fromShapes } = unetConfigFromWeights(single.unet.weights);
@@ -53,7 +56,8 @@ describe('SD model loading', () => {
 
   it('names the missing part of a diffusers folder', async () => {
     const dir = tempDir('sd-missing-');
-    for (const part of ['unet', 'text_encoder']) await cp(path.join(tinyFolder, part), path.join(dir, part), { recursive: true });
+    for (const part of ['unet', 'text_encoder'])
+      await cp(path.join(tinyFolder, part), path.join(dir, part), { recursive: true });
     await expect(loadSdModel(dir)).rejects.toThrow(/vae\/config\.json is missing/);
     await mkdir(path.join(dir, 'vae'));
     await cp(path.join(tinyFolder, 'vae', 'config.json'), path.join(dir, 'vae', 'config.json'));
@@ -64,9 +68,13 @@ describe('SD model loading', () => {
 
   it('reads *.fp16.safetensors variants', async () => {
     const dir = tempDir('sd-fp16-');
-    for (const part of ['unet', 'vae', 'text_encoder']) await cp(path.join(tinyFolder, part), path.join(dir, part), { recursive: true });
+    for (const part of ['unet', 'vae', 'text_encoder'])
+      await cp(path.join(tinyFolder, part), path.join(dir, part), { recursive: true });
     const { rename } = await import('node:fs/promises');
-    await rename(path.join(dir, 'unet', 'diffusion_pytorch_model.safetensors'), path.join(dir, 'unet', 'diffusion_pytorch_model.fp16.safetensors'));
+    await rename(
+      path.join(dir, 'unet', 'diffusion_pytorch_model.safetensors'),
+      path.join(dir, 'unet', 'diffusion_pytorch_model.fp16.safetensors'),
+    );
     const model = await loadSdModel(dir);
     try {
       expect(model.unet.weights.identity).toContain('diffusion_pytorch_model.fp16.safetensors');

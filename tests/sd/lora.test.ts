@@ -42,9 +42,18 @@ async function unetOut(session: EngineSession, loraInputs: TensorMap): Promise<F
 beforeAll(async () => {
   model = await loadSdModel(tinyFolder);
   const io = loraGraphInputs();
-  graph = buildUnet(model.unet.weights, model.unet.config, { height: 16, width: 16, storage: 'f32', lora: io.provider });
+  graph = buildUnet(model.unet.weights, model.unet.config, {
+    height: 16,
+    width: 16,
+    storage: 'f32',
+    lora: io.provider,
+  });
   modules = io.modules;
-  lora = await loadLoraFile(fixture('lora-tiny-kohya.safetensors'), model.unet.weights.names(), model.textEncoder.weights.names());
+  lora = await loadLoraFile(
+    fixture('lora-tiny-kohya.safetensors'),
+    model.unet.weights.names(),
+    model.textEncoder.weights.names(),
+  );
   const width = model.unet.config.blockOutChannels[0]!;
   inputs = {
     [UNET_SAMPLE]: { dtype: 'float32', data: readF32('unet_sample.f32'), dims: [2, 4, 16, 16] },
@@ -68,9 +77,17 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
   it('no LoRA (rank-1 zeros) reproduces the plain UNet; the kohya LoRA at scale 1 reproduces diffusers', async () => {
     const session = await open();
     try {
-      const plain = relativeError(await unetOut(session, loraFeeds(modules, [])), readF32('unet_out_t500.f32'));
-      const patched = relativeError(await unetOut(session, loraFeeds(modules, [{ lora, scale: 1 }])), readF32('unet_lora_out_t500.f32'));
-      console.log(`UNet t=500 without LoRA ${plain.toExponential(2)}, with the kohya LoRA ${patched.toExponential(2)}`);
+      const plain = relativeError(
+        await unetOut(session, loraFeeds(modules, [])),
+        readF32('unet_out_t500.f32'),
+      );
+      const patched = relativeError(
+        await unetOut(session, loraFeeds(modules, [{ lora, scale: 1 }])),
+        readF32('unet_lora_out_t500.f32'),
+      );
+      console.log(
+        `UNet t=500 without LoRA ${plain.toExponential(2)}, with the kohya LoRA ${patched.toExponential(2)}`,
+      );
       expect(plain).toBeLessThanOrEqual(1e-4);
       expect(patched).toBeLessThanOrEqual(1e-4);
     } finally {
@@ -81,7 +98,10 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
   it('two LoRAs concatenate along the rank: 0.5 + 0.5 of the same file equals it at 1', async () => {
     const session = await open();
     try {
-      const half = loraFeeds(modules, [{ lora, scale: 0.5 }, { lora, scale: 0.5 }]);
+      const half = loraFeeds(modules, [
+        { lora, scale: 0.5 },
+        { lora, scale: 0.5 },
+      ]);
       expect(half[`lora/${modules[0]!.module}/down`]!.dims[0]).toBe(8);
       const err = relativeError(await unetOut(session, half), readF32('unet_lora_out_t500.f32'));
       expect(err).toBeLessThanOrEqual(1e-4);
@@ -96,7 +116,15 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
     const builds = sessions.size;
     const timings: number[] = [];
     let previous: Float32Array | undefined;
-    for (const active of [[{ lora, scale: 1 }], [{ lora, scale: 0.3 }], [], [{ lora, scale: 0.5 }, { lora, scale: 0.7 }]]) {
+    for (const active of [
+      [{ lora, scale: 1 }],
+      [{ lora, scale: 0.3 }],
+      [],
+      [
+        { lora, scale: 0.5 },
+        { lora, scale: 0.7 },
+      ],
+    ]) {
       const session = await open();
       expect(session).toBe(first);
       const started = performance.now();
@@ -108,15 +136,25 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
     }
     await first.release();
     expect(sessions.size).toBe(builds);
-    console.log(`LoRA switch (feeds + one UNet run on the held session): ${timings.map((t) => t.toFixed(0)).join(', ')} ms`);
+    console.log(
+      `LoRA switch (feeds + one UNet run on the held session): ${timings.map((t) => t.toFixed(0)).join(', ')} ms`,
+    );
   });
 
   it('a PEFT/diffusers file (unet.<path>.lora_A/B, alpha = rank) gives the same output as its kohya twin', async () => {
     // The kohya fixture has alpha 2 at rank 4: the PEFT twin stores up · 0.5, since PEFT files imply alpha = rank.
     const tensors = new Map<string, TensorSource>();
     for (const [module, m] of lora.unet) {
-      tensors.set(`unet.${module}.lora_A.weight`, { dtype: 'F32', shape: [m.rank, m.inFeatures], data: m.down });
-      tensors.set(`unet.${module}.lora_B.weight`, { dtype: 'F32', shape: [m.outFeatures, m.rank], data: m.up.map((v) => v * m.alphaScale) });
+      tensors.set(`unet.${module}.lora_A.weight`, {
+        dtype: 'F32',
+        shape: [m.rank, m.inFeatures],
+        data: m.down,
+      });
+      tensors.set(`unet.${module}.lora_B.weight`, {
+        dtype: 'F32',
+        shape: [m.outFeatures, m.rank],
+        data: m.up.map((v) => v * m.alphaScale),
+      });
     }
     const file = path.join(tempDir('sd-peft-'), 'peft.safetensors');
     await writeSafetensors(file, tensors);
@@ -124,7 +162,10 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
     expect(peft.unet.size).toBe(128);
     const session = await open();
     try {
-      const err = relativeError(await unetOut(session, loraFeeds(modules, [{ lora: peft, scale: 1 }])), readF32('unet_lora_out_t500.f32'));
+      const err = relativeError(
+        await unetOut(session, loraFeeds(modules, [{ lora: peft, scale: 1 }])),
+        readF32('unet_lora_out_t500.f32'),
+      );
       expect(err).toBeLessThanOrEqual(1e-4);
     } finally {
       await session.release();

@@ -50,7 +50,9 @@ describe('SD txt2img pipeline (sd-tiny)', () => {
       maxFloat = Math.max(maxFloat, Math.abs(unit[i]! - ref[i]!));
       maxPng = Math.max(maxPng, Math.abs(result.images[0]!.image.data[i]! / 255 - ref[i]!));
     }
-    console.log(`pipeline: initial latents (pipe_latents) relative error ${latentErr.toExponential(2)}, image max |Δ| float ${maxFloat.toExponential(2)}, uint8/255 ${maxPng.toExponential(2)}`);
+    console.log(
+      `pipeline: initial latents (pipe_latents) relative error ${latentErr.toExponential(2)}, image max |Δ| float ${maxFloat.toExponential(2)}, uint8/255 ${maxPng.toExponential(2)}`,
+    );
     expect(latentErr).toBeLessThanOrEqual(1e-4);
     expect(maxPng).toBeLessThanOrEqual(1 / 255);
     // PNDM's PLMS schedule for 10 steps has 11 model calls (the first timestep twice), as in diffusers.
@@ -76,7 +78,11 @@ describe('SD txt2img pipeline (sd-tiny)', () => {
 
   it('cancels between steps', async () => {
     const controller = new AbortController();
-    const run = pipe.generate({ ...REQUEST, signal: controller.signal, onProgress: (e) => e.step === 2 && controller.abort() });
+    const run = pipe.generate({
+      ...REQUEST,
+      signal: controller.signal,
+      onProgress: (e) => e.step === 2 && controller.abort(),
+    });
     await expect(run).rejects.toThrow(/abort|cancel/i);
   });
 

@@ -28,24 +28,28 @@ interface GenerateCliOptions {
 function integerIn(min: number, max: number, what: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected ${what} from ${min} to ${max}.`);
+    if (!/^\d+$/.test(value) || n < min || n > max)
+      throw new InvalidArgumentError(`expected ${what} from ${min} to ${max}.`);
     return n;
   };
 }
 
 function parseCfg(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number.');
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected a non-negative number.');
   return n;
 }
 
 function parseScheduler(value: string): SchedulerName {
-  if (!isSchedulerName(value)) throw new InvalidArgumentError(`expected one of ${SCHEDULER_NAMES.join(', ')}.`);
+  if (!isSchedulerName(value))
+    throw new InvalidArgumentError(`expected one of ${SCHEDULER_NAMES.join(', ')}.`);
   return value;
 }
 
 function parseEp(value: string): ExecutionProvider {
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
   return value as ExecutionProvider;
 }
 
@@ -67,19 +71,43 @@ function graphCacheDir(): string {
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description('Generate images with a Stable Diffusion 1.x/2.x model (diffusers folder or single-file checkpoint).')
-    .requiredOption('--model <dirOrFile>', 'diffusers folder (unet/, vae/, text_encoder/) or .safetensors/.ckpt single file', parseNonEmpty)
-    .option('--vocab <fileOrDir>', "tokenizer when the model has no tokenizer/: bpe_simple_vocab_16e6.txt.gz or an HF tokenizer folder", parseNonEmpty)
+    .description(
+      'Generate images with a Stable Diffusion 1.x/2.x model (diffusers folder or single-file checkpoint).',
+    )
+    .requiredOption(
+      '--model <dirOrFile>',
+      'diffusers folder (unet/, vae/, text_encoder/) or .safetensors/.ckpt single file',
+      parseNonEmpty,
+    )
+    .option(
+      '--vocab <fileOrDir>',
+      'tokenizer when the model has no tokenizer/: bpe_simple_vocab_16e6.txt.gz or an HF tokenizer folder',
+      parseNonEmpty,
+    )
     .requiredOption('--prompt <text>', 'the prompt (longer than 77 tokens: encoded in 77-token windows)')
     .option('--negative <text>', 'negative prompt (e.g. "Weird image. ")', '')
     .option('--steps <n>', 'sampling steps', integerIn(1, 1000, 'a step count'), 50)
     .option('--cfg <x>', 'classifier-free guidance scale (≤ 1 disables guidance)', parseCfg, 7.5)
-    .option('--seed <s>', 'seed of image 0 (image i of a batch uses seed + i)', integerIn(0, Number.MAX_SAFE_INTEGER, 'a seed'), 0)
+    .option(
+      '--seed <s>',
+      'seed of image 0 (image i of a batch uses seed + i)',
+      integerIn(0, Number.MAX_SAFE_INTEGER, 'a seed'),
+      0,
+    )
     .option('--scheduler <name>', `sampler: ${SCHEDULER_NAMES.join(' | ')}`, parseScheduler, 'pndm')
-    .option('--width <w>', 'image width (a multiple of the VAE scale factor; default: the model size)', integerIn(1, 8192, 'a width'))
+    .option(
+      '--width <w>',
+      'image width (a multiple of the VAE scale factor; default: the model size)',
+      integerIn(1, 8192, 'a width'),
+    )
     .option('--height <h>', 'image height (default: the model size)', integerIn(1, 8192, 'a height'))
     .option('--batch <n>', 'images to generate', integerIn(1, 64, 'a batch size'), 1)
-    .option('--lora <file[:scale]>', 'LoRA file (kohya or PEFT/diffusers) with an optional strength; repeat for several', collectLora, [])
+    .option(
+      '--lora <file[:scale]>',
+      'LoRA file (kohya or PEFT/diffusers) with an optional strength; repeat for several',
+      collectLora,
+      [],
+    )
     .option('--ep <ep>', `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`, parseEp, 'cpu')
     .requiredOption('--out <dir>', 'folder for the PNG files (created if missing)', parseNonEmpty)
     .addHelpText(
@@ -99,14 +127,22 @@ Examples:
 async function freeName(dir: string, seed: number): Promise<string> {
   for (let n = 0; ; n++) {
     const file = path.join(dir, n === 0 ? `seed-${seed}.png` : `seed-${seed}-${n}.png`);
-    const taken = await access(file).then(() => true, () => false);
+    const taken = await access(file).then(
+      () => true,
+      () => false,
+    );
     if (!taken) return file;
   }
 }
 
 async function generate(options: GenerateCliOptions): Promise<void> {
-  if ((options.width === undefined) !== (options.height === undefined)) throw new CliError('give --width and --height together.');
-  const pipe = await SdPipeline.open(options.model, { ep: options.ep, vocab: options.vocab, workDir: graphCacheDir() }).catch((error: Error) => {
+  if ((options.width === undefined) !== (options.height === undefined))
+    throw new CliError('give --width and --height together.');
+  const pipe = await SdPipeline.open(options.model, {
+    ep: options.ep,
+    vocab: options.vocab,
+    workDir: graphCacheDir(),
+  }).catch((error: Error) => {
     throw new CliError(error.message);
   });
   try {
@@ -127,7 +163,10 @@ async function generate(options: GenerateCliOptions): Promise<void> {
         batch: options.batch,
         loras: options.lora,
         signal: controller.signal,
-        onProgress: (e) => process.stderr.write(`${tty ? '\r' : ''}step ${e.step}/${e.total} (t = ${e.timestep})${tty ? '' : '\n'}`),
+        onProgress: (e) =>
+          process.stderr.write(
+            `${tty ? '\r' : ''}step ${e.step}/${e.total} (t = ${e.timestep})${tty ? '' : '\n'}`,
+          ),
       })
       .catch((error: Error) => {
         throw new CliError(error.message);
@@ -138,7 +177,15 @@ async function generate(options: GenerateCliOptions): Promise<void> {
     for (const image of result.images) {
       const file = await freeName(options.out, image.seed);
       await writePng(image.image, file);
-      rows.push({ file, seed: image.seed, prompt: options.prompt, negative: options.negative, steps: options.steps, cfg: options.cfg, scheduler: options.scheduler });
+      rows.push({
+        file,
+        seed: image.seed,
+        prompt: options.prompt,
+        negative: options.negative,
+        steps: options.steps,
+        cfg: options.cfg,
+        scheduler: options.scheduler,
+      });
     }
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } finally {

@@ -81,7 +81,8 @@ function parse<T extends z.ZodType>(schema: T, json: unknown, what: string): z.i
 
 function perBlock(value: number | number[], blocks: number, what: string): number[] {
   if (typeof value === 'number') return Array<number>(blocks).fill(value);
-  if (value.length !== blocks) throw new Error(`UNet config: ${what} has ${value.length} entries for ${blocks} blocks`);
+  if (value.length !== blocks)
+    throw new Error(`UNet config: ${what} has ${value.length} entries for ${blocks} blocks`);
   return value;
 }
 
@@ -89,7 +90,9 @@ export function unetConfigFromJson(json: unknown): UnetConfig {
   const c = parse(unetSchema, json, 'UNet');
   const blocks = c.block_out_channels.length;
   if (c.down_block_types.length !== blocks || c.up_block_types.length !== blocks)
-    throw new Error(`UNet config: ${blocks} block widths but ${c.down_block_types.length} down / ${c.up_block_types.length} up blocks`);
+    throw new Error(
+      `UNet config: ${blocks} block widths but ${c.down_block_types.length} down / ${c.up_block_types.length} up blocks`,
+    );
   // diffusers 0.19: `num_attention_heads = num_attention_heads or attention_head_dim` (a known naming quirk).
   const heads = perBlock(c.num_attention_heads ?? c.attention_head_dim, blocks, 'attention_head_dim');
   return {
@@ -151,7 +154,9 @@ const textSchema = z.looseObject({
 export function textEncoderConfigFromJson(json: unknown): TextEncoderConfig {
   const c = parse(textSchema, json, 'text encoder');
   if (c.hidden_size % c.num_attention_heads !== 0)
-    throw new Error(`text encoder config: ${c.hidden_size} wide is not divisible into ${c.num_attention_heads} heads`);
+    throw new Error(
+      `text encoder config: ${c.hidden_size} wide is not divisible into ${c.num_attention_heads} heads`,
+    );
   return {
     width: c.hidden_size,
     layers: c.num_hidden_layers,
@@ -181,9 +186,16 @@ export function unetConfigFromWeights(w: ComponentWeights): UnetConfig {
   const blocks = countIndices(names, /^down_blocks\.(\d+)\./);
   if (blocks === 0) throw new Error('UNet weights have no down_blocks');
   const layersPerBlock = countIndices(names, /^down_blocks\.0\.resnets\.(\d+)\./);
-  const blockOutChannels = Array.from({ length: blocks }, (_, i) => w.shape(`down_blocks.${i}.resnets.0.conv1.weight`)[0]!);
-  const downHasAttention = Array.from({ length: blocks }, (_, i) => w.has(`down_blocks.${i}.attentions.0.proj_in.weight`));
-  const upHasAttention = Array.from({ length: blocks }, (_, i) => w.has(`up_blocks.${i}.attentions.0.proj_in.weight`));
+  const blockOutChannels = Array.from(
+    { length: blocks },
+    (_, i) => w.shape(`down_blocks.${i}.resnets.0.conv1.weight`)[0]!,
+  );
+  const downHasAttention = Array.from({ length: blocks }, (_, i) =>
+    w.has(`down_blocks.${i}.attentions.0.proj_in.weight`),
+  );
+  const upHasAttention = Array.from({ length: blocks }, (_, i) =>
+    w.has(`up_blocks.${i}.attentions.0.proj_in.weight`),
+  );
   const crossAttentionDim = w.shape('mid_block.attentions.0.transformer_blocks.0.attn2.to_k.weight')[1]!;
   const heads = blockOutChannels.map((c) => (crossAttentionDim >= 1024 ? c / 64 : 8));
   const [convIn] = [w.shape('conv_in.weight')];
@@ -213,7 +225,10 @@ export function vaeConfigFromWeights(w: ComponentWeights): VaeConfig {
   return {
     inChannels: w.shape('encoder.conv_in.weight')[1]!,
     outChannels: w.shape('decoder.conv_out.weight')[0]!,
-    blockOutChannels: Array.from({ length: blocks }, (_, i) => w.shape(`encoder.down_blocks.${i}.resnets.0.conv2.weight`)[0]!),
+    blockOutChannels: Array.from(
+      { length: blocks },
+      (_, i) => w.shape(`encoder.down_blocks.${i}.resnets.0.conv2.weight`)[0]!,
+    ),
     layersPerBlock: countIndices(names, /^encoder\.down_blocks\.0\.resnets\.(\d+)\./),
     latentChannels: w.shape('post_quant_conv.weight')[0]!,
     normNumGroups: 32,
@@ -227,7 +242,9 @@ export function textEncoderConfigFromWeights(w: ComponentWeights): TextEncoderCo
   const [vocabSize, width] = w.shape('text_model.embeddings.token_embedding.weight') as [number, number];
   const layers = countIndices(w.names(), /^text_model\.encoder\.layers\.(\d+)\./);
   if (width % 64 !== 0)
-    throw new Error(`text encoder ${width} wide: the head count cannot be inferred (not a multiple of 64); use a diffusers folder with config.json`);
+    throw new Error(
+      `text encoder ${width} wide: the head count cannot be inferred (not a multiple of 64); use a diffusers folder with config.json`,
+    );
   return {
     width,
     layers,

@@ -69,8 +69,12 @@ export async function loadLoraFile(
       const [r, inFeatures, ...restDown] = down.shape;
       const [outFeatures, upRank, ...restUp] = up.shape;
       if (!r || !inFeatures || upRank !== r || [...restDown, ...restUp].some((d) => d !== 1))
-        throw new Error(`${file}: ${target.module} has down [${down.shape.join(', ')}] and up [${up.shape.join(', ')}]`);
-      const alpha = target.alpha ? toFloat32(state.tensors.get(target.alpha)!.dtype, await state.tensors.get(target.alpha)!.read())[0]! : r;
+        throw new Error(
+          `${file}: ${target.module} has down [${down.shape.join(', ')}] and up [${up.shape.join(', ')}]`,
+        );
+      const alpha = target.alpha
+        ? toFloat32(state.tensors.get(target.alpha)!.dtype, await state.tensors.get(target.alpha)!.read())[0]!
+        : r;
       unet.set(target.module, {
         rank: r,
         inFeatures,
@@ -81,7 +85,10 @@ export async function loadLoraFile(
       });
       rank = Math.max(rank, r);
     }
-    if (unet.size === 0) throw new Error(`${file}: the LoRA patches no UNet attention projection (only ${skipped.slice(0, 3).join(', ')}…)`);
+    if (unet.size === 0)
+      throw new Error(
+        `${file}: the LoRA patches no UNet attention projection (only ${skipped.slice(0, 3).join(', ')}…)`,
+      );
     return { source: file, unet, rank, skipped };
   } finally {
     await state.close();
@@ -108,7 +115,9 @@ export function loraFeeds(modules: readonly LoraModule[], active: readonly Activ
       const m = lora.unet.get(spec.module);
       if (!m) return;
       if (m.inFeatures !== spec.inFeatures || m.outFeatures !== spec.outFeatures)
-        throw new Error(`${lora.source}: ${spec.module} is ${m.outFeatures}×${m.inFeatures}, the model has ${spec.outFeatures}×${spec.inFeatures}`);
+        throw new Error(
+          `${lora.source}: ${spec.module} is ${m.outFeatures}×${m.inFeatures}, the model has ${spec.outFeatures}×${spec.inFeatures}`,
+        );
       const offset = offsets[f]!;
       down.set(m.down, offset * spec.inFeatures);
       const factor = Math.fround(scale * m.alphaScale);

@@ -23,7 +23,13 @@ export interface LoraModule {
 export type LoraProvider = (g: Graph, spec: LoraModule) => LoraPair | undefined;
 
 /** nn.Linear plus an optional low-rank update, as diffusers' LoRA processors compute it: W x + b + B(A x). */
-export function loraLinear(g: Graph, x: Tensor, weight: Tensor, bias: Tensor | undefined, lora?: LoraPair): Tensor {
+export function loraLinear(
+  g: Graph,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  lora?: LoraPair,
+): Tensor {
   const base = g.linear(x, weight, bias);
   if (!lora) return base;
   const delta = g.linear(g.linear(x, lora.down), lora.up);

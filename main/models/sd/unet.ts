@@ -46,7 +46,10 @@ function optional(ctx: Ctx, name: string): Tensor | undefined {
 
 function conv(ctx: Ctx, x: Tensor, name: string, stride = 1): Tensor {
   const kernel = ctx.w.shape(`${name}.weight`)[2]!;
-  return ctx.g.conv(x, p(ctx, `${name}.weight`), optional(ctx, `${name}.bias`), { stride, pad: (kernel - 1) / 2 });
+  return ctx.g.conv(x, p(ctx, `${name}.weight`), optional(ctx, `${name}.bias`), {
+    stride,
+    pad: (kernel - 1) / 2,
+  });
 }
 
 function groupNorm(ctx: Ctx, x: Tensor, name: string, eps: number): Tensor {
@@ -92,7 +95,8 @@ function attention(ctx: Ctx, x: Tensor, context: Tensor, name: string, heads: nu
 /** BasicTransformerBlock: self-attention, cross-attention, GEGLU feed-forward, each pre-LayerNorm with a residual. */
 function basicBlock(ctx: Ctx, x: Tensor, context: Tensor, name: string, heads: number): Tensor {
   const { g } = ctx;
-  const norm = (t: Tensor, n: string) => g.layerNorm(t, p(ctx, `${name}.${n}.weight`), p(ctx, `${name}.${n}.bias`), 1e-5);
+  const norm = (t: Tensor, n: string) =>
+    g.layerNorm(t, p(ctx, `${name}.${n}.weight`), p(ctx, `${name}.${n}.bias`), 1e-5);
   let h = attention(ctx, norm(x, 'norm1'), norm(x, 'norm1'), `${name}.attn1`, heads).add(x);
   h = attention(ctx, norm(h, 'norm2'), context, `${name}.attn2`, heads).add(h);
   const projected = linear(ctx, norm(h, 'norm3'), `${name}.ff.net.0.proj`);
@@ -106,7 +110,13 @@ function transformer2d(ctx: Ctx, x: Tensor, context: Tensor, name: string, heads
   const { g, cfg } = ctx;
   const [, channels, height, width] = x.shape as [unknown, number, number, number];
   const pixels = height * width;
-  const normed = g.groupNorm(x, cfg.normNumGroups, p(ctx, `${name}.norm.weight`), p(ctx, `${name}.norm.bias`), 1e-6);
+  const normed = g.groupNorm(
+    x,
+    cfg.normNumGroups,
+    p(ctx, `${name}.norm.weight`),
+    p(ctx, `${name}.norm.bias`),
+    1e-6,
+  );
   const inner = ctx.w.shape(`${name}.proj_in.weight`)[0]!;
   const toTokens = (t: Tensor, c: number) => t.reshape([0, c, pixels]).transpose([0, 2, 1]);
   const toImage = (t: Tensor, c: number) => t.transpose([0, 2, 1]).reshape([0, c, height, width]);
@@ -138,7 +148,8 @@ export function buildUnet(weights: ComponentWeights, cfg: UnetConfig, options: U
   for (let b = 0; b < levels; b++) {
     for (let l = 0; l < cfg.layersPerBlock; l++) {
       h = resnet(ctx, h, `down_blocks.${b}.resnets.${l}`, temb);
-      if (cfg.downHasAttention[b]) h = transformer2d(ctx, h, context, `down_blocks.${b}.attentions.${l}`, cfg.heads[b]!);
+      if (cfg.downHasAttention[b])
+        h = transformer2d(ctx, h, context, `down_blocks.${b}.attentions.${l}`, cfg.heads[b]!);
       skips.push(h);
     }
     if (b < levels - 1) {
@@ -155,7 +166,8 @@ export function buildUnet(weights: ComponentWeights, cfg: UnetConfig, options: U
     for (let l = 0; l <= cfg.layersPerBlock; l++) {
       h = g.concat([h, skips.pop()!], 1);
       h = resnet(ctx, h, `up_blocks.${b}.resnets.${l}`, temb);
-      if (cfg.upHasAttention[b]) h = transformer2d(ctx, h, context, `up_blocks.${b}.attentions.${l}`, upHeads[b]!);
+      if (cfg.upHasAttention[b])
+        h = transformer2d(ctx, h, context, `up_blocks.${b}.attentions.${l}`, upHeads[b]!);
     }
     if (b < levels - 1) h = conv(ctx, g.upsample(h, 2), `up_blocks.${b}.upsamplers.0.conv`);
   }
@@ -168,10 +180,17 @@ export function buildUnet(weights: ComponentWeights, cfg: UnetConfig, options: U
  * diffusers' get_timestep_embedding in float32 (flip_sin_to_cos → [cos, sin]); one row per timestep.
  * exponent = −ln(10000)·i / (half − freq_shift); emb = t · exp(exponent).
  */
-export function timestepEmbedding(timesteps: readonly number[], dim: number, flipSinToCos = true, freqShift = 0): Float32Array {
+export function timestepEmbedding(
+  timesteps: readonly number[],
+  dim: number,
+  flipSinToCos = true,
+  freqShift = 0,
+): Float32Array {
   const f = Math.fround;
   const half = Math.floor(dim / 2);
-  const freqs = Array.from({ length: half }, (_, i) => f(Math.exp(f(f(f(-Math.log(10000)) * i) / (half - freqShift)))));
+  const freqs = Array.from({ length: half }, (_, i) =>
+    f(Math.exp(f(f(f(-Math.log(10000)) * i) / (half - freqShift)))),
+  );
   const out = new Float32Array(timesteps.length * dim);
   timesteps.forEach((t, row) => {
     for (let i = 0; i < half; i++) {

@@ -54,8 +54,11 @@ function resnet(ctx: Ctx, x: Tensor, name: string): Tensor {
 function spatialAttention(ctx: Ctx, x: Tensor, name: string): Tensor {
   const { g } = ctx;
   const [, channels, height, width] = x.shape as [unknown, number, number, number];
-  const tokens = norm(ctx, x, `${name}.group_norm`).reshape([0, channels, height * width]).transpose([0, 2, 1]);
-  const lin = (t: Tensor, n: string) => g.linear(t, p(ctx, `${name}.${n}.weight`), p(ctx, `${name}.${n}.bias`));
+  const tokens = norm(ctx, x, `${name}.group_norm`)
+    .reshape([0, channels, height * width])
+    .transpose([0, 2, 1]);
+  const lin = (t: Tensor, n: string) =>
+    g.linear(t, p(ctx, `${name}.${n}.weight`), p(ctx, `${name}.${n}.bias`));
   const attended = g.attention(lin(tokens, 'to_q'), lin(tokens, 'to_k'), lin(tokens, 'to_v'));
   const out = lin(attended, 'to_out.0').transpose([0, 2, 1]).reshape([0, channels, height, width]);
   return out.add(x);
@@ -63,7 +66,11 @@ function spatialAttention(ctx: Ctx, x: Tensor, name: string): Tensor {
 
 function midBlock(ctx: Ctx, x: Tensor, prefix: string): Tensor {
   const h = resnet(ctx, x, `${prefix}.mid_block.resnets.0`);
-  return resnet(ctx, spatialAttention(ctx, h, `${prefix}.mid_block.attentions.0`), `${prefix}.mid_block.resnets.1`);
+  return resnet(
+    ctx,
+    spatialAttention(ctx, h, `${prefix}.mid_block.attentions.0`),
+    `${prefix}.mid_block.resnets.1`,
+  );
 }
 
 function context(w: ComponentWeights, cfg: VaeConfig, name: string): Ctx {
@@ -80,7 +87,10 @@ export function buildVaeEncoder(w: ComponentWeights, cfg: VaeConfig, height: num
     for (let l = 0; l < cfg.layersPerBlock; l++) h = resnet(ctx, h, `encoder.down_blocks.${b}.resnets.${l}`);
     // Downsample2D with padding 0: F.pad (0, 1, 0, 1), then a stride-2 convolution.
     if (b < levels - 1)
-      h = conv(ctx, g.pad(h, [0, 0, 0, 0, 0, 0, 1, 1]), `encoder.down_blocks.${b}.downsamplers.0.conv`, { stride: 2, pad: 0 });
+      h = conv(ctx, g.pad(h, [0, 0, 0, 0, 0, 0, 1, 1]), `encoder.down_blocks.${b}.downsamplers.0.conv`, {
+        stride: 2,
+        pad: 0,
+      });
   }
   h = midBlock(ctx, h, 'encoder');
   h = conv(ctx, g.silu(norm(ctx, h, 'encoder.conv_norm_out')), 'encoder.conv_out');

@@ -42,7 +42,8 @@ export function transformedTensor(source: TensorData, transform: TensorTransform
 /** Values of a tensor in the requested storage (f16 files stay half under 'f16'). */
 export async function readWeight(t: TensorData, storage: WeightStorage): Promise<Float32Array | Uint16Array> {
   const bytes = await t.read();
-  if (storage === 'f16') return t.dtype === 'F16' ? viewAs('F16', bytes) : f32ToF16(toFloat32(t.dtype, bytes));
+  if (storage === 'f16')
+    return t.dtype === 'F16' ? viewAs('F16', bytes) : f32ToF16(toFloat32(t.dtype, bytes));
   return toFloat32(t.dtype, bytes);
 }
 

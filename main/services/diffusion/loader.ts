@@ -40,13 +40,31 @@ export interface SdModel {
 }
 
 const WEIGHT_FILES: Record<SdComponent, readonly string[]> = {
-  unet: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors', 'diffusion_pytorch_model.bin', 'diffusion_pytorch_model.fp16.bin'],
-  vae: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors', 'diffusion_pytorch_model.bin', 'diffusion_pytorch_model.fp16.bin'],
-  text_encoder: ['model.safetensors', 'model.fp16.safetensors', 'pytorch_model.bin', 'pytorch_model.fp16.bin'],
+  unet: [
+    'diffusion_pytorch_model.safetensors',
+    'diffusion_pytorch_model.fp16.safetensors',
+    'diffusion_pytorch_model.bin',
+    'diffusion_pytorch_model.fp16.bin',
+  ],
+  vae: [
+    'diffusion_pytorch_model.safetensors',
+    'diffusion_pytorch_model.fp16.safetensors',
+    'diffusion_pytorch_model.bin',
+    'diffusion_pytorch_model.fp16.bin',
+  ],
+  text_encoder: [
+    'model.safetensors',
+    'model.fp16.safetensors',
+    'pytorch_model.bin',
+    'pytorch_model.fp16.bin',
+  ],
 };
 
 async function isFile(file: string): Promise<boolean> {
-  return stat(file).then((s) => s.isFile(), () => false);
+  return stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 async function identity(file: string): Promise<string> {
@@ -58,7 +76,7 @@ async function readJson(file: string, what: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${what} (${file}): ${(error as Error).message}`);
+    throw new Error(`${what} (${file}): ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -81,7 +99,9 @@ async function openComponent(dir: string, component: SdComponent, opened: StateD
   const folder = path.join(dir, component);
   const configFile = path.join(folder, 'config.json');
   if (!(await isFile(configFile)))
-    throw new Error(`diffusers folder ${dir}: ${component}/config.json is missing (expected unet/, vae/ and text_encoder/ with config.json and weights)`);
+    throw new Error(
+      `diffusers folder ${dir}: ${component}/config.json is missing (expected unet/, vae/ and text_encoder/ with config.json and weights)`,
+    );
   let weightFile: string | undefined;
   for (const name of WEIGHT_FILES[component]) {
     if (await isFile(path.join(folder, name))) {
@@ -91,18 +111,24 @@ async function openComponent(dir: string, component: SdComponent, opened: StateD
   }
   if (!weightFile) {
     const present = await readdir(folder).catch(() => []);
-    throw new Error(`diffusers folder ${dir}: no ${component} weights (looked for ${WEIGHT_FILES[component].join(', ')}; found ${present.join(', ') || 'nothing'})`);
+    throw new Error(
+      `diffusers folder ${dir}: no ${component} weights (looked for ${WEIGHT_FILES[component].join(', ')}; found ${present.join(', ') || 'nothing'})`,
+    );
   }
   const state = await loadStateDict(weightFile);
   opened.push(state);
   let tensors: ReadonlyMap<string, TensorData> = state.tensors;
-  if (component === 'vae') tensors = new Map([...tensors].map(([name, t]) => [modernDiffusersVaeName(name), t]));
+  if (component === 'vae')
+    tensors = new Map([...tensors].map(([name, t]) => [modernDiffusersVaeName(name), t]));
   const weights = new ComponentWeights(component, tensors, await identity(weightFile));
   return { weights, json: await readJson(configFile, `${component} config`) };
 }
 
 async function schedulerConfigOf(dir: string): Promise<SchedulerConfig> {
-  for (const file of [path.join(dir, 'scheduler', 'scheduler_config.json'), path.join(dir, 'scheduler_config.json')]) {
+  for (const file of [
+    path.join(dir, 'scheduler', 'scheduler_config.json'),
+    path.join(dir, 'scheduler_config.json'),
+  ]) {
     if (await isFile(file)) return parseSchedulerConfig(await readJson(file, 'scheduler config'));
   }
   // Every SD 1.x / 2.x base model ships these settings; a folder without them still samples correctly.
@@ -119,7 +145,9 @@ async function loadFolder(dir: string): Promise<SdModel> {
     const vae = await openComponent(dir, 'vae', opened);
     const text = await openComponent(dir, 'text_encoder', opened);
     const tokenizerDir = path.join(dir, 'tokenizer');
-    const hasTokenizer = (await isFile(path.join(tokenizerDir, 'vocab.json'))) && (await isFile(path.join(tokenizerDir, 'merges.txt')));
+    const hasTokenizer =
+      (await isFile(path.join(tokenizerDir, 'vocab.json'))) &&
+      (await isFile(path.join(tokenizerDir, 'merges.txt')));
     return {
       source: dir,
       layout: 'diffusers',
@@ -147,7 +175,9 @@ async function loadSingleFile(file: string, configDir?: string): Promise<SdModel
     const names = [...state.tensors.keys()];
     for (const component of ['unet', 'vae', 'text_encoder'] as const) {
       if (localNames(names, component).length === 0)
-        throw new Error(`single-file checkpoint ${file}: no ${component} tensors (${SINGLE_FILE_PREFIXES[component]}*); is this a full SD checkpoint?`);
+        throw new Error(
+          `single-file checkpoint ${file}: no ${component} tensors (${SINGLE_FILE_PREFIXES[component]}*); is this a full SD checkpoint?`,
+        );
     }
     const mapping = mapSingleFileNames(names, {
       unet: unetLayoutFromLdmNames(localNames(names, 'unet')),
@@ -155,24 +185,42 @@ async function loadSingleFile(file: string, configDir?: string): Promise<SdModel
     });
     if (mapping.unmapped.length > 0) {
       const sample = mapping.unmapped.slice(0, 5).join(', ');
-      throw new Error(`single-file checkpoint ${file}: ${mapping.unmapped.length} tensors have no diffusers name (e.g. ${sample}); unsupported architecture?`);
+      throw new Error(
+        `single-file checkpoint ${file}: ${mapping.unmapped.length} tensors have no diffusers name (e.g. ${sample}); unsupported architecture?`,
+      );
     }
-    const tables: Record<SdComponent, Map<string, TensorData>> = { unet: new Map(), vae: new Map(), text_encoder: new Map() };
+    const tables: Record<SdComponent, Map<string, TensorData>> = {
+      unet: new Map(),
+      vae: new Map(),
+      text_encoder: new Map(),
+    };
     for (const target of mapping.targets)
-      tables[target.component].set(target.name, transformedTensor(state.tensors.get(target.source)!, target.transform));
+      tables[target.component].set(
+        target.name,
+        transformedTensor(state.tensors.get(target.source)!, target.transform),
+      );
     const id = await identity(file);
     const unet = new ComponentWeights('unet', tables.unet, id);
     const vae = new ComponentWeights('vae', tables.vae, id);
     const text = new ComponentWeights('text_encoder', tables.text_encoder, id);
-    const config = (component: SdComponent) => readJson(path.join(configDir!, component, 'config.json'), `${component} config`);
+    const config = (component: SdComponent) =>
+      readJson(path.join(configDir!, component, 'config.json'), `${component} config`);
     return {
       source: file,
       layout: 'single-file',
-      unet: { weights: unet, config: configDir ? unetConfigFromJson(await config('unet')) : unetConfigFromWeights(unet) },
-      vae: { weights: vae, config: configDir ? vaeConfigFromJson(await config('vae')) : vaeConfigFromWeights(vae) },
+      unet: {
+        weights: unet,
+        config: configDir ? unetConfigFromJson(await config('unet')) : unetConfigFromWeights(unet),
+      },
+      vae: {
+        weights: vae,
+        config: configDir ? vaeConfigFromJson(await config('vae')) : vaeConfigFromWeights(vae),
+      },
       textEncoder: {
         weights: text,
-        config: configDir ? textEncoderConfigFromJson(await config('text_encoder')) : textEncoderConfigFromWeights(text),
+        config: configDir
+          ? textEncoderConfigFromJson(await config('text_encoder'))
+          : textEncoderConfigFromWeights(text),
       },
       scheduler: configDir ? await schedulerConfigOf(configDir) : SD1_SCHEDULER_CONFIG,
       close: () => state.close(),

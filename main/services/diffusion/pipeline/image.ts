@@ -21,7 +21,8 @@ export function decodedToUnit(decoded: Float32Array, height: number, width: numb
   const plane = height * width;
   const out = new Float32Array(plane * 3);
   for (let c = 0; c < 3; c++)
-    for (let p = 0; p < plane; p++) out[p * 3 + c] = Math.min(Math.max(f32(f32(decoded[c * plane + p]! / 2) + 0.5), 0), 1);
+    for (let p = 0; p < plane; p++)
+      out[p * 3 + c] = Math.min(Math.max(f32(f32(decoded[c * plane + p]! / 2) + 0.5), 0), 1);
   return out;
 }
 

@@ -1,7 +1,12 @@
 // txt2img as diffusers' StableDiffusionPipeline runs it: CFG as one batch of (uncond, cond), initial latents
 // from torch-exact randn × init_noise_sigma, the chosen scheduler, VAE decode of latents / scaling_factor.
 // Sessions are built once per (graph, size) and reused; LoRA files and strengths are only feeds.
-import { SessionCache, type EngineSession, type ExecutionProvider, type TensorMap } from '../../../engine/runtime';
+import {
+  SessionCache,
+  type EngineSession,
+  type ExecutionProvider,
+  type TensorMap,
+} from '../../../engine/runtime';
 import {
   buildTextEncoder,
   buildUnet,
@@ -89,7 +94,10 @@ export interface GenerateResult {
 const f32 = Math.fround;
 
 function abortIfNeeded(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException('generation cancelled', 'AbortError');
+  if (signal?.aborted)
+    throw signal.reason instanceof Error
+      ? signal.reason
+      : new DOMException('generation cancelled', 'AbortError');
 }
 
 export class SdPipeline {
@@ -113,11 +121,21 @@ export class SdPipeline {
     try {
       const vocab = options.vocab ?? model.tokenizerPath;
       if (!vocab)
-        throw new Error(`${modelPath} has no tokenizer/ (vocab.json + merges.txt): pass a vocabulary (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`);
+        throw new Error(
+          `${modelPath} has no tokenizer/ (vocab.json + merges.txt): pass a vocabulary (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`,
+        );
       // transformers' CLIPTokenizer cleaning, as diffusers' SD pipelines tokenize (the fixtures' setup: no ftfy).
       const tokenizer = await ClipTokenizer.load(vocab, { cleaning: 'transformers' });
       const ep = options.ep ?? 'cpu';
-      return new SdPipeline(model, tokenizer, options.sessions ?? new SessionCache(), ep, options.precision ?? precisionFor(ep), options.workDir, !options.sessions);
+      return new SdPipeline(
+        model,
+        tokenizer,
+        options.sessions ?? new SessionCache(),
+        ep,
+        options.precision ?? precisionFor(ep),
+        options.workDir,
+        !options.sessions,
+      );
     } catch (error) {
       await model.close();
       throw error;
@@ -130,7 +148,11 @@ export class SdPipeline {
   }
 
   async close(): Promise<void> {
-    const held = [this.textEncoder, ...[...this.unets.values()].map((u) => u.session), ...this.decoders.values()];
+    const held = [
+      this.textEncoder,
+      ...[...this.unets.values()].map((u) => u.session),
+      ...this.decoders.values(),
+    ];
     await Promise.all(held.map((s) => s?.release()));
     if (this.ownsSessions) await this.sessions.clear();
     await this.model.close();
@@ -140,7 +162,11 @@ export class SdPipeline {
   async lora(file: string): Promise<LoraWeights> {
     let lora = this.loras.get(file);
     if (!lora) {
-      lora = await loadLoraFile(file, this.model.unet.weights.names(), this.model.textEncoder.weights.names());
+      lora = await loadLoraFile(
+        file,
+        this.model.unet.weights.names(),
+        this.model.textEncoder.weights.names(),
+      );
       this.loras.set(file, lora);
     }
     return lora;
@@ -151,18 +177,32 @@ export class SdPipeline {
   }
 
   private async textSession(): Promise<EngineSession> {
-    this.textEncoder ??= await openGraphSession(buildTextEncoder(this.model.textEncoder.weights, this.model.textEncoder.config, this.storage()), this.sessionOptions(this.precision));
+    this.textEncoder ??= await openGraphSession(
+      buildTextEncoder(this.model.textEncoder.weights, this.model.textEncoder.config, this.storage()),
+      this.sessionOptions(this.precision),
+    );
     return this.textEncoder;
   }
 
   /** The UNet session for a latent size, with LoRA inputs on every attention projection. */
-  async unetSession(height: number, width: number): Promise<{ session: EngineSession; modules: LoraModule[] }> {
+  async unetSession(
+    height: number,
+    width: number,
+  ): Promise<{ session: EngineSession; modules: LoraModule[] }> {
     const key = `${height}x${width}`;
     let entry = this.unets.get(key);
     if (!entry) {
       const io = loraGraphInputs();
-      const graph = buildUnet(this.model.unet.weights, this.model.unet.config, { height, width, storage: this.storage(), lora: io.provider });
-      entry = { session: await openGraphSession(graph, this.sessionOptions(this.precision)), modules: io.modules };
+      const graph = buildUnet(this.model.unet.weights, this.model.unet.config, {
+        height,
+        width,
+        storage: this.storage(),
+        lora: io.provider,
+      });
+      entry = {
+        session: await openGraphSession(graph, this.sessionOptions(this.precision)),
+        modules: io.modules,
+      };
       this.unets.set(key, entry);
     }
     return entry;
@@ -172,7 +212,10 @@ export class SdPipeline {
     const key = `${height}x${width}`;
     let session = this.decoders.get(key);
     if (!session) {
-      session = await openGraphSession(buildVaeDecoder(this.model.vae.weights, this.model.vae.config, height, width), this.sessionOptions('fp32'));
+      session = await openGraphSession(
+        buildVaeDecoder(this.model.vae.weights, this.model.vae.config, height, width),
+        this.sessionOptions('fp32'),
+      );
       this.decoders.set(key, session);
     }
     return session;
@@ -183,10 +226,18 @@ export class SdPipeline {
   }
 
   /** Text-encoder hidden states [rows, windows · 77, width] for the token windows of each row. */
-  private async encode(ids: Int32Array, windows: number, contextLength: number, signal?: AbortSignal): Promise<Float32Array> {
+  private async encode(
+    ids: Int32Array,
+    windows: number,
+    contextLength: number,
+    signal?: AbortSignal,
+  ): Promise<Float32Array> {
     const session = await this.textSession();
     const count = ids.length / contextLength;
-    const out = await session.run({ [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [count, contextLength] } }, { signal });
+    const out = await session.run(
+      { [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [count, contextLength] } },
+      { signal },
+    );
     // [rows · windows, 77, width] is already [rows, windows · 77, width] in memory.
     void windows;
     return out[TEXT_OUTPUT]!.data as Float32Array;
@@ -195,13 +246,20 @@ export class SdPipeline {
   private validate(request: GenerateRequest): void {
     const factor = this.scaleFactor;
     const unetFactor = factor * 2 ** (this.model.unet.config.blockOutChannels.length - 1);
-    for (const [what, value] of [['width', request.width], ['height', request.height]] as const) {
+    for (const [what, value] of [
+      ['width', request.width],
+      ['height', request.height],
+    ] as const) {
       if (!Number.isInteger(value) || value <= 0 || value % unetFactor !== 0)
-        throw new Error(`${what} must be a positive multiple of ${unetFactor} (VAE scale factor ${factor} × the UNet's ${unetFactor / factor}), got ${value}`);
+        throw new Error(
+          `${what} must be a positive multiple of ${unetFactor} (VAE scale factor ${factor} × the UNet's ${unetFactor / factor}), got ${value}`,
+        );
     }
-    if (!Number.isInteger(request.batch ?? 1) || (request.batch ?? 1) < 1) throw new Error(`batch must be a positive integer, got ${request.batch}`);
+    if (!Number.isInteger(request.batch ?? 1) || (request.batch ?? 1) < 1)
+      throw new Error(`batch must be a positive integer, got ${request.batch}`);
     if (!Number.isFinite(request.cfg)) throw new Error(`cfg must be a number, got ${request.cfg}`);
-    if (!Number.isSafeInteger(request.seed) || request.seed < 0) throw new Error(`seed must be a non-negative integer, got ${request.seed}`);
+    if (!Number.isSafeInteger(request.seed) || request.seed < 0)
+      throw new Error(`seed must be a non-negative integer, got ${request.seed}`);
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -212,9 +270,16 @@ export class SdPipeline {
     const latentH = request.height / this.scaleFactor;
     const latentW = request.width / this.scaleFactor;
     const channels = this.model.unet.config.inChannels;
-    const active = await Promise.all((request.loras ?? []).map(async (l) => ({ lora: await this.lora(l.file), scale: l.scale })));
+    const active = await Promise.all(
+      (request.loras ?? []).map(async (l) => ({ lora: await this.lora(l.file), scale: l.scale })),
+    );
 
-    const tokens = tokenizePrompts(this.tokenizer, request.prompt, guided ? (request.negative ?? '') : undefined, this.model.textEncoder.config.contextLength);
+    const tokens = tokenizePrompts(
+      this.tokenizer,
+      request.prompt,
+      guided ? (request.negative ?? '') : undefined,
+      this.model.textEncoder.config.contextLength,
+    );
     const hidden = await this.encode(tokens.ids, tokens.windows, tokens.contextLength, signal);
     const sequence = tokens.windows * tokens.contextLength;
     const rowSize = sequence * this.model.textEncoder.config.width;
@@ -222,7 +287,8 @@ export class SdPipeline {
     const rows = guided ? [0, 1] : [0];
     const context = new Float32Array(rows.length * batch * rowSize);
     rows.forEach((row, r) => {
-      for (let b = 0; b < batch; b++) context.set(hidden.subarray(row * rowSize, (row + 1) * rowSize), (r * batch + b) * rowSize);
+      for (let b = 0; b < batch; b++)
+        context.set(hidden.subarray(row * rowSize, (row + 1) * rowSize), (r * batch + b) * rowSize);
     });
 
     const scheduler = createScheduler(request.scheduler, this.model.scheduler);
@@ -230,7 +296,9 @@ export class SdPipeline {
     const generators = Array.from({ length: batch }, (_, i) => new TorchGenerator(request.seed + i));
     const latentSize = batch * channels * latentH * latentW;
     const sigma = f32(scheduler.initNoiseSigma);
-    let latents: Float32Array = randnTensor(latentSize, batch === 1 ? generators[0]! : generators).map((v) => f32(v * sigma));
+    let latents: Float32Array = randnTensor(latentSize, batch === 1 ? generators[0]! : generators).map((v) =>
+      f32(v * sigma),
+    );
 
     const initialLatents = latents;
     const { session: unet, modules } = await this.unetSession(latentH, latentW);
@@ -242,27 +310,44 @@ export class SdPipeline {
     for (let i = 0; i < timesteps.length; i++) {
       abortIfNeeded(signal);
       const t = timesteps[i]!;
-      const input = new Float32Array(unetBatch * latentSize / batch);
+      const input = new Float32Array((unetBatch * latentSize) / batch);
       for (let r = 0; r < rows.length; r++) input.set(latents, r * latentSize);
       const scaled = scheduler.scaleModelInput(input, t);
       const feeds: TensorMap = {
         ...loraInputs,
         [UNET_SAMPLE]: { dtype: 'float32', data: scaled, dims: [unetBatch, channels, latentH, latentW] },
-        [UNET_TIME]: { dtype: 'float32', data: timestepEmbedding(Array<number>(unetBatch).fill(t), timeWidth, flipSinToCos, freqShift), dims: [unetBatch, timeWidth] },
-        [UNET_CONTEXT]: { dtype: 'float32', data: context, dims: [unetBatch, sequence, this.model.textEncoder.config.width] },
+        [UNET_TIME]: {
+          dtype: 'float32',
+          data: timestepEmbedding(Array<number>(unetBatch).fill(t), timeWidth, flipSinToCos, freqShift),
+          dims: [unetBatch, timeWidth],
+        },
+        [UNET_CONTEXT]: {
+          dtype: 'float32',
+          data: context,
+          dims: [unetBatch, sequence, this.model.textEncoder.config.width],
+        },
       };
-      const out = (await unet.run(feeds, { signal, outputs: [UNET_OUTPUT] }))[UNET_OUTPUT]!.data as Float32Array;
+      const out = (await unet.run(feeds, { signal, outputs: [UNET_OUTPUT] }))[UNET_OUTPUT]!
+        .data as Float32Array;
       const noise = guided ? guide(out, latentSize, request.cfg) : out;
       latents = scheduler.step(noise, t, latents, batch === 1 ? generators[0]! : generators);
       request.onProgress?.({ step: i + 1, total: timesteps.length, timestep: t });
-      if (request.onPreview && channels === 4) request.onPreview(latentToRgbPreview(latents, [batch, channels, latentH, latentW]), i + 1);
+      if (request.onPreview && channels === 4)
+        request.onPreview(latentToRgbPreview(latents, [batch, channels, latentH, latentW]), i + 1);
     }
     abortIfNeeded(signal);
     const images = await this.decode(latents, batch, latentH, latentW, request.seed, signal);
     return { images, initialLatents, latents };
   }
 
-  private async decode(latents: Float32Array, batch: number, latentH: number, latentW: number, seed: number, signal?: AbortSignal): Promise<GeneratedImage[]> {
+  private async decode(
+    latents: Float32Array,
+    batch: number,
+    latentH: number,
+    latentW: number,
+    seed: number,
+    signal?: AbortSignal,
+  ): Promise<GeneratedImage[]> {
     const decoder = await this.decoderSession(latentH, latentW);
     const { scalingFactor, latentChannels } = this.model.vae.config;
     const itemSize = latents.length / batch;
@@ -271,8 +356,13 @@ export class SdPipeline {
     const images: GeneratedImage[] = [];
     // One image at a time: a 512² decode needs GBs of activations.
     for (let b = 0; b < batch; b++) {
-      const z = Float32Array.from(latents.subarray(b * itemSize, (b + 1) * itemSize), (v) => f32(v / scalingFactor));
-      const out = await decoder.run({ [VAE_LATENT]: { dtype: 'float32', data: z, dims: [1, latentChannels, latentH, latentW] } }, { signal });
+      const z = Float32Array.from(latents.subarray(b * itemSize, (b + 1) * itemSize), (v) =>
+        f32(v / scalingFactor),
+      );
+      const out = await decoder.run(
+        { [VAE_LATENT]: { dtype: 'float32', data: z, dims: [1, latentChannels, latentH, latentW] } },
+        { signal },
+      );
       const unit = decodedToUnit(out[VAE_DECODED]!.data as Float32Array, height, width);
       images.push({ seed: seed + b, unit, image: unitToRgb(unit, height, width) });
     }

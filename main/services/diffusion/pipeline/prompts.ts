@@ -12,9 +12,15 @@ export interface PromptTokens {
   contextLength: number;
 }
 
-export function tokenizePrompts(tokenizer: ClipTokenizer, prompt: string, negative: string | undefined, contextLength: number): PromptTokens {
+export function tokenizePrompts(
+  tokenizer: ClipTokenizer,
+  prompt: string,
+  negative: string | undefined,
+  contextLength: number,
+): PromptTokens {
   const positive = tokenizer.tokenizeChunks(prompt, { contextLength, pad: 'eot' });
-  const neg = negative === undefined ? undefined : tokenizer.tokenizeChunks(negative, { contextLength, pad: 'eot' });
+  const neg =
+    negative === undefined ? undefined : tokenizer.tokenizeChunks(negative, { contextLength, pad: 'eot' });
   const windows = Math.max(positive.length, neg?.length ?? 0) / contextLength;
   const empty = tokenizer.tokenizeChunks('', { contextLength, pad: 'eot' });
   const padded = (ids: Int32Array) => {

@@ -43,8 +43,17 @@ async function artifactOf(graph: Graph, options: GraphSessionOptions): Promise<M
   if (lowered.external.length === 0) return toArtifact(lowered);
   const dir = path.join(options.workDir, lowered.hash);
   const modelPath = path.join(dir, 'model.onnx');
-  const written = await stat(modelPath).then(() => true, () => false);
-  if (written) return { hash: lowered.hash, source: { kind: 'file', path: modelPath }, inputs: lowered.inputs, outputs: lowered.outputs };
+  const written = await stat(modelPath).then(
+    () => true,
+    () => false,
+  );
+  if (written)
+    return {
+      hash: lowered.hash,
+      source: { kind: 'file', path: modelPath },
+      inputs: lowered.inputs,
+      outputs: lowered.outputs,
+    };
   await mkdir(dir, { recursive: true });
   return writeArtifact(lowered, dir);
 }
