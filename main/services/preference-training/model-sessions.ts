@@ -15,12 +15,17 @@ import {
   TARGETS,
   TEXT_FEATURES,
   featureGraph,
+  loraDown,
+  loraTargets,
+  loraUp,
   stepGraph,
   textPrefixGraph,
   trainableNames,
   visionPrefixGraph,
   type GraphInputs,
+  type LoraSettings,
 } from './graphs';
+import { mulberry32 } from '../evaluation/bootstrap';
 import { EOT, IMAGE_HIDDEN, PIXELS, TEXT_HIDDEN, TOKENS } from './split-towers';
 
 /** Inline weights up to this size; protobuf caps a whole model at 2 GB. */
@@ -28,6 +33,10 @@ const INLINE_LIMIT = 512 * 2 ** 20;
 
 export interface SessionOptions {
   ep?: ExecutionProvider;
+  /** LoRA on every attention projection instead of training the last blocks. */
+  lora?: LoraSettings;
+  /** Seed of the LoRA initialisation. */
+  seed?: number;
   workDir: string;
   sessions?: SessionCache;
 }
@@ -49,6 +58,7 @@ export interface StepResult {
 export class PreferenceSessions {
   readonly cfg: ClipConfig;
   readonly trainable: string[];
+  readonly lora?: LoraSettings;
   /** The live trained weights (AdamW's parameter set). */
   readonly params: Record<string, Float32Array>;
   private readonly inputs: GraphInputs;
@@ -57,15 +67,29 @@ export class PreferenceSessions {
   private readonly cache: SessionCache;
   private readonly workDir: string;
 
+  private readonly shapes: Map<string, number[]>;
+
   constructor(
     readonly base: BaseModel,
     readonly blocks: number,
     options: SessionOptions,
   ) {
     this.cfg = base.model.config;
-    this.trainable = trainableNames(this.cfg, blocks);
-    this.params = Object.fromEntries(this.trainable.map((name) => [name, Float32Array.from(base.weights.get(name)!)]));
-    this.inputs = { cfg: this.cfg, weights: weightOf(base), shapeOf: shapeOf(base), trainable: new Set(this.trainable), blocks };
+    this.lora = options.lora;
+    this.trainable = trainableNames(this.cfg, blocks, this.lora);
+    this.shapes = new Map(base.shapes);
+    this.params = {};
+    const random = mulberry32(options.seed ?? 0);
+    for (const name of this.trainable) this.params[name] = base.weights.has(name) ? Float32Array.from(base.weights.get(name)!) : this.initLora(name, random);
+    const baseWeight = weightOf(base);
+    this.inputs = {
+      cfg: this.cfg,
+      weights: (name) => this.params[name] ?? baseWeight(name),
+      shapeOf: (name) => this.shapes.get(name) ?? shapeOf(base)(name),
+      trainable: new Set(this.trainable),
+      blocks,
+      lora: this.lora,
+    };
     this.ep = options.ep ?? 'cpu';
     this.cache = options.sessions ?? new SessionCache({ maxIdleSessions: 8 });
     this.workDir = options.workDir;
@@ -111,6 +135,49 @@ export class PreferenceSessions {
     const session = await this.session('text-features', () => featureGraph(this.inputs, 'text'));
     const out = await session.run({ ...this.textHiddenFeeds(text), ...this.paramFeeds(session) });
     return out[TEXT_FEATURES]!.data as Float32Array;
+  }
+
+  /** Shape of a weight or LoRA factor. */
+  shape(name: string): number[] {
+    return this.inputs.shapeOf(name);
+  }
+
+  /**
+   * The trained tensors under reference names, ready to save: the trained weights themselves, or under LoRA
+   * each adapted weight merged (W + scale · up · down) plus the head.
+   */
+  mergedWeights(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const name of this.trainable) if (this.base.weights.has(name)) out[name] = Float32Array.from(this.params[name]!);
+    if (!this.lora) return out;
+    const scale = this.lora.alpha / this.lora.rank;
+    for (const target of loraTargets(this.cfg)) {
+      const [rows, cols] = this.shapes.get(target) as [number, number];
+      const up = this.params[loraUp(target)]!;
+      const down = this.params[loraDown(target)]!;
+      const merged = Float32Array.from(this.base.weights.get(target)!);
+      for (let r = 0; r < rows; r++)
+        for (let k = 0; k < this.lora.rank; k++) {
+          const u = scale * up[r * this.lora.rank + k]!;
+          if (u !== 0) for (let c = 0; c < cols; c++) merged[r * cols + c]! += u * down[k * cols + c]!;
+        }
+      out[target] = merged;
+    }
+    return out;
+  }
+
+  /** PEFT's LoRA start: down ~ U(±1/√in) (kaiming-uniform, a = √5), up = 0, so training starts at the base model. */
+  private initLora(name: string, random: () => number): Float32Array {
+    const target = name.replace(/\.lora_(down|up)$/, '');
+    const [out, inFeatures] = this.base.shapes.get(target) as [number, number];
+    const rank = this.lora!.rank;
+    if (name.endsWith('.lora_up')) {
+      this.shapes.set(name, [out, rank]);
+      return new Float32Array(out * rank);
+    }
+    this.shapes.set(name, [rank, inFeatures]);
+    const bound = 1 / Math.sqrt(inFeatures);
+    return Float32Array.from({ length: rank * inFeatures }, () => (2 * random() - 1) * bound);
   }
 
   async close(): Promise<void> {
@@ -166,7 +233,7 @@ export class PreferenceSessions {
     const feeds: TensorMap = {};
     for (const name of this.trainable) {
       if (wanted && !wanted.has(name)) continue;
-      feeds[name] = { dtype: 'float32', data: this.params[name]!, dims: this.base.shapes.get(name)! };
+      feeds[name] = { dtype: 'float32', data: this.params[name]!, dims: this.shapes.get(name)! };
     }
     return feeds;
   }

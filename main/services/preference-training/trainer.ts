@@ -31,9 +31,13 @@ export interface TrainSettings {
   seed: number;
   /** Share of the labelled prompts held out for evaluation. */
   testFraction: number;
+  /** > 0: LoRA of this rank on every attention projection of both towers (plus the head) instead of `blocks`. */
+  loraRank: number;
+  /** LoRA scale = loraAlpha / loraRank. */
+  loraAlpha: number;
 }
 
-export const DEFAULT_SETTINGS: TrainSettings = { blocks: 1, steps: 100, lr: 1e-5, batchSize: 8, warmupSteps: 10, weightDecay: 0.2, seed: 0, testFraction: 0.2 };
+export const DEFAULT_SETTINGS: TrainSettings = { blocks: 1, steps: 100, lr: 1e-5, batchSize: 8, warmupSteps: 10, weightDecay: 0.2, seed: 0, testFraction: 0.2, loraRank: 0, loraAlpha: 1 };
 
 export interface StepLog {
   step: number;
@@ -71,7 +75,7 @@ export interface TrainReport {
 
 export interface TrainResult {
   report: TrainReport;
-  /** The trained weights by reference name (float32). */
+  /** The changed weights by reference name (float32; LoRA merged into its weights). */
   trained: TensorSet;
 }
 
@@ -114,7 +118,9 @@ export async function trainPreferenceModel(options: TrainOptions): Promise<Train
   if (split.train.length === 0) throw new Error('no labelled comparisons are left for training after the held-out split');
   const pairs = heldOutPairs(split.test, judgments, comparisons);
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'hps-preference-'));
-  const sessions = new PreferenceSessions(options.base, settings.blocks, { ep: options.ep, workDir });
+  const lora = settings.loraRank > 0 ? { rank: settings.loraRank, alpha: settings.loraAlpha } : undefined;
+  if (lora && !Number.isInteger(lora.rank)) throw new Error(`the LoRA rank must be a whole number, got ${lora.rank}`);
+  const sessions = new PreferenceSessions(options.base, settings.blocks, { ep: options.ep, workDir, lora, seed: settings.seed });
   try {
     const tokenizer = await ClipTokenizer.load(options.vocab);
     const started = performance.now();
@@ -150,7 +156,7 @@ export async function trainPreferenceModel(options: TrainOptions): Promise<Train
         losses,
         timings: { encodeMs, trainMs, msPerStep: trainMs / Math.max(1, settings.steps), evaluateMs },
       },
-      trained: Object.fromEntries(Object.entries(sessions.params).map(([name, values]) => [name, Float32Array.from(values)])),
+      trained: sessions.mergedWeights(),
     };
   } finally {
     await sessions.close();
@@ -159,8 +165,7 @@ export async function trainPreferenceModel(options: TrainOptions): Promise<Train
 }
 
 async function optimize(sessions: PreferenceSessions, encoded: EncodedSet, train: readonly PreferenceExample[], settings: TrainSettings, options: TrainOptions): Promise<number[]> {
-  const shapes = options.base.shapes;
-  const decayed = sessions.trainable.filter((name) => isDecayed(name, shapes.get(name)!));
+  const decayed = sessions.trainable.filter((name) => isDecayed(name, sessions.shape(name)));
   const opts = [
     { names: decayed, opt: new AdamW({ lr: settings.lr, weightDecay: settings.weightDecay }) },
     { names: sessions.trainable.filter((n) => !decayed.includes(n)), opt: new AdamW({ lr: settings.lr, weightDecay: 0 }) },
