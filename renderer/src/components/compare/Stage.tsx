@@ -72,6 +72,7 @@ export function Stage({
       className="stage"
       style={{ gridTemplateColumns: `repeat(${columns(n)}, 1fr)` }}
       data-count={n}
+      data-comparison-id={item.comparisonId}
     >
       {item.images.map((image, index) => {
         const rank = ranking.indexOf(image.id);

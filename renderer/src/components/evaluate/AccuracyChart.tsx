@@ -40,7 +40,7 @@ export function AccuracyChart({ models }: { models: Model[] }) {
           <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(1)}%` : String(v))} />
           <Legend />
           <Bar dataKey="dropTies" name="Drop human ties" fill="#5b5bd6" isAnimationActive={false}>
-            <ErrorBar dataKey="dropTiesErr" width={6} stroke="#333" />
+            <ErrorBar dataKey="dropTiesErr" width={6} stroke="#333" isAnimationActive={false} />
           </Bar>
           <Bar
             dataKey="halfCredit"
@@ -48,7 +48,7 @@ export function AccuracyChart({ models }: { models: Model[] }) {
             fill="#48a872"
             isAnimationActive={false}
           >
-            <ErrorBar dataKey="halfCreditErr" width={6} stroke="#333" />
+            <ErrorBar dataKey="halfCreditErr" width={6} stroke="#333" isAnimationActive={false} />
           </Bar>
         </BarChart>
       </ResponsiveContainer>

@@ -1,0 +1,100 @@
+// Shared by the labeling e2e test and the compare bench: a folder of generated images with prompts, a
+// `serve` child process, and Chromium.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import sharp from 'sharp';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'bin/hps-studio.mjs');
+
+/** `prompts` prompts × `perPrompt` distinct PNGs (different colours and a stripe, so no two share a hash). */
+export async function writeImageFolder(dir: string, prompts: number, perPrompt: number): Promise<string> {
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  const rows = ['image,prompt'];
+  for (let p = 0; p < prompts; p++) {
+    for (let i = 0; i < perPrompt; i++) {
+      const name = `p${p}-${i}.png`;
+      const stripe = await sharp({
+        create: {
+          width: 96,
+          height: 24,
+          channels: 3,
+          background: { r: 250 - i * 70, g: 240, b: 40 + p * 20 },
+        },
+      })
+        .png()
+        .toBuffer();
+      const png = await sharp({
+        create: {
+          width: 192,
+          height: 192,
+          channels: 3,
+          background: { r: (p * 37) % 256, g: 60 + i * 60, b: 200 - p * 15 },
+        },
+      })
+        .composite([{ input: stripe, top: 20 + i * 50, left: 48 }])
+        .png()
+        .toBuffer();
+      writeFileSync(join(dir, 'images', name), png);
+      rows.push(
+        `images/${name},"a ${['red', 'green', 'blue', 'golden', 'misty'][p % 5]} landscape, study ${p}"`,
+      );
+    }
+  }
+  const promptsFile = join(dir, 'prompts.csv');
+  writeFileSync(promptsFile, rows.join('\n') + '\n');
+  return promptsFile;
+}
+
+export function cli(args: string[]): string {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`hps-studio ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Runs `annotators add` and returns the token (the last line of its output). */
+export function addAnnotator(library: string, name: string, role: 'admin' | 'annotator'): string {
+  return cli(['annotators', 'add', name, '--library', library, '--role', role]).trim().split('\n').at(-1)!;
+}
+
+export interface Serve {
+  url: string;
+  child: ChildProcess;
+}
+
+export function startServe(library: string): Promise<Serve> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--library', library, '--port', '0'], { cwd: ROOT });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) resolve({ url: m[1]!, child });
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+export function ensureRendererBuilt(): void {
+  if (existsSync(join(ROOT, 'dist/renderer/index.html'))) return;
+  const build = spawnSync(
+    'npx',
+    ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  if (build.status !== 0) throw new Error('renderer build failed');
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
