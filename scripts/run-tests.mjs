@@ -37,7 +37,12 @@ const status = run('npx', [
 // A missing report means vitest itself failed before running anything: count that as one failure.
 const r = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : { numFailedTests: 1 };
 const passed = r.numPassedTests ?? 0;
-let failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+// A file that failed without a failing test (import error, failing beforeAll) counts as one failure;
+// numFailedTestSuites would count describe blocks holding failed tests a second time.
+const brokenFiles = (r.testResults ?? []).filter(
+  (file) => file.status === 'failed' && !file.assertionResults?.some((a) => a.status === 'failed'),
+).length;
+let failed = (r.numFailedTests ?? 0) + brokenFiles;
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 if (status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
