@@ -7,6 +7,7 @@ export const SUITES: readonly { name: string; load: () => Promise<{ suite: Bench
   { name: 'preprocess', load: () => import('./preprocess') },
   { name: 'library', load: () => import('./library') },
   { name: 'score', load: () => import('./score/index') },
+  { name: 'compare', load: () => import('./compare') },
   { name: 'unet', load: () => import('./unet/index') },
   { name: 'train', load: () => import('./train/index') },
   { name: 'preference', load: () => import('./preference/index') },

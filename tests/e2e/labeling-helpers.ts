@@ -10,8 +10,17 @@ import sharp from 'sharp';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin/hps-studio.mjs');
 
-/** `prompts` prompts × `perPrompt` distinct PNGs (different colours and a stripe, so no two share a hash). */
-export async function writeImageFolder(dir: string, prompts: number, perPrompt: number): Promise<string> {
+/**
+ * `prompts` prompts × `perPrompt` distinct PNGs (different colours and a stripe, so no two share a hash).
+ * `noise` adds Gaussian noise so files are photo-sized and decoding costs what it does for real images.
+ */
+export async function writeImageFolder(
+  dir: string,
+  prompts: number,
+  perPrompt: number,
+  options: { size?: number; noise?: boolean } = {},
+): Promise<string> {
+  const size = options.size ?? 192;
   mkdirSync(join(dir, 'images'), { recursive: true });
   const rows = ['image,prompt'];
   for (let p = 0; p < prompts; p++) {
@@ -29,10 +38,11 @@ export async function writeImageFolder(dir: string, prompts: number, perPrompt: 
         .toBuffer();
       const png = await sharp({
         create: {
-          width: 192,
-          height: 192,
+          width: size,
+          height: size,
           channels: 3,
           background: { r: (p * 37) % 256, g: 60 + i * 60, b: 200 - p * 15 },
+          ...(options.noise ? { noise: { type: 'gaussian', mean: 128, sigma: 40 } } : {}),
         },
       })
         .composite([{ input: stripe, top: 20 + i * 50, left: 48 }])
