@@ -37,6 +37,7 @@ beforeAll(async () => {
       HOST_SCRIPT: join(root, 'dist-electron/host.cjs'),
       HPS_APP_ROOT: root,
       HPS_LIBRARY_DIR: library,
+      HPS_DATA_DIR: join(library, 'data'),
       HPS_APP_VERSION: '7.7.7',
     },
   });
