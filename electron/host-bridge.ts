@@ -18,6 +18,7 @@ export interface HostOptions {
   hostScript: string;
   appRoot: string;
   libraryDir: string;
+  dataDir: string;
   appVersion: string;
 }
 
@@ -44,6 +45,7 @@ export class HostBridge {
         ...process.env,
         [HOST_ENV.appRoot]: this.options.appRoot,
         [HOST_ENV.libraryDir]: this.options.libraryDir,
+        [HOST_ENV.dataDir]: this.options.dataDir,
         [HOST_ENV.appVersion]: this.options.appVersion,
         NODE_OPTIONS: '',
       },

@@ -12,6 +12,8 @@ export type HostToMain =
 /** Environment variables the main process passes to the host. */
 export const HOST_ENV = {
   libraryDir: 'HPS_LIBRARY_DIR',
+  /** The user data folder (app.getPath('userData')); models go in its models/. */
+  dataDir: 'HPS_DATA_DIR',
   appRoot: 'HPS_APP_ROOT',
   appVersion: 'HPS_APP_VERSION',
 } as const;

@@ -23,6 +23,7 @@ async function start(): Promise<void> {
   const api = createApi(
     createApiServices({
       libraryDir: env(HOST_ENV.libraryDir),
+      dataDir: env(HOST_ENV.dataDir),
       app: {
         version: env(HOST_ENV.appVersion),
         mode: 'desktop',

@@ -54,6 +54,7 @@ if (!app.requestSingleInstanceLock()) {
       hostScript: hostScriptPath(__dirname),
       appRoot,
       libraryDir,
+      dataDir: app.getPath('userData'),
       appVersion: app.getVersion(),
     });
     host.start();

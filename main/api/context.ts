@@ -1,7 +1,11 @@
 // What every handler receives. Long-lived services are created once per process (createApiServices);
 // `auth` is filled in per request by the transport.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { EventBus } from './event-bus';
+import { ModelsService } from './models-service';
 import { JobRegistry } from '../services/jobs';
+import type { Catalog } from '../services/models';
 
 /** Who is calling. Local desktop/browser use is the owner; team mode (issue 5) adds annotator tokens. */
 /** An admin's token in team mode is the owner with an annotator id (their labels are their own). */
@@ -19,6 +23,9 @@ export interface AppInfo {
 export interface ApiServices {
   /** Absolute path of the library folder (images, SQLite database, user models). */
   libraryDir: string;
+  /** The user data folder (Electron's userData, serve's --data): models live in `<dataDir>/models`. */
+  dataDir: string;
+  models: ModelsService;
   jobs: JobRegistry;
   events: EventBus;
   app: AppInfo;
@@ -28,9 +35,22 @@ export interface ApiContext extends ApiServices {
   auth: AuthInfo;
 }
 
-export function createApiServices(options: { libraryDir: string; app: AppInfo }): ApiServices {
+/** Without a data folder: HPS_DATA_DIR, else ~/.hps-studio. */
+export function defaultDataDir(): string {
+  return process.env.HPS_DATA_DIR ?? join(homedir(), '.hps-studio');
+}
+
+export function createApiServices(options: {
+  libraryDir: string;
+  app: AppInfo;
+  dataDir?: string;
+  /** Replaces models/catalog.json (tests point entries at a local server). */
+  modelCatalog?: Catalog;
+}): ApiServices {
   const events = new EventBus();
   const jobs = new JobRegistry();
   jobs.onChange((job) => events.emit('job.progress', job));
-  return { libraryDir: options.libraryDir, jobs, events, app: options.app };
+  const dataDir = options.dataDir ?? defaultDataDir();
+  const models = new ModelsService({ dataDir, jobs, events, catalog: options.modelCatalog });
+  return { libraryDir: options.libraryDir, dataDir, models, jobs, events, app: options.app };
 }

@@ -9,6 +9,7 @@ import { events } from './contract/events';
 import { jobCalls } from './contract/jobs';
 import { labelingCalls } from './contract/labeling';
 import { libraryCalls } from './contract/library';
+import { modelCalls } from './contract/models';
 import { systemCalls } from './contract/system';
 
 export const calls = {
@@ -17,6 +18,7 @@ export const calls = {
   ...libraryCalls,
   ...labelingCalls,
   ...evaluationCalls,
+  ...modelCalls,
 } satisfies Record<string, CallSpec>;
 
 export { events };
@@ -25,6 +27,7 @@ export * from './contract/evaluation';
 export * from './contract/jobs';
 export * from './contract/labeling';
 export * from './contract/library';
+export * from './contract/models';
 export * from './contract/system';
 
 export type Calls = typeof calls;

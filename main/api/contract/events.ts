@@ -1,6 +1,7 @@
 // Events main → renderer. Each is declared once here; the bus validates payloads against these schemas.
 import { z } from 'zod';
 import { JobStateSchema } from './jobs';
+import { modelEvents } from './models';
 
 export const events = {
   /** A job started, progressed or finished (progress updates are coalesced to ~10 per second per job). */
@@ -12,4 +13,5 @@ export const events = {
     /** On the scale the scorer's anchor publishes (HPS: 100 × cosine). */
     score: z.number(),
   }),
+  ...modelEvents,
 };

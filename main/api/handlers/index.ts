@@ -4,6 +4,7 @@ import { evaluationHandlers } from './evaluation';
 import { jobHandlers } from './jobs';
 import { labelingHandlers } from './labeling';
 import { libraryHandlers } from './library';
+import { modelHandlers } from './models';
 import { systemHandlers } from './system';
 import type { Handlers } from './types';
 
@@ -13,6 +14,7 @@ export const handlers: Handlers = {
   ...libraryHandlers,
   ...labelingHandlers,
   ...evaluationHandlers,
+  ...modelHandlers,
 };
 
 export type { Handler, Handlers } from './types';

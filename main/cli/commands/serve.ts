@@ -10,6 +10,7 @@ import { parseNonEmpty, parsePort } from '../options';
 
 interface ServeOptions {
   library: string;
+  data?: string;
   host: string;
   port: number;
 }
@@ -19,6 +20,11 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('Serve the studio UI and API to a browser (browser mode; team annotation later).')
     .requiredOption('-l, --library <dir>', 'library folder (created if missing)', parseNonEmpty)
+    .option(
+      '--data <dir>',
+      'user data folder; models go in its models/ (default ~/.hps-studio)',
+      parseNonEmpty,
+    )
     .option('--host <host>', 'address to bind; keep 127.0.0.1 unless you mean to share it', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', parsePort, 7860)
     .addHelpText(
@@ -39,7 +45,11 @@ async function serve(options: ServeOptions): Promise<void> {
     throw new CliError(`cannot create the library folder ${libraryDir}: ${(err as Error).message}`);
   }
   const api = createApi(
-    createApiServices({ libraryDir, app: { version: appVersion(), mode: 'serve', electron: null } }),
+    createApiServices({
+      libraryDir,
+      dataDir: options.data === undefined ? undefined : resolve(options.data),
+      app: { version: appVersion(), mode: 'serve', electron: null },
+    }),
   );
   let url: string;
   let close: () => Promise<void>;
