@@ -1,6 +1,10 @@
 // The label-next queues: least certain first, most disputed first (hand-computed orders).
 import { describe, expect, it } from 'vitest';
-import { beliefFromCosines, disagreementQueue, uncertaintyQueue } from '../../main/services/preference-training';
+import {
+  beliefFromCosines,
+  disagreementQueue,
+  uncertaintyQueue,
+} from '../../main/services/preference-training';
 
 describe('uncertaintyQueue', () => {
   it('serves the comparisons with |p − 0.5| smallest first', () => {
@@ -36,9 +40,30 @@ describe('uncertaintyQueue', () => {
 describe('disagreementQueue', () => {
   it('serves comparisons the scorers split on first, then the closest calls', () => {
     const queue = disagreementQueue([
-      { comparisonId: 1, scores: [[1, 0], [5, 2], [0.9, 0.1]] }, // all pick image 0, by wide margins
-      { comparisonId: 2, scores: [[1, 0], [2, 5], [0.9, 0.1]] }, // 2 of 3 agree
-      { comparisonId: 3, scores: [[0.5, 0.49], [3.1, 3], [0.51, 0.5]] }, // all agree, narrowly
+      {
+        comparisonId: 1,
+        scores: [
+          [1, 0],
+          [5, 2],
+          [0.9, 0.1],
+        ],
+      }, // all pick image 0, by wide margins
+      {
+        comparisonId: 2,
+        scores: [
+          [1, 0],
+          [2, 5],
+          [0.9, 0.1],
+        ],
+      }, // 2 of 3 agree
+      {
+        comparisonId: 3,
+        scores: [
+          [0.5, 0.49],
+          [3.1, 3],
+          [0.51, 0.5],
+        ],
+      }, // all agree, narrowly
     ]);
     expect(queue.map((e) => e.comparisonId)).toEqual([2, 3, 1]);
     expect(queue[0]!.priority).toBeGreaterThan(1 / 3);
@@ -48,7 +73,13 @@ describe('disagreementQueue', () => {
     expect(() => disagreementQueue([{ comparisonId: 1, scores: [[1, 0]] }])).toThrow(/at least 2 scorers/);
     expect(() =>
       disagreementQueue([
-        { comparisonId: 1, scores: [[1, 0], [0, 1]] },
+        {
+          comparisonId: 1,
+          scores: [
+            [1, 0],
+            [0, 1],
+          ],
+        },
         { comparisonId: 2, scores: [[1, 0]] },
       ]),
     ).toThrow(/expected 2/);

@@ -1,8 +1,15 @@
 // Targets from judgments and the held-out split by prompt.
 import { describe, expect, it } from 'vitest';
-import { judgmentTarget, splitByPrompt, type PreferenceExample } from '../../main/services/preference-training';
+import {
+  judgmentTarget,
+  splitByPrompt,
+  type PreferenceExample,
+} from '../../main/services/preference-training';
 
-const judgment = (kind: 'choice' | 'tie' | 'both-bad' | 'skip' | 'ranking', extra: { chosenImageId?: number; ranking?: number[] } = {}) => ({
+const judgment = (
+  kind: 'choice' | 'tie' | 'both-bad' | 'skip' | 'ranking',
+  extra: { chosenImageId?: number; ranking?: number[] } = {},
+) => ({
   comparisonId: 1,
   annotatorId: 1,
   kind,
@@ -44,6 +51,12 @@ describe('splitByPrompt', () => {
   });
 
   it('refuses a library with a single prompt', () => {
-    expect(() => splitByPrompt(examples.filter((e) => e.promptId === 0), 0.2, 0)).toThrow(/at least 2 labelled prompts/);
+    expect(() =>
+      splitByPrompt(
+        examples.filter((e) => e.promptId === 0),
+        0.2,
+        0,
+      ),
+    ).toThrow(/at least 2 labelled prompts/);
   });
 });

@@ -19,7 +19,9 @@ const IMAGE_SIZE = 3 * 224 * 224;
 function safetensorsNames(file: string): string[] {
   const bytes = readFileSync(file);
   const length = Number(bytes.readBigUInt64LE(0));
-  return Object.keys(JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as object).filter((k) => k !== '__metadata__');
+  return Object.keys(JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as object).filter(
+    (k) => k !== '__metadata__',
+  );
 }
 const GRADIENT_NAMES = safetensorsNames(fixture('v1_train_grads.safetensors'));
 

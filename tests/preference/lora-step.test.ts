@@ -14,7 +14,14 @@ import { PreferenceSessions, type StepResult } from '../../main/services/prefere
 import { f32, fixture, i32, relativeError } from '../models/clip-fixtures';
 
 const LORA = { rank: 4, alpha: 8 };
-const HEAD = ['visual.proj', 'visual.ln_post.weight', 'text_projection', 'ln_final.weight', 'ln_final.bias', 'logit_scale'];
+const HEAD = [
+  'visual.proj',
+  'visual.ln_post.weight',
+  'text_projection',
+  'ln_final.weight',
+  'ln_final.bias',
+  'logit_scale',
+];
 const ADAPTED = [
   'visual.transformer.resblocks.1.attn.in_proj_weight',
   'visual.transformer.resblocks.1.attn.out_proj.weight',
@@ -79,7 +86,12 @@ describe('LoRA preference step (hps_v1_tiny, rank 4, every attention projection)
 
   it.each(ADAPTED)('up-factor gradient of %s is scale · G · downᵀ within 1e-4', (target) => {
     const [out, inFeatures] = sessions.shape(target) as [number, number];
-    const expected = expectedUpGrad(reference.get(target)!, sessions.params[loraDown(target)]!, out, inFeatures);
+    const expected = expectedUpGrad(
+      reference.get(target)!,
+      sessions.params[loraDown(target)]!,
+      out,
+      inFeatures,
+    );
     const error = relativeError(result.grads[loraUp(target)]!, expected);
     report.push(`lora up ${target}: ${error.toExponential(2)}`);
     expect(error).toBeLessThan(1e-4);

@@ -20,9 +20,12 @@ async function blockImage(random: () => number, brightness: number): Promise<Uin
   for (let y = 0; y < SIZE; y++)
     for (let x = 0; x < SIZE; x++) {
       const colour = blocks[Math.floor(y / 8) * 4 + Math.floor(x / 8)]!;
-      for (let c = 0; c < 3; c++) pixels[(y * SIZE + x) * 3 + c] = Math.round(255 * brightness * (0.3 + 0.7 * colour[c]!));
+      for (let c = 0; c < 3; c++)
+        pixels[(y * SIZE + x) * 3 + c] = Math.round(255 * brightness * (0.3 + 0.7 * colour[c]!));
     }
-  return sharp(pixels, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: SIZE, height: SIZE, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 export async function syntheticLibrary(dir: string, options: SyntheticOptions): Promise<Library> {
@@ -33,7 +36,10 @@ export async function syntheticLibrary(dir: string, options: SyntheticOptions): 
     const dark = await library.addImage(await blockImage(random, 0.15 + 0.3 * random()));
     const bright = await library.addImage(await blockImage(random, 0.65 + 0.35 * random()));
     const ids = random() < 0.5 ? [dark.image.id, bright.image.id] : [bright.image.id, dark.image.id];
-    return { comparison: library.addComparison({ prompt, imageIds: ids }).comparison, bright: bright.image.id };
+    return {
+      comparison: library.addComparison({ prompt, imageIds: ids }).comparison,
+      bright: bright.image.id,
+    };
   };
   for (let p = 0; p < options.prompts; p++) {
     for (let c = 0; c < options.comparisonsPerPrompt; c++) {

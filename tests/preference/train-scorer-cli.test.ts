@@ -13,7 +13,9 @@ const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { maxBuffer: 64 * 2 ** 20 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      maxBuffer: 64 * 2 ** 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout: string; stderr: string };
@@ -29,7 +31,10 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'pref-cli-'));
   libraryDir = path.join(dir, 'library');
   const library = await syntheticLibrary(libraryDir, { prompts: 4, comparisonsPerPrompt: 2 });
-  imageFiles = library.listImages().slice(0, 2).map((image) => library.imagePath(image));
+  imageFiles = library
+    .listImages()
+    .slice(0, 2)
+    .map((image) => library.imagePath(image));
   library.close();
 }, 60_000);
 
@@ -39,19 +44,62 @@ describe('hps-studio train-scorer', () => {
   it('trains, logs each step, prints the summary and writes a scorer that `score` loads', async () => {
     const out = path.join(dir, 'mine.safetensors');
     const log = path.join(dir, 'train.jsonl');
-    const base = ['--base', fixture('hps_v1_tiny.pt'), '--kind', 'hps-v1', '--vocab', VOCAB, '--library', libraryDir];
-    const run = await cli(['train-scorer', ...base, '--steps', '3', '--lr', '1e-4', '--batch', '2', '--held-out', '0.5', '--out', out, '--log', log]);
+    const base = [
+      '--base',
+      fixture('hps_v1_tiny.pt'),
+      '--kind',
+      'hps-v1',
+      '--vocab',
+      VOCAB,
+      '--library',
+      libraryDir,
+    ];
+    const run = await cli([
+      'train-scorer',
+      ...base,
+      '--steps',
+      '3',
+      '--lr',
+      '1e-4',
+      '--batch',
+      '2',
+      '--held-out',
+      '0.5',
+      '--out',
+      out,
+      '--log',
+      log,
+    ]);
     expect(run.stderr).toContain('step 3/3');
     expect(run.code).toBe(0);
-    const summary = JSON.parse(run.stdout) as { kind: string; before: { dropTies: { accuracy: number; n: number } }; after: { halfCredit: { interval: number[] } } };
+    const summary = JSON.parse(run.stdout) as {
+      kind: string;
+      before: { dropTies: { accuracy: number; n: number } };
+      after: { halfCredit: { interval: number[] } };
+    };
     expect(summary.kind).toBe('hps-v1');
     expect(summary.before.dropTies.n).toBe(4);
     expect(summary.after.halfCredit.interval).toHaveLength(2);
-    const steps = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { step: number; loss: number; lr: number });
+    const steps = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { step: number; loss: number; lr: number });
     expect(steps.map((s) => s.step)).toEqual([1, 2, 3]);
     for (const s of steps) expect(Number.isFinite(s.loss) && s.lr > 0).toBe(true);
 
-    const scored = await cli(['score', '--kind', 'hps-v1', '--model', out, '--vocab', VOCAB, '--prompt', 'a picture of thing number 0', '--json', ...imageFiles]);
+    const scored = await cli([
+      'score',
+      '--kind',
+      'hps-v1',
+      '--model',
+      out,
+      '--vocab',
+      VOCAB,
+      '--prompt',
+      'a picture of thing number 0',
+      '--json',
+      ...imageFiles,
+    ]);
     expect(scored.code).toBe(0);
     const rows = JSON.parse(scored.stdout) as { score?: number }[];
     expect(rows).toHaveLength(2);
@@ -59,7 +107,19 @@ describe('hps-studio train-scorer', () => {
   }, 180_000);
 
   it('refuses a folder that holds no library', async () => {
-    const run = await cli(['train-scorer', '--base', fixture('hps_v1_tiny.pt'), '--kind', 'hps-v1', '--vocab', VOCAB, '--library', path.join(dir, 'nothing'), '--out', path.join(dir, 'x.safetensors')]);
+    const run = await cli([
+      'train-scorer',
+      '--base',
+      fixture('hps_v1_tiny.pt'),
+      '--kind',
+      'hps-v1',
+      '--vocab',
+      VOCAB,
+      '--library',
+      path.join(dir, 'nothing'),
+      '--out',
+      path.join(dir, 'x.safetensors'),
+    ]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('no library');
   }, 60_000);

@@ -39,7 +39,11 @@ beforeAll(async () => {
     },
   });
   savedFile = path.join(dir, 'trained.safetensors');
-  await saveTrainedScorer(savedFile, { base, trained: result.trained, settings: { ...result.report.settings } });
+  await saveTrainedScorer(savedFile, {
+    base,
+    trained: result.trained,
+    settings: { ...result.report.settings },
+  });
   const { before, after, timings } = result.report;
   log.push(
     `synthetic brightness task: held-out ${result.report.heldOutPairs} pairs; accuracy (drop-ties) ${before.dropTies.accuracy} → ${after.dropTies.accuracy}, ` +
@@ -74,7 +78,10 @@ describe('preference training on synthetic labels (preferred = brighter)', () =>
     const header = await readTrainedScorerHeader(savedFile);
     expect(header?.kind).toBe('hps-v1');
     expect(header?.trained).toContain('visual.proj');
-    const images = library.listImages().slice(0, 3).map((image) => library.imagePath(image));
+    const images = library
+      .listImages()
+      .slice(0, 3)
+      .map((image) => library.imagePath(image));
     const prompts = ['a picture of thing number 0'];
     const trained = await createTrainedScorer(savedFile, { vocab: VOCAB });
     const base = await createScorer({ kind: 'hps-v1', model: CHECKPOINT, vocab: VOCAB });
@@ -87,7 +94,67 @@ describe('preference training on synthetic labels (preferred = brighter)', () =>
       await Promise.all([trained.close(), base.close()]);
     }
     expect(trainedRows.some(isScoreError)).toBe(false);
-    const difference = trainedRows.map((row, i) => Math.abs((row as { score: number }).score - (baseRows[i] as { score: number }).score));
+    const difference = trainedRows.map((row, i) =>
+      Math.abs((row as { score: number }).score - (baseRows[i] as { score: number }).score),
+    );
     expect(Math.max(...difference)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('LoRA preference training on the same synthetic labels', () => {
+  let lora: TrainResult;
+  let loraFile: string;
+
+  beforeAll(async () => {
+    const base = await loadBaseModel('hps-v1', CHECKPOINT);
+    lora = await trainPreferenceModel({
+      library,
+      base,
+      vocab: VOCAB,
+      settings: {
+        steps: 25,
+        lr: 1e-2,
+        batchSize: 8,
+        warmupSteps: 5,
+        seed: 3,
+        testFraction: 0.3,
+        loraRank: 4,
+        loraAlpha: 4,
+      },
+    });
+    loraFile = path.join(dir, 'lora.safetensors');
+    await saveTrainedScorer(loraFile, { base, trained: lora.trained, settings: { ...lora.report.settings } });
+    const { before, after, timings } = lora.report;
+    log.push(
+      `LoRA rank 4: accuracy (drop-ties) ${before.dropTies.accuracy} → ${after.dropTies.accuracy}; ${timings.msPerStep.toFixed(1)} ms/step`,
+    );
+  }, 300_000);
+
+  it('lifts held-out accuracy far above chance', () => {
+    expect(lora.report.after.dropTies.accuracy!).toBeGreaterThanOrEqual(0.9);
+    expect(lora.report.after.dropTies.accuracy!).toBeGreaterThan(lora.report.before.dropTies.accuracy! + 0.2);
+  });
+
+  it('saves merged weights whose scorer reproduces the held-out accuracy', async () => {
+    const held = new Set(lora.report.testPromptIds);
+    const comparisons = library.listComparisons().filter((c) => held.has(c.promptId));
+    const chosen = new Map(library.judgments.list().map((j) => [j.comparisonId, j.chosenImageId]));
+    const scorer = await createTrainedScorer(loraFile, { vocab: VOCAB });
+    let correct = 0;
+    try {
+      for (const c of comparisons) {
+        const rows = await scorer.score(
+          c.images.map((image) => library.imagePath(image)),
+          [c.prompt],
+        );
+        const scores = rows.map((row) => (row as { score: number }).score);
+        const best = c.images[scores[0]! > scores[1]! ? 0 : 1]!.id;
+        if (best === chosen.get(c.id)) correct++;
+      }
+    } finally {
+      await scorer.close();
+    }
+    expect(comparisons).toHaveLength(lora.report.testComparisons);
+    expect(correct / comparisons.length).toBe(lora.report.after.dropTies.accuracy);
   });
 });

@@ -42,8 +42,12 @@ export function disagreementQueue(opinions: readonly ScorerOpinions[], limit = I
   const scorers = opinions[0]?.scores.length ?? 0;
   if (scorers < 2) throw new Error('disagreement needs scores from at least 2 scorers');
   for (const o of opinions)
-    if (o.scores.length !== scorers) throw new Error(`comparison ${o.comparisonId}: ${o.scores.length} scorers, expected ${scorers}`);
-  const spread = Array.from({ length: scorers }, (_, s) => standardDeviation(opinions.flatMap((o) => o.scores[s]!)) || 1);
+    if (o.scores.length !== scorers)
+      throw new Error(`comparison ${o.comparisonId}: ${o.scores.length} scorers, expected ${scorers}`);
+  const spread = Array.from(
+    { length: scorers },
+    (_, s) => standardDeviation(opinions.flatMap((o) => o.scores[s]!)) || 1,
+  );
   return rank(
     opinions.map((o) => {
       const votes = new Map<number, number>();
@@ -85,7 +89,11 @@ function rank(entries: QueueEntry[], limit: number): QueueEntry[] {
 }
 
 /** Probabilities a scorer gives the images of one prompt: softmax of logitScale·cosine (HPS convention 100). */
-export function beliefFromCosines(comparisonId: number, cosines: readonly number[], logitScale = 100): ModelBelief {
+export function beliefFromCosines(
+  comparisonId: number,
+  cosines: readonly number[],
+  logitScale = 100,
+): ModelBelief {
   const logits = cosines.map((c) => logitScale * c);
   const max = Math.max(...logits);
   const exps = logits.map((l) => Math.exp(l - max));

@@ -8,7 +8,12 @@ import { KIND_SPECS } from '../scoring/kinds';
 import type { ScorerKind } from '../scoring/types';
 import { LOGIT_SCALE } from './graphs';
 
-export const TRAINABLE_KINDS = ['hps-v1', 'hps-v2', 'clip', 'pickscore'] as const satisfies readonly ScorerKind[];
+export const TRAINABLE_KINDS = [
+  'hps-v1',
+  'hps-v2',
+  'clip',
+  'pickscore',
+] as const satisfies readonly ScorerKind[];
 export type TrainableKind = (typeof TRAINABLE_KINDS)[number];
 
 export function isTrainableKind(value: unknown): value is TrainableKind {
@@ -41,7 +46,12 @@ export async function loadBaseModel(kind: TrainableKind, checkpoint: string): Pr
 }
 
 /** A base model from tensors in hand (converted or generated weights); `file` names it in the saved header. */
-export async function baseModelFromTensors(kind: TrainableKind, tensors: TensorTable, file: string, overrides: HfOverrides = {}): Promise<BaseModel> {
+export async function baseModelFromTensors(
+  kind: TrainableKind,
+  tensors: TensorTable,
+  file: string,
+  overrides: HfOverrides = {},
+): Promise<BaseModel> {
   const spec = KIND_SPECS[kind];
   const model = ClipModel.fromTensors(tensors, {
     activation: overrides.activation ?? spec.activation,
@@ -54,7 +64,12 @@ export async function baseModelFromTensors(kind: TrainableKind, tensors: TensorT
     shapes.set(name, model.weights.shape(name));
   }
   const hasScale = model.weights.has(LOGIT_SCALE);
-  weights.set(LOGIT_SCALE, hasScale ? Float32Array.from(await model.weights.read(LOGIT_SCALE, 'f32')) : Float32Array.of(DEFAULT_LOGIT_SCALE));
+  weights.set(
+    LOGIT_SCALE,
+    hasScale
+      ? Float32Array.from(await model.weights.read(LOGIT_SCALE, 'f32'))
+      : Float32Array.of(DEFAULT_LOGIT_SCALE),
+  );
   shapes.set(LOGIT_SCALE, hasScale ? model.weights.shape(LOGIT_SCALE) : []);
   return { kind, file, model, weights, shapes };
 }

@@ -36,7 +36,10 @@ export function judgmentTarget(judgment: JudgmentView, imageIds: readonly number
 export function libraryLabels(library: Library): LibraryLabels {
   const listed = library.listComparisons().filter((c) => !c.excluded);
   const comparisons = new Map<number, ComparisonView>(
-    listed.map((c) => [c.id, { id: c.id, promptId: c.promptId, imageIds: c.images.map((i) => i.id), goldImageId: c.goldImageId }]),
+    listed.map((c) => [
+      c.id,
+      { id: c.id, promptId: c.promptId, imageIds: c.images.map((i) => i.id), goldImageId: c.goldImageId },
+    ]),
   );
   const judgments = library.judgments.list().filter((j) => comparisons.has(j.comparisonId));
   const sums = new Map<number, { targets: number[]; labels: number }>();
@@ -53,7 +56,14 @@ export function libraryLabels(library: Library): LibraryLabels {
     .filter((c) => sums.has(c.id))
     .map((c) => {
       const { targets, labels } = sums.get(c.id)!;
-      return { comparisonId: c.id, promptId: c.promptId, prompt: c.prompt, imageIds: c.images.map((i) => i.id), targets: targets.map((t) => t / labels), labels };
+      return {
+        comparisonId: c.id,
+        promptId: c.promptId,
+        prompt: c.prompt,
+        imageIds: c.images.map((i) => i.id),
+        targets: targets.map((t) => t / labels),
+        labels,
+      };
     });
   return { examples, judgments, comparisons };
 }
@@ -75,10 +85,18 @@ export interface PromptSplit {
 }
 
 /** Holds out a seeded share of the prompts (at least one when there are two or more): no prompt is on both sides. */
-export function splitByPrompt(examples: readonly PreferenceExample[], testFraction: number, seed: number): PromptSplit {
-  if (!(testFraction > 0 && testFraction < 1)) throw new Error(`the held-out fraction must lie in (0, 1), got ${testFraction}`);
+export function splitByPrompt(
+  examples: readonly PreferenceExample[],
+  testFraction: number,
+  seed: number,
+): PromptSplit {
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new Error(`the held-out fraction must lie in (0, 1), got ${testFraction}`);
   const prompts = [...new Set(examples.map((e) => e.promptId))].sort((a, b) => a - b);
-  if (prompts.length < 2) throw new Error(`a held-out split by prompt needs at least 2 labelled prompts, the library has ${prompts.length}`);
+  if (prompts.length < 2)
+    throw new Error(
+      `a held-out split by prompt needs at least 2 labelled prompts, the library has ${prompts.length}`,
+    );
   const count = Math.min(prompts.length - 1, Math.max(1, Math.round(prompts.length * testFraction)));
   const held = new Set(seededShuffle(prompts, mulberry32(seed)).slice(0, count));
   return {

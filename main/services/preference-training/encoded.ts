@@ -46,7 +46,10 @@ export class EncodedSet {
     const eot = new Int32Array(promptIds.length);
     for (let start = 0; start < promptIds.length; start += TEXT_BATCH) {
       const batch = promptIds.slice(start, start + TEXT_BATCH);
-      const tokens = tokenizer.tokenize(batch.map((id) => items.prompts.get(id)!), { contextLength: L, pad: 'zero' });
+      const tokens = tokenizer.tokenize(
+        batch.map((id) => items.prompts.get(id)!),
+        { contextLength: L, pad: 'zero' },
+      );
       const out = await sessions.textHidden(tokens, eotIndices(tokens, L));
       textHidden.set(out.hidden, start * textStride);
       eot.set(out.eot, start);
@@ -75,7 +78,10 @@ export class EncodedSet {
     ids.forEach((id, i) => {
       const row = this.promptRows.get(id);
       if (row === undefined) throw new Error(`prompt ${id} was not encoded`);
-      hidden.set(this.text.hidden.subarray(row * this.textStride, (row + 1) * this.textStride), i * this.textStride);
+      hidden.set(
+        this.text.hidden.subarray(row * this.textStride, (row + 1) * this.textStride),
+        i * this.textStride,
+      );
       eot[i] = this.text.eot[row]!;
     });
     return { hidden, eot };
@@ -88,7 +94,11 @@ export class EncodedSet {
   }
 }
 
-async function loadPixels(library: Library, imageId: number, mode: (typeof KIND_SPECS)[keyof typeof KIND_SPECS]['preprocess']) {
+async function loadPixels(
+  library: Library,
+  imageId: number,
+  mode: (typeof KIND_SPECS)[keyof typeof KIND_SPECS]['preprocess'],
+) {
   const image = library.getImage(imageId);
   if (!image) throw new Error(`the library has no image ${imageId}`);
   const file = library.imagePath(image);

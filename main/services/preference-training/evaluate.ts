@@ -1,7 +1,12 @@
 // Held-out pairwise accuracy of the model in training (and of any other scorer's stored scores) on the
 // human pairs of the held-out comparisons, under both tie conventions, with seeded bootstrap intervals.
 import { humanPairsFromJudgments, type ComparisonView, type JudgmentView } from '../evaluation/judgmentStats';
-import { pairwiseAccuracy, type AccuracyResult, type HumanPair, type ScoreLookup } from '../evaluation/metricAccuracy';
+import {
+  pairwiseAccuracy,
+  type AccuracyResult,
+  type HumanPair,
+  type ScoreLookup,
+} from '../evaluation/metricAccuracy';
 import type { Library } from '../library';
 import type { PreferenceExample } from './data';
 import type { EncodedSet } from './encoded';
@@ -18,7 +23,11 @@ export interface ScorerAccuracy extends HeldOutAccuracy {
   modelId: string;
 }
 
-export function heldOutPairs(examples: readonly PreferenceExample[], judgments: readonly JudgmentView[], comparisons: ReadonlyMap<number, ComparisonView>): HumanPair[] {
+export function heldOutPairs(
+  examples: readonly PreferenceExample[],
+  judgments: readonly JudgmentView[],
+  comparisons: ReadonlyMap<number, ComparisonView>,
+): HumanPair[] {
   const held = new Set(examples.map((e) => e.comparisonId));
   return humanPairsFromJudgments(
     judgments.filter((j) => held.has(j.comparisonId)),
@@ -37,7 +46,11 @@ export function accuracyOf(pairs: readonly HumanPair[], scoreOf: ScoreLookup, se
 const key = (imageId: number, promptId?: number) => `${imageId}:${promptId}`;
 
 /** Cosines of every (image, prompt) of the examples under the sessions' current weights. */
-export async function modelCosines(sessions: PreferenceSessions, encoded: EncodedSet, examples: readonly PreferenceExample[]): Promise<Map<string, number>> {
+export async function modelCosines(
+  sessions: PreferenceSessions,
+  encoded: EncodedSet,
+  examples: readonly PreferenceExample[],
+): Promise<Map<string, number>> {
   const embed = sessions.cfg.embedDim;
   const imageIds = [...new Set(examples.flatMap((e) => e.imageIds))];
   const promptIds = [...new Set(examples.map((e) => e.promptId))];
@@ -51,7 +64,8 @@ export async function modelCosines(sessions: PreferenceSessions, encoded: Encode
   const prompts = new Map(promptIds.map((id, i) => [id, unit(texts.subarray(i * embed, (i + 1) * embed))]));
   const cosines = new Map<string, number>();
   for (const e of examples)
-    for (const imageId of e.imageIds) cosines.set(key(imageId, e.promptId), dot(images.get(imageId)!, prompts.get(e.promptId)!));
+    for (const imageId of e.imageIds)
+      cosines.set(key(imageId, e.promptId), dot(images.get(imageId)!, prompts.get(e.promptId)!));
   return cosines;
 }
 
@@ -60,9 +74,15 @@ export function lookup(cosines: ReadonlyMap<string, number>): ScoreLookup {
 }
 
 /** Held-out accuracy of every scorer whose scores the library stores. */
-export function storedScorerAccuracy(library: Library, pairs: readonly HumanPair[], seed: number): ScorerAccuracy[] {
+export function storedScorerAccuracy(
+  library: Library,
+  pairs: readonly HumanPair[],
+  seed: number,
+): ScorerAccuracy[] {
   return library.catalog.scoredModels().map((modelId) => {
-    const scores = new Map(library.catalog.scores({ modelId }).map((s) => [key(s.imageId, s.promptId), s.score]));
+    const scores = new Map(
+      library.catalog.scores({ modelId }).map((s) => [key(s.imageId, s.promptId), s.score]),
+    );
     return { modelId, ...accuracyOf(pairs, lookup(scores), seed) };
   });
 }

@@ -34,20 +34,37 @@ export const loraUp = (target: string) => `${target}.lora_up`;
 
 /** The attention weights LoRA adapts: W_eff = W + (alpha / rank) · up · down, with down [rank, in], up [out, rank]. */
 export function loraTargets(cfg: ClipConfig): string[] {
-  const names = [...blockWeightNames('visual.transformer', cfg.vision.layers), ...blockWeightNames('transformer', cfg.text.layers)];
+  const names = [
+    ...blockWeightNames('visual.transformer', cfg.vision.layers),
+    ...blockWeightNames('transformer', cfg.text.layers),
+  ];
   return names.filter((name) => LORA_TARGET.test(name));
 }
 
 /** Blocks of each tower that stay frozen (and cached): all but the last `k`, or none under LoRA. */
-export function splitPoints(cfg: ClipConfig, k: number, lora?: LoraSettings): { vision: number; text: number } {
+export function splitPoints(
+  cfg: ClipConfig,
+  k: number,
+  lora?: LoraSettings,
+): { vision: number; text: number } {
   if (lora) return { vision: 0, text: 0 };
   if (!Number.isInteger(k) || k < 0) throw new Error(`blocks to train must be a whole number ≥ 0, got ${k}`);
   if (k > cfg.vision.layers || k > cfg.text.layers)
-    throw new Error(`cannot train ${k} blocks: the towers have ${cfg.vision.layers} (vision) and ${cfg.text.layers} (text)`);
+    throw new Error(
+      `cannot train ${k} blocks: the towers have ${cfg.vision.layers} (vision) and ${cfg.text.layers} (text)`,
+    );
   return { vision: cfg.vision.layers - k, text: cfg.text.layers - k };
 }
 
-const HEAD = ['visual.ln_post.weight', 'visual.ln_post.bias', 'visual.proj', 'ln_final.weight', 'ln_final.bias', 'text_projection', LOGIT_SCALE];
+const HEAD = [
+  'visual.ln_post.weight',
+  'visual.ln_post.bias',
+  'visual.proj',
+  'ln_final.weight',
+  'ln_final.bias',
+  'text_projection',
+  LOGIT_SCALE,
+];
 
 /**
  * The trained tensors: the last k blocks of both towers, ln_post, ln_final, both projections and logit_scale;
@@ -58,7 +75,11 @@ export function trainableNames(cfg: ClipConfig, k: number, lora?: LoraSettings):
   const split = splitPoints(cfg, k);
   const lastBlocks = (prefix: string, layers: number, from: number) =>
     blockWeightNames(prefix, layers).filter((name) => Number(/resblocks\.(\d+)\./.exec(name)![1]) >= from);
-  return [...lastBlocks('visual.transformer', cfg.vision.layers, split.vision), ...lastBlocks('transformer', cfg.text.layers, split.text), ...HEAD];
+  return [
+    ...lastBlocks('visual.transformer', cfg.vision.layers, split.vision),
+    ...lastBlocks('transformer', cfg.text.layers, split.text),
+    ...HEAD,
+  ];
 }
 
 export interface GraphInputs {
@@ -85,7 +106,10 @@ function paramsOf(g: Graph, s: GraphInputs, mode: Mode): Params {
       t =
         trained && mode === 'feed'
           ? g.input(name, shape)
-          : g.param(name, trained ? Float32Array.from(s.weights(name)) : s.weights(name), { shape, trainable: trained });
+          : g.param(name, trained ? Float32Array.from(s.weights(name)) : s.weights(name), {
+              shape,
+              trainable: trained,
+            });
       made.set(name, t);
     }
     return t;
@@ -95,7 +119,11 @@ function paramsOf(g: Graph, s: GraphInputs, mode: Mode): Params {
     const key = `${name}#lora`;
     let t = made.get(key);
     if (!t) {
-      t = leaf(name).add(leaf(loraUp(name)).matmul(leaf(loraDown(name))).mul(s.lora.alpha / s.lora.rank));
+      t = leaf(name).add(
+        leaf(loraUp(name))
+          .matmul(leaf(loraDown(name)))
+          .mul(s.lora.alpha / s.lora.rank),
+      );
       made.set(key, t);
     }
     return t;

@@ -11,11 +11,47 @@
 // Label next: uncertaintyQueue / disagreementQueue (pure), labelNextByUncertainty / labelNextByDisagreement (library + Scorers).
 // The training step is one engine graph (graphs.ts: stepGraph); the frozen first depth − k blocks run once per
 // image and prompt (encoded.ts), so a step runs only the last k blocks.
-export { TRAINABLE_KINDS, baseModelFromTensors, isTrainableKind, loadBaseModel, type BaseModel, type TrainableKind } from './base-model';
-export { DEFAULT_SETTINGS, MAX_LOGIT_SCALE, trainPreferenceModel, type StepLog, type TrainOptions, type TrainReport, type TrainResult, type TrainSettings } from './trainer';
-export { libraryLabels, splitByPrompt, judgmentTarget, type PreferenceExample, type PromptSplit } from './data';
+export {
+  TRAINABLE_KINDS,
+  baseModelFromTensors,
+  isTrainableKind,
+  loadBaseModel,
+  type BaseModel,
+  type TrainableKind,
+} from './base-model';
+export {
+  DEFAULT_SETTINGS,
+  MAX_LOGIT_SCALE,
+  trainPreferenceModel,
+  type StepLog,
+  type TrainOptions,
+  type TrainReport,
+  type TrainResult,
+  type TrainSettings,
+} from './trainer';
+export {
+  libraryLabels,
+  splitByPrompt,
+  judgmentTarget,
+  type PreferenceExample,
+  type PromptSplit,
+} from './data';
 export type { HeldOutAccuracy, ScorerAccuracy } from './evaluate';
-export { HEADER_FORMAT, METADATA_KEY, createTrainedScorer, readTrainedScorerHeader, saveTrainedScorer, type SavedScorerHeader } from './saved-scorer';
-export { beliefFromCosines, disagreementQueue, uncertaintyQueue, type ModelBelief, type QueueEntry, type ScorerOpinions } from './active-learning';
+export {
+  HEADER_FORMAT,
+  METADATA_KEY,
+  createTrainedScorer,
+  readTrainedScorerHeader,
+  saveTrainedScorer,
+  type SavedScorerHeader,
+} from './saved-scorer';
+export {
+  beliefFromCosines,
+  disagreementQueue,
+  uncertaintyQueue,
+  type ModelBelief,
+  type QueueEntry,
+  type ScorerOpinions,
+} from './active-learning';
 export { labelNextByDisagreement, labelNextByUncertainty } from './label-next';
 export { trainableNames } from './graphs';

@@ -10,7 +10,8 @@ async function cosinesOf(scorer: Scorer, library: Library, comparison: Compariso
     [comparison.prompt],
   );
   return rows.map((row, i) => {
-    if (isScoreError(row) || row.cosine === undefined) throw new Error(`comparison ${comparison.id}: image ${comparison.images[i]!.id} could not be scored`);
+    if (isScoreError(row) || row.cosine === undefined)
+      throw new Error(`comparison ${comparison.id}: image ${comparison.images[i]!.id} could not be scored`);
     return row.cosine;
   });
 }
@@ -20,14 +21,23 @@ function unlabelled(library: Library, limit?: number): Comparison[] {
 }
 
 /** Unlabelled comparisons where the scorer is least certain (|p − 0.5| smallest for two images). */
-export async function labelNextByUncertainty(library: Library, scorer: Scorer, options: { logitScale?: number; limit?: number; pool?: number } = {}): Promise<QueueEntry[]> {
+export async function labelNextByUncertainty(
+  library: Library,
+  scorer: Scorer,
+  options: { logitScale?: number; limit?: number; pool?: number } = {},
+): Promise<QueueEntry[]> {
   const beliefs = [];
-  for (const c of unlabelled(library, options.pool)) beliefs.push(beliefFromCosines(c.id, await cosinesOf(scorer, library, c), options.logitScale));
+  for (const c of unlabelled(library, options.pool))
+    beliefs.push(beliefFromCosines(c.id, await cosinesOf(scorer, library, c), options.logitScale));
   return uncertaintyQueue(beliefs, options.limit);
 }
 
 /** Unlabelled comparisons where the scorers disagree most about the best image. */
-export async function labelNextByDisagreement(library: Library, scorers: readonly Scorer[], options: { limit?: number; pool?: number } = {}): Promise<QueueEntry[]> {
+export async function labelNextByDisagreement(
+  library: Library,
+  scorers: readonly Scorer[],
+  options: { limit?: number; pool?: number } = {},
+): Promise<QueueEntry[]> {
   const opinions = [];
   for (const c of unlabelled(library, options.pool)) {
     const scores = [];

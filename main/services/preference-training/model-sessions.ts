@@ -80,7 +80,10 @@ export class PreferenceSessions {
     this.shapes = new Map(base.shapes);
     this.params = {};
     const random = mulberry32(options.seed ?? 0);
-    for (const name of this.trainable) this.params[name] = base.weights.has(name) ? Float32Array.from(base.weights.get(name)!) : this.initLora(name, random);
+    for (const name of this.trainable)
+      this.params[name] = base.weights.has(name)
+        ? Float32Array.from(base.weights.get(name)!)
+        : this.initLora(name, random);
     const baseWeight = weightOf(base);
     this.inputs = {
       cfg: this.cfg,
@@ -98,35 +101,53 @@ export class PreferenceSessions {
   /** Pixels [count, 3, S, S] → hidden states [count, tokens, width] after the frozen vision blocks. */
   async imageHidden(pixels: Float32Array, count: number): Promise<Float32Array> {
     const S = this.cfg.vision.imageSize;
-    const out = await (await this.session('vision-prefix', () => visionPrefixGraph(this.inputs))).run({ [PIXELS]: { dtype: 'float32', data: pixels, dims: [count, 3, S, S] } });
+    const out = await (
+      await this.session('vision-prefix', () => visionPrefixGraph(this.inputs))
+    ).run({ [PIXELS]: { dtype: 'float32', data: pixels, dims: [count, 3, S, S] } });
     return out[IMAGE_HIDDEN]!.data as Float32Array;
   }
 
   /** Token ids [count, L] → hidden states after the frozen text blocks. */
   async textHidden(tokens: Int32Array, eot: Int32Array): Promise<TextHidden> {
     const L = this.cfg.text.contextLength;
-    const out = await (await this.session('text-prefix', () => textPrefixGraph(this.inputs))).run({ [TOKENS]: { dtype: 'int32', data: tokens, dims: [eot.length, L] } });
+    const out = await (
+      await this.session('text-prefix', () => textPrefixGraph(this.inputs))
+    ).run({ [TOKENS]: { dtype: 'int32', data: tokens, dims: [eot.length, L] } });
     return { hidden: out[TEXT_HIDDEN]!.data as Float32Array, eot };
   }
 
   /** Loss and gradients of the trained weights for comparisons of `imageCount` images each. */
-  async step(imageHidden: Float32Array, text: TextHidden, targets: Float32Array, imageCount: number): Promise<StepResult> {
+  async step(
+    imageHidden: Float32Array,
+    text: TextHidden,
+    targets: Float32Array,
+    imageCount: number,
+  ): Promise<StepResult> {
     const session = await this.session(`step-${imageCount}`, () => stepGraph(this.inputs, imageCount));
     const prompts = text.eot.length;
     const out = await session.run({
       ...this.hiddenFeeds(imageHidden, text),
       [TARGETS]: { dtype: 'float32', data: targets, dims: [prompts, imageCount] },
-      [IMAGE_PROMPT]: { dtype: 'float32', data: promptOneHot(prompts, imageCount), dims: [prompts * imageCount, prompts] },
+      [IMAGE_PROMPT]: {
+        dtype: 'float32',
+        data: promptOneHot(prompts, imageCount),
+        dims: [prompts * imageCount, prompts],
+      },
       ...this.paramFeeds(),
     });
-    const grads = Object.fromEntries(this.trainable.map((name) => [name, out[`grad/${name}`]!.data as Float32Array]));
+    const grads = Object.fromEntries(
+      this.trainable.map((name) => [name, out[`grad/${name}`]!.data as Float32Array]),
+    );
     return { loss: (out.loss!.data as Float32Array)[0]!, grads, cosine: out.cosine!.data as Float32Array };
   }
 
   /** Unnormalised image features [count, embed] under the current weights. */
   async imageFeatures(imageHidden: Float32Array): Promise<Float32Array> {
     const session = await this.session('vision-features', () => featureGraph(this.inputs, 'vision'));
-    const out = await session.run({ [IMAGE_HIDDEN]: this.imageHiddenTensor(imageHidden), ...this.paramFeeds(session) });
+    const out = await session.run({
+      [IMAGE_HIDDEN]: this.imageHiddenTensor(imageHidden),
+      ...this.paramFeeds(session),
+    });
     return out[IMAGE_FEATURES]!.data as Float32Array;
   }
 
@@ -148,7 +169,8 @@ export class PreferenceSessions {
    */
   mergedWeights(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
-    for (const name of this.trainable) if (this.base.weights.has(name)) out[name] = Float32Array.from(this.params[name]!);
+    for (const name of this.trainable)
+      if (this.base.weights.has(name)) out[name] = Float32Array.from(this.params[name]!);
     if (!this.lora) return out;
     const scale = this.lora.alpha / this.lora.rank;
     for (const target of loraTargets(this.cfg)) {
@@ -199,20 +221,32 @@ export class PreferenceSessions {
   private async open(graph: Graph): Promise<EngineSession> {
     // WebGPU's fused MultiHeadAttention misses the CLIP fixtures (see services/scoring): keep attention unfused there.
     const fusedAttention = this.ep === 'webgpu' ? false : undefined;
-    const lowered = lowerGraph(graph, { ep: this.ep, precision: 'fp32', inlineLimitBytes: INLINE_LIMIT, fusedAttention });
+    const lowered = lowerGraph(graph, {
+      ep: this.ep,
+      precision: 'fp32',
+      inlineLimitBytes: INLINE_LIMIT,
+      fusedAttention,
+    });
     let artifact;
     if (lowered.external.length) {
       const dir = path.join(this.workDir, lowered.hash);
       await mkdir(dir, { recursive: true });
       artifact = await writeArtifact(lowered, dir);
     } else artifact = toArtifact(lowered);
-    return this.cache.get({ hash: artifact.hash, ep: this.ep, fallback: [], precision: 'f32', profilePlacement: false }, artifact);
+    return this.cache.get(
+      { hash: artifact.hash, ep: this.ep, fallback: [], precision: 'f32', profilePlacement: false },
+      artifact,
+    );
   }
 
   private imageHiddenTensor(hidden: Float32Array) {
     const { grid, width } = this.cfg.vision;
     const tokens = grid * grid + 1;
-    return { dtype: 'float32' as const, data: hidden, dims: [hidden.length / (tokens * width), tokens, width] };
+    return {
+      dtype: 'float32' as const,
+      data: hidden,
+      dims: [hidden.length / (tokens * width), tokens, width],
+    };
   }
 
   private textHiddenFeeds(text: TextHidden): TensorMap {

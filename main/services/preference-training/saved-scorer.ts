@@ -39,7 +39,8 @@ export async function saveTrainedScorer(file: string, options: SaveOptions): Pro
   const tensors = new Map<string, TensorSource>();
   for (const [name, values] of base.weights) {
     const data = trained[name] ?? values;
-    if (data.length !== values.length) throw new Error(`trained ${name} has ${data.length} values, the base ${values.length}`);
+    if (data.length !== values.length)
+      throw new Error(`trained ${name} has ${data.length} values, the base ${values.length}`);
     tensors.set(name, { dtype: 'F32', shape: base.shapes.get(name)!, data });
   }
   const header: SavedScorerHeader = {
@@ -62,7 +63,8 @@ export async function readTrainedScorerHeader(file: string): Promise<SavedScorer
     const text = state.metadata[METADATA_KEY];
     if (text === undefined) return undefined;
     const parsed = SavedHeader.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${file}: the preference-scorer header is malformed: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new Error(`${file}: the preference-scorer header is malformed: ${parsed.error.message}`);
     return parsed.data;
   } finally {
     await state.close();
@@ -70,7 +72,10 @@ export async function readTrainedScorerHeader(file: string): Promise<SavedScorer
 }
 
 /** Opens a trained scorer under the kind its header names (preprocessing, activation and score scale of the base). */
-export async function createTrainedScorer(file: string, options: Omit<ScorerOptions, 'kind' | 'model'>): Promise<Scorer> {
+export async function createTrainedScorer(
+  file: string,
+  options: Omit<ScorerOptions, 'kind' | 'model'>,
+): Promise<Scorer> {
   const header = await readTrainedScorerHeader(file);
   if (!header) throw new Error(`${file} is not a trained preference scorer (no ${METADATA_KEY} header)`);
   return createScorer({ ...options, kind: header.kind, model: file });

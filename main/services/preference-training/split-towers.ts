@@ -15,7 +15,15 @@ export const EOT = 'eot_index';
 export const IMAGE_HIDDEN = 'image_hidden';
 export const TEXT_HIDDEN = 'text_hidden';
 
-function blocks(g: Graph, x: Tensor, p: Params, prefix: string, from: number, to: number, s: BlockSettings): Tensor {
+function blocks(
+  g: Graph,
+  x: Tensor,
+  p: Params,
+  prefix: string,
+  from: number,
+  to: number,
+  s: BlockSettings,
+): Tensor {
   let h = x;
   for (let i = from; i < to; i++) h = residualBlock(g, h, p, `${prefix}.resblocks.${i}`, s);
   return h;
@@ -28,23 +36,56 @@ type RowPicker = (t: Tensor) => Tensor;
  * The tower's last residual block evaluated for one row: x [batch, tokens, W] → [batch, 1, W]. `mask`
  * ([batch, 1, 1, tokens]) is added to that row's attention scores.
  */
-function pooledFinalBlock(g: Graph, x: Tensor, p: Params, name: string, s: BlockSettings, pick: RowPicker, mask?: Tensor): Tensor {
+function pooledFinalBlock(
+  g: Graph,
+  x: Tensor,
+  p: Params,
+  name: string,
+  s: BlockSettings,
+  pick: RowPicker,
+  mask?: Tensor,
+): Tensor {
   const { width, heads } = s.tower;
   const tokens = x.dim(1) as number;
   const headDim = width / heads;
-  const qkv = g.linear(layerNorm(g, x, p, `${name}.ln_1`, s.eps), p(`${name}.attn.in_proj_weight`), p(`${name}.attn.in_proj_bias`));
+  const qkv = g.linear(
+    layerNorm(g, x, p, `${name}.ln_1`, s.eps),
+    p(`${name}.attn.in_proj_weight`),
+    p(`${name}.attn.in_proj_bias`),
+  );
   const [q, k, v] = g.split(qkv, [width, width, width], -1);
-  const toHeads = (t: Tensor, length: number) => t.reshape([0, length, heads, headDim]).transpose([0, 2, 1, 3]);
-  const context = g.attention(toHeads(pick(q!), 1), toHeads(k!, tokens), toHeads(v!, tokens), mask ? { mask } : {});
+  const toHeads = (t: Tensor, length: number) =>
+    t.reshape([0, length, heads, headDim]).transpose([0, 2, 1, 3]);
+  const context = g.attention(
+    toHeads(pick(q!), 1),
+    toHeads(k!, tokens),
+    toHeads(v!, tokens),
+    mask ? { mask } : {},
+  );
   const merged = context.transpose([0, 2, 1, 3]).reshape([0, 1, width]);
-  const attended = pick(x).add(g.linear(merged, p(`${name}.attn.out_proj.weight`), p(`${name}.attn.out_proj.bias`)));
-  const fc = g.linear(layerNorm(g, attended, p, `${name}.ln_2`, s.eps), p(`${name}.mlp.c_fc.weight`), p(`${name}.mlp.c_fc.bias`));
+  const attended = pick(x).add(
+    g.linear(merged, p(`${name}.attn.out_proj.weight`), p(`${name}.attn.out_proj.bias`)),
+  );
+  const fc = g.linear(
+    layerNorm(g, attended, p, `${name}.ln_2`, s.eps),
+    p(`${name}.mlp.c_fc.weight`),
+    p(`${name}.mlp.c_fc.bias`),
+  );
   const hidden = s.activation === 'quick_gelu' ? g.quickGelu(fc) : g.gelu(fc);
   return attended.add(g.linear(hidden, p(`${name}.mlp.c_proj.weight`), p(`${name}.mlp.c_proj.bias`)));
 }
 
 /** Blocks from..layers−1 of a tower, the last one for the pooled row only → [batch, C]. */
-function pooledSuffix(g: Graph, x: Tensor, p: Params, prefix: string, from: number, s: BlockSettings, pick: RowPicker, mask?: Tensor): Tensor {
+function pooledSuffix(
+  g: Graph,
+  x: Tensor,
+  p: Params,
+  prefix: string,
+  from: number,
+  s: BlockSettings,
+  pick: RowPicker,
+  mask?: Tensor,
+): Tensor {
   const layers = s.tower.layers;
   if (from >= layers) return pick(x).squeeze([1]);
   const h = blocks(g, x, p, prefix, from, layers - 1, s);
@@ -63,7 +104,12 @@ function visionSettings(cfg: ClipConfig): BlockSettings {
 }
 
 function textSettings(g: Graph, cfg: ClipConfig): BlockSettings {
-  return { tower: cfg.text, activation: cfg.activation, eps: cfg.layerNormEps, mask: causalMask(g, cfg.text.contextLength) };
+  return {
+    tower: cfg.text,
+    activation: cfg.activation,
+    eps: cfg.layerNormEps,
+    mask: causalMask(g, cfg.text.contextLength),
+  };
 }
 
 /** pixels [batch, 3, S, S] → hidden states [batch, grid² + 1, width] after block `split` − 1. */
@@ -99,7 +145,11 @@ export function textSuffix(g: Graph, cfg: ClipConfig, p: Params, split: number):
   const { contextLength, width } = cfg.text;
   const hidden = g.input(TEXT_HIDDEN, ['prompts', contextLength, width]);
   const eot = g.input(EOT, ['prompts'], { dtype: 'i32' });
-  const positions = g.constant(Int32Array.from({ length: contextLength }, (_, i) => i), [contextLength], 'i32');
+  const positions = g.constant(
+    Int32Array.from({ length: contextLength }, (_, i) => i),
+    [contextLength],
+    'i32',
+  );
   const row = eot.unsqueeze([-1]);
   const oneHot = g.cast(g.equal(row, positions), 'f32').unsqueeze([1]);
   // The EOT row of the causal mask: −∞ on the positions after it.

@@ -12,7 +12,15 @@ import { ClipTokenizer } from '../../tokenizer';
 import type { BaseModel } from './base-model';
 import { libraryLabels, seededShuffle, splitByPrompt, type PreferenceExample } from './data';
 import { EncodedSet } from './encoded';
-import { accuracyOf, heldOutPairs, lookup, modelCosines, storedScorerAccuracy, type HeldOutAccuracy, type ScorerAccuracy } from './evaluate';
+import {
+  accuracyOf,
+  heldOutPairs,
+  lookup,
+  modelCosines,
+  storedScorerAccuracy,
+  type HeldOutAccuracy,
+  type ScorerAccuracy,
+} from './evaluate';
 import { LOGIT_SCALE } from './graphs';
 import { PreferenceSessions } from './model-sessions';
 
@@ -37,7 +45,18 @@ export interface TrainSettings {
   loraAlpha: number;
 }
 
-export const DEFAULT_SETTINGS: TrainSettings = { blocks: 1, steps: 100, lr: 1e-5, batchSize: 8, warmupSteps: 10, weightDecay: 0.2, seed: 0, testFraction: 0.2, loraRank: 0, loraAlpha: 1 };
+export const DEFAULT_SETTINGS: TrainSettings = {
+  blocks: 1,
+  steps: 100,
+  lr: 1e-5,
+  batchSize: 8,
+  warmupSteps: 10,
+  weightDecay: 0.2,
+  seed: 0,
+  testFraction: 0.2,
+  loraRank: 0,
+  loraAlpha: 1,
+};
 
 export interface StepLog {
   step: number;
@@ -90,7 +109,11 @@ function groupByImageCount(batch: readonly PreferenceExample[]): Map<number, Pre
 }
 
 /** Seeded batches drawn epoch by epoch (every example once per epoch). */
-function batchStream(examples: readonly PreferenceExample[], batchSize: number, seed: number): () => PreferenceExample[] {
+function batchStream(
+  examples: readonly PreferenceExample[],
+  batchSize: number,
+  seed: number,
+): () => PreferenceExample[] {
   const random = mulberry32(seed);
   let order: PreferenceExample[] = [];
   return () => {
@@ -115,25 +138,40 @@ export async function trainPreferenceModel(options: TrainOptions): Promise<Train
   const progress = options.onProgress ?? (() => undefined);
   const { examples, judgments, comparisons } = libraryLabels(options.library);
   const split = splitByPrompt(examples, settings.testFraction, settings.seed);
-  if (split.train.length === 0) throw new Error('no labelled comparisons are left for training after the held-out split');
+  if (split.train.length === 0)
+    throw new Error('no labelled comparisons are left for training after the held-out split');
   const pairs = heldOutPairs(split.test, judgments, comparisons);
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'hps-preference-'));
   const lora = settings.loraRank > 0 ? { rank: settings.loraRank, alpha: settings.loraAlpha } : undefined;
-  if (lora && !Number.isInteger(lora.rank)) throw new Error(`the LoRA rank must be a whole number, got ${lora.rank}`);
-  const sessions = new PreferenceSessions(options.base, settings.blocks, { ep: options.ep, workDir, lora, seed: settings.seed });
+  if (lora && !Number.isInteger(lora.rank))
+    throw new Error(`the LoRA rank must be a whole number, got ${lora.rank}`);
+  const sessions = new PreferenceSessions(options.base, settings.blocks, {
+    ep: options.ep,
+    workDir,
+    lora,
+    seed: settings.seed,
+  });
   try {
     const tokenizer = await ClipTokenizer.load(options.vocab);
     const started = performance.now();
     const prompts = new Map(examples.map((e) => [e.promptId, e.prompt]));
-    const encoded = await EncodedSet.encode(sessions, options.library, tokenizer, { imageIds: examples.flatMap((e) => e.imageIds), prompts }, (done, total) =>
-      progress(`encoding images through the frozen blocks: ${done}/${total}`),
+    const encoded = await EncodedSet.encode(
+      sessions,
+      options.library,
+      tokenizer,
+      { imageIds: examples.flatMap((e) => e.imageIds), prompts },
+      (done, total) => progress(`encoding images through the frozen blocks: ${done}/${total}`),
     );
     const encodeMs = performance.now() - started;
 
     let evaluateMs = 0;
     const evaluate = async () => {
       const t = performance.now();
-      const result = accuracyOf(pairs, lookup(await modelCosines(sessions, encoded, split.test)), settings.seed);
+      const result = accuracyOf(
+        pairs,
+        lookup(await modelCosines(sessions, encoded, split.test)),
+        settings.seed,
+      );
       evaluateMs += performance.now() - t;
       return result;
     };
@@ -164,13 +202,26 @@ export async function trainPreferenceModel(options: TrainOptions): Promise<Train
   }
 }
 
-async function optimize(sessions: PreferenceSessions, encoded: EncodedSet, train: readonly PreferenceExample[], settings: TrainSettings, options: TrainOptions): Promise<number[]> {
+async function optimize(
+  sessions: PreferenceSessions,
+  encoded: EncodedSet,
+  train: readonly PreferenceExample[],
+  settings: TrainSettings,
+  options: TrainOptions,
+): Promise<number[]> {
   const decayed = sessions.trainable.filter((name) => isDecayed(name, sessions.shape(name)));
   const opts = [
     { names: decayed, opt: new AdamW({ lr: settings.lr, weightDecay: settings.weightDecay }) },
-    { names: sessions.trainable.filter((n) => !decayed.includes(n)), opt: new AdamW({ lr: settings.lr, weightDecay: 0 }) },
+    {
+      names: sessions.trainable.filter((n) => !decayed.includes(n)),
+      opt: new AdamW({ lr: settings.lr, weightDecay: 0 }),
+    },
   ];
-  const lrAt = cosineWithWarmup({ lr: settings.lr, warmupSteps: Math.min(settings.warmupSteps, settings.steps), totalSteps: settings.steps });
+  const lrAt = cosineWithWarmup({
+    lr: settings.lr,
+    warmupSteps: Math.min(settings.warmupSteps, settings.steps),
+    totalSteps: settings.steps,
+  });
   const nextBatch = batchStream(train, settings.batchSize, settings.seed);
   const losses: number[] = [];
   for (let step = 0; step < settings.steps; step++) {
@@ -180,7 +231,12 @@ async function optimize(sessions: PreferenceSessions, encoded: EncodedSet, train
     let loss = 0;
     for (const [imageCount, group] of groupByImageCount(batch)) {
       const targets = Float32Array.from(group.flatMap((e) => e.targets));
-      const result = await sessions.step(encoded.images(group.flatMap((e) => e.imageIds)), encoded.prompts(group.map((e) => e.promptId)), targets, imageCount);
+      const result = await sessions.step(
+        encoded.images(group.flatMap((e) => e.imageIds)),
+        encoded.prompts(group.map((e) => e.promptId)),
+        targets,
+        imageCount,
+      );
       loss += result.loss;
       addInto(sum, result.grads);
     }
