@@ -146,6 +146,15 @@ async function generate(options: GenerateCliOptions): Promise<void> {
     throw new CliError(error.message);
   });
   try {
+    for (const { file } of options.lora) {
+      const lora = await pipe.lora(file).catch((error: Error) => {
+        throw new CliError(error.message);
+      });
+      if (lora.skipped.length > 0)
+        console.error(
+          `hps-studio: warning: ${file}: ${lora.skipped.length} targets not applied (only UNet attention projections are; e.g. ${lora.skipped[0]})`,
+        );
+    }
     const size = pipe.model.unet.config.sampleSize * pipe.scaleFactor;
     const tty = process.stderr.isTTY;
     const controller = new AbortController();
