@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors } from '../../main/checkpoints';
 import { SessionCache } from '../../main/engine/runtime';
 import { SdPipeline } from '../../main/services/diffusion/pipeline';
-import { listTrainingRuns, trainLora, type TrainingResult } from '../../main/services/training/lora';
+import { loadLoraFile } from '../../main/models/sd';
+import { importPairs, Library } from '../../main/services/library';
+import { listTrainingRuns, startTraining, trainLora, type TrainingProgress, type TrainingResult } from '../../main/services/training/lora';
 import { clipVocab, tempDir, tinyFolder } from '../sd/helpers';
 
 const dir = tempDir('train-run-');
@@ -148,5 +150,55 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
     expect(result.losses).toHaveLength(3);
     expect(Math.abs(result.losses[0]! - Math.LN2)).toBeLessThan(1e-6);
     expect(result.losses.every(Number.isFinite)).toBe(true);
+  }, 900_000);
+
+  it('a job from library judgments: progress events, pause/resume, PEFT output, run history in the library', async () => {
+    const libraryDir = path.join(dir, 'library');
+    const library = Library.open(libraryDir);
+    try {
+      await importPairs(library, pairsFile);
+    } finally {
+      library.close();
+    }
+    const events: TrainingProgress[] = [];
+    let job: ReturnType<typeof startTraining> | undefined;
+    let pausedAt: number | undefined;
+    job = startTraining(settings('job', { data: { library: libraryDir }, steps: 4, format: 'peft' }), {
+      sessions,
+      onProgress: (e) => {
+        events.push(e);
+        if (e.phase === 'training' && e.step === 1) {
+          job!.pause();
+          pausedAt = Date.now();
+          setTimeout(() => job!.resume(), 1500);
+        }
+      },
+    });
+    const result = await job.done;
+    expect(result.status).toBe('completed');
+    const training = events.filter((e) => e.phase === 'training');
+    expect(training.map((e) => e.step)).toEqual([1, 2, 3, 4]);
+    for (const e of training) {
+      expect(Number.isFinite(e.loss) && Number.isFinite(e.lr) && e.stepsPerSecond! > 0 && e.etaSeconds! >= 0).toBe(true);
+    }
+    expect(events.some((e) => e.phase === 'paused')).toBe(true);
+    const second = events.indexOf(training[1]!);
+    expect(events.slice(0, second).some((e) => e.phase === 'paused')).toBe(true);
+    expect(pausedAt).toBeDefined();
+    const peft = await openSafetensors(result.output!);
+    try {
+      expect(peft.names().filter((n) => /^unet\..*\.lora_A\.weight$/.test(n))).toHaveLength(128);
+    } finally {
+      await peft.close();
+    }
+    const model = await import('../../main/services/diffusion/loader').then((m) => m.loadSdModel(tinyFolder));
+    try {
+      const loaded = await loadLoraFile(result.output!, model.unet.weights.names(), model.textEncoder.weights.names());
+      expect(loaded.unet.size).toBe(128);
+    } finally {
+      await model.close();
+    }
+    const runs = await listTrainingRuns(path.join(libraryDir, 'training-runs'));
+    expect(runs.map((r) => r.status)).toEqual(['completed']);
   }, 900_000);
 });

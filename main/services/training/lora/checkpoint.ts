@@ -10,6 +10,8 @@ export interface CheckpointState {
   step: number;
   fingerprint: string;
   losses: number[];
+  /** fp16 loss scale in effect (1 in fp32). */
+  lossScale: number;
   params: TensorSet;
   optimizer: OptimizerState;
 }
@@ -37,7 +39,7 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     for (const [slot, values] of Object.entries(slots)) moments[`${slot}/${param}`] = values;
   await writeSafetensors(path.join(folder, 'optimizer.safetensors'), tensors(moments));
   const { kind, hyper, steps } = state.optimizer;
-  await writeJsonAtomically(path.join(folder, 'state.json'), { step: state.step, fingerprint: state.fingerprint, losses: state.losses, optimizer: { kind, hyper, steps } });
+  await writeJsonAtomically(path.join(folder, 'state.json'), { step: state.step, fingerprint: state.fingerprint, losses: state.losses, lossScale: state.lossScale, optimizer: { kind, hyper, steps } });
   await writeJsonAtomically(path.join(dir, 'latest.json'), { step: state.step, folder: folderName } satisfies Pointer);
   // Older checkpoints are superseded once the pointer moved.
   for (const name of await readdir(dir)) if (name.startsWith('step-') && name !== folderName) await rm(path.join(dir, name), { recursive: true, force: true });
@@ -64,6 +66,7 @@ export async function loadCheckpoint(dir: string): Promise<CheckpointState | und
     step: number;
     fingerprint: string;
     losses: number[];
+    lossScale?: number;
     optimizer: Pick<OptimizerState, 'kind' | 'hyper' | 'steps'>;
   };
   const params = await readTensors(path.join(folder, 'lora.safetensors'));
@@ -74,5 +77,5 @@ export async function loadCheckpoint(dir: string): Promise<CheckpointState | und
     const param = key.slice(cut + 1);
     (slots[param] ??= {})[slot] = values;
   }
-  return { step: meta.step, fingerprint: meta.fingerprint, losses: meta.losses, params, optimizer: { ...meta.optimizer, slots } };
+  return { step: meta.step, fingerprint: meta.fingerprint, losses: meta.losses, lossScale: meta.lossScale ?? 1, params, optimizer: { ...meta.optimizer, slots } };
 }

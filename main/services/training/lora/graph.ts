@@ -5,7 +5,7 @@
 //   Diffusion-DPO: the batch is [w₁..w_P, l₁..l_P, w₁..w_P, l₁..l_P]; the second half runs with the LoRA
 //   branch multiplied by 0 (the frozen reference, in the same graph), so one run gives mse_w, mse_l,
 //   ref_w, ref_l and loss = mean(−logsigmoid(−0.5·β·((mse_w − mse_l) − (ref_w − ref_l)))).
-import { addTrainingOutputs } from '../../../engine/autodiff';
+import { gradients } from '../../../engine/autodiff';
 import type { Graph, Tensor } from '../../../engine/ir/graph';
 import {
   buildUnet,
@@ -19,6 +19,8 @@ import {
 export const TARGET_INPUT = 'target';
 export const DPO_SCALE_INPUT = 'lora_sample_scale';
 export const LOSS_OUTPUT = 'loss';
+/** Gradients are of loss × loss_scale (fed per run, [1]): fp16 backward passes underflow without it. */
+export const LOSS_SCALE_INPUT = 'loss_scale';
 export const DPO_TERMS_OUTPUT = 'dpo_terms';
 
 export type Objective = { kind: 'mse' } | { kind: 'dpo'; beta: number; pairs: number };
@@ -79,7 +81,11 @@ export function buildLoraTrainingGraph(
     options.objective.kind === 'mse'
       ? graph.meanAll(squared)
       : dpoLoss(graph, graph.mean(squared, [1, 2, 3]), options.objective);
-  addTrainingOutputs(graph, loss, graph.trainables());
+  const trainables = graph.trainables();
+  const lossScale = graph.input(LOSS_SCALE_INPUT, [1]);
+  const grads = gradients(graph, graph.mul(loss, lossScale), trainables);
+  graph.output(LOSS_OUTPUT, loss);
+  trainables.forEach((t, i) => graph.output(`grad/${(t.source as { name: string }).name}`, grads[i]!));
   return { graph, params };
 }
 

@@ -2,7 +2,7 @@
 import type { TensorSet } from '../../../engine/optim';
 import type { EngineSession, TensorMap } from '../../../engine/runtime';
 import { timestepEmbedding, UNET_CONTEXT, UNET_SAMPLE, UNET_TIME, type UnetConfig } from '../../../models/sd';
-import { DPO_SCALE_INPUT, DPO_TERMS_OUTPUT, LOSS_OUTPUT, TARGET_INPUT, type LoraParamSpec } from './graph';
+import { DPO_SCALE_INPUT, DPO_TERMS_OUTPUT, LOSS_OUTPUT, LOSS_SCALE_INPUT, TARGET_INPUT, type LoraParamSpec } from './graph';
 
 /** A micro-batch as the UNet sees it: noisy latents, their timesteps, the text states and the target noise. */
 export interface MicroBatch {
@@ -18,7 +18,7 @@ export interface MicroBatch {
 
 export interface StepResult {
   loss: number;
-  /** Gradients by trainable input name (copies the caller may modify). */
+  /** Gradients by trainable input name, unscaled (copies the caller may modify). */
   grads: TensorSet;
   /** Diffusion-DPO: model and reference (w − l) differences per pair. */
   dpoTerms?: Float32Array;
@@ -31,7 +31,7 @@ export interface StepShape {
   contextWidth: number;
 }
 
-export function stepFeeds(batch: MicroBatch, shape: StepShape, params: TensorSet, specs: readonly LoraParamSpec[]): TensorMap {
+export function stepFeeds(batch: MicroBatch, shape: StepShape, params: TensorSet, specs: readonly LoraParamSpec[], lossScale = 1): TensorMap {
   const n = batch.timesteps.length;
   const { config, latentHeight: h, latentWidth: w } = shape;
   const latentDims = [n, config.inChannels, h, w];
@@ -45,6 +45,7 @@ export function stepFeeds(batch: MicroBatch, shape: StepShape, params: TensorSet
       dims: [n, timeWidth],
     },
     [UNET_CONTEXT]: { dtype: 'float32', data: batch.context, dims: [n, batch.sequence, shape.contextWidth] },
+    [LOSS_SCALE_INPUT]: { dtype: 'float32', data: Float32Array.of(lossScale), dims: [1] },
   };
   if (batch.sampleScale) feeds[DPO_SCALE_INPUT] = { dtype: 'float32', data: batch.sampleScale, dims: [n, 1, 1] };
   for (const spec of specs) {
@@ -66,9 +67,13 @@ export async function runStep(
   const names = specs.flatMap((s) => [`grad/${s.down}`, `grad/${s.up}`]);
   const dpo = DPO_SCALE_INPUT in feeds;
   const out = await session.run(feeds, { signal, outputs: [LOSS_OUTPUT, ...names, ...(dpo ? [DPO_TERMS_OUTPUT] : [])] });
+  const scale = (feeds[LOSS_SCALE_INPUT]!.data as Float32Array)[0]!;
   const grads: TensorSet = {};
   for (const spec of specs) {
-    for (const name of [spec.down, spec.up]) grads[name] = Float32Array.from(out[`grad/${name}`]!.data as Float32Array);
+    for (const name of [spec.down, spec.up]) {
+      const g = out[`grad/${name}`]!.data as Float32Array;
+      grads[name] = scale === 1 ? Float32Array.from(g) : g.map((v) => v / scale);
+    }
   }
   const loss = (out[LOSS_OUTPUT]!.data as Float32Array)[0]!;
   return { loss, grads, dpoTerms: dpo ? (out[DPO_TERMS_OUTPUT]!.data as Float32Array) : undefined };

@@ -227,12 +227,15 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
     const fingerprint = curveFingerprint(config) + (config.schedule === 'cosine' ? `#${config.steps}` : '');
     let losses: number[] = [];
     let start = 0;
+    // fp16 backward passes underflow without loss scaling (GradScaler-style backoff on overflow below).
+    let lossScale = precision === 'fp16' ? 4096 : 1;
     const checkpoint = config.resume ? await loadCheckpoint(checkpointDir) : undefined;
     if (checkpoint && checkpoint.fingerprint === fingerprint && checkpoint.step <= config.steps) {
       params = checkpoint.params;
       optimizer.load(checkpoint.optimizer);
       losses = checkpoint.losses.slice(0, checkpoint.step);
       start = checkpoint.step;
+      lossScale = checkpoint.lossScale;
       record.resumedFrom = start;
     }
     await prepareLog(config.log, start);
@@ -247,7 +250,7 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
 
     const save = async (step: number) => {
       emit({ phase: 'saving', step, totalSteps: config.steps, message: `checkpoint at step ${step}` });
-      await saveCheckpoint(checkpointDir, { step, fingerprint, losses, params, optimizer: optimizer.state() });
+      await saveCheckpoint(checkpointDir, { step, fingerprint, losses, lossScale, params, optimizer: optimizer.state() });
       record.step = step;
       record.firstLoss = meanOf(losses.slice(0, 10));
       record.lastLoss = meanOf(losses.slice(-10));
@@ -269,11 +272,17 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
         let lossSum = 0;
         for (let m = 0; m < config.batch; m++) {
           const mb = microBatchAt(config, dataset, data, step * config.batch + m);
-          const result = await runStep(session, stepFeeds(mb, shape, params, specs), specs, options.signal);
+          const result = await runStep(session, stepFeeds(mb, shape, params, specs, lossScale), specs, options.signal);
           accumulator.add(result.grads);
           lossSum += result.loss;
         }
         const grads = accumulator.result('average');
+        if (!Number.isFinite(globalNorm(grads))) {
+          // fp16 overflow: back the loss scale off and redo the same step (same data and noise).
+          if (lossScale <= 1) throw new Error(`step ${step + 1}: the gradients are not finite (loss ${lossSum / config.batch})`);
+          lossScale /= 2;
+          continue;
+        }
         const gradNorm = config.gradClip === null ? globalNorm(grads) : clipGradNorm(grads, config.gradClip);
         const lr = lrAt(step);
         optimizer.lr = lr;
