@@ -3,6 +3,7 @@
 // cancellation, size validation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SdPipeline } from '../../main/services/diffusion/pipeline';
+import { SCHEDULER_NAMES } from '../../main/services/diffusion/schedulers';
 import { clipVocab, fixture, readF32, relativeError, tempDir, tinyFolder } from './helpers';
 
 const REQUEST = {
@@ -99,5 +100,11 @@ describe('SD txt2img pipeline (sd-tiny)', () => {
     expect((await pipe.unetSession(16, 16)).session).toBe(before);
     expect(relativeError(zero.latents, plain.latents)).toBe(0);
     expect(relativeError(full.latents, plain.latents)).toBeGreaterThan(1e-3);
+  });
+
+  it.each(SCHEDULER_NAMES)('samples with %s (finite latents, 3 steps)', async (scheduler) => {
+    const result = await pipe.generate({ ...REQUEST, scheduler, steps: 3 });
+    expect(result.latents.every(Number.isFinite)).toBe(true);
+    expect(relativeError(result.latents, result.initialLatents)).toBeGreaterThan(1e-3);
   });
 });
