@@ -71,6 +71,9 @@ export function httpClient(base: URL = new URL('./', location.href)): ApiClient 
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   let socket: WebSocket | null = null;
   let retryMs = 500;
+  // The events socket opens after the server has accepted a call, so a team-mode page waiting at the
+  // login screen does not knock on the WebSocket without a token.
+  let accepted = false;
 
   const connect = () => {
     const url = new URL('api/events', base);
@@ -109,13 +112,17 @@ export function httpClient(base: URL = new URL('./', location.href)): ApiClient 
           body?.error?.code ?? 'internal',
           body?.error?.message ?? `${name} failed with HTTP ${res.status}`,
         );
+      if (!accepted) {
+        accepted = true;
+        if (!socket && [...listeners.values()].some((set) => set.size > 0)) connect();
+      }
       return body as CallOutput<typeof name>;
     },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set();
       listeners.set(event, set);
       set.add(listener as (payload: unknown) => void);
-      if (!socket) connect();
+      if (!socket && accepted) connect();
       return () => set.delete(listener as (payload: unknown) => void);
     },
     imageUrl: (p) =>

@@ -40,10 +40,12 @@ export function Compare() {
       item && setPicked({ comparisonId: item.comparisonId, ids: update(ranking) }),
     [item, ranking],
   );
-  useEvent(
-    'score.updated',
-    () => void queryClient.invalidateQueries({ queryKey: callKey('library.status', {}) }),
-  );
+  useEvent('score.updated', ({ imageId, scorerId, score }) => {
+    // Blind for annotators: the server never sends them scores, and neither does this.
+    if (isAdmin) queue.patchScore(Number(imageId), scorerId, score);
+    if (!status.data?.scorers.includes(scorerId))
+      void queryClient.invalidateQueries({ queryKey: callKey('library.status', {}) });
+  });
 
   const onShown = useCallback(() => {
     // Bench hook: time from the choice keypress to the next item on screen.

@@ -1,14 +1,20 @@
 // The paper's question: which metric predicts human choice? Accuracy per scorer under both tie conventions
 // with n and a bootstrap 95% interval, the agreement between humans, and score distributions.
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { useApi, useCall } from '../api/hooks';
 import { EmptyState } from '../components/EmptyState';
 import { Page } from '../components/Page';
 import { scorerLabel } from '../components/compare/ScoreChips';
-import { AccuracyChart } from '../components/evaluate/AccuracyChart';
 import { AgreementPanel } from '../components/evaluate/AgreementPanel';
-import { Histograms } from '../components/evaluate/Histograms';
 import '../components/evaluate/evaluate.css';
+
+// The charting library is loaded with the first chart, so the other views start without it.
+const AccuracyChart = lazy(() =>
+  import('../components/evaluate/AccuracyChart').then((m) => ({ default: m.AccuracyChart })),
+);
+const Histograms = lazy(() =>
+  import('../components/evaluate/Histograms').then((m) => ({ default: m.Histograms })),
+);
 
 const percent = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 const interval = (i: [number, number] | null) =>
@@ -68,7 +74,9 @@ export function Evaluate() {
             </label>
             <button onClick={() => void downloadCsv()}>Export CSV</button>
           </div>
-          <AccuracyChart models={models} />
+          <Suspense fallback={<div className="chart chart-placeholder" />}>
+            <AccuracyChart models={models} />
+          </Suspense>
           <table className="grid" aria-label="Metric accuracy">
             <thead>
               <tr>
@@ -98,7 +106,9 @@ export function Evaluate() {
             </tbody>
           </table>
           <h2>Score histograms</h2>
-          <Histograms />
+          <Suspense fallback={null}>
+            <Histograms />
+          </Suspense>
         </>
       )}
       <h2>Agreement between annotators</h2>

@@ -157,5 +157,18 @@ export function useLabelQueue(options: { overlap: number; goldRate: number }) {
     }
   }, [api, current, options.overlap, urls]);
 
-  return { current: current?.item ?? null, loading, progress, error, busy, stats, submit, undo };
+  /** A scorer finished an image of the current item: show its chip without refetching. */
+  const patchScore = useCallback((imageId: number, modelId: string, score: number) => {
+    setCurrent((shown) => {
+      if (!shown || !shown.item.images.some((i) => i.id === imageId)) return shown;
+      const images = shown.item.images.map((image) =>
+        image.id !== imageId
+          ? image
+          : { ...image, scores: [...image.scores.filter((s) => s.modelId !== modelId), { modelId, score }] },
+      );
+      return { ...shown, item: { ...shown.item, images } };
+    });
+  }, []);
+
+  return { current: current?.item ?? null, loading, progress, error, busy, stats, submit, undo, patchScore };
 }

@@ -16,7 +16,6 @@ export function signOut(): void {
 export function LoginGate({ children }: { children: ReactNode }) {
   const status = useCall('library.status', {}, { retry: false, staleTime: 30_000 });
   const unauthorized = status.error instanceof ApiCallError && status.error.code === 'unauthorized';
-  if (status.isPending) return null;
   if (unauthorized) return <LoginScreen rejected={hadToken()} />;
   return <>{children}</>;
 }
