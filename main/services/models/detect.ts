@@ -60,7 +60,9 @@ export class UnsupportedCheckpointError extends Error {
 }
 
 function unsupported(path: string, why: string): UnsupportedCheckpointError {
-  return new UnsupportedCheckpointError(`${path} is not a supported checkpoint: ${why} (${SUPPORTED})`);
+  // Checkpoint readers start their messages with the path; it is said once.
+  const reason = why.startsWith(`${path}: `) ? why.slice(path.length + 2) : why;
+  return new UnsupportedCheckpointError(`${path} is not a supported checkpoint: ${reason} (${SUPPORTED})`);
 }
 
 /** Detects a file or folder; throws UnsupportedCheckpointError (or a not-found Error) with a readable message. */
