@@ -110,7 +110,7 @@ export class Library {
 
   static open(dir: string): Library {
     mkdirSync(dir, { recursive: true });
-    const db = new Database(path.join(dir, DATABASE_FILE));
+    const db = new Database(path.join(dir, DATABASE_FILE), sqliteBindingOptions());
     db.pragma('journal_mode = WAL');
     // FULL: every commit fsyncs the WAL, so an acknowledged judgment survives power loss, not only a process
     // crash (NORMAL in WAL mode may drop the last commits on power loss). Judgments are one small row each and
@@ -348,4 +348,13 @@ export class Library {
       source: row.source,
     };
   }
+}
+
+/**
+ * better-sqlite3 is built for one runtime ABI at a time. `npm start` builds a second copy for Electron's ABI and
+ * points the engine host at it with HPS_SQLITE_BINDING, so the CLI and tests keep the Node build.
+ */
+function sqliteBindingOptions(): Database.Options {
+  const binding = process.env.HPS_SQLITE_BINDING;
+  return binding ? { nativeBinding: binding } : {};
 }
