@@ -36,9 +36,20 @@ async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, step
   try {
     const { weights, parameters } = syntheticUnetWeights(cfg);
     const rank = 4;
-    const built = buildLoraTrainingGraph(weights, cfg, { height: latent, width: latent, rank, alpha: rank, storage: 'f32', objective: { kind: 'mse' } });
-    ctx.log(`${latent}×${latent} latents: ${(parameters / 1e6).toFixed(0)}M frozen parameters, ${built.params.length} LoRA modules`);
-    const open = await timed(() => openGraphSession(built.graph, { ep: 'cpu', precision: 'fp32', sessions, workDir }));
+    const built = buildLoraTrainingGraph(weights, cfg, {
+      height: latent,
+      width: latent,
+      rank,
+      alpha: rank,
+      storage: 'f32',
+      objective: { kind: 'mse' },
+    });
+    ctx.log(
+      `${latent}×${latent} latents: ${(parameters / 1e6).toFixed(0)}M frozen parameters, ${built.params.length} LoRA modules`,
+    );
+    const open = await timed(() =>
+      openGraphSession(built.graph, { ep: 'cpu', precision: 'fp32', sessions, workDir }),
+    );
     const session = open.value;
     const params: Record<string, Float32Array> = {};
     for (const spec of built.params) {
@@ -53,7 +64,12 @@ async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, step
       context: new Float32Array(77 * cfg.crossAttentionDim).map((_, i) => Math.cos(i) * 0.5),
       sequence: 77,
     };
-    const shape = { config: cfg, latentHeight: latent, latentWidth: latent, contextWidth: cfg.crossAttentionDim };
+    const shape = {
+      config: cfg,
+      latentHeight: latent,
+      latentWidth: latent,
+      contextWidth: cfg.crossAttentionDim,
+    };
     const optimizer = new AdamW({ lr: 1e-4 });
     const step = async () => {
       const r = await runStep(session, stepFeeds(batch, shape, params, built.params), built.params);
@@ -69,7 +85,13 @@ async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, step
       ctx.log(`step ${i + 1}: ${times.at(-1)!.toFixed(2)} s`);
     }
     await session.release();
-    return { parameters, openS: open.ms / 1000, firstS: first.ms / 1000, perStep: times.reduce((a, b) => a + b, 0) / times.length, finite: Number.isFinite(first.value) };
+    return {
+      parameters,
+      openS: open.ms / 1000,
+      firstS: first.ms / 1000,
+      perStep: times.reduce((a, b) => a + b, 0) / times.length,
+      finite: Number.isFinite(first.value),
+    };
   } finally {
     await sessions.clear();
     await rm(workDir, { recursive: true, force: true });
@@ -78,10 +100,13 @@ async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, step
 
 export const suite: BenchSuite = {
   name: 'train',
-  description: 'LoRA training step (SD 1.5 UNet shape, rank 4, fp32 cpu, batch 1, 256 and 512 px): s/step, peak memory',
+  description:
+    'LoRA training step (SD 1.5 UNet shape, rank 4, fp32 cpu, batch 1, 256 and 512 px): s/step, peak memory',
   run: async (ctx): Promise<BenchTable[]> => {
     // --quick: a narrow UNet on 16×16 latents, to check the suite works.
-    const cfg = ctx.quick ? { ...SD15_UNET, blockOutChannels: [32, 64, 128, 128], crossAttentionDim: 64 } : SD15_UNET;
+    const cfg = ctx.quick
+      ? { ...SD15_UNET, blockOutChannels: [32, 64, 128, 128], crossAttentionDim: 64 }
+      : SD15_UNET;
     const pixels = ctx.quick ? [128] : (process.env.BENCH_TRAIN_RES ?? '256,512').split(',').map(Number);
     const rows: (string | number)[][] = [];
     for (const px of pixels) {
@@ -91,11 +116,26 @@ export const suite: BenchSuite = {
       const freeDisk = (disk.bavail * disk.bsize) / GiB;
       const freeRam = os.freemem() / GiB;
       if (freeRam < need.ram || freeDisk < need.disk) {
-        rows.push([px, '-', '-', '-', '-', `skipped: needs ≈${need.ram.toFixed(0)} GiB RAM / ${need.disk} GiB disk, free ${freeRam.toFixed(1)} / ${freeDisk.toFixed(0)}`]);
+        rows.push([
+          px,
+          '-',
+          '-',
+          '-',
+          '-',
+          `skipped: needs ≈${need.ram.toFixed(0)} GiB RAM / ${need.disk} GiB disk, free ${freeRam.toFixed(1)} / ${freeDisk.toFixed(0)}`,
+        ]);
         continue;
       }
       const r = await benchOne(ctx, cfg, latent, 2);
-      rows.push([px, `${(r.parameters / 1e6).toFixed(0)}M`, r.openS, r.firstS, r.perStep, peakRssGiB(), r.finite ? 'yes' : 'NO']);
+      rows.push([
+        px,
+        `${(r.parameters / 1e6).toFixed(0)}M`,
+        r.openS,
+        r.firstS,
+        r.perStep,
+        peakRssGiB(),
+        r.finite ? 'yes' : 'NO',
+      ]);
     }
     return [
       {

@@ -15,7 +15,10 @@ const dir = tempDir('train-cli-');
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, timeout: 600_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      cwd: root,
+      timeout: 600_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -24,7 +27,11 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 async function solid(file: string, rgb: [number, number, number]): Promise<void> {
-  await sharp({ create: { width: 36, height: 32, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(path.join(dir, file));
+  await sharp({
+    create: { width: 36, height: 32, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } },
+  })
+    .png()
+    .toFile(path.join(dir, file));
 }
 
 beforeAll(async () => {
@@ -42,27 +49,89 @@ describe('hps-studio train-lora', () => {
   it('trains from --pairs, logs every step and writes a LoRA that generate --lora applies', async () => {
     const out = path.join(dir, 'hps.safetensors');
     const log = path.join(dir, 'log.jsonl');
-    const trained = await cli('train-lora', '--recipe', 'hps', '--model', tinyFolder, '--vocab', clipVocab, '--pairs', path.join(dir, 'pairs.jsonl'), '--steps', '3', '--lr', '0.01', '--resolution', '32', '--seed', '1', '--out', out, '--log', log);
+    const trained = await cli(
+      'train-lora',
+      '--recipe',
+      'hps',
+      '--model',
+      tinyFolder,
+      '--vocab',
+      clipVocab,
+      '--pairs',
+      path.join(dir, 'pairs.jsonl'),
+      '--steps',
+      '3',
+      '--lr',
+      '0.01',
+      '--resolution',
+      '32',
+      '--seed',
+      '1',
+      '--out',
+      out,
+      '--log',
+      log,
+    );
     expect(trained.stderr).toBe('');
     expect(trained.code).toBe(0);
     expect(trained.stdout).toContain(`wrote ${out}`);
-    const steps = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+    const steps = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; loss: number });
     expect(steps.map((s) => s.step)).toEqual([1, 2, 3]);
     expect(steps.every((s) => Number.isFinite(s.loss) && s.loss > 0)).toBe(true);
 
-    const common = ['generate', '--model', tinyFolder, '--vocab', clipVocab, '--prompt', 'a red card', '--negative', 'Weird image. ', '--steps', '3', '--seed', '2', '--width', '32', '--height', '32'];
+    const common = [
+      'generate',
+      '--model',
+      tinyFolder,
+      '--vocab',
+      clipVocab,
+      '--prompt',
+      'a red card',
+      '--negative',
+      'Weird image. ',
+      '--steps',
+      '3',
+      '--seed',
+      '2',
+      '--width',
+      '32',
+      '--height',
+      '32',
+    ];
     const plain = await cli(...common, '--out', path.join(dir, 'plain'));
     const adapted = await cli(...common, '--lora', `${out}:1`, '--out', path.join(dir, 'adapted'));
     expect(plain.code, plain.stderr).toBe(0);
     expect(adapted.code, adapted.stderr).toBe(0);
-    const pixels = async (folder: string) => sharp(path.join(dir, folder, readdirSync(path.join(dir, folder)).find((f) => f.endsWith('.png'))!)).raw().toBuffer();
+    const pixels = async (folder: string) =>
+      sharp(
+        path.join(
+          dir,
+          folder,
+          readdirSync(path.join(dir, folder)).find((f) => f.endsWith('.png'))!,
+        ),
+      )
+        .raw()
+        .toBuffer();
     const [a, b] = [await pixels('plain'), await pixels('adapted')];
     expect(a.length).toBe(b.length);
     expect(a.equals(b)).toBe(false);
   }, 900_000);
 
   it('needs exactly one of --library and --pairs', async () => {
-    const { code, stderr } = await cli('train-lora', '--recipe', 'hps', '--model', tinyFolder, '--steps', '1', '--out', path.join(dir, 'x.safetensors'));
+    const { code, stderr } = await cli(
+      'train-lora',
+      '--recipe',
+      'hps',
+      '--model',
+      tinyFolder,
+      '--steps',
+      '1',
+      '--out',
+      path.join(dir, 'x.safetensors'),
+    );
     expect(code).toBe(1);
     expect(stderr.trim()).toBe('hps-studio: give exactly one of --library DIR or --pairs FILE.jsonl');
   });

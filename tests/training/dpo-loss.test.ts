@@ -10,10 +10,16 @@ const WIDTH = 3;
 
 /** −logsigmoid(−0.5·β·((w − l) − (rw − rl))), averaged over pairs, from per-sample mean squares. */
 function referenceLoss(values: number[], beta: number): number {
-  const perSample = Array.from({ length: 4 * PAIRS }, (_, s) => values.slice(s * WIDTH, (s + 1) * WIDTH).reduce((a, v) => a + v * v, 0) / WIDTH);
+  const perSample = Array.from(
+    { length: 4 * PAIRS },
+    (_, s) => values.slice(s * WIDTH, (s + 1) * WIDTH).reduce((a, v) => a + v * v, 0) / WIDTH,
+  );
   let total = 0;
   for (let p = 0; p < PAIRS; p++) {
-    const inside = -0.5 * beta * (perSample[p]! - perSample[PAIRS + p]! - (perSample[2 * PAIRS + p]! - perSample[3 * PAIRS + p]!));
+    const inside =
+      -0.5 *
+      beta *
+      (perSample[p]! - perSample[PAIRS + p]! - (perSample[2 * PAIRS + p]! - perSample[3 * PAIRS + p]!));
     total += -Math.log(1 / (1 + Math.exp(-inside)));
   }
   return total / PAIRS;
@@ -25,7 +31,10 @@ function build(beta: number) {
 }
 
 describe('Diffusion-DPO loss', () => {
-  for (const [beta, scale] of [[5000, 0.03], [2, 1]] as const) {
+  for (const [beta, scale] of [
+    [5000, 0.03],
+    [2, 1],
+  ] as const) {
     const values = randn(rng(7), 4 * PAIRS * WIDTH, scale);
 
     it(`β = ${beta}: the value equals −logsigmoid(−0.5·β·Δ) by hand`, async () => {
@@ -46,7 +55,9 @@ describe('Diffusion-DPO loss', () => {
 
     it(`β = ${beta}: the gradient matches finite differences`, async () => {
       const result = await gradCheck([{ name: 'x', shape: [4 * PAIRS, WIDTH], values }], build(beta));
-      console.log(`β ${beta}: ${result.precision} max relative gradient error ${result.maxError.toExponential(2)}`);
+      console.log(
+        `β ${beta}: ${result.precision} max relative gradient error ${result.maxError.toExponential(2)}`,
+      );
       expect(result.maxError).toBeLessThan(result.precision === 'fp64' ? 1e-6 : 2e-2);
     });
   }
@@ -62,10 +73,16 @@ describe('Diffusion-DPO loss', () => {
       const ours = (out.loss!.data as Float32Array)[0]!;
       expect(Number.isFinite(ours)).toBe(true);
       // In saturation softplus(u) ≈ max(u, 0): the hand value is finite there too.
-      const perSample = Array.from({ length: 4 * PAIRS }, (_, s) => values.slice(s * WIDTH, (s + 1) * WIDTH).reduce((a, v) => a + v * v, 0) / WIDTH);
+      const perSample = Array.from(
+        { length: 4 * PAIRS },
+        (_, s) => values.slice(s * WIDTH, (s + 1) * WIDTH).reduce((a, v) => a + v * v, 0) / WIDTH,
+      );
       let expected = 0;
       for (let p = 0; p < PAIRS; p++) {
-        const u = 0.5 * 5000 * (perSample[p]! - perSample[PAIRS + p]! - (perSample[2 * PAIRS + p]! - perSample[3 * PAIRS + p]!));
+        const u =
+          0.5 *
+          5000 *
+          (perSample[p]! - perSample[PAIRS + p]! - (perSample[2 * PAIRS + p]! - perSample[3 * PAIRS + p]!));
         expected += Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
       }
       expected /= PAIRS;

@@ -23,7 +23,11 @@ const sessions = new SessionCache();
 
 beforeAll(async () => {
   model = await loadSdModel(tinyFolder);
-  lora = await loadLoraFile(fixture('lora-tiny-kohya.safetensors'), model.unet.weights.names(), model.textEncoder.weights.names());
+  lora = await loadLoraFile(
+    fixture('lora-tiny-kohya.safetensors'),
+    model.unet.weights.names(),
+    model.textEncoder.weights.names(),
+  );
   built = buildLoraTrainingGraph(model.unet.weights, model.unet.config, {
     height: 16,
     width: 16,
@@ -32,7 +36,12 @@ beforeAll(async () => {
     storage: 'f32',
     objective: { kind: 'mse' },
   });
-  session = await openGraphSession(built.graph, { ep: 'cpu', precision: 'fp32', sessions, workDir: tempDir('train-fixture-') });
+  session = await openGraphSession(built.graph, {
+    ep: 'cpu',
+    precision: 'fp32',
+    sessions,
+    workDir: tempDir('train-fixture-'),
+  });
   const params: Record<string, Float32Array> = {};
   for (const spec of built.params) {
     const m = lora.unet.get(spec.module)!;
@@ -40,8 +49,17 @@ beforeAll(async () => {
     params[spec.up] = m.up;
   }
   const ts = readFileSync(fixture('train_timesteps.i64'));
-  const timesteps = Array.from(new BigInt64Array(ts.buffer.slice(ts.byteOffset, ts.byteOffset + ts.byteLength)), Number);
-  const batch = { noisy: readF32('train_noisy.f32'), target: readF32('train_noise.f32'), timesteps, context: readF32('unet_ehs.f32'), sequence: 77 };
+  const timesteps = Array.from(
+    new BigInt64Array(ts.buffer.slice(ts.byteOffset, ts.byteOffset + ts.byteLength)),
+    Number,
+  );
+  const batch = {
+    noisy: readF32('train_noisy.f32'),
+    target: readF32('train_noise.f32'),
+    timesteps,
+    context: readF32('unet_ehs.f32'),
+    sequence: 77,
+  };
   const shape = { config: model.unet.config, latentHeight: 16, latentWidth: 16, contextWidth: 32 };
   result = await runStep(session, stepFeeds(batch, shape, params, built.params), built.params);
 }, 600_000);
@@ -71,7 +89,10 @@ describe('LoRA training step vs the diffusers fixture (cpu, fp32)', () => {
       let worstName = '';
       let compared = 0;
       for (const spec of built.params) {
-        for (const [role, name] of [['down', spec.down], ['up', spec.up]] as const) {
+        for (const [role, name] of [
+          ['down', spec.down],
+          ['up', spec.up],
+        ] as const) {
           const tensor = ref.tensors.get(kohyaLoraKey('unet', spec.module, role));
           expect(tensor, `${spec.module} ${role}`).toBeDefined();
           const err = relativeError(result.grads[name]!, toFloat32(tensor!.dtype, await tensor!.read()));
@@ -79,7 +100,9 @@ describe('LoRA training step vs the diffusers fixture (cpu, fp32)', () => {
           compared++;
         }
       }
-      console.log(`${compared} LoRA gradients; worst relative error ${worst.toExponential(2)} (${worstName})`);
+      console.log(
+        `${compared} LoRA gradients; worst relative error ${worst.toExponential(2)} (${worstName})`,
+      );
       expect(compared).toBe(256);
       expect(worst).toBeLessThanOrEqual(1e-4);
     } finally {

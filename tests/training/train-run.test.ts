@@ -11,7 +11,13 @@ import { SessionCache } from '../../main/engine/runtime';
 import { SdPipeline } from '../../main/services/diffusion/pipeline';
 import { loadLoraFile } from '../../main/models/sd';
 import { importPairs, Library } from '../../main/services/library';
-import { listTrainingRuns, startTraining, trainLora, type TrainingProgress, type TrainingResult } from '../../main/services/training/lora';
+import {
+  listTrainingRuns,
+  startTraining,
+  trainLora,
+  type TrainingProgress,
+  type TrainingResult,
+} from '../../main/services/training/lora';
 import { clipVocab, tempDir, tinyFolder } from '../sd/helpers';
 
 const dir = tempDir('train-run-');
@@ -26,10 +32,14 @@ async function image(file: string, seed: number, smooth: boolean): Promise<strin
   for (let i = 0; i < w * h; i++) {
     s = (s * 1103515245 + 12345) % 2 ** 31;
     const [x, y] = [i % w, Math.floor(i / w)];
-    const px = smooth ? [200 + (seed % 50), (x * 5) % 256, (y * 5) % 256] : [s % 256, (s >> 8) % 256, (s >> 16) % 256];
+    const px = smooth
+      ? [200 + (seed % 50), (x * 5) % 256, (y * 5) % 256]
+      : [s % 256, (s >> 8) % 256, (s >> 16) % 256];
     data.set(px, i * 3);
   }
-  await sharp(data, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(dir, 'data', file));
+  await sharp(data, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(path.join(dir, 'data', file));
   return file;
 }
 
@@ -72,13 +82,18 @@ afterAll(async () => {
 
 describe('LoRA training run on sd-tiny (cpu)', () => {
   it('40 steps lower the loss; one log line per step', () => {
-    const log = readFileSync(path.join(dir, 'full', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+    const log = readFileSync(path.join(dir, 'full', 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; loss: number });
     expect(log.map((l) => l.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(log.map((l) => l.loss)).toEqual(full.losses);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const first = mean(full.losses.slice(0, 10));
     const last = mean(full.losses.slice(-10));
-    console.log(`40 steps: mean loss first 10 ${first.toFixed(4)}, last 10 ${last.toFixed(4)}; fixed evaluation ${full.evaluation!.before.toFixed(4)} → ${full.evaluation!.after.toFixed(4)}`);
+    console.log(
+      `40 steps: mean loss first 10 ${first.toFixed(4)}, last 10 ${last.toFixed(4)}; fixed evaluation ${full.evaluation!.before.toFixed(4)} → ${full.evaluation!.after.toFixed(4)}`,
+    );
     expect(full.status).toBe('completed');
     expect(full.evaluation!.after).toBeLessThan(full.evaluation!.before);
   });
@@ -93,7 +108,9 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
       expect(meta.ss_base_model_version).toBe('sd_v1');
       expect(meta.ss_training_comment).toContain('Weird image. ');
       const names = file.names();
-      expect(names).toContain('lora_unet_mid_block_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight');
+      expect(names).toContain(
+        'lora_unet_mid_block_attentions_0_transformer_blocks_0_attn2_to_k.lora_down.weight',
+      );
       expect(names.filter((n) => n.endsWith('.alpha'))).toHaveLength(128);
       expect(names).toHaveLength(3 * 128);
     } finally {
@@ -104,13 +121,28 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
   });
 
   it('the generation pipeline loads the LoRA and its output changes', async () => {
-    const pipe = await SdPipeline.open(tinyFolder, { vocab: clipVocab, workDir: path.join(dir, 'graphs'), sessions });
+    const pipe = await SdPipeline.open(tinyFolder, {
+      vocab: clipVocab,
+      workDir: path.join(dir, 'graphs'),
+      sessions,
+    });
     try {
-      const request = { prompt: 'a red square', negative: 'Weird image. ', steps: 4, cfg: 7.5, seed: 3, scheduler: 'pndm' as const, width: 32, height: 32 };
+      const request = {
+        prompt: 'a red square',
+        negative: 'Weird image. ',
+        steps: 4,
+        cfg: 7.5,
+        seed: 3,
+        scheduler: 'pndm' as const,
+        width: 32,
+        height: 32,
+      };
       const plain = await pipe.generate(request);
       const adapted = await pipe.generate({ ...request, loras: [{ file: full.output!, scale: 1 }] });
       let diff = 0;
-      plain.images[0]!.unit.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - adapted.images[0]!.unit[i]!))));
+      plain.images[0]!.unit.forEach(
+        (v, i) => (diff = Math.max(diff, Math.abs(v - adapted.images[0]!.unit[i]!))),
+      );
       console.log(`largest pixel change with the LoRA: ${diff.toFixed(4)}`);
       expect(diff).toBeGreaterThan(1 / 255);
     } finally {
@@ -132,12 +164,17 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
     const second = await trainLora(settings('resumed'), { sessions });
     expect(second.resumedFrom).toBe(20);
     expect(second.losses).toEqual(full.losses);
-    const log = readFileSync(path.join(dir, 'resumed', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+    const log = readFileSync(path.join(dir, 'resumed', 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; loss: number });
     expect(log.map((l) => l.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const tensorsOf = async (f: string) => {
       const file = await openSafetensors(f);
       try {
-        return Promise.all(file.names().map(async (n) => [n, Buffer.from(await file.read(n)).toString('base64')]));
+        return Promise.all(
+          file.names().map(async (n) => [n, Buffer.from(await file.read(n)).toString('base64')]),
+        );
       } finally {
         await file.close();
       }
@@ -161,25 +198,29 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
       library.close();
     }
     const events: TrainingProgress[] = [];
-    let job: ReturnType<typeof startTraining> | undefined;
     let pausedAt: number | undefined;
-    job = startTraining(settings('job', { data: { library: libraryDir }, steps: 4, format: 'peft' }), {
-      sessions,
-      onProgress: (e) => {
-        events.push(e);
-        if (e.phase === 'training' && e.step === 1) {
-          job!.pause();
-          pausedAt = Date.now();
-          setTimeout(() => job!.resume(), 1500);
-        }
+    const job: ReturnType<typeof startTraining> = startTraining(
+      settings('job', { data: { library: libraryDir }, steps: 4, format: 'peft' }),
+      {
+        sessions,
+        onProgress: (e) => {
+          events.push(e);
+          if (e.phase === 'training' && e.step === 1) {
+            job.pause();
+            pausedAt = Date.now();
+            setTimeout(() => job.resume(), 1500);
+          }
+        },
       },
-    });
+    );
     const result = await job.done;
     expect(result.status).toBe('completed');
     const training = events.filter((e) => e.phase === 'training');
     expect(training.map((e) => e.step)).toEqual([1, 2, 3, 4]);
     for (const e of training) {
-      expect(Number.isFinite(e.loss) && Number.isFinite(e.lr) && e.stepsPerSecond! > 0 && e.etaSeconds! >= 0).toBe(true);
+      expect(
+        Number.isFinite(e.loss) && Number.isFinite(e.lr) && e.stepsPerSecond! > 0 && e.etaSeconds! >= 0,
+      ).toBe(true);
     }
     expect(events.some((e) => e.phase === 'paused')).toBe(true);
     const second = events.indexOf(training[1]!);
@@ -193,7 +234,11 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
     }
     const model = await import('../../main/services/diffusion/loader').then((m) => m.loadSdModel(tinyFolder));
     try {
-      const loaded = await loadLoraFile(result.output!, model.unet.weights.names(), model.textEncoder.weights.names());
+      const loaded = await loadLoraFile(
+        result.output!,
+        model.unet.weights.names(),
+        model.textEncoder.weights.names(),
+      );
       expect(loaded.unet.size).toBe(128);
     } finally {
       await model.close();

@@ -23,28 +23,62 @@ describe.skipIf(!webgpu.ok)('LoRA training step under the fp16 policy (webgpu)',
   it('loss and LoRA gradients stay close to the fixture', async () => {
     const model = await loadSdModel(tinyFolder);
     try {
-      const lora = await loadLoraFile(fixture('lora-tiny-kohya.safetensors'), model.unet.weights.names(), model.textEncoder.weights.names());
-      const built = buildLoraTrainingGraph(model.unet.weights, model.unet.config, { height: 16, width: 16, rank: 4, alpha: 2, storage: 'f16', objective: { kind: 'mse' } });
-      const session = await openGraphSession(built.graph, { ep: 'webgpu', precision: 'fp16', sessions, workDir: tempDir('train-webgpu-') });
+      const lora = await loadLoraFile(
+        fixture('lora-tiny-kohya.safetensors'),
+        model.unet.weights.names(),
+        model.textEncoder.weights.names(),
+      );
+      const built = buildLoraTrainingGraph(model.unet.weights, model.unet.config, {
+        height: 16,
+        width: 16,
+        rank: 4,
+        alpha: 2,
+        storage: 'f16',
+        objective: { kind: 'mse' },
+      });
+      const session = await openGraphSession(built.graph, {
+        ep: 'webgpu',
+        precision: 'fp16',
+        sessions,
+        workDir: tempDir('train-webgpu-'),
+      });
       const params: Record<string, Float32Array> = {};
       for (const spec of built.params) {
         params[spec.down] = lora.unet.get(spec.module)!.down;
         params[spec.up] = lora.unet.get(spec.module)!.up;
       }
       const ts = readFileSync(fixture('train_timesteps.i64'));
-      const timesteps = Array.from(new BigInt64Array(ts.buffer.slice(ts.byteOffset, ts.byteOffset + ts.byteLength)), Number);
-      const batch = { noisy: readF32('train_noisy.f32'), target: readF32('train_noise.f32'), timesteps, context: readF32('unet_ehs.f32'), sequence: 77 };
+      const timesteps = Array.from(
+        new BigInt64Array(ts.buffer.slice(ts.byteOffset, ts.byteOffset + ts.byteLength)),
+        Number,
+      );
+      const batch = {
+        noisy: readF32('train_noisy.f32'),
+        target: readF32('train_noise.f32'),
+        timesteps,
+        context: readF32('unet_ehs.f32'),
+        sequence: 77,
+      };
       const shape = { config: model.unet.config, latentHeight: 16, latentWidth: 16, contextWidth: 32 };
-      const result = await runStep(session, stepFeeds(batch, shape, params, built.params, LOSS_SCALE), built.params);
+      const result = await runStep(
+        session,
+        stepFeeds(batch, shape, params, built.params, LOSS_SCALE),
+        built.params,
+      );
       await session.release();
-      const manifest = JSON.parse(readFileSync(fixture('manifest.json'), 'utf8')) as { train: { loss: number } };
+      const manifest = JSON.parse(readFileSync(fixture('manifest.json'), 'utf8')) as {
+        train: { loss: number };
+      };
       const ref = await loadStateDict(fixture('train_grads.safetensors'));
       let worst = 0;
       let diff = 0;
       let norm = 0;
       try {
         for (const spec of built.params)
-          for (const [role, name] of [['down', spec.down], ['up', spec.up]] as const) {
+          for (const [role, name] of [
+            ['down', spec.down],
+            ['up', spec.up],
+          ] as const) {
             const t = ref.tensors.get(kohyaLoraKey('unet', spec.module, role))!;
             const expected = toFloat32(t.dtype, await t.read());
             worst = Math.max(worst, relativeError(result.grads[name]!, expected));
@@ -58,7 +92,9 @@ describe.skipIf(!webgpu.ok)('LoRA training step under the fp16 policy (webgpu)',
       }
       const lossError = Math.abs(result.loss - manifest.train.loss) / manifest.train.loss;
       const overall = Math.sqrt(diff / norm);
-      console.log(`webgpu fp16: loss relative error ${lossError.toExponential(2)}, all LoRA gradients ${overall.toExponential(2)}, worst single tensor ${worst.toExponential(2)}`);
+      console.log(
+        `webgpu fp16: loss relative error ${lossError.toExponential(2)}, all LoRA gradients ${overall.toExponential(2)}, worst single tensor ${worst.toExponential(2)}`,
+      );
       expect(lossError).toBeLessThan(1e-2);
       expect(overall).toBeLessThan(3e-2);
       expect(worst).toBeLessThan(1e-1);

@@ -50,7 +50,8 @@ function parsePositiveNumber(value: string): number {
 }
 
 function parseEp(value: string): ExecutionProvider {
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
   return value as ExecutionProvider;
 }
 
@@ -58,21 +59,45 @@ export function registerTrainLora(program: Command): void {
   program
     .command('train-lora')
     .description('Fine-tune a Stable Diffusion LoRA from labeled pairs: the HPS recipe or Diffusion-DPO.')
-    .requiredOption('--recipe <recipe>', 'hps (chosen under the prompt, rejected under "Weird image. " + prompt) | dpo (Diffusion-DPO, β 5000)', parseRecipe)
+    .requiredOption(
+      '--recipe <recipe>',
+      'hps (chosen under the prompt, rejected under "Weird image. " + prompt) | dpo (Diffusion-DPO, β 5000)',
+      parseRecipe,
+    )
     .requiredOption('--model <dirOrFile>', 'diffusers folder or single-file checkpoint', parseNonEmpty)
-    .option('--vocab <fileOrDir>', "tokenizer: bpe_simple_vocab_16e6.txt.gz or a tokenizer folder (default: the model's tokenizer/)", parseNonEmpty)
+    .option(
+      '--vocab <fileOrDir>',
+      "tokenizer: bpe_simple_vocab_16e6.txt.gz or a tokenizer folder (default: the model's tokenizer/)",
+      parseNonEmpty,
+    )
     .option('--library <dir>', "train on a library's preference judgments", parseNonEmpty)
-    .option('--pairs <file.jsonl>', 'train on a pairs export: prompt, chosen, rejected (relative paths), tie (skipped)', parseNonEmpty)
+    .option(
+      '--pairs <file.jsonl>',
+      'train on a pairs export: prompt, chosen, rejected (relative paths), tie (skipped)',
+      parseNonEmpty,
+    )
     .requiredOption('--steps <n>', 'optimizer steps', integerParser(1))
     .option('--rank <r>', 'LoRA rank (default 4; alpha = rank)', integerParser(1))
     .option('--lr <x>', 'AdamW learning rate (default 1e-4)', parsePositiveNumber)
     .option('--batch <b>', 'images (hps) or pairs (dpo) per step, accumulated (default 1)', integerParser(1))
     .option('--resolution <px>', 'training resolution, centre crop (default 512)', integerParser(8))
-    .option('--seed <s>', 'seed for initialisation, data order, noise and timesteps (default 0)', integerParser(0))
+    .option(
+      '--seed <s>',
+      'seed for initialisation, data order, noise and timesteps (default 0)',
+      integerParser(0),
+    )
     .requiredOption('--out <file>', 'output LoRA (.safetensors)', parseNonEmpty)
-    .option('--log <file.jsonl>', 'one JSON object per step: step, loss, lr, gradNorm, stepsPerSecond', parseNonEmpty)
+    .option(
+      '--log <file.jsonl>',
+      'one JSON object per step: step, loss, lr, gradNorm, stepsPerSecond',
+      parseNonEmpty,
+    )
     .option('--format <format>', 'kohya (A1111/ComfyUI, default) | peft (diffusers)', parseFormat)
-    .option('--checkpoint-every <n>', 'checkpoint every N steps into <out>.checkpoints (default 100)', integerParser(0))
+    .option(
+      '--checkpoint-every <n>',
+      'checkpoint every N steps into <out>.checkpoints (default 100)',
+      integerParser(0),
+    )
     .option('--no-resume', 'start over even when <out>.checkpoints holds a checkpoint of the same settings')
     .option('--ep <ep>', `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`, parseEp, 'cpu')
     .option('--json', 'print progress as JSON lines')
@@ -93,14 +118,20 @@ function printer(json: boolean | undefined): (event: TrainingProgress) => void {
   return (event) => {
     if (json) return console.log(JSON.stringify(event));
     if (event.phase === 'training') {
-      const eta = event.etaSeconds !== undefined && Number.isFinite(event.etaSeconds) ? ` eta ${Math.round(event.etaSeconds)}s` : '';
-      console.log(`step ${event.step}/${event.totalSteps} loss ${event.loss!.toFixed(5)} lr ${event.lr!.toExponential(2)} ${event.stepsPerSecond!.toFixed(2)} steps/s${eta}`);
+      const eta =
+        event.etaSeconds !== undefined && Number.isFinite(event.etaSeconds)
+          ? ` eta ${Math.round(event.etaSeconds)}s`
+          : '';
+      console.log(
+        `step ${event.step}/${event.totalSteps} loss ${event.loss!.toFixed(5)} lr ${event.lr!.toExponential(2)} ${event.stepsPerSecond!.toFixed(2)} steps/s${eta}`,
+      );
     } else if (event.message) console.log(event.message);
   };
 }
 
 async function trainLoraCommand(options: TrainLoraCliOptions): Promise<void> {
-  if ((options.library === undefined) === (options.pairs === undefined)) throw new CliError('give exactly one of --library DIR or --pairs FILE.jsonl');
+  if ((options.library === undefined) === (options.pairs === undefined))
+    throw new CliError('give exactly one of --library DIR or --pairs FILE.jsonl');
   const job = startTraining(
     {
       recipe: options.recipe,
@@ -129,7 +160,10 @@ async function trainLoraCommand(options: TrainLoraCliOptions): Promise<void> {
     if (result.status === 'cancelled') {
       console.log(`cancelled at step ${result.step}; run the same command again to resume`);
       process.exitCode = 130;
-    } else console.log(`wrote ${result.output} (${result.step} steps${result.resumedFrom ? `, resumed from ${result.resumedFrom}` : ''})`);
+    } else
+      console.log(
+        `wrote ${result.output} (${result.step} steps${result.resumedFrom ? `, resumed from ${result.resumedFrom}` : ''})`,
+      );
   } finally {
     process.off('SIGINT', stop);
   }

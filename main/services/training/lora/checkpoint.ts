@@ -32,17 +32,31 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
   const folder = path.join(dir, folderName);
   await rm(folder, { recursive: true, force: true });
   await mkdir(folder, { recursive: true });
-  const tensors = (set: TensorSet) => new Map<string, TensorSource>(Object.entries(set).map(([n, d]) => [n, { dtype: 'F32', shape: [d.length], data: d }]));
+  const tensors = (set: TensorSet) =>
+    new Map<string, TensorSource>(
+      Object.entries(set).map(([n, d]) => [n, { dtype: 'F32', shape: [d.length], data: d }]),
+    );
   await writeSafetensors(path.join(folder, 'lora.safetensors'), tensors(state.params));
   const moments: TensorSet = {};
   for (const [param, slots] of Object.entries(state.optimizer.slots))
     for (const [slot, values] of Object.entries(slots)) moments[`${slot}/${param}`] = values;
   await writeSafetensors(path.join(folder, 'optimizer.safetensors'), tensors(moments));
   const { kind, hyper, steps } = state.optimizer;
-  await writeJsonAtomically(path.join(folder, 'state.json'), { step: state.step, fingerprint: state.fingerprint, losses: state.losses, lossScale: state.lossScale, optimizer: { kind, hyper, steps } });
-  await writeJsonAtomically(path.join(dir, 'latest.json'), { step: state.step, folder: folderName } satisfies Pointer);
+  await writeJsonAtomically(path.join(folder, 'state.json'), {
+    step: state.step,
+    fingerprint: state.fingerprint,
+    losses: state.losses,
+    lossScale: state.lossScale,
+    optimizer: { kind, hyper, steps },
+  });
+  await writeJsonAtomically(path.join(dir, 'latest.json'), {
+    step: state.step,
+    folder: folderName,
+  } satisfies Pointer);
   // Older checkpoints are superseded once the pointer moved.
-  for (const name of await readdir(dir)) if (name.startsWith('step-') && name !== folderName) await rm(path.join(dir, name), { recursive: true, force: true });
+  for (const name of await readdir(dir))
+    if (name.startsWith('step-') && name !== folderName)
+      await rm(path.join(dir, name), { recursive: true, force: true });
 }
 
 async function readTensors(file: string): Promise<TensorSet> {
@@ -77,5 +91,12 @@ export async function loadCheckpoint(dir: string): Promise<CheckpointState | und
     const param = key.slice(cut + 1);
     (slots[param] ??= {})[slot] = values;
   }
-  return { step: meta.step, fingerprint: meta.fingerprint, losses: meta.losses, lossScale: meta.lossScale ?? 1, params, optimizer: { ...meta.optimizer, slots } };
+  return {
+    step: meta.step,
+    fingerprint: meta.fingerprint,
+    losses: meta.losses,
+    lossScale: meta.lossScale ?? 1,
+    params,
+    optimizer: { ...meta.optimizer, slots },
+  };
 }

@@ -65,7 +65,9 @@ export function parseTrainingConfig(input: unknown): LoraTrainingConfig {
     throw new Error(`invalid training settings — ${issues.join('; ')}`);
   }
   if (parsed.data.warmupSteps > parsed.data.steps)
-    throw new Error(`invalid training settings — warmupSteps ${parsed.data.warmupSteps} exceeds steps ${parsed.data.steps}`);
+    throw new Error(
+      `invalid training settings — warmupSteps ${parsed.data.warmupSteps} exceeds steps ${parsed.data.steps}`,
+    );
   if (parsed.data.regularization && parsed.data.recipe !== 'hps')
     throw new Error('invalid training settings — a regularisation folder applies to the hps recipe only');
   return parsed.data;
@@ -73,6 +75,38 @@ export function parseTrainingConfig(input: unknown): LoraTrainingConfig {
 
 /** The settings that shape the training curve: a checkpoint resumes only a run with the same ones. */
 export function curveFingerprint(config: LoraTrainingConfig): string {
-  const { recipe, model, data, regularization, rank, alpha, lr, weightDecay, gradClip, batch, schedule, warmupSteps, resolution, seed, beta } = config;
-  return JSON.stringify({ recipe, model, data, regularization, rank, alpha, lr, weightDecay, gradClip, batch, schedule, warmupSteps, resolution, seed, beta });
+  const {
+    recipe,
+    model,
+    data,
+    regularization,
+    rank,
+    alpha,
+    lr,
+    weightDecay,
+    gradClip,
+    batch,
+    schedule,
+    warmupSteps,
+    resolution,
+    seed,
+    beta,
+  } = config;
+  return JSON.stringify({
+    recipe,
+    model,
+    data,
+    regularization,
+    rank,
+    alpha,
+    lr,
+    weightDecay,
+    gradClip,
+    batch,
+    schedule,
+    warmupSteps,
+    resolution,
+    seed,
+    beta,
+  });
 }

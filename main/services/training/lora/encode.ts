@@ -5,7 +5,15 @@
 // seeded generator (see sampler.ts).
 import sharp from 'sharp';
 import type { EngineSession } from '../../../engine/runtime';
-import { buildTextEncoder, buildVaeEncoder, TEXT_INPUT, TEXT_OUTPUT, VAE_IMAGE, VAE_MEAN, VAE_STD } from '../../../models/sd';
+import {
+  buildTextEncoder,
+  buildVaeEncoder,
+  TEXT_INPUT,
+  TEXT_OUTPUT,
+  VAE_IMAGE,
+  VAE_MEAN,
+  VAE_STD,
+} from '../../../models/sd';
 import type { SdModel } from '../../diffusion/loader';
 import { openGraphSession, type GraphSessionOptions } from '../../diffusion/pipeline/sessions';
 import type { ClipTokenizer } from '../../../tokenizer';
@@ -29,7 +37,8 @@ export async function loadTrainingPixels(file: string, size: number): Promise<Fl
   const plane = size * size;
   const out = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) out[c * plane + i] = data[i * channels + Math.min(c, channels - 1)]! / 127.5 - 1;
+    for (let c = 0; c < 3; c++)
+      out[c * plane + i] = data[i * channels + Math.min(c, channels - 1)]! / 127.5 - 1;
   }
   return out;
 }
@@ -45,13 +54,22 @@ export async function encodeImages(
   const out = new Map<string, LatentDistribution>();
   if (unique.length === 0) return out;
   const { weights, config } = model.vae;
-  const session = await openGraphSession(buildVaeEncoder(weights, config, resolution, resolution), { ...sessionOptions, precision: 'fp32' });
+  const session = await openGraphSession(buildVaeEncoder(weights, config, resolution, resolution), {
+    ...sessionOptions,
+    precision: 'fp32',
+  });
   try {
     for (const file of unique) {
       signal?.throwIfAborted();
       const pixels = await loadTrainingPixels(file, resolution);
-      const result = await session.run({ [VAE_IMAGE]: { dtype: 'float32', data: pixels, dims: [1, 3, resolution, resolution] } }, { signal });
-      out.set(file, { mean: result[VAE_MEAN]!.data as Float32Array, std: result[VAE_STD]!.data as Float32Array });
+      const result = await session.run(
+        { [VAE_IMAGE]: { dtype: 'float32', data: pixels, dims: [1, 3, resolution, resolution] } },
+        { signal },
+      );
+      out.set(file, {
+        mean: result[VAE_MEAN]!.data as Float32Array,
+        std: result[VAE_STD]!.data as Float32Array,
+      });
     }
   } finally {
     await session.release();
@@ -70,13 +88,19 @@ export async function encodeCaptions(
   const unique = [...new Set(captions)];
   const { weights, config } = model.textEncoder;
   const length = config.contextLength;
-  const session: EngineSession = await openGraphSession(buildTextEncoder(weights, config, 'f32'), { ...sessionOptions, precision: 'fp32' });
+  const session: EngineSession = await openGraphSession(buildTextEncoder(weights, config, 'f32'), {
+    ...sessionOptions,
+    precision: 'fp32',
+  });
   const out = new Map<string, Float32Array>();
   try {
     for (const caption of unique) {
       signal?.throwIfAborted();
       const ids = tokenizer.tokenize(caption, { contextLength: length, pad: 'eot' });
-      const result = await session.run({ [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [1, length] } }, { signal });
+      const result = await session.run(
+        { [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [1, length] } },
+        { signal },
+      );
       out.set(caption, result[TEXT_OUTPUT]!.data as Float32Array);
     }
   } finally {

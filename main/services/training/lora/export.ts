@@ -17,11 +17,22 @@ function f32(data: Float32Array, shape: number[]): TensorSource {
   return { dtype: 'F32', shape, data };
 }
 
-export async function writeKohyaLora(file: string, specs: readonly LoraParamSpec[], params: Readonly<TensorSet>, info: LoraFileInfo): Promise<void> {
+export async function writeKohyaLora(
+  file: string,
+  specs: readonly LoraParamSpec[],
+  params: Readonly<TensorSet>,
+  info: LoraFileInfo,
+): Promise<void> {
   const tensors = new Map<string, TensorSource>();
   for (const spec of specs) {
-    tensors.set(kohyaLoraKey('unet', spec.module, 'down'), f32(params[spec.down]!, [info.rank, spec.inFeatures]));
-    tensors.set(kohyaLoraKey('unet', spec.module, 'up'), f32(params[spec.up]!, [spec.outFeatures, info.rank]));
+    tensors.set(
+      kohyaLoraKey('unet', spec.module, 'down'),
+      f32(params[spec.down]!, [info.rank, spec.inFeatures]),
+    );
+    tensors.set(
+      kohyaLoraKey('unet', spec.module, 'up'),
+      f32(params[spec.up]!, [spec.outFeatures, info.rank]),
+    );
     tensors.set(kohyaLoraKey('unet', spec.module, 'alpha'), f32(Float32Array.of(info.alpha), []));
   }
   await writeSafetensors(file, tensors, {
@@ -32,7 +43,12 @@ export async function writeKohyaLora(file: string, specs: readonly LoraParamSpec
   });
 }
 
-export async function writePeftLora(file: string, specs: readonly LoraParamSpec[], params: Readonly<TensorSet>, info: LoraFileInfo): Promise<void> {
+export async function writePeftLora(
+  file: string,
+  specs: readonly LoraParamSpec[],
+  params: Readonly<TensorSet>,
+  info: LoraFileInfo,
+): Promise<void> {
   const scale = Math.fround(info.alpha / info.rank);
   const tensors = new Map<string, TensorSource>();
   for (const spec of specs) {

@@ -5,9 +5,29 @@
 //   job.pause(); job.resume(); job.cancel();  // cancel checkpoints; starting the same settings again resumes
 //   const result = await job.done;            // { status, step, losses, evaluation?, output, runFile }
 //   await listTrainingRuns(dir);              // run history (one JSON per run)
-export { HPS_IDENTIFIER, loraTrainingConfigSchema, parseTrainingConfig, type LoraTrainingConfig, type LoraTrainingInput } from './config';
-export { startTraining, trainLora, type TrainingJob, type TrainingOptions, type TrainingProgress, type TrainingResult } from './trainer';
+export {
+  HPS_IDENTIFIER,
+  loraTrainingConfigSchema,
+  parseTrainingConfig,
+  type LoraTrainingConfig,
+  type LoraTrainingInput,
+} from './config';
+export {
+  startTraining,
+  trainLora,
+  type TrainingJob,
+  type TrainingOptions,
+  type TrainingProgress,
+  type TrainingResult,
+} from './trainer';
 export { TrainingControl } from './control';
 export { listTrainingRuns, type TrainingRunRecord } from './history';
 export { readPairsJsonl, type TrainingPair } from './pairs';
-export { buildLoraTrainingGraph, dpoLoss, loraParamNames, type LoraParamSpec, type LoraTrainingGraph, type Objective } from './graph';
+export {
+  buildLoraTrainingGraph,
+  dpoLoss,
+  loraParamNames,
+  type LoraParamSpec,
+  type LoraTrainingGraph,
+  type Objective,
+} from './graph';

@@ -46,16 +46,30 @@ export async function readPairsJsonl(file: string): Promise<PairsReport> {
     }
     const parsed = pairLine.safeParse(json);
     if (!parsed.success)
-      throw new Error(`${file}:${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+      throw new Error(
+        `${file}:${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+      );
     const { prompt, chosen, rejected, tie } = parsed.data;
     if (tie) report.skippedTies++;
     else if (chosen === null || rejected === null) report.skippedUnlabeled++;
-    else report.pairs.push({ prompt, chosen: path.resolve(folder, chosen), rejected: path.resolve(folder, rejected) });
+    else
+      report.pairs.push({
+        prompt,
+        chosen: path.resolve(folder, chosen),
+        rejected: path.resolve(folder, rejected),
+      });
   });
-  if (report.pairs.length === 0) throw new Error(`${file}: no preference pairs (ties and unlabeled lines are skipped)`);
+  if (report.pairs.length === 0)
+    throw new Error(`${file}: no preference pairs (ties and unlabeled lines are skipped)`);
   await Promise.all(
     [...new Set(report.pairs.flatMap((p) => [p.chosen, p.rejected]))].map(async (image) => {
-      if (!(await stat(image).then((s) => s.isFile(), () => false))) throw new Error(`${file}: image ${image} does not exist`);
+      if (
+        !(await stat(image).then(
+          (s) => s.isFile(),
+          () => false,
+        ))
+      )
+        throw new Error(`${file}: image ${image} does not exist`);
     }),
   );
   return report;

@@ -25,7 +25,8 @@ const f32 = Math.fround;
 
 /** A 32-bit generator seed for (run seed, stream, index): distinct streams never share draws. */
 export function derivedSeed(seed: number, stream: number, index: number): number {
-  const mixed = BigInt(seed) * 0x9e3779b1n + BigInt(stream) * 0x85ebca77n + BigInt(index) * 0xc2b2ae3dn + 0x165667b1n;
+  const mixed =
+    BigInt(seed) * 0x9e3779b1n + BigInt(stream) * 0x85ebca77n + BigInt(index) * 0xc2b2ae3dn + 0x165667b1n;
   return Number(BigInt.asUintN(32, mixed ^ (mixed >> 29n)));
 }
 
@@ -58,7 +59,8 @@ interface Noised {
 
 function noised(data: SamplerData, latent: Float32Array, noise: Float32Array, t: number): Noised {
   const noisy = addNoiseVp(data.alphasCumprod, latent, noise, [t]);
-  const target = data.predictionType === 'v_prediction' ? velocityVp(data.alphasCumprod, latent, noise, [t]) : noise;
+  const target =
+    data.predictionType === 'v_prediction' ? velocityVp(data.alphasCumprod, latent, noise, [t]) : noise;
   return { noisy, target };
 }
 
@@ -79,20 +81,36 @@ function latentOf(data: SamplerData, image: string): LatentDistribution {
 }
 
 /** epsilon-MSE micro-batch of one image under its caption. */
-export function mseMicroBatch(data: SamplerData, sample: TrainingSample, seed: number, k: number): MicroBatch {
+export function mseMicroBatch(
+  data: SamplerData,
+  sample: TrainingSample,
+  seed: number,
+  k: number,
+): MicroBatch {
   const generator = new TorchGenerator(derivedSeed(seed, 1, k));
   const dist = latentOf(data, sample.image);
   const latent = drawLatent(dist, generator.randn([dist.mean.length]), data.scalingFactor);
   const noise = generator.randn([latent.length]);
   const t = timestepFrom(generator, data.alphasCumprod.length);
-  return { ...noised(data, latent, noise, t), timesteps: [t], context: contextOf(data, sample.caption), sequence: data.sequence };
+  return {
+    ...noised(data, latent, noise, t),
+    timesteps: [t],
+    context: contextOf(data, sample.caption),
+    sequence: data.sequence,
+  };
 }
 
 /**
  * Diffusion-DPO micro-batch of one pair: chosen and rejected share the noise and the timestep; the batch is
  * [w, l] for the trained model then [w, l] again with the LoRA branch off (the reference).
  */
-export function dpoMicroBatch(data: SamplerData, chosen: TrainingSample, rejected: TrainingSample, seed: number, k: number): MicroBatch {
+export function dpoMicroBatch(
+  data: SamplerData,
+  chosen: TrainingSample,
+  rejected: TrainingSample,
+  seed: number,
+  k: number,
+): MicroBatch {
   const generator = new TorchGenerator(derivedSeed(seed, 2, k));
   const w = latentOf(data, chosen.image);
   const l = latentOf(data, rejected.image);

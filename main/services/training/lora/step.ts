@@ -2,7 +2,14 @@
 import type { TensorSet } from '../../../engine/optim';
 import type { EngineSession, TensorMap } from '../../../engine/runtime';
 import { timestepEmbedding, UNET_CONTEXT, UNET_SAMPLE, UNET_TIME, type UnetConfig } from '../../../models/sd';
-import { DPO_SCALE_INPUT, DPO_TERMS_OUTPUT, LOSS_OUTPUT, LOSS_SCALE_INPUT, TARGET_INPUT, type LoraParamSpec } from './graph';
+import {
+  DPO_SCALE_INPUT,
+  DPO_TERMS_OUTPUT,
+  LOSS_OUTPUT,
+  LOSS_SCALE_INPUT,
+  TARGET_INPUT,
+  type LoraParamSpec,
+} from './graph';
 
 /** A micro-batch as the UNet sees it: noisy latents, their timesteps, the text states and the target noise. */
 export interface MicroBatch {
@@ -31,7 +38,13 @@ export interface StepShape {
   contextWidth: number;
 }
 
-export function stepFeeds(batch: MicroBatch, shape: StepShape, params: TensorSet, specs: readonly LoraParamSpec[], lossScale = 1): TensorMap {
+export function stepFeeds(
+  batch: MicroBatch,
+  shape: StepShape,
+  params: TensorSet,
+  specs: readonly LoraParamSpec[],
+  lossScale = 1,
+): TensorMap {
   const n = batch.timesteps.length;
   const { config, latentHeight: h, latentWidth: w } = shape;
   const latentDims = [n, config.inChannels, h, w];
@@ -47,12 +60,17 @@ export function stepFeeds(batch: MicroBatch, shape: StepShape, params: TensorSet
     [UNET_CONTEXT]: { dtype: 'float32', data: batch.context, dims: [n, batch.sequence, shape.contextWidth] },
     [LOSS_SCALE_INPUT]: { dtype: 'float32', data: Float32Array.of(lossScale), dims: [1] },
   };
-  if (batch.sampleScale) feeds[DPO_SCALE_INPUT] = { dtype: 'float32', data: batch.sampleScale, dims: [n, 1, 1] };
+  if (batch.sampleScale)
+    feeds[DPO_SCALE_INPUT] = { dtype: 'float32', data: batch.sampleScale, dims: [n, 1, 1] };
   for (const spec of specs) {
     const down = params[spec.down];
     const up = params[spec.up];
     if (!down || !up) throw new Error(`no LoRA parameters for ${spec.module}`);
-    feeds[spec.down] = { dtype: 'float32', data: down, dims: [down.length / spec.inFeatures, spec.inFeatures] };
+    feeds[spec.down] = {
+      dtype: 'float32',
+      data: down,
+      dims: [down.length / spec.inFeatures, spec.inFeatures],
+    };
     feeds[spec.up] = { dtype: 'float32', data: up, dims: [spec.outFeatures, up.length / spec.outFeatures] };
   }
   return feeds;
@@ -66,7 +84,10 @@ export async function runStep(
 ): Promise<StepResult> {
   const names = specs.flatMap((s) => [`grad/${s.down}`, `grad/${s.up}`]);
   const dpo = DPO_SCALE_INPUT in feeds;
-  const out = await session.run(feeds, { signal, outputs: [LOSS_OUTPUT, ...names, ...(dpo ? [DPO_TERMS_OUTPUT] : [])] });
+  const out = await session.run(feeds, {
+    signal,
+    outputs: [LOSS_OUTPUT, ...names, ...(dpo ? [DPO_TERMS_OUTPUT] : [])],
+  });
   const scale = (feeds[LOSS_SCALE_INPUT]!.data as Float32Array)[0]!;
   const grads: TensorSet = {};
   for (const spec of specs) {

@@ -3,7 +3,15 @@
 // pause/cancel, atomic checkpoints, resume, a JSONL step log, a run record and the output LoRA file.
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AdamW, clipGradNorm, constantSchedule, cosineWithWarmup, globalNorm, GradientAccumulator, type TensorSet } from '../../../engine/optim';
+import {
+  AdamW,
+  clipGradNorm,
+  constantSchedule,
+  cosineWithWarmup,
+  globalNorm,
+  GradientAccumulator,
+  type TensorSet,
+} from '../../../engine/optim';
 import { SessionCache, type EngineSession } from '../../../engine/runtime';
 import { vaeScaleFactor } from '../../../models/sd';
 import { ClipTokenizer } from '../../../tokenizer';
@@ -12,14 +20,28 @@ import { openGraphSession, precisionFor } from '../../diffusion/pipeline/session
 import { TorchGenerator } from '../../diffusion/rng';
 import { alphasCumprodFor } from '../../diffusion/schedulers';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { curveFingerprint, HPS_IDENTIFIER, parseTrainingConfig, type LoraTrainingConfig, type LoraTrainingInput } from './config';
+import {
+  curveFingerprint,
+  HPS_IDENTIFIER,
+  parseTrainingConfig,
+  type LoraTrainingConfig,
+  type LoraTrainingInput,
+} from './config';
 import { TrainingControl } from './control';
 import { encodeCaptions, encodeImages } from './encode';
 import { writeKohyaLora, writePeftLora } from './export';
 import { buildLoraTrainingGraph, type LoraParamSpec } from './graph';
 import { meanOf, writeRunRecord, type TrainingRunRecord } from './history';
 import { libraryPairs, readCaptionFolder, readPairsJsonl, type TrainingPair } from './pairs';
-import { derivedSeed, dpoMicroBatch, isRegularization, mseMicroBatch, shuffledIndex, type SamplerData, type TrainingSample } from './sampler';
+import {
+  derivedSeed,
+  dpoMicroBatch,
+  isRegularization,
+  mseMicroBatch,
+  shuffledIndex,
+  type SamplerData,
+  type TrainingSample,
+} from './sampler';
 import { runStep, stepFeeds, type MicroBatch, type StepShape } from './step';
 
 export interface TrainingProgress {
@@ -80,7 +102,10 @@ function hpsSamples(pairs: readonly TrainingPair[]): TrainingSample[] {
   const seen = new Set<string>();
   const out: TrainingSample[] = [];
   for (const p of pairs) {
-    for (const sample of [{ image: p.chosen, caption: p.prompt }, { image: p.rejected, caption: HPS_IDENTIFIER + p.prompt }]) {
+    for (const sample of [
+      { image: p.chosen, caption: p.prompt },
+      { image: p.rejected, caption: HPS_IDENTIFIER + p.prompt },
+    ]) {
       const key = JSON.stringify(sample);
       if (!seen.has(key)) {
         seen.add(key);
@@ -92,17 +117,33 @@ function hpsSamples(pairs: readonly TrainingPair[]): TrainingSample[] {
 }
 
 async function loadDataset(config: LoraTrainingConfig, workDir: string): Promise<Dataset> {
-  const report = 'library' in config.data ? await libraryPairs(config.data.library, path.join(workDir, 'library-export')) : await readPairsJsonl(config.data.pairs);
-  const regularization = config.regularization ? (await readCaptionFolder(config.regularization.folder)).map((c) => ({ image: c.image, caption: c.caption })) : [];
+  const report =
+    'library' in config.data
+      ? await libraryPairs(config.data.library, path.join(workDir, 'library-export'))
+      : await readPairsJsonl(config.data.pairs);
+  const regularization = config.regularization
+    ? (await readCaptionFolder(config.regularization.folder)).map((c) => ({
+        image: c.image,
+        caption: c.caption,
+      }))
+    : [];
   return {
     samples: config.recipe === 'hps' ? hpsSamples(report.pairs) : [],
     regularization,
-    pairs: report.pairs.map((p) => ({ chosen: { image: p.chosen, caption: p.prompt }, rejected: { image: p.rejected, caption: p.prompt } })),
+    pairs: report.pairs.map((p) => ({
+      chosen: { image: p.chosen, caption: p.prompt },
+      rejected: { image: p.rejected, caption: p.prompt },
+    })),
   };
 }
 
 /** Micro-batch `k` of the run (k = step · batch + micro). */
-function microBatchAt(config: LoraTrainingConfig, dataset: Dataset, data: SamplerData, k: number): MicroBatch {
+function microBatchAt(
+  config: LoraTrainingConfig,
+  dataset: Dataset,
+  data: SamplerData,
+  k: number,
+): MicroBatch {
   if (config.recipe === 'dpo') {
     const pair = dataset.pairs[shuffledIndex(config.seed, 10, dataset.pairs.length, k)]!;
     return dpoMicroBatch(data, pair.chosen, pair.rejected, config.seed, k);
@@ -116,10 +157,16 @@ function microBatchAt(config: LoraTrainingConfig, dataset: Dataset, data: Sample
 }
 
 /** Fixed micro-batches (own noise stream: negative indices) for a before/after loss comparison. */
-function evaluationBatches(config: LoraTrainingConfig, dataset: Dataset, data: SamplerData, count: number): MicroBatch[] {
+function evaluationBatches(
+  config: LoraTrainingConfig,
+  dataset: Dataset,
+  data: SamplerData,
+  count: number,
+): MicroBatch[] {
   const size = config.recipe === 'dpo' ? dataset.pairs.length : dataset.samples.length;
   return Array.from({ length: Math.min(count, size) }, (_, i) => {
-    if (config.recipe === 'dpo') return dpoMicroBatch(data, dataset.pairs[i]!.chosen, dataset.pairs[i]!.rejected, config.seed, -1 - i);
+    if (config.recipe === 'dpo')
+      return dpoMicroBatch(data, dataset.pairs[i]!.chosen, dataset.pairs[i]!.rejected, config.seed, -1 - i);
     return mseMicroBatch(data, dataset.samples[i]!, config.seed, -1 - i);
   });
 }
@@ -157,12 +204,19 @@ async function prepareLog(file: string | undefined, keepThrough: number): Promis
 }
 
 /** Runs a training to completion (or cancellation); see startTraining for the job form. */
-export async function trainLora(input: LoraTrainingInput, options: TrainingOptions = {}): Promise<TrainingResult> {
+export async function trainLora(
+  input: LoraTrainingInput,
+  options: TrainingOptions = {},
+): Promise<TrainingResult> {
   const config = parseTrainingConfig(input);
   const outDir = path.dirname(path.resolve(config.out));
   const workDir = config.workDir ?? path.join(outDir, '.hps-train-cache');
   const checkpointDir = config.checkpointDir ?? `${path.resolve(config.out)}.checkpoints`;
-  const historyDir = config.historyDir ?? ('library' in config.data ? path.join(config.data.library, 'training-runs') : path.join(outDir, 'training-runs'));
+  const historyDir =
+    config.historyDir ??
+    ('library' in config.data
+      ? path.join(config.data.library, 'training-runs')
+      : path.join(outDir, 'training-runs'));
   const alpha = config.alpha ?? config.rank;
   const emit = (event: TrainingProgress) => options.onProgress?.(event);
   const record: TrainingRunRecord = {
@@ -181,19 +235,46 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
   try {
     emit({ phase: 'preparing', step: 0, totalSteps: config.steps, message: 'reading pairs' });
     const vocab = config.vocab ?? model.tokenizerPath;
-    if (!vocab) throw new Error(`${config.model} has no tokenizer/ folder: pass a vocabulary (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`);
+    if (!vocab)
+      throw new Error(
+        `${config.model} has no tokenizer/ folder: pass a vocabulary (bpe_simple_vocab_16e6.txt.gz or a tokenizer folder)`,
+      );
     const tokenizer = await ClipTokenizer.load(vocab, { cleaning: 'transformers' });
     const dataset = await loadDataset(config, workDir);
     const scale = vaeScaleFactor(model.vae.config);
     const multiple = scale * 2 ** (model.unet.config.blockOutChannels.length - 1);
-    if (config.resolution % multiple !== 0) throw new Error(`resolution must be a multiple of ${multiple} for this model, got ${config.resolution}`);
+    if (config.resolution % multiple !== 0)
+      throw new Error(
+        `resolution must be a multiple of ${multiple} for this model, got ${config.resolution}`,
+      );
     const latentSize = config.resolution / scale;
 
     const base = { ep: config.ep, sessions, workDir };
-    const images = [...dataset.samples, ...dataset.regularization, ...dataset.pairs.flatMap((p) => [p.chosen, p.rejected])];
-    emit({ phase: 'preparing', step: 0, totalSteps: config.steps, message: `encoding ${new Set(images.map((i) => i.image)).size} images` });
-    const latents = await encodeImages(model, images.map((i) => i.image), config.resolution, base, options.signal);
-    const captions = await encodeCaptions(model, tokenizer, images.map((i) => i.caption), base, options.signal);
+    const images = [
+      ...dataset.samples,
+      ...dataset.regularization,
+      ...dataset.pairs.flatMap((p) => [p.chosen, p.rejected]),
+    ];
+    emit({
+      phase: 'preparing',
+      step: 0,
+      totalSteps: config.steps,
+      message: `encoding ${new Set(images.map((i) => i.image)).size} images`,
+    });
+    const latents = await encodeImages(
+      model,
+      images.map((i) => i.image),
+      config.resolution,
+      base,
+      options.signal,
+    );
+    const captions = await encodeCaptions(
+      model,
+      tokenizer,
+      images.map((i) => i.caption),
+      base,
+      options.signal,
+    );
     const data: SamplerData = {
       latents,
       captions,
@@ -205,7 +286,10 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
 
     emit({ phase: 'preparing', step: 0, totalSteps: config.steps, message: 'building the training graph' });
     const precision = precisionFor(config.ep);
-    const objective = config.recipe === 'dpo' ? { kind: 'dpo' as const, beta: config.beta, pairs: 1 } : { kind: 'mse' as const };
+    const objective =
+      config.recipe === 'dpo'
+        ? { kind: 'dpo' as const, beta: config.beta, pairs: 1 }
+        : { kind: 'mse' as const };
     const built = buildLoraTrainingGraph(model.unet.weights, model.unet.config, {
       height: latentSize,
       width: latentSize,
@@ -215,7 +299,12 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
       objective,
     });
     session = await openGraphSession(built.graph, { ...base, precision });
-    const shape: StepShape = { config: model.unet.config, latentHeight: latentSize, latentWidth: latentSize, contextWidth: model.textEncoder.config.width };
+    const shape: StepShape = {
+      config: model.unet.config,
+      latentHeight: latentSize,
+      latentWidth: latentSize,
+      contextWidth: model.textEncoder.config.width,
+    };
     const specs = built.params;
 
     let params = initialParams(specs, config.rank, config.seed);
@@ -243,14 +332,22 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
     const evalBatches = evaluationBatches(config, dataset, data, config.evalSamples);
     const evaluate = async () => {
       let sum = 0;
-      for (const mb of evalBatches) sum += (await runStep(session!, stepFeeds(mb, shape, params, specs), specs, options.signal)).loss;
+      for (const mb of evalBatches)
+        sum += (await runStep(session!, stepFeeds(mb, shape, params, specs), specs, options.signal)).loss;
       return sum / evalBatches.length;
     };
     const before = evalBatches.length > 0 ? await evaluate() : undefined;
 
     const save = async (step: number) => {
       emit({ phase: 'saving', step, totalSteps: config.steps, message: `checkpoint at step ${step}` });
-      await saveCheckpoint(checkpointDir, { step, fingerprint, losses, lossScale, params, optimizer: optimizer.state() });
+      await saveCheckpoint(checkpointDir, {
+        step,
+        fingerprint,
+        losses,
+        lossScale,
+        params,
+        optimizer: optimizer.state(),
+      });
       record.step = step;
       record.firstLoss = meanOf(losses.slice(0, 10));
       record.lastLoss = meanOf(losses.slice(-10));
@@ -272,14 +369,22 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
         let lossSum = 0;
         for (let m = 0; m < config.batch; m++) {
           const mb = microBatchAt(config, dataset, data, step * config.batch + m);
-          const result = await runStep(session, stepFeeds(mb, shape, params, specs, lossScale), specs, options.signal);
+          const result = await runStep(
+            session,
+            stepFeeds(mb, shape, params, specs, lossScale),
+            specs,
+            options.signal,
+          );
           accumulator.add(result.grads);
           lossSum += result.loss;
         }
         const grads = accumulator.result('average');
         if (!Number.isFinite(globalNorm(grads))) {
           // fp16 overflow: back the loss scale off and redo the same step (same data and noise).
-          if (lossScale <= 1) throw new Error(`step ${step + 1}: the gradients are not finite (loss ${lossSum / config.batch})`);
+          if (lossScale <= 1)
+            throw new Error(
+              `step ${step + 1}: the gradients are not finite (loss ${lossSum / config.batch})`,
+            );
           lossScale /= 2;
           continue;
         }
@@ -292,9 +397,23 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
         losses.push(loss);
         const seconds = (performance.now() - started) / 1000;
         const stepsPerSecond = (step - start) / seconds;
-        if (config.log) await appendFile(config.log, `${JSON.stringify({ step, loss, lr, gradNorm, stepsPerSecond, elapsedSeconds: seconds })}\n`);
-        emit({ phase: 'training', step, totalSteps: config.steps, loss, lr, gradNorm, stepsPerSecond, etaSeconds: (config.steps - step) / stepsPerSecond });
-        if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && step < config.steps) await save(step);
+        if (config.log)
+          await appendFile(
+            config.log,
+            `${JSON.stringify({ step, loss, lr, gradNorm, stepsPerSecond, elapsedSeconds: seconds })}\n`,
+          );
+        emit({
+          phase: 'training',
+          step,
+          totalSteps: config.steps,
+          loss,
+          lr,
+          gradNorm,
+          stepsPerSecond,
+          etaSeconds: (config.steps - step) / stepsPerSecond,
+        });
+        if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && step < config.steps)
+          await save(step);
       }
     } catch (error) {
       if (!options.signal?.aborted) throw error;
@@ -317,7 +436,9 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
       ss_v2: String(baseModelVersion(model) === 'sd_v2' ? 'True' : 'False'),
       ss_sd_model_name: path.basename(config.model),
       ss_output_name: path.basename(config.out, path.extname(config.out)),
-      ss_training_comment: config.comment || `HPS Studio ${config.recipe} recipe${config.recipe === 'hps' ? `; negative prompt "${HPS_IDENTIFIER}"` : ''}`,
+      ss_training_comment:
+        config.comment ||
+        `HPS Studio ${config.recipe} recipe${config.recipe === 'hps' ? `; negative prompt "${HPS_IDENTIFIER}"` : ''}`,
       ss_steps: String(step),
       ss_max_train_steps: String(config.steps),
       ss_learning_rate: String(config.lr),
@@ -330,8 +451,13 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
       ss_batch_size_per_device: '1',
       ss_resolution: `(${config.resolution}, ${config.resolution})`,
       ss_seed: String(config.seed),
-      ss_num_train_images: String(config.recipe === 'dpo' ? dataset.pairs.length * 2 : dataset.samples.length),
-      ss_network_args: JSON.stringify({ recipe: config.recipe, ...(config.recipe === 'dpo' ? { beta: config.beta } : { identifier: HPS_IDENTIFIER }) }),
+      ss_num_train_images: String(
+        config.recipe === 'dpo' ? dataset.pairs.length * 2 : dataset.samples.length,
+      ),
+      ss_network_args: JSON.stringify({
+        recipe: config.recipe,
+        ...(config.recipe === 'dpo' ? { beta: config.beta } : { identifier: HPS_IDENTIFIER }),
+      }),
       ss_training_started_at: String(Math.floor(Date.parse(record.startedAt) / 1000)),
       ss_training_finished_at: String(Math.floor(Date.now() / 1000)),
       hps_recipe: config.recipe,
@@ -344,7 +470,15 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
     record.evaluation = evaluation;
     await writeRunRecord(historyDir, record);
     emit({ phase: 'done', step, totalSteps: config.steps, loss: losses.at(-1) });
-    return { status: 'completed', step, losses, resumedFrom: record.resumedFrom, evaluation, output: record.output, runFile };
+    return {
+      status: 'completed',
+      step,
+      losses,
+      resumedFrom: record.resumedFrom,
+      evaluation,
+      output: record.output,
+      runFile,
+    };
   } catch (error) {
     record.status = 'failed';
     record.error = error instanceof Error ? error.message : String(error);
@@ -358,7 +492,10 @@ export async function trainLora(input: LoraTrainingInput, options: TrainingOptio
 }
 
 /** Starts a run in the background: pause/resume between steps, cancel (checkpointed, resumable). */
-export function startTraining(input: LoraTrainingInput, options: Omit<TrainingOptions, 'control'> = {}): TrainingJob {
+export function startTraining(
+  input: LoraTrainingInput,
+  options: Omit<TrainingOptions, 'control'> = {},
+): TrainingJob {
   const controller = new AbortController();
   options.signal?.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
   const control = new TrainingControl();
