@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TensorData } from '../../main/checkpoints';
 import { AdamW } from '../../main/engine/optim';
 import type { ExecutionProvider } from '../../main/engine/runtime';
-import { baseModelFromTensors } from '../../main/services/preference-training';
+import { baseModelFromTensors } from '../../main/services/preference-training/base-model';
 import { PreferenceSessions } from '../../main/services/preference-training/model-sessions';
 import { type BenchContext, type BenchSuite, type BenchTable, timed } from '../harness';
 import { VIT_L_14, randomClip, xorshiftFill, type ClipShape } from '../score/models';
