@@ -260,6 +260,43 @@ describe('team mode over HTTP', () => {
   });
 });
 
+describe('labeling settings', () => {
+  it('serves each item to k annotators under the stored overlap, and only admins change it', async () => {
+    const library = libraryAt(join(dir, 'library'));
+    const a = library.createAnnotator('overlap-a').annotator;
+    const b = library.createAnnotator('overlap-b').annotator;
+    const asA: AuthInfo = { role: 'annotator', annotatorId: String(a.id) };
+    const asB: AuthInfo = { role: 'annotator', annotatorId: String(b.id) };
+    await expect(api.call('labeling.setSettings', { overlap: 2, goldRate: 0 }, asA)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(api.call('labeling.setSettings', { overlap: 2, goldRate: 0 }, OWNER)).resolves.toEqual({
+      overlap: 2,
+      goldRate: 0,
+    });
+    await expect(api.call('labeling.settings', {}, asB)).resolves.toEqual({ overlap: 2, goldRate: 0 });
+    const before = (await api.call('labeling.progress', {}, asB)) as { remaining: number };
+    const next = (await api.call('labeling.next', {}, asA)) as {
+      item: { comparisonId: number; shownOrder: number[] };
+    };
+    await api.call(
+      'labeling.submit',
+      {
+        comparisonId: next.item.comparisonId,
+        kind: 'tie',
+        shownOrder: next.item.shownOrder,
+        idempotencyKey: 'overlap-1',
+      },
+      asA,
+    );
+    // With k = 2 the item A labeled stays open for B.
+    await expect(api.call('labeling.progress', {}, asB)).resolves.toEqual(before);
+    await api.call('labeling.setSettings', { overlap: 1, goldRate: 0 }, OWNER);
+    const after = (await api.call('labeling.progress', {}, asB)) as { remaining: number };
+    expect(after.remaining).toBe(before.remaining - 1);
+  });
+});
+
 describe('evaluation calls', () => {
   it('computes metric accuracy from stored scores under both conventions', async () => {
     const library = libraryAt(join(dir, 'library'));

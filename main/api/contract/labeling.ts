@@ -1,7 +1,7 @@
 // Labeling calls (the Compare view): blind assignment, committed judgments with idempotency keys, undo.
 // These are the calls an annotator token may make.
 import { z } from 'zod';
-import { defineCall } from './define';
+import { defineCall, NoInput } from './define';
 import { LibraryImageSchema } from './library';
 
 export const JudgmentKindSchema = z.enum(['choice', 'tie', 'both-bad', 'skip', 'ranking']);
@@ -27,19 +27,22 @@ export const LabelProgressSchema = z.object({
   remaining: z.number().int(),
 });
 
-const AssignmentInput = z
-  .object({
-    overlap: z.number().int().min(1).max(20).default(1),
-    goldRate: z.number().min(0).max(1).default(0),
-    /** Comparisons the client already holds (the current and prefetched items), never handed out again. */
-    exclude: z.array(z.number().int()).max(20).default([]),
-  })
-  .strict();
+export const LabelingSettingsSchema = z.object({
+  /** Judgments wanted per comparison (k annotators label each item, blind to each other). */
+  overlap: z.number().int().min(1).max(20),
+  /** Share of items drawn from gold comparisons (known answers) while any are left. */
+  goldRate: z.number().min(0).max(1),
+});
 
 export const labelingCalls = {
   'labeling.next': defineCall({
     summary: 'The next comparison for the caller to judge (never one they judged), or null when done.',
-    input: AssignmentInput,
+    input: z
+      .object({
+        /** Comparisons the client already holds (the current and prefetched items), never handed out again. */
+        exclude: z.array(z.number().int()).max(20).default([]),
+      })
+      .strict(),
     output: z.object({ item: LabelItemSchema.nullable(), progress: LabelProgressSchema }),
     access: 'annotator',
   }),
@@ -55,7 +58,6 @@ export const labelingCalls = {
         shownOrder: z.array(z.number().int()).min(2).max(9),
         decisionMs: z.number().int().min(0).nullable().default(null),
         idempotencyKey: z.string().min(8).max(200),
-        overlap: z.number().int().min(1).max(20).default(1),
       })
       .strict(),
     output: z.object({
@@ -68,7 +70,7 @@ export const labelingCalls = {
   'labeling.undo': defineCall({
     summary:
       "Removes the caller's last judgment and returns its item, in the order it was shown, to judge again.",
-    input: z.object({ overlap: z.number().int().min(1).max(20).default(1) }).strict(),
+    input: NoInput,
     output: z.object({
       undone: z.object({ comparisonId: z.number().int(), kind: JudgmentKindSchema }).nullable(),
       item: LabelItemSchema.nullable(),
@@ -77,9 +79,20 @@ export const labelingCalls = {
     access: 'annotator',
   }),
   'labeling.progress': defineCall({
-    summary: "The caller's judged and remaining counts under an overlap.",
-    input: z.object({ overlap: z.number().int().min(1).max(20).default(1) }).strict(),
+    summary: "The caller's judged and remaining counts under the library's overlap.",
+    input: NoInput,
     output: LabelProgressSchema,
     access: 'annotator',
+  }),
+  'labeling.settings': defineCall({
+    summary: "The library's labeling policy: overlap k and gold rate.",
+    input: NoInput,
+    output: LabelingSettingsSchema,
+    access: 'annotator',
+  }),
+  'labeling.setSettings': defineCall({
+    summary: "Changes the library's labeling policy (admins).",
+    input: LabelingSettingsSchema.strict(),
+    output: LabelingSettingsSchema,
   }),
 };

@@ -3,6 +3,7 @@ import type { ApiContext } from '../context';
 import type { CallOutput } from '../contract';
 import { ApiError } from '../errors';
 import { callerAnnotator, libraryAt } from '../library-access';
+import { readLabelingSettings, writeLabelingSettings } from './labeling-settings';
 import { imageView, orderScorers, scoreIndex } from './library-views';
 import type { Handlers } from './types';
 
@@ -41,8 +42,9 @@ async function labelItem(
 }
 
 export const labelingHandlers = {
-  'labeling.next': async ({ overlap, goldRate, exclude }, ctx) => {
+  'labeling.next': async ({ exclude }, ctx) => {
     const library = libraryAt(ctx.libraryDir);
+    const { overlap, goldRate } = readLabelingSettings(library.dir);
     const me = callerAnnotator(library, ctx.auth);
     const progress = library.judgments.progress(me.id, overlap);
     for (let draw = 0; draw < REDRAWS; draw++) {
@@ -54,8 +56,9 @@ export const labelingHandlers = {
     return { item: null, progress };
   },
 
-  'labeling.submit': async ({ overlap, ...input }, ctx) => {
+  'labeling.submit': async (input, ctx) => {
     const library = libraryAt(ctx.libraryDir);
+    const { overlap } = readLabelingSettings(library.dir);
     const me = callerAnnotator(library, ctx.auth);
     let result;
     try {
@@ -71,8 +74,9 @@ export const labelingHandlers = {
     };
   },
 
-  'labeling.undo': async ({ overlap }, ctx) => {
+  'labeling.undo': async (_input, ctx) => {
     const library = libraryAt(ctx.libraryDir);
+    const { overlap } = readLabelingSettings(library.dir);
     const me = callerAnnotator(library, ctx.auth);
     const undone = library.undoLastJudgment(me.id);
     const comparison = undone ? library.getComparison(undone.comparisonId) : null;
@@ -83,8 +87,14 @@ export const labelingHandlers = {
     };
   },
 
-  'labeling.progress': async ({ overlap }, ctx) => {
+  'labeling.progress': async (_input, ctx) => {
     const library = libraryAt(ctx.libraryDir);
+    const { overlap } = readLabelingSettings(library.dir);
     return library.judgments.progress(callerAnnotator(library, ctx.auth).id, overlap);
   },
+
+  'labeling.settings': async (_input, ctx) => readLabelingSettings(libraryAt(ctx.libraryDir).dir),
+
+  'labeling.setSettings': async (settings, ctx) =>
+    writeLabelingSettings(libraryAt(ctx.libraryDir).dir, settings),
 } satisfies Partial<Handlers>;

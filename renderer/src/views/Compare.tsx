@@ -26,8 +26,7 @@ export function Compare() {
   const [mode, setMode] = useState<NwayMode>('best');
   // The order picked so far in N-way ordering, for one comparison (a new item starts empty).
   const [picked, setPicked] = useState<{ comparisonId: number; ids: number[] } | null>(null);
-  const options = useMemo(() => ({ overlap: 1, goldRate: 0 }), []);
-  const queue = useLabelQueue(options);
+  const queue = useLabelQueue();
   const zoom = useSyncedZoom();
   const item = queue.current;
 

@@ -29,7 +29,7 @@ export interface SessionStats {
 
 const show = (item: LabelItem): Shown => ({ item, key: idempotencyKey(), shownAt: performance.now() });
 
-export function useLabelQueue(options: { overlap: number; goldRate: number }) {
+export function useLabelQueue() {
   const api = useApi();
   const [current, setCurrent] = useState<Shown | null>(null);
   const [loading, setLoading] = useState(true);
@@ -51,11 +51,11 @@ export function useLabelQueue(options: { overlap: number; goldRate: number }) {
 
   const fetchNext = useCallback(
     async (exclude: number[]): Promise<CallOutput<'labeling.next'>> => {
-      const answer = await api.call('labeling.next', { ...options, exclude });
+      const answer = await api.call('labeling.next', { exclude });
       if (answer.item) await preloadImages(urls(answer.item));
       return answer;
     },
-    [api, options, urls],
+    [api, urls],
   );
 
   const prefetch = useCallback(
@@ -106,7 +106,6 @@ export function useLabelQueue(options: { overlap: number; goldRate: number }) {
           shownOrder: current.item.shownOrder,
           decisionMs,
           idempotencyKey: current.key,
-          overlap: options.overlap,
           chosenImageId: decision.chosenImageId ?? null,
           ranking: decision.ranking ?? null,
           kind: decision.kind,
@@ -131,7 +130,7 @@ export function useLabelQueue(options: { overlap: number; goldRate: number }) {
         setBusy(false);
       }
     },
-    [advance, api, current, options.overlap],
+    [advance, api, current],
   );
 
   const undo = useCallback(async () => {
@@ -139,7 +138,7 @@ export function useLabelQueue(options: { overlap: number; goldRate: number }) {
     busyRef.current = true;
     setBusy(true);
     try {
-      const result = await api.call('labeling.undo', { overlap: options.overlap });
+      const result = await api.call('labeling.undo', {});
       setProgress(result.progress);
       setError(null);
       if (!result.item) return;
@@ -155,7 +154,7 @@ export function useLabelQueue(options: { overlap: number; goldRate: number }) {
       busyRef.current = false;
       setBusy(false);
     }
-  }, [api, current, options.overlap, urls]);
+  }, [api, current, urls]);
 
   /** A scorer finished an image of the current item: show its chip without refetching. */
   const patchScore = useCallback((imageId: number, modelId: string, score: number) => {

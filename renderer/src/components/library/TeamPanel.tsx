@@ -2,6 +2,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { callKey, useApi, useCall } from '../../api/hooks';
+import { LabelingSettingsForm } from './LabelingSettingsForm';
 
 export function TeamPanel() {
   const api = useApi();
@@ -25,6 +26,9 @@ export function TeamPanel() {
   };
   return (
     <div className="team">
+      <h3>Labeling</h3>
+      <LabelingSettingsForm />
+      <h3>People</h3>
       <table className="grid">
         <thead>
           <tr>
