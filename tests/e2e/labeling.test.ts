@@ -357,6 +357,57 @@ describe('labeling in team mode (hps-studio serve)', () => {
       await page.screenshot({ path: join(SHOTS, 'evaluate.png'), fullPage: true });
   });
 
+  it('judges N-way items by picking the best (1–9) or ordering them all (O, then 1–9)', async () => {
+    const groupSource = join(tmp, 'nway');
+    const groupPrompts = await writeImageFolder(groupSource, 2, 4);
+    const started = (await (
+      await post(
+        'library.import',
+        { format: 'folder', folder: groupSource, prompts: groupPrompts, split: 'group' },
+        adminToken,
+      )
+    ).json()) as { jobId: string };
+    await expect
+      .poll(
+        async () =>
+          ((await (await post('library.importReport', started, adminToken)).json()) as { report: unknown })
+            .report,
+      )
+      .toBeTruthy();
+    // Every pair is labeled by now, so only the two 4-way items are open.
+    await page.goto(`${serve.url}?token=${adminToken}#/compare`);
+    await page.locator('.stage[data-count="4"]').waitFor();
+    const first = await shown();
+    await page.keyboard.press('3');
+    const second = await waitForItem('not', first.comparisonId);
+    await page.keyboard.press('o');
+    await page.keyboard.press('2');
+    await page.keyboard.press('4');
+    await page.locator('.pane-rank').nth(1).waitFor();
+    await page.keyboard.press('1');
+    await page.getByText('All done').waitFor();
+    const db = Library.open(library);
+    try {
+      const curator = db.annotators.byName('curator')!;
+      const byComparison = new Map(
+        db.judgments.list({ annotatorId: curator.id }).map((j) => [j.comparisonId, j]),
+      );
+      expect(byComparison.get(first.comparisonId)).toMatchObject({
+        kind: 'choice',
+        chosenImageId: first.imageIds[2],
+        shownOrder: first.imageIds,
+      });
+      const [a, b, c, d] = second.imageIds;
+      expect(byComparison.get(second.comparisonId)).toMatchObject({
+        kind: 'ranking',
+        ranking: [b, d, a, c],
+        shownOrder: second.imageIds,
+      });
+    } finally {
+      db.close();
+    }
+  });
+
   it('ran without console errors', () => {
     expect(consoleErrors).toEqual([]);
   });
