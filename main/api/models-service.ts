@@ -1,7 +1,7 @@
 // The models side of the API: the ModelStore (catalog downloads) and local imports, with downloads run as
 // jobs that emit `model.progress`, and the EP each model would run on from the doctor's probe.
 import { statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DEFAULT_FALLBACK,
   probeExecutionProviders,
@@ -241,16 +241,7 @@ export class ModelsService {
   }
 
   async diskUsage(): Promise<CallOutput<'models.diskUsage'>> {
-    const bytes = await this.store.diskUsage();
-    const free = await statfs(this.root).then(
-      (s) => s.bavail * s.bsize,
-      () =>
-        statfs(this.options.dataDir).then(
-          (s) => s.bavail * s.bsize,
-          () => null,
-        ),
-    );
-    return { root: this.root, bytes, free };
+    return { root: this.root, bytes: await this.store.diskUsage(), free: await freeBytesNear(this.root) };
   }
 
   /** Catalog models with one weights file of the same layout (where a single checkpoint can go). */
@@ -337,6 +328,15 @@ export class ModelsService {
         ? `${preferred} (first working EP of ${EP_PREFERENCE.join(' → ')}; falls back along the list)`
         : 'no execution provider works on this machine (see Settings → Doctor)',
     };
+  }
+}
+
+/** Free bytes on the volume of `path`, or of its nearest existing parent (the store may not exist yet). */
+async function freeBytesNear(path: string): Promise<number | null> {
+  for (let current = path; ; current = dirname(current)) {
+    const stats = await statfs(current).catch(() => undefined);
+    if (stats) return stats.bavail * stats.bsize;
+    if (dirname(current) === current) return null;
   }
 }
 
