@@ -58,7 +58,10 @@ async function timeToNext(ctx: BenchContext, dir: string): Promise<BenchTable> {
       ['rapid (next key as soon as shown)', 0],
     ] as const) {
       ctx.log(`compare: ${pace}`);
-      await page.evaluate(() => performance.clearMeasures('hps:choice-to-next'));
+      await page.evaluate(() => {
+        performance.clearMeasures('hps:choice-to-next');
+        performance.clearResourceTimings();
+      });
       for (let i = 0; i < items; i++) {
         const before = await page.locator('.stage').getAttribute('data-comparison-id');
         if (pauseMs) await page.waitForTimeout(pauseMs);
@@ -72,7 +75,22 @@ async function timeToNext(ctx: BenchContext, dir: string): Promise<BenchTable> {
       const times = (
         await page.evaluate(() => performance.getEntriesByName('hps:choice-to-next').map((e) => e.duration))
       ).sort((a, b) => a - b);
-      rows.push([pace, times.length, quantile(times, 0.5), quantile(times, 0.95), times.at(-1)!]);
+      const submits = (
+        await page.evaluate(() =>
+          performance
+            .getEntriesByType('resource')
+            .filter((e) => e.name.endsWith('/api/labeling.submit'))
+            .map((e) => e.duration),
+        )
+      ).sort((a, b) => a - b);
+      rows.push([
+        pace,
+        times.length,
+        quantile(times, 0.5),
+        quantile(times, 0.95),
+        times.at(-1)!,
+        submits.length ? quantile(submits, 0.5) : NaN,
+      ]);
     }
   } finally {
     await browser.close();
@@ -80,7 +98,7 @@ async function timeToNext(ctx: BenchContext, dir: string): Promise<BenchTable> {
   }
   return {
     title: 'Compare view: choice keypress → next item on screen (ms)',
-    columns: ['pace', 'items', 'median', 'p95', 'max'],
+    columns: ['pace', 'items', 'median', 'p95', 'max', 'submit round trip (median)'],
     rows,
     notes: [
       'Includes the committed submit round trip (synchronous = FULL fsync) and the switch to the prefetched, decoded item.',
