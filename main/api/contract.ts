@@ -5,12 +5,14 @@
 import type { z } from 'zod';
 import type { CallSpec } from './contract/define';
 import { evaluationCalls } from './contract/evaluation';
+import { generateCalls } from './contract/generate';
 import { events } from './contract/events';
 import { jobCalls } from './contract/jobs';
 import { labelingCalls } from './contract/labeling';
 import { libraryCalls } from './contract/library';
 import { modelCalls } from './contract/models';
 import { systemCalls } from './contract/system';
+import { trainingCalls } from './contract/training';
 
 export const calls = {
   ...systemCalls,
@@ -19,16 +21,20 @@ export const calls = {
   ...labelingCalls,
   ...evaluationCalls,
   ...modelCalls,
+  ...generateCalls,
+  ...trainingCalls,
 } satisfies Record<string, CallSpec>;
 
 export { events };
 export * from './contract/define';
 export * from './contract/evaluation';
+export * from './contract/generate';
 export * from './contract/jobs';
 export * from './contract/labeling';
 export * from './contract/library';
 export * from './contract/models';
 export * from './contract/system';
+export * from './contract/training';
 
 export type Calls = typeof calls;
 export type CallName = keyof Calls;

@@ -1,7 +1,9 @@
 // Events main → renderer. Each is declared once here; the bus validates payloads against these schemas.
 import { z } from 'zod';
 import { JobStateSchema } from './jobs';
+import { generateEvents } from './generate';
 import { modelEvents } from './models';
+import { trainingEvents } from './training';
 
 export const events = {
   /** A job started, progressed or finished (progress updates are coalesced to ~10 per second per job). */
@@ -14,4 +16,6 @@ export const events = {
     score: z.number(),
   }),
   ...modelEvents,
+  ...generateEvents,
+  ...trainingEvents,
 };

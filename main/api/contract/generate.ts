@@ -1,0 +1,123 @@
+// Generate calls: txt2img as a background job (step previews and the finished batch arrive as events),
+// the generator models available, and "send to labeling" (a batch becomes one comparison in the library).
+import { z } from 'zod';
+import { defineCall, NoInput } from './define';
+import { ExecutionProviderSchema } from './system';
+
+/** The pipeline's eight schedulers (services/diffusion/schedulers; the handler checks the lists agree). */
+export const GENERATE_SCHEDULERS = [
+  'pndm',
+  'ddim',
+  'euler',
+  'euler-a',
+  'lms',
+  'dpmpp-2m',
+  'dpmpp-2m-karras',
+  'unipc',
+] as const;
+
+/** The HPS recipe's identifier: generating with it as the negative prompt steers away from "weird" images. */
+export const WEIRD_IMAGE_NEGATIVE = 'Weird image. ';
+
+const LocalPath = z.string().trim().min(1).max(4096);
+const Side = z.number().int().min(8).max(2048);
+
+export const GenerateScorerSchema = z.object({
+  kind: z.enum(['hps-v1', 'hps-v2', 'clip', 'pickscore']),
+  model: LocalPath,
+  vocab: LocalPath,
+});
+
+export const GenerateSettingsSchema = z
+  .object({
+    /** A diffusers folder or single-file checkpoint. */
+    model: LocalPath,
+    /** bpe_simple_vocab_16e6.txt.gz or a tokenizer folder, for models without tokenizer/. */
+    vocab: LocalPath.optional(),
+    prompt: z.string().trim().min(1, 'write a prompt').max(4000),
+    negative: z.string().max(4000).default(''),
+    steps: z.number().int().min(1).max(500).default(25),
+    cfg: z.number().min(0).max(50).default(7.5),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1),
+    scheduler: z.enum(GENERATE_SCHEDULERS).default('pndm'),
+    width: Side.default(512),
+    height: Side.default(512),
+    batch: z.number().int().min(1).max(16).default(1),
+    loras: z
+      .array(z.object({ file: LocalPath, scale: z.number().min(-4).max(4) }))
+      .max(8)
+      .default([]),
+    ep: ExecutionProviderSchema.default('cpu'),
+    /** Scores each image when given (HPS: 100 × cosine). */
+    scorer: GenerateScorerSchema.optional(),
+  })
+  .strict();
+
+export const GeneratedImageSchema = z.object({
+  /** Relative to the library folder (shown through the client's imageUrl). */
+  path: z.string(),
+  seed: z.number(),
+  /** null without a scorer, or when scoring failed (see scoreError). */
+  score: z.number().nullable(),
+});
+
+export const GeneratedBatchSchema = z.object({
+  batchId: z.string(),
+  jobId: z.string(),
+  settings: GenerateSettingsSchema,
+  images: z.array(GeneratedImageSchema),
+  scorer: z.string().nullable(),
+  scoreError: z.string().optional(),
+  seconds: z.number(),
+  /** The library comparison this batch became, once sent to labeling. */
+  comparisonId: z.number().nullable(),
+});
+
+export const generateCalls = {
+  'generate.start': defineCall({
+    summary: 'Starts txt2img as a job; generate.preview events show the steps, generate.done the batch.',
+    input: GenerateSettingsSchema,
+    output: z.object({ jobId: z.string(), batchId: z.string() }),
+  }),
+  'generate.batch': defineCall({
+    summary: 'A finished batch (images, seeds, scores).',
+    input: z.object({ batchId: z.string().min(1).max(200) }).strict(),
+    output: GeneratedBatchSchema,
+  }),
+  'generate.models': defineCall({
+    summary: 'Installed Stable Diffusion models (catalog and imported), as paths to generate with.',
+    input: NoInput,
+    output: z.object({
+      models: z.array(z.object({ id: z.string(), name: z.string(), path: z.string() })),
+      loras: z.array(z.object({ id: z.string(), name: z.string(), path: z.string() })),
+    }),
+  }),
+  'generate.sendToLabeling': defineCall({
+    summary: 'Adds a batch (or the chosen images of it) to the library as one comparison.',
+    input: z
+      .object({
+        batchId: z.string().min(1).max(200),
+        /** Image paths of the batch to include; default all. */
+        images: z.array(z.string()).min(2).optional(),
+      })
+      .strict(),
+    output: z.object({ comparisonId: z.number(), created: z.boolean() }),
+  }),
+};
+
+export const generateEvents = {
+  /** A sampling step of a generate job: latent→RGB preview of the first image, as a PNG data URL. */
+  'generate.preview': z.object({
+    jobId: z.string(),
+    batchId: z.string(),
+    step: z.number().int(),
+    total: z.number().int(),
+    dataUrl: z.string(),
+  }),
+  /** A generate job's batch is ready. */
+  'generate.done': GeneratedBatchSchema,
+};

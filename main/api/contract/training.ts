@@ -1,0 +1,111 @@
+// Training calls: one-click LoRA training from the library's labels (HPS recipe or Diffusion-DPO) as a
+// pausable job with live losses, checkpoints, resume of a stopped run, and the run history.
+import { z } from 'zod';
+import { defineCall, NoInput } from './define';
+import { ExecutionProviderSchema } from './system';
+
+const LocalPath = z.string().trim().min(1).max(4096);
+const JobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
+
+/** Defaults follow align_sd scaled to a desktop (rank 4, AdamW lr 1e-4); the view shows them. */
+export const LoraTrainingSettingsSchema = z
+  .object({
+    recipe: z.enum(['hps', 'dpo']).default('hps'),
+    model: LocalPath,
+    vocab: LocalPath.optional(),
+    steps: z.number().int().min(1).max(100_000).default(500),
+    rank: z.number().int().min(1).max(256).default(4),
+    lr: z.number().positive().max(1).default(1e-4),
+    batch: z.number().int().min(1).max(64).default(1),
+    resolution: z.number().int().min(8).max(2048).default(512),
+    seed: z.number().int().min(0).default(0),
+    checkpointEvery: z.number().int().min(0).default(50),
+    schedule: z.enum(['constant', 'cosine']).default('constant'),
+    warmupSteps: z.number().int().min(0).default(0),
+    beta: z.number().positive().default(5000),
+    format: z.enum(['kohya', 'peft']).default('kohya'),
+    ep: ExecutionProviderSchema.default('cpu'),
+    /** Output name (letters, digits, - and _); the file is <library>/loras/<name>.safetensors. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,80}$/, 'use letters, digits, - and _')
+      .optional(),
+  })
+  .strict();
+
+export const TrainingProgressSchema = z.object({
+  jobId: z.string(),
+  runName: z.string(),
+  phase: z.enum(['preparing', 'training', 'paused', 'saving', 'done']),
+  step: z.number().int(),
+  totalSteps: z.number().int(),
+  message: z.string().optional(),
+  loss: z.number().optional(),
+  lr: z.number().optional(),
+  stepsPerSecond: z.number().optional(),
+  etaSeconds: z.number().optional(),
+});
+
+export const TrainingRunSchema = z.object({
+  id: z.string(),
+  status: z.enum(['running', 'completed', 'cancelled', 'failed']),
+  recipe: z.enum(['hps', 'dpo']),
+  model: z.string(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  step: z.number(),
+  totalSteps: z.number(),
+  firstLoss: z.number().optional(),
+  lastLoss: z.number().optional(),
+  output: z.string().optional(),
+  error: z.string().optional(),
+  /** The output name; training.restart with it resumes from the run's last checkpoint. */
+  name: z.string(),
+});
+
+export const TrainingLiveSchema = z.object({
+  jobId: z.string(),
+  runName: z.string(),
+  paused: z.boolean(),
+  losses: z.array(z.number()),
+  last: TrainingProgressSchema.nullable(),
+});
+
+export const trainingCalls = {
+  'training.start': defineCall({
+    summary: "Starts LoRA training on the library's labels; training.progress events report each step.",
+    input: LoraTrainingSettingsSchema,
+    output: z.object({ jobId: z.string(), runName: z.string(), output: z.string() }),
+  }),
+  'training.pause': defineCall({
+    summary: 'Pauses a training job between steps.',
+    input: JobId,
+    output: z.object({ paused: z.boolean() }),
+  }),
+  'training.resume': defineCall({
+    summary: 'Resumes a paused training job.',
+    input: JobId,
+    output: z.object({ resumed: z.boolean() }),
+  }),
+  'training.restart': defineCall({
+    summary:
+      'Starts a stopped run (cancelled, failed, or cut off by a restart) again from its last checkpoint.',
+    input: z.object({ runId: z.string().min(1).max(300) }).strict(),
+    output: z.object({ jobId: z.string(), runName: z.string(), output: z.string() }),
+  }),
+  'training.live': defineCall({
+    summary: 'Training jobs of this session with their loss curves so far.',
+    input: NoInput,
+    output: z.object({ runs: z.array(TrainingLiveSchema) }),
+  }),
+  'training.runs': defineCall({
+    summary: "The library's training run history, newest first.",
+    input: NoInput,
+    output: z.object({ runs: z.array(TrainingRunSchema) }),
+  }),
+};
+
+export const trainingEvents = {
+  /** A training job's phase or step (every optimizer step while training). */
+  'training.progress': TrainingProgressSchema,
+};

@@ -1,0 +1,159 @@
+// Generate handlers: a job per request on the generation worker (pipelines stay warm there), previews and
+// the finished batch as events, batches recorded as JSON next to their PNGs under <library>/generated/.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GENERATE_SCHEDULERS, type CallOutput, type ParsedInput } from '../contract';
+import type { ApiContext } from '../context';
+import { ApiError } from '../errors';
+import { libraryAt } from '../library-access';
+import { SCHEDULER_NAMES } from '../../services/diffusion/schedulers';
+import type { JobRegistry } from '../../services/jobs';
+import { findEntry } from '../../services/models';
+import type { GenerateTaskEvent, GenerateTaskOutput } from './tasks/generate-task';
+import { TaskWorker } from './tasks/task-worker';
+import type { Handlers } from './types';
+
+// The contract (which the renderer imports) cannot import the service, so it lists the names itself.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schedulersAgree: Same<(typeof GENERATE_SCHEDULERS)[number], (typeof SCHEDULER_NAMES)[number]> = true;
+void schedulersAgree;
+
+type Batch = CallOutput<'generate.batch'>;
+
+const workers = new WeakMap<JobRegistry, TaskWorker>();
+
+/** One generation worker per API instance (its pipelines are the expensive part to keep). */
+function generationWorker(ctx: ApiContext): TaskWorker {
+  let worker = workers.get(ctx.jobs);
+  if (!worker) {
+    worker = new TaskWorker(new URL('./tasks/generate-task.ts', import.meta.url), 'generate');
+    workers.set(ctx.jobs, worker);
+  }
+  return worker;
+}
+
+const BATCH_ID = /^[A-Za-z0-9-]{1,100}$/;
+
+function batchDir(ctx: ApiContext, batchId: string): string {
+  if (!BATCH_ID.test(batchId)) throw new ApiError('bad_request', `"${batchId}" is not a batch id`);
+  return path.join(ctx.libraryDir, 'generated', batchId);
+}
+
+async function readBatch(ctx: ApiContext, batchId: string): Promise<Batch> {
+  const file = path.join(batchDir(ctx, batchId), 'batch.json');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) throw new ApiError('not_found', `no finished batch "${batchId}"`);
+  return JSON.parse(text) as Batch;
+}
+
+async function writeBatch(ctx: ApiContext, batch: Batch): Promise<void> {
+  await mkdir(batchDir(ctx, batch.batchId), { recursive: true });
+  await writeFile(path.join(batchDir(ctx, batch.batchId), 'batch.json'), JSON.stringify(batch, null, 1));
+}
+
+const relative = (ctx: ApiContext, file: string) =>
+  path.relative(ctx.libraryDir, file).split(path.sep).join('/');
+
+/** Starts a generate job; resolves to the batch (also emitted as generate.done). */
+export function startGeneration(
+  settings: ParsedInput<'generate.start'>,
+  ctx: ApiContext,
+  batchId = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${randomUUID().slice(0, 8)}`,
+): { jobId: string; batchId: string; done: Promise<Batch> } {
+  const outDir = batchDir(ctx, batchId);
+  const started = performance.now();
+  const { id: jobId, done } = ctx.jobs.start(
+    { kind: 'generate', title: `Generate: ${settings.prompt.slice(0, 60)}` },
+    async (job) => {
+      job.progress(0, 'loading the model');
+      const run = generationWorker(ctx).run<GenerateTaskOutput, GenerateTaskEvent>(
+        { ...settings, outDir, workDir: path.join(ctx.dataDir, 'cache', 'graphs') },
+        job,
+        (event) => {
+          if (event.type === 'progress')
+            job.progress(event.step / (event.total + 1), `step ${event.step} of ${event.total}`);
+          else if (event.type === 'scoring') job.progress(0.99, 'scoring');
+          else ctx.events.emit('generate.preview', { jobId: job.id, batchId, ...event });
+        },
+      );
+      const output = await run.done;
+      const batch: Batch = {
+        batchId,
+        jobId: job.id,
+        settings,
+        images: output.images.map((img) => ({
+          path: relative(ctx, img.file),
+          seed: img.seed,
+          score: img.score,
+        })),
+        scorer: output.scorer,
+        ...(output.scoreError ? { scoreError: output.scoreError } : {}),
+        seconds: (performance.now() - started) / 1000,
+        comparisonId: null,
+      };
+      await writeBatch(ctx, batch);
+      ctx.events.emit('generate.done', batch);
+      return batch;
+    },
+  );
+  return { jobId, batchId, done };
+}
+
+async function installedModels(ctx: ApiContext): Promise<CallOutput<'generate.models'>> {
+  const { store, local } = ctx.models;
+  const statuses = await store.list();
+  const models: CallOutput<'generate.models'>['models'] = [];
+  for (const status of statuses.filter((s) => s.state === 'installed')) {
+    const entry = findEntry(store.catalog, status.id);
+    if (entry.purpose !== 'generator') continue;
+    const only = entry.files.length === 1 ? entry.files[0]! : undefined;
+    models.push({
+      id: entry.id,
+      name: entry.name,
+      path: only ? store.filePath(entry.id, only.path) : store.modelDir(entry.id),
+    });
+  }
+  const locals = await local.list();
+  const pick = (kinds: string[]) =>
+    locals
+      .filter((m) => kinds.includes(m.detected.kind))
+      .map((m) => ({ id: m.id, name: m.name, path: m.path }));
+  return {
+    models: [...models, ...pick(['sd-diffusers', 'sd-single-file'])],
+    loras: pick(['lora-kohya', 'lora-peft']),
+  };
+}
+
+async function sendToLabeling(
+  { batchId, images }: ParsedInput<'generate.sendToLabeling'>,
+  ctx: ApiContext,
+): Promise<CallOutput<'generate.sendToLabeling'>> {
+  const batch = await readBatch(ctx, batchId);
+  const chosen = images ?? batch.images.map((i) => i.path);
+  const unknown = chosen.filter((p) => !batch.images.some((i) => i.path === p));
+  if (unknown.length > 0) throw new ApiError('bad_request', `not in batch ${batchId}: ${unknown.join(', ')}`);
+  if (chosen.length < 2)
+    throw new ApiError(
+      'bad_request',
+      'a comparison needs at least two images: generate a batch of 2 or more',
+    );
+  const bytes = await Promise.all(chosen.map((p) => readFile(path.join(ctx.libraryDir, p))));
+  const { comparison, duplicate } = await libraryAt(ctx.libraryDir).addGenerated({
+    prompt: batch.settings.prompt,
+    images: bytes,
+    group: batchId,
+  });
+  await writeBatch(ctx, { ...batch, comparisonId: comparison.id });
+  return { comparisonId: comparison.id, created: !duplicate };
+}
+
+export const generateHandlers = {
+  'generate.start': async (settings, ctx) => {
+    const { jobId, batchId } = startGeneration(settings, ctx);
+    return { jobId, batchId };
+  },
+  'generate.batch': async ({ batchId }, ctx) => readBatch(ctx, batchId),
+  'generate.models': async (_input, ctx) => installedModels(ctx),
+  'generate.sendToLabeling': sendToLabeling,
+} satisfies Partial<Handlers>;

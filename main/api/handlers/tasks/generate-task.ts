@@ -1,0 +1,134 @@
+// Runs in the generation worker: keeps SD pipelines (and their sessions) warm between requests, so a new
+// prompt, seed or LoRA scale costs only sampling; posts step previews as small PNGs; scores the images.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { SdPipeline, writePng } from '../../../services/diffusion/pipeline';
+import type { RgbPreview } from '../../../services/diffusion/preview';
+import type { SchedulerName } from '../../../services/diffusion/schedulers';
+import { createScorer, isScoreError, type Scorer, type ScorerKind } from '../../../services/scoring';
+import type { ExecutionProvider } from '../../../engine/runtime';
+import type { TaskChannel } from './task-worker';
+
+export interface GenerateTaskInput {
+  model: string;
+  vocab?: string;
+  prompt: string;
+  negative: string;
+  steps: number;
+  cfg: number;
+  seed: number;
+  scheduler: SchedulerName;
+  width: number;
+  height: number;
+  batch: number;
+  loras: { file: string; scale: number }[];
+  ep: ExecutionProvider;
+  scorer?: { kind: ScorerKind; model: string; vocab: string };
+  /** Absolute folder the PNGs go to. */
+  outDir: string;
+  /** The lowered-graph cache. */
+  workDir: string;
+}
+
+export type GenerateTaskEvent =
+  | { type: 'progress'; step: number; total: number }
+  | { type: 'preview'; step: number; total: number; dataUrl: string }
+  | { type: 'scoring' };
+
+export interface GenerateTaskOutput {
+  images: { file: string; seed: number; score: number | null }[];
+  scorer: string | null;
+  scoreError?: string;
+}
+
+const pipelines = new Map<string, Promise<SdPipeline>>();
+const scorers = new Map<string, Promise<Scorer>>();
+
+function pipelineFor(input: GenerateTaskInput): Promise<SdPipeline> {
+  const key = JSON.stringify([input.model, input.vocab, input.ep]);
+  let pipe = pipelines.get(key);
+  if (!pipe) {
+    pipe = SdPipeline.open(input.model, { ep: input.ep, vocab: input.vocab, workDir: input.workDir });
+    // A failed open is not cached: the next request (a fixed path) tries again.
+    pipe.catch(() => pipelines.delete(key));
+    pipelines.set(key, pipe);
+  }
+  return pipe;
+}
+
+function scorerFor(spec: NonNullable<GenerateTaskInput['scorer']>): Promise<Scorer> {
+  const key = JSON.stringify(spec);
+  let scorer = scorers.get(key);
+  if (!scorer) {
+    scorer = createScorer({ kind: spec.kind, model: spec.model, vocab: spec.vocab, inThread: true });
+    scorer.catch(() => scorers.delete(key));
+    scorers.set(key, scorer);
+  }
+  return scorer;
+}
+
+async function previewDataUrl(preview: RgbPreview): Promise<string> {
+  const png = await sharp(Buffer.from(preview.data), {
+    raw: { width: preview.width, height: preview.height, channels: 3 },
+  })
+    .png()
+    .toBuffer();
+  return `data:image/png;base64,${png.toString('base64')}`;
+}
+
+export async function generate(
+  input: GenerateTaskInput,
+  channel: TaskChannel<GenerateTaskEvent>,
+): Promise<GenerateTaskOutput> {
+  const pipe = await pipelineFor(input);
+  let previews = Promise.resolve();
+  const { images } = await pipe.generate({
+    prompt: input.prompt,
+    negative: input.negative,
+    steps: input.steps,
+    cfg: input.cfg,
+    seed: input.seed,
+    scheduler: input.scheduler,
+    width: input.width,
+    height: input.height,
+    batch: input.batch,
+    loras: input.loras,
+    signal: channel.signal,
+    onProgress: ({ step, total }) => channel.emit({ type: 'progress', step, total }),
+    onPreview: (preview, step) => {
+      // Encoded in order, off the sampling loop's critical path.
+      previews = previews.then(async () =>
+        channel.emit({ type: 'preview', step, total: input.steps, dataUrl: await previewDataUrl(preview) }),
+      );
+    },
+  });
+  await previews;
+  await mkdir(input.outDir, { recursive: true });
+  const files = await Promise.all(
+    images.map(async (img, i) => {
+      const file = path.join(input.outDir, `${i}-seed${img.seed}.png`);
+      await writePng(img.image, file);
+      return { file, seed: img.seed };
+    }),
+  );
+  if (!input.scorer) return { images: files.map((f) => ({ ...f, score: null })), scorer: null };
+  channel.emit({ type: 'scoring' });
+  try {
+    const scorer = await scorerFor(input.scorer);
+    const rows = await scorer.score(
+      files.map((f) => f.file),
+      [input.prompt],
+    );
+    return {
+      images: files.map((f, i) => ({ ...f, score: isScoreError(rows[i]!) ? null : rows[i]!.score })),
+      scorer: input.scorer.kind,
+    };
+  } catch (error) {
+    return {
+      images: files.map((f) => ({ ...f, score: null })),
+      scorer: input.scorer.kind,
+      scoreError: (error as Error).message,
+    };
+  }
+}

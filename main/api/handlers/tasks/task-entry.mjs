@@ -1,0 +1,43 @@
+// Worker-thread entry for TaskWorker (task-worker.ts): loads the task module (TypeScript through tsx's loader),
+// then runs one request at a time or several, each with its own AbortController, events and commands.
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { moduleUrl, exportName } = workerData;
+const running = new Map();
+
+const loaded = (async () => {
+  if (moduleUrl.endsWith('.ts')) (await import('tsx/esm/api')).register();
+  const task = (await import(moduleUrl))[exportName];
+  if (typeof task !== 'function') throw new Error(`${moduleUrl} has no exported function ${exportName}`);
+  return task;
+})();
+
+async function run(id, input) {
+  const controller = new AbortController();
+  const listeners = new Set();
+  running.set(id, { controller, listeners });
+  try {
+    const task = await loaded;
+    const result = await task(input, {
+      signal: controller.signal,
+      emit: (data) => parentPort.postMessage({ type: 'event', id, data }),
+      onCommand: (listener) => listeners.add(listener),
+    });
+    parentPort.postMessage({ type: 'done', id, result });
+  } catch (err) {
+    parentPort.postMessage({
+      type: 'error',
+      id,
+      message: err instanceof Error ? err.message : String(err),
+      aborted: controller.signal.aborted,
+    });
+  } finally {
+    running.delete(id);
+  }
+}
+
+parentPort.on('message', (msg) => {
+  if (msg.type === 'run') void run(msg.id, msg.input);
+  else if (msg.type === 'abort') running.get(msg.id)?.controller.abort(new Error('cancelled'));
+  else if (msg.type === 'command') for (const l of running.get(msg.id)?.listeners ?? []) l(msg.command);
+});

@@ -1,0 +1,156 @@
+// Training handlers: LoRA runs from the library's labels on a worker thread per run, pause/resume through
+// the worker channel, progress as training.progress events (their losses kept for views that open mid-run),
+// restart of a stopped run from its checkpoint, and the run history from <library>/training-runs.
+import path from 'node:path';
+import type { CallOutput, EventPayload, ParsedInput } from '../contract';
+import type { ApiContext } from '../context';
+import { ApiError } from '../errors';
+import type { JobRegistry } from '../../services/jobs';
+import {
+  listTrainingRuns,
+  type LoraTrainingInput,
+  type TrainingProgress,
+  type TrainingResult,
+} from '../../services/training/lora';
+import type { TrainingCommand } from './tasks/training-task';
+import { TaskWorker } from './tasks/task-worker';
+import type { Handlers } from './types';
+
+interface LiveRun {
+  jobId: string;
+  runName: string;
+  paused: boolean;
+  losses: number[];
+  last: EventPayload<'training.progress'> | null;
+  command(command: TrainingCommand): void;
+}
+
+const live = new WeakMap<JobRegistry, Map<string, LiveRun>>();
+
+function liveRuns(ctx: ApiContext): Map<string, LiveRun> {
+  let runs = live.get(ctx.jobs);
+  if (!runs) live.set(ctx.jobs, (runs = new Map()));
+  return runs;
+}
+
+const historyDir = (ctx: ApiContext) => path.join(ctx.libraryDir, 'training-runs');
+const outputFile = (ctx: ApiContext, name: string) =>
+  path.join(ctx.libraryDir, 'loras', `${name}.safetensors`);
+
+function defaultName(recipe: string): string {
+  return `${recipe}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
+}
+
+/** The service's settings for a run of the library's labels. */
+function serviceInput(
+  settings: ParsedInput<'training.start'>,
+  ctx: ApiContext,
+  name: string,
+): LoraTrainingInput {
+  const { name: _name, ...rest } = settings;
+  return {
+    ...rest,
+    data: { library: ctx.libraryDir },
+    out: outputFile(ctx, name),
+    log: path.join(ctx.libraryDir, 'loras', `${name}.log.jsonl`),
+    historyDir: historyDir(ctx),
+    workDir: path.join(ctx.dataDir, 'cache', 'training'),
+    resume: true,
+  };
+}
+
+export function startTrainingJob(
+  input: LoraTrainingInput,
+  runName: string,
+  ctx: ApiContext,
+): { jobId: string; runName: string; output: string; done: Promise<TrainingResult> } {
+  const runs = liveRuns(ctx);
+  if ([...runs.values()].some((r) => r.runName === runName && ctx.jobs.get(r.jobId)?.status === 'running'))
+    throw new ApiError('bad_request', `run "${runName}" is already training`);
+  const worker = new TaskWorker(new URL('./tasks/training-task.ts', import.meta.url), 'train');
+  let entry: LiveRun | undefined;
+  const { id: jobId, done } = ctx.jobs.start(
+    { kind: 'training', title: `Train LoRA (${input.recipe}): ${runName}` },
+    async (job) => {
+      const run = worker.run<TrainingResult, TrainingProgress>(input, job, (event) => {
+        if (!entry) return;
+        if (event.phase === 'training' && event.loss !== undefined) entry.losses[event.step - 1] = event.loss;
+        entry.paused = event.phase === 'paused';
+        entry.last = { jobId: job.id, runName, ...event };
+        job.progress(
+          event.step / event.totalSteps,
+          event.message ?? `step ${event.step} of ${event.totalSteps}`,
+        );
+        ctx.events.emit('training.progress', entry.last);
+      });
+      entry = { jobId: job.id, runName, paused: false, losses: [], last: null, command: run.command };
+      runs.set(job.id, entry);
+      try {
+        const result = await run.done;
+        entry.losses = result.losses;
+        return result;
+      } finally {
+        await worker.close();
+      }
+    },
+  );
+  return { jobId, runName, output: String(input.out), done };
+}
+
+function liveRun(ctx: ApiContext, jobId: string): LiveRun {
+  const run = liveRuns(ctx).get(jobId);
+  if (!run || ctx.jobs.get(jobId)?.status !== 'running')
+    throw new ApiError('not_found', `no running training job "${jobId}"`);
+  return run;
+}
+
+async function runsOf(ctx: ApiContext): Promise<CallOutput<'training.runs'>> {
+  const records = await listTrainingRuns(historyDir(ctx));
+  return {
+    runs: records.map((r) => ({
+      id: r.id,
+      status: r.status,
+      recipe: r.config.recipe,
+      model: r.config.model,
+      startedAt: r.startedAt,
+      updatedAt: r.updatedAt,
+      step: r.step,
+      totalSteps: r.totalSteps,
+      firstLoss: r.firstLoss,
+      lastLoss: r.lastLoss,
+      output: r.output,
+      error: r.error,
+      name: path.basename(r.config.out, path.extname(r.config.out)),
+    })),
+  };
+}
+
+export const trainingHandlers = {
+  'training.start': async (settings, ctx) => {
+    const name = settings.name ?? defaultName(settings.recipe);
+    const { jobId, runName, output } = startTrainingJob(serviceInput(settings, ctx, name), name, ctx);
+    return { jobId, runName, output };
+  },
+  'training.pause': async ({ jobId }, ctx) => {
+    liveRun(ctx, jobId).command('pause');
+    return { paused: true };
+  },
+  'training.resume': async ({ jobId }, ctx) => {
+    liveRun(ctx, jobId).command('resume');
+    return { resumed: true };
+  },
+  'training.restart': async ({ runId }, ctx) => {
+    const record = (await listTrainingRuns(historyDir(ctx))).find((r) => r.id === runId);
+    if (!record) throw new ApiError('not_found', `no training run "${runId}"`);
+    if (record.status === 'completed') throw new ApiError('bad_request', `run "${runId}" already completed`);
+    const name = path.basename(record.config.out, path.extname(record.config.out));
+    const { jobId, runName, output } = startTrainingJob({ ...record.config, resume: true }, name, ctx);
+    return { jobId, runName, output };
+  },
+  'training.live': async (_input, ctx) => ({
+    runs: [...liveRuns(ctx).values()]
+      .reverse()
+      .map(({ jobId, runName, paused, losses, last }) => ({ jobId, runName, paused, losses, last })),
+  }),
+  'training.runs': async (_input, ctx) => runsOf(ctx),
+} satisfies Partial<Handlers>;

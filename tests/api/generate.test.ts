@@ -1,0 +1,97 @@
+// The generate calls over HTTP with the tiny SD fixture: a batch with step previews and job progress, its
+// images and seeds on disk, cancel mid-sampling, and "send to labeling" creating a library comparison.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeLibraries, libraryAt } from '../../main/api/library-access';
+import { clipVocab, startTestApi, tinyModel, type TestApi } from './generate-helpers';
+
+let t: TestApi;
+const settings = {
+  model: tinyModel,
+  vocab: clipVocab,
+  prompt: 'a red cube on a blue table',
+  negative: 'Weird image. ',
+  steps: 4,
+  cfg: 7.5,
+  seed: 11,
+  scheduler: 'euler',
+  width: 32,
+  height: 32,
+  batch: 2,
+};
+
+beforeAll(async () => {
+  t = await startTestApi('hps-generate-api-');
+});
+
+afterAll(async () => {
+  await t?.app.close();
+  closeLibraries();
+  if (t) await rm(t.base, { recursive: true, force: true });
+});
+
+describe('generate API over HTTP', () => {
+  let batchId: string;
+
+  it('generates a batch with previews, progress and seeds', async () => {
+    const started = await t.call('generate.start', settings);
+    const done = await t.next('generate.done', (b) => b.batchId === started.batchId);
+    batchId = started.batchId;
+    expect(done.jobId).toBe(started.jobId);
+    expect(done.images.map((i) => i.seed)).toEqual([11, 12]);
+    expect(done.scorer).toBeNull();
+    for (const image of done.images) {
+      const meta = await sharp(path.join(t.libraryDir, image.path)).metadata();
+      expect([meta.width, meta.height]).toEqual([32, 32]);
+      expect(image.score).toBeNull();
+    }
+    const previews = t.events
+      .filter((e) => e.event === 'generate.preview' && e.payload.jobId === started.jobId)
+      .map((e) => e.payload as { step: number; dataUrl: string });
+    expect(previews.length).toBeGreaterThanOrEqual(1);
+    expect(previews.every((p) => p.dataUrl.startsWith('data:image/png;base64,'))).toBe(true);
+    const progress = t.events.filter((e) => e.event === 'job.progress' && e.payload.id === started.jobId);
+    expect(progress.at(-1)?.payload).toMatchObject({ status: 'done', progress: 1 });
+    expect(progress.some((e) => e.event === 'job.progress' && e.payload.message.startsWith('step'))).toBe(
+      true,
+    );
+    expect(await t.call('generate.batch', { batchId })).toMatchObject({ batchId, comparisonId: null });
+  }, 300_000);
+
+  it('cancels between steps', async () => {
+    const started = await t.call('generate.start', { ...settings, steps: 400, batch: 1, seed: 3 });
+    await t.next('generate.preview', (p) => p.jobId === started.jobId);
+    expect(await t.call('jobs.cancel', { id: started.jobId })).toEqual({ cancelled: true });
+    const final = await t.next('job.progress', (j) => j.id === started.jobId && j.status !== 'running');
+    expect(final.status).toBe('cancelled');
+    expect(existsSync(path.join(t.libraryDir, 'generated', started.batchId, 'batch.json'))).toBe(false);
+    await expect(t.call('generate.batch', { batchId: started.batchId })).rejects.toMatchObject({
+      status: 404,
+    });
+  }, 300_000);
+
+  it('sends a batch to labeling as one comparison', async () => {
+    const before = libraryAt(t.libraryDir).stats().comparisons;
+    const sent = await t.call('generate.sendToLabeling', { batchId });
+    expect(sent.created).toBe(true);
+    const comparison = libraryAt(t.libraryDir).getComparison(sent.comparisonId)!;
+    expect(comparison.images).toHaveLength(2);
+    expect(libraryAt(t.libraryDir).stats().comparisons).toBe(before + 1);
+    expect((await t.call('generate.batch', { batchId })).comparisonId).toBe(sent.comparisonId);
+    // Sending again finds the same comparison instead of duplicating it.
+    expect(await t.call('generate.sendToLabeling', { batchId })).toEqual({
+      comparisonId: sent.comparisonId,
+      created: false,
+    });
+  });
+
+  it('refuses bad input with clear errors', async () => {
+    await expect(t.call('generate.start', { ...settings, prompt: '  ' })).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(t.call('generate.batch', { batchId: '../x' })).rejects.toMatchObject({ status: 400 });
+  });
+});
