@@ -480,6 +480,12 @@ export async function trainLora(
       runFile,
     };
   } catch (error) {
+    // Cancelled while preparing (encoding, building): nothing trained, nothing to resume.
+    if (options.signal?.aborted) {
+      record.status = 'cancelled';
+      await writeRunRecord(historyDir, record).catch(() => undefined);
+      return { status: 'cancelled', step: record.step, losses: [], runFile };
+    }
     record.status = 'failed';
     record.error = error instanceof Error ? error.message : String(error);
     await writeRunRecord(historyDir, record).catch(() => undefined);
