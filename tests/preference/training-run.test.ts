@@ -6,7 +6,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Library } from '../../main/services/library';
 import {
+  beliefFromCosines,
   createTrainedScorer,
+  labelNextByDisagreement,
+  labelNextByUncertainty,
   loadBaseModel,
   readTrainedScorerHeader,
   saveTrainedScorer,
@@ -26,7 +29,11 @@ const log: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'pref-run-'));
-  library = await syntheticLibrary(path.join(dir, 'library'), { prompts: 20, comparisonsPerPrompt: 4 });
+  library = await syntheticLibrary(path.join(dir, 'library'), {
+    prompts: 20,
+    comparisonsPerPrompt: 4,
+    unlabelled: 4,
+  });
   const base = await loadBaseModel('hps-v1', CHECKPOINT);
   const losses: number[] = [];
   result = await trainPreferenceModel({
@@ -98,6 +105,37 @@ describe('preference training on synthetic labels (preferred = brighter)', () =>
       Math.abs((row as { score: number }).score - (baseRows[i] as { score: number }).score),
     );
     expect(Math.max(...difference)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('label next with the trained scorer', () => {
+  it('queues every unlabelled comparison, least certain first, and by disagreement with the base', async () => {
+    const unlabelled = library.listComparisons({ state: 'unlabeled' });
+    expect(unlabelled).toHaveLength(4);
+    const trained = await createTrainedScorer(savedFile, { vocab: VOCAB });
+    const base = await createScorer({ kind: 'hps-v1', model: CHECKPOINT, vocab: VOCAB });
+    try {
+      const queue = await labelNextByUncertainty(library, trained);
+      expect(new Set(queue.map((e) => e.comparisonId))).toEqual(new Set(unlabelled.map((c) => c.id)));
+      for (const entry of queue) {
+        const c = unlabelled.find((u) => u.id === entry.comparisonId)!;
+        const rows = await trained.score(
+          c.images.map((image) => library.imagePath(image)),
+          [c.prompt],
+        );
+        const [p0, p1] = beliefFromCosines(
+          c.id,
+          rows.map((row) => (row as { cosine: number }).cosine),
+        ).probabilities;
+        expect(entry.priority).toBeCloseTo(1 - Math.abs(p0! - p1!), 9);
+      }
+      expect(queue.map((e) => e.priority)).toEqual([...queue.map((e) => e.priority)].sort((a, b) => b - a));
+      const disputed = await labelNextByDisagreement(library, [trained, base], { limit: 2 });
+      expect(disputed).toHaveLength(2);
+      expect(disputed[0]!.priority).toBeGreaterThanOrEqual(disputed[1]!.priority);
+    } finally {
+      await Promise.all([trained.close(), base.close()]);
+    }
   });
 });
 
