@@ -51,11 +51,12 @@ beforeAll(async () => {
   serve = await startServe(library);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  // Expected noise: the 401 the login screen starts from, the killed server and the aborted submit.
   page.on(
     'console',
     (m) =>
       m.type() === 'error' &&
-      !/status of 40[13]|ERR_CONNECTION_REFUSED/.test(m.text()) &&
+      !/status of 40[13]|ERR_CONNECTION_(REFUSED|RESET)/.test(m.text()) &&
       consoleErrors.push(m.text()),
   );
   page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -223,6 +224,30 @@ describe('labeling in team mode (hps-studio serve)', () => {
     expect(transforms[0]).toMatch(/scale\((?!1\))/);
     expect(new Set(transforms).size).toBe(1);
     await page.locator('.pane-view').first().dblclick();
+  });
+
+  it('stays on the item with an error when a judgment cannot be saved, and saves it on the next try', async () => {
+    const before = await shown();
+    await page.route('**/api/labeling.submit', (route) => route.abort('connectionreset'));
+    await page.keyboard.press('t');
+    await page
+      .getByRole('alert')
+      .getByText(/Not saved/)
+      .waitFor();
+    expect((await shown()).comparisonId).toBe(before.comparisonId);
+    await page.unroute('**/api/labeling.submit');
+    await page.keyboard.press('t');
+    await waitForItem('not', before.comparisonId);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    const db = Library.open(library);
+    try {
+      const curator = db.annotators.byName('curator')!;
+      expect(db.judgments.list({ comparisonId: before.comparisonId, annotatorId: curator.id })).toMatchObject(
+        [{ kind: 'tie' }],
+      );
+    } finally {
+      db.close();
+    }
   });
 
   it('survives kill -9 during rapid labeling: every acknowledged judgment is stored exactly once', async () => {
