@@ -32,10 +32,9 @@ export function callerAnnotator(library: Library, auth: AuthInfo): Annotator {
     if (!annotator) throw new ApiError('unauthorized', 'the annotator of this token no longer exists');
     return annotator;
   }
-  const local = library.annotators.byName(LOCAL_USER);
-  if (local) return local;
-  // Created with a token nobody ever sees: the local user cannot log in over the network.
-  return library.createAnnotator(LOCAL_USER, 'admin').annotator;
+  // Without a token hash: the local user can never log in over the network, and does not switch team
+  // mode on (only annotators who can log in do).
+  return library.annotators.ensureImported(LOCAL_USER);
 }
 
 /**
@@ -56,5 +55,5 @@ export function teamAuthenticator(libraryDir: string) {
 }
 
 function hasLogins(library: Library): boolean {
-  return library.annotators.list().some((a) => a.canLogin && a.name !== LOCAL_USER);
+  return library.annotators.list().some((a) => a.canLogin);
 }

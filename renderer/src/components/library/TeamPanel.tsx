@@ -42,7 +42,7 @@ export function TeamPanel() {
             <tr key={a.id}>
               <td>
                 {a.name}
-                {!a.canLogin && <span className="muted small"> (imported)</span>}
+                {!a.canLogin && <span className="muted small"> (no login)</span>}
               </td>
               <td>{a.role}</td>
               <td>{a.judgments}</td>
