@@ -8,7 +8,7 @@ import {
   type ExecutionProvider,
   type ProbeResult,
 } from '../engine/runtime';
-import type { JobRegistry } from '../services/jobs';
+import type { JobContext, JobRegistry } from '../services/jobs';
 import {
   findEntry,
   ModelStore,
@@ -47,6 +47,9 @@ const LAYOUT_OF_KIND: Partial<
 interface RunningDownload {
   jobId: string;
   done: Promise<unknown>;
+  /** The job's last progress, so a pause can leave a message in the Jobs panel. */
+  fraction: number;
+  job?: JobContext;
   /** Set by pause / cancel, so the job's end is reported as what the user asked for. */
   stoppedAs?: 'paused' | 'cancelled';
 }
@@ -122,22 +125,23 @@ export class ModelsService {
   download(id: string): { jobId: string } {
     const entry = this.entry(id);
     if (this.running.has(entry.id)) throw new ApiError('bad_request', `${entry.name} is already downloading`);
+    const running: RunningDownload = { jobId: '', done: Promise.resolve(), fraction: 0 };
     const { id: jobId, done } = this.options.jobs.start(
       { kind: 'model.download', title: `Download ${entry.name}` },
-      (job) =>
-        this.store.download(entry.id, {
+      (job) => {
+        running.job = job;
+        return this.store.download(entry.id, {
           signal: job.signal,
           onProgress: (progress) => {
             const event = this.progressEvent(progress, 'downloading');
-            job.progress(
-              event.total > 0 ? event.bytes / event.total : 0,
-              `${progress.file}: ${mib(event.bytes)} of ${mib(event.total)}`,
-            );
+            running.fraction = event.total > 0 ? event.bytes / event.total : 0;
+            job.progress(running.fraction, `${progress.file}: ${mib(event.bytes)} of ${mib(event.total)}`);
             this.emit(event);
           },
-        }),
+        });
+      },
     );
-    const running: RunningDownload = { jobId, done };
+    running.jobId = jobId;
     this.running.set(entry.id, running);
     running.done = done.then(
       () => this.finished(entry, 'installed'),
@@ -267,6 +271,7 @@ export class ModelsService {
     const running = this.running.get(id);
     if (!running) return as === 'paused' ? this.store.pause(id) : false;
     running.stoppedAs = as;
+    running.job?.progress(running.fraction, as === 'paused' ? 'paused: resume it from Models' : 'cancelled');
     this.options.jobs.cancel(running.jobId);
     await running.done;
     return true;

@@ -177,6 +177,7 @@ describe('models API over HTTP', () => {
     expect(usage.free).toBeGreaterThan(0);
     const jobs = (await call('jobs.list')).jobs.filter((j: { kind: string }) => j.kind === 'model.download');
     expect(jobs.map((j: { status: string }) => j.status)).toEqual(['done', 'cancelled']);
+    expect(jobs[1].message).toMatch(/^paused/);
     await expect(call('models.resume', { id: 'slow-scorer' })).rejects.toThrow(/no paused download/);
   });
 
