@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { exportPairs, Library } from '../../library';
+import { HPS_IDENTIFIER } from './config';
 
 export interface TrainingPair {
   prompt: string;
@@ -105,5 +106,24 @@ export async function readCaptionFolder(folder: string): Promise<CaptionedImage[
     if (caption !== undefined) out.push({ image: path.join(folder, name), caption: caption.trim() });
   }
   if (out.length === 0) throw new Error(`regularisation folder ${folder} has no images with .txt captions`);
+  return out;
+}
+
+/** The HPS recipe's samples: chosen images under their prompt, rejected under "Weird image. " + prompt (deduplicated). */
+export function hpsTrainingSamples(pairs: readonly TrainingPair[]): CaptionedImage[] {
+  const seen = new Set<string>();
+  const out: CaptionedImage[] = [];
+  for (const p of pairs) {
+    for (const sample of [
+      { image: p.chosen, caption: p.prompt },
+      { image: p.rejected, caption: HPS_IDENTIFIER + p.prompt },
+    ]) {
+      const key = JSON.stringify(sample);
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(sample);
+      }
+    }
+  }
   return out;
 }

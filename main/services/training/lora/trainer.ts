@@ -32,7 +32,7 @@ import { encodeCaptions, encodeImages } from './encode';
 import { writeKohyaLora, writePeftLora } from './export';
 import { buildLoraTrainingGraph, type LoraParamSpec } from './graph';
 import { meanOf, writeRunRecord, type TrainingRunRecord } from './history';
-import { libraryPairs, readCaptionFolder, readPairsJsonl, type TrainingPair } from './pairs';
+import { hpsTrainingSamples, libraryPairs, readCaptionFolder, readPairsJsonl } from './pairs';
 import {
   derivedSeed,
   dpoMicroBatch,
@@ -98,24 +98,6 @@ function runId(config: LoraTrainingConfig): string {
   return `${stamp}-${path.basename(config.out, path.extname(config.out))}`;
 }
 
-function hpsSamples(pairs: readonly TrainingPair[]): TrainingSample[] {
-  const seen = new Set<string>();
-  const out: TrainingSample[] = [];
-  for (const p of pairs) {
-    for (const sample of [
-      { image: p.chosen, caption: p.prompt },
-      { image: p.rejected, caption: HPS_IDENTIFIER + p.prompt },
-    ]) {
-      const key = JSON.stringify(sample);
-      if (!seen.has(key)) {
-        seen.add(key);
-        out.push(sample);
-      }
-    }
-  }
-  return out;
-}
-
 async function loadDataset(config: LoraTrainingConfig, workDir: string): Promise<Dataset> {
   const report =
     'library' in config.data
@@ -128,7 +110,7 @@ async function loadDataset(config: LoraTrainingConfig, workDir: string): Promise
       }))
     : [];
   return {
-    samples: config.recipe === 'hps' ? hpsSamples(report.pairs) : [],
+    samples: config.recipe === 'hps' ? hpsTrainingSamples(report.pairs) : [],
     regularization,
     pairs: report.pairs.map((p) => ({
       chosen: { image: p.chosen, caption: p.prompt },
