@@ -135,7 +135,9 @@ export class ModelsService {
           onProgress: (progress) => {
             const event = this.progressEvent(progress, 'downloading');
             running.fraction = event.total > 0 ? event.bytes / event.total : 0;
-            job.progress(running.fraction, `${progress.file}: ${mib(event.bytes)} of ${mib(event.total)}`);
+            // The downloader reports once more as it stops; the pause / cancel message stays.
+            if (!running.stoppedAs)
+              job.progress(running.fraction, `${progress.file}: ${mib(event.bytes)} of ${mib(event.total)}`);
             this.emit(event);
           },
         });
