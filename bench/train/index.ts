@@ -24,10 +24,14 @@ function peakRssGiB(): number {
   return match ? Number(match[1]) / 1024 / 1024 : NaN;
 }
 
-/** Rough needs: weights twice (file + session), and activations growing with the latent area. */
+/**
+ * Rough needs: weights (3.4 GB), activations growing with the latent area, attention scores with its square.
+ * Fitted to the measured 7.4 GiB peak at 256 px (RESULTS.md); 512 px comes out near 25 GiB.
+ */
 function estimateGiB(latent: number, quick: boolean): { ram: number; disk: number } {
   if (quick) return { ram: 1, disk: 0.1 };
-  return { ram: 7 + (latent / 32) ** 2 * 5, disk: 4 };
+  const area = (latent / 32) ** 2;
+  return { ram: 4 + 4 * area + 0.3 * area ** 2, disk: 4 };
 }
 
 async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, steps: number) {
