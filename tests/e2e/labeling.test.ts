@@ -365,6 +365,17 @@ describe('labeling in team mode (hps-studio serve)', () => {
     await page.getByRole('button', { name: 'Tag', exact: true }).click();
     await page.locator('.badge.tag').first().waitFor();
     expect(await page.locator('.badge.tag').count()).toBe(3);
+    const firstCard = page.locator('.curation-grid .card').first();
+    await firstCard.click();
+    await page.getByLabel('Gold image').selectOption({ label: 'Gold: image 2' });
+    await firstCard.locator('.badge', { hasText: 'gold' }).waitFor();
+    const check = Library.open(library);
+    try {
+      const [comparison] = check.listComparisons({ limit: 1 });
+      expect(comparison!.goldImageId).toBe(comparison!.images[1]!.id);
+    } finally {
+      check.close();
+    }
     await page.waitForFunction(() =>
       [...document.querySelectorAll('.curation-grid img')].every((i) => (i as HTMLImageElement).complete),
     );

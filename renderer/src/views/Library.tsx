@@ -136,6 +136,7 @@ function Curation({ tags, scorers }: { tags: string[]; scorers: string[] }) {
             {selected.size > 0 ? (
               <SelectionBar
                 selected={[...selected]}
+                single={selected.size === 1 ? (items.find((i) => selected.has(i.id)) ?? null) : null}
                 onDone={refresh}
                 onClear={() => setSelected(new Set())}
               />

@@ -97,7 +97,7 @@ export function FilterBar({
         onChange={(e) => set({ sort: e.target.value as Query['sort'] })}
         aria-label="Sort by"
       >
-        <option value="id">Newest import order</option>
+        <option value="id">Import order</option>
         <option value="prompt">Prompt</option>
         <option value="labels">Labels</option>
         <option value="agreement">Agreement</option>

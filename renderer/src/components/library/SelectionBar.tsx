@@ -1,13 +1,17 @@
 // Bulk actions on the selected comparisons: tag, untag, exclude, include, delete (asks first).
 import { useState } from 'react';
 import { useApi } from '../../api/hooks';
+import type { CurationItem } from './CurationGrid';
 
 export function SelectionBar({
   selected,
+  single,
   onDone,
   onClear,
 }: {
   selected: number[];
+  /** The selected comparison when exactly one on this page is selected: its gold answer can be set. */
+  single: CurationItem | null;
   onDone: () => void;
   onClear: () => void;
 }) {
@@ -62,6 +66,27 @@ export function SelectionBar({
       >
         Delete
       </button>
+      {single && (
+        <select
+          aria-label="Gold image"
+          value={single.goldImageId ?? ''}
+          onChange={(e) =>
+            run(() =>
+              api.call('library.setGold', {
+                comparisonId: single.id,
+                imageId: e.target.value === '' ? null : Number(e.target.value),
+              }),
+            )
+          }
+        >
+          <option value="">No gold answer</option>
+          {single.images.map((image, i) => (
+            <option key={image.id} value={image.id}>
+              Gold: image {i + 1}
+            </option>
+          ))}
+        </select>
+      )}
       <button className="link" onClick={onClear}>
         Clear selection
       </button>
