@@ -1,4 +1,5 @@
-// Targets from judgments and the held-out split by prompt.
+// Targets from judgments (one judgment, and a library's judgments averaged per comparison) and the held-out
+// split by prompt.
 import { describe, expect, it } from 'vitest';
 import {
   judgmentTarget,
@@ -58,5 +59,58 @@ describe('splitByPrompt', () => {
         0,
       ),
     ).toThrow(/at least 2 labelled prompts/);
+  });
+});
+
+describe('libraryLabels', () => {
+  it('averages each comparison’s judgments into one soft target (ties 0.5/0.5; both-bad, skips and excluded items left out)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pref-labels-'));
+    const library = Library.open(dir);
+    try {
+      const image = async (value: number) =>
+        (
+          await library.addImage(
+            await sharp({
+              create: { width: 8, height: 8, channels: 3, background: { r: value, g: 0, b: 0 } },
+            })
+              .png()
+              .toBuffer(),
+          )
+        ).image.id;
+      const [a, b, c, d] = [await image(10), await image(20), await image(30), await image(40)];
+      const first = library.addComparison({ prompt: 'one', imageIds: [a!, b!] }).comparison;
+      const second = library.addComparison({ prompt: 'two', imageIds: [c!, d!] }).comparison;
+      const excluded = library.addComparison({ prompt: 'three', imageIds: [a!, d!] }).comparison;
+      library.setExcluded(excluded.id, true);
+      const people = ['p1', 'p2', 'p3', 'p4'].map((name) => library.createAnnotator(name).annotator.id);
+      const judge = (
+        comparison: typeof first,
+        annotator: number,
+        kind: 'choice' | 'tie' | 'both-bad' | 'skip',
+        chosen?: number,
+      ) =>
+        library.submitJudgment({
+          comparisonId: comparison.id,
+          annotatorId: annotator,
+          kind,
+          chosenImageId: chosen ?? null,
+          shownOrder: comparison.images.map((i) => i.id),
+          idempotencyKey: `${comparison.id}-${annotator}`,
+        });
+      judge(first, people[0]!, 'choice', a);
+      judge(first, people[1]!, 'tie');
+      judge(first, people[2]!, 'both-bad');
+      judge(first, people[3]!, 'skip');
+      judge(second, people[0]!, 'both-bad');
+      judge(excluded, people[0]!, 'choice', a);
+      const { examples } = libraryLabels(library);
+      expect(examples).toHaveLength(1);
+      expect(examples[0]!.comparisonId).toBe(first.id);
+      expect(examples[0]!.labels).toBe(2);
+      expect(examples[0]!.targets).toEqual([0.75, 0.25]);
+    } finally {
+      library.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
