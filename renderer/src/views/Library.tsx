@@ -12,7 +12,7 @@ import { FilterBar, type Query } from '../components/library/FilterBar';
 import { ImportDialog } from '../components/library/ImportDialog';
 import { SelectionBar } from '../components/library/SelectionBar';
 import { TeamPanel } from '../components/library/TeamPanel';
-import { signOut } from '../components/team/LoginGate';
+import { hadToken, signOut } from '../components/team/LoginGate';
 import '../components/compare/compare.css';
 import '../components/library/library.css';
 
@@ -43,6 +43,14 @@ export function Library() {
             : ' '}
         </span>
         <span className="row">
+          {me && hadToken() && (
+            <span className="small muted">
+              {me.name} (admin) ·{' '}
+              <button className="link" onClick={signOut}>
+                Sign out
+              </button>
+            </span>
+          )}
           <button className="primary" onClick={() => setDialog('import')}>
             Import…
           </button>

@@ -20,7 +20,7 @@ export function LoginGate({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
-const hadToken = () => Boolean(sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY));
+export const hadToken = () => Boolean(sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY));
 
 function LoginScreen({ rejected }: { rejected: boolean }) {
   const [token, setToken] = useState('');
