@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,62 @@ describe('detectCheckpoint on other files', () => {
       scorerKind: 'hps-v2',
       base: 'hps_v2_tiny.pt',
       heldOutAccuracy: 0.75,
+    });
+  });
+
+  it('recognises a transformers CLIPModel folder (config.json + model.safetensors) and reads its sizes', async () => {
+    const dir = join(scratch, 'hf-clip');
+    mkdirSync(dir);
+    const zeros = (shape: number[]) => ({
+      dtype: 'F32' as const,
+      shape,
+      data: new Float32Array(shape.reduce((n, d) => n * d, 1)),
+    });
+    const tensors = new Map<string, ReturnType<typeof zeros>>();
+    const block = (prefix: string, width: number) => {
+      for (const p of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) {
+        tensors.set(`${prefix}.self_attn.${p}.weight`, zeros([width, width]));
+        tensors.set(`${prefix}.self_attn.${p}.bias`, zeros([width]));
+      }
+      for (const n of ['layer_norm1', 'layer_norm2']) {
+        tensors.set(`${prefix}.${n}.weight`, zeros([width]));
+        tensors.set(`${prefix}.${n}.bias`, zeros([width]));
+      }
+      tensors.set(`${prefix}.mlp.fc1.weight`, zeros([4 * width, width]));
+      tensors.set(`${prefix}.mlp.fc1.bias`, zeros([4 * width]));
+      tensors.set(`${prefix}.mlp.fc2.weight`, zeros([width, 4 * width]));
+      tensors.set(`${prefix}.mlp.fc2.bias`, zeros([width]));
+    };
+    // Vision 64 wide, patch 16 at 32 px (2×2 grid + class), 1 layer; text 64 wide, 1 layer, 10 positions.
+    tensors.set('vision_model.embeddings.patch_embedding.weight', zeros([64, 3, 16, 16]));
+    tensors.set('vision_model.embeddings.class_embedding', zeros([64]));
+    tensors.set('vision_model.embeddings.position_embedding.weight', zeros([5, 64]));
+    for (const n of ['pre_layrnorm', 'post_layernorm']) {
+      tensors.set(`vision_model.${n}.weight`, zeros([64]));
+      tensors.set(`vision_model.${n}.bias`, zeros([64]));
+    }
+    block('vision_model.encoder.layers.0', 64);
+    tensors.set('visual_projection.weight', zeros([32, 64]));
+    tensors.set('text_model.embeddings.token_embedding.weight', zeros([100, 64]));
+    tensors.set('text_model.embeddings.position_embedding.weight', zeros([10, 64]));
+    block('text_model.encoder.layers.0', 64);
+    tensors.set('text_model.final_layer_norm.weight', zeros([64]));
+    tensors.set('text_model.final_layer_norm.bias', zeros([64]));
+    tensors.set('text_projection.weight', zeros([32, 64]));
+    tensors.set('logit_scale', zeros([]));
+    await writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ text_config: { hidden_act: 'gelu' } }));
+    const found = await detectCheckpoint(dir);
+    expect(found).toMatchObject({ kind: 'hf-clip', format: 'folder', path: dir });
+    expect(found.details).toMatchObject({
+      visionWidth: 64,
+      visionLayers: 1,
+      patchSize: 16,
+      imageSize: 32,
+      textWidth: 64,
+      contextLength: 10,
+      vocabSize: 100,
+      embedDim: 32,
     });
   });
 });
