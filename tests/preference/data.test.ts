@@ -1,8 +1,14 @@
 // Targets from judgments (one judgment, and a library's judgments averaged per comparison) and the held-out
 // split by prompt.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { Library } from '../../main/services/library';
 import {
   judgmentTarget,
+  libraryLabels,
   splitByPrompt,
   type PreferenceExample,
 } from '../../main/services/preference-training';
