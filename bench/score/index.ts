@@ -69,6 +69,7 @@ export const suite: BenchSuite = {
         'bare: median of timed runs after one warm-up run, preprocessed pixels in. end-to-end: encodeImages on fixture files (512–768 px PNG/JPEG/WebP), no embedding cache, decode/preprocess one batch ahead.',
         `CPU-time based: images per (process CPU seconds / ${os.cpus().length} cores), i.e. what the run would take with the cores to itself; wall-clock images/s fall with every other process on the machine.`,
         'attention: unfused = MatMul/Softmax (engine default on cpu); fused = com.microsoft.MultiHeadAttention.',
+        'same-weights comparison with the PyTorch export itself (needs torch): export-graph.ts + compare-export.py in this folder.',
         `${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? 'unknown'}), shared with other processes: numbers are noisy. Peak RSS covers building, lowering and running that model.`,
       ],
     };
