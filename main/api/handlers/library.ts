@@ -14,7 +14,7 @@ import {
   type ImportReport,
   type Library,
 } from '../../services/library';
-import { comparisonAgreement } from '../../services/evaluation';
+import { itemAgreement, ratingsFromJudgments } from '../../services/evaluation';
 import type { CallOutput, ParsedInput } from '../contract';
 import { ApiError } from '../errors';
 import { callerAnnotator, libraryAt } from '../library-access';
@@ -56,18 +56,26 @@ function importTitle(request: ParsedInput<'library.import'>): string {
 type CurationItem = CallOutput<'library.comparisons'>['items'][number];
 type Row = Omit<CurationItem, 'images' | 'tags'> & { comparison: Comparison };
 
-function curationRows(library: Library, query: ParsedInput<'library.comparisons'>): Row[] {
-  const comparisons = library.listComparisons({
-    text: query.text,
-    tag: query.tag,
-    state: query.state,
-    gold: query.gold,
-  });
+/** Labels, agreement and best score per scorer of some comparisons, from their own judgments and scores. */
+function summarize(
+  library: Library,
+  comparisons: readonly Comparison[],
+  scores = scoreIndex(library),
+): Row[] {
+  const views = new Map(
+    comparisons.map((c) => [
+      c.id,
+      { id: c.id, promptId: c.promptId, imageIds: c.images.map((i) => i.id), goldImageId: c.goldImageId },
+    ]),
+  );
+  const judgments =
+    comparisons.length > PER_ITEM_LIMIT
+      ? library.judgments.list()
+      : comparisons.flatMap((c) => library.judgments.list({ comparisonId: c.id }));
   const labels = new Map<number, number>();
-  for (const j of library.judgments.list())
+  for (const j of judgments)
     if (j.kind !== 'skip') labels.set(j.comparisonId, (labels.get(j.comparisonId) ?? 0) + 1);
-  const agreement = comparisonAgreement(library);
-  const scores = scoreIndex(library);
+  const agreement = itemAgreement(ratingsFromJudgments(judgments, views));
   return comparisons.map((comparison) => {
     const best: Record<string, number> = {};
     for (const [model, byImage] of scores) {
@@ -89,6 +97,43 @@ function curationRows(library: Library, query: ParsedInput<'library.comparisons'
       scores: best,
     };
   });
+}
+
+/** Up to this many comparisons, judgments are read per comparison instead of all at once. */
+const PER_ITEM_LIMIT = 500;
+
+/** Sorting by anything but import order, or filtering on a computed figure, needs every row summarized. */
+const needsFullScan = (query: ParsedInput<'library.comparisons'>) =>
+  query.sort !== 'id' ||
+  query.maxAgreement !== undefined ||
+  (query.scoreModel !== undefined && (query.minScore !== undefined || query.maxScore !== undefined));
+
+function curationPage(
+  library: Library,
+  query: ParsedInput<'library.comparisons'>,
+): { total: number; rows: Row[] } {
+  const filter = { text: query.text, tag: query.tag, state: query.state, gold: query.gold };
+  if (!needsFullScan(query)) {
+    // The default view pages in SQL and summarizes only the page.
+    const total = library.countComparisons(filter);
+    const offset = query.descending ? Math.max(0, total - query.offset - query.limit) : query.offset;
+    const limit = query.descending ? Math.min(query.limit, total - query.offset) : query.limit;
+    const page = limit > 0 ? library.listComparisons({ ...filter, offset, limit }) : [];
+    if (query.descending) page.reverse();
+    const scores = new Map<string, Map<string, number>>();
+    for (const promptId of new Set(page.map((c) => c.promptId)))
+      for (const [model, values] of scoreIndex(library, promptId))
+        scores.set(model, new Map([...(scores.get(model) ?? []), ...values]));
+    return { total, rows: summarize(library, page, scores) };
+  }
+  const rows = summarize(library, library.listComparisons(filter)).filter((row) => keep(row, query));
+  const direction = query.descending ? -1 : 1;
+  rows.sort((a, b) => {
+    const ka = sortKey(a, query);
+    const kb = sortKey(b, query);
+    return (ka < kb ? -1 : ka > kb ? 1 : a.id - b.id) * direction;
+  });
+  return { total: rows.length, rows: rows.slice(query.offset, query.offset + query.limit) };
 }
 
 function keep(row: Row, query: ParsedInput<'library.comparisons'>): boolean {
@@ -198,22 +243,15 @@ export const libraryHandlers = {
 
   'library.comparisons': async (query, ctx) => {
     const library = libraryAt(ctx.libraryDir);
-    const rows = curationRows(library, query).filter((row) => keep(row, query));
-    const direction = query.descending ? -1 : 1;
-    rows.sort((a, b) => {
-      const ka = sortKey(a, query);
-      const kb = sortKey(b, query);
-      return (ka < kb ? -1 : ka > kb ? 1 : a.id - b.id) * direction;
-    });
-    const page = rows.slice(query.offset, query.offset + query.limit);
+    const { total, rows } = curationPage(library, query);
     const items = await Promise.all(
-      page.map(async ({ comparison, ...row }) => ({
+      rows.map(async ({ comparison, ...row }) => ({
         ...row,
         images: await Promise.all(comparison.images.map((image) => imageView(library, image, true))),
         tags: library.catalog.comparisonTags(comparison.id),
       })),
     );
-    return { total: rows.length, items };
+    return { total, items };
   },
 
   'library.tag': async ({ comparisonIds, tag, remove }, ctx) => {
