@@ -88,6 +88,19 @@ describe('generate API over HTTP', () => {
     });
   });
 
+  it('sends A/B pairs to labeling, one comparison per pair', async () => {
+    const batch = await t.call('generate.batch', { batchId });
+    const [a, b] = batch.images.map((i: { path: string }) => ({ batchId, path: i.path }));
+    const { comparisonIds } = await t.call('generate.sendPairs', { pairs: [{ base: a, adapted: b }] });
+    expect(comparisonIds).toHaveLength(1);
+    const comparison = libraryAt(t.libraryDir).getComparison(comparisonIds[0])!;
+    expect(comparison.prompt).toBe(settings.prompt);
+    expect(comparison.images).toHaveLength(2);
+    await expect(
+      t.call('generate.sendPairs', { pairs: [{ base: a, adapted: { batchId, path: 'generated/x.png' } }] }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
+
   it('refuses bad input with clear errors', async () => {
     await expect(t.call('generate.start', { ...settings, prompt: '  ' })).rejects.toMatchObject({
       status: 400,

@@ -77,6 +77,9 @@ export const GeneratedBatchSchema = z.object({
   comparisonId: z.number().nullable(),
 });
 
+/** One image of a finished batch. */
+export const BatchImageRef = z.object({ batchId: z.string().min(1).max(200), path: z.string().min(1) });
+
 export const generateCalls = {
   'generate.start': defineCall({
     summary: 'Starts txt2img as a job; generate.preview events show the steps, generate.done the batch.',
@@ -106,6 +109,18 @@ export const generateCalls = {
       })
       .strict(),
     output: z.object({ comparisonId: z.number(), created: z.boolean() }),
+  }),
+  'generate.sendPairs': defineCall({
+    summary: 'A/B labeling: each (base, adapted) image pair of finished batches becomes one comparison.',
+    input: z
+      .object({
+        pairs: z
+          .array(z.object({ base: BatchImageRef, adapted: BatchImageRef }))
+          .min(1)
+          .max(500),
+      })
+      .strict(),
+    output: z.object({ comparisonIds: z.array(z.number()) }),
   }),
 };
 

@@ -51,6 +51,9 @@ export const TrainingRunSchema = z.object({
   status: z.enum(['running', 'completed', 'cancelled', 'failed']),
   recipe: z.enum(['hps', 'dpo']),
   model: z.string(),
+  vocab: z.string().optional(),
+  /** Training resolution: the A/B grid generates at this size. */
+  resolution: z.number(),
   startedAt: z.string(),
   updatedAt: z.string(),
   step: z.number(),

@@ -3,11 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GENERATE_SCHEDULERS, type CallOutput, type ParsedInput } from '../contract';
+import { type GENERATE_SCHEDULERS, type CallOutput, type ParsedInput } from '../contract';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { libraryAt } from '../library-access';
-import { SCHEDULER_NAMES } from '../../services/diffusion/schedulers';
+import { type SCHEDULER_NAMES } from '../../services/diffusion/schedulers';
 import type { JobRegistry } from '../../services/jobs';
 import { findEntry } from '../../services/models';
 import type { GenerateTaskEvent, GenerateTaskOutput } from './tasks/generate-task';
@@ -148,6 +148,32 @@ async function sendToLabeling(
   return { comparisonId: comparison.id, created: !duplicate };
 }
 
+/** The prompt is the base image's (the adapted one may carry the identifier only as its negative prompt). */
+async function sendPairs(
+  { pairs }: ParsedInput<'generate.sendPairs'>,
+  ctx: ApiContext,
+): Promise<CallOutput<'generate.sendPairs'>> {
+  const library = libraryAt(ctx.libraryDir);
+  const comparisonIds: number[] = [];
+  for (const pair of pairs) {
+    const base = await readBatch(ctx, pair.base.batchId);
+    const files = [pair.base, pair.adapted];
+    for (const ref of files) {
+      const batch = ref === pair.base ? base : await readBatch(ctx, ref.batchId);
+      if (!batch.images.some((i) => i.path === ref.path))
+        throw new ApiError('bad_request', `${ref.path} is not an image of batch ${ref.batchId}`);
+    }
+    const { comparison } = await library.addGenerated({
+      prompt: base.settings.prompt,
+      images: await Promise.all(files.map((ref) => readFile(path.join(ctx.libraryDir, ref.path)))),
+      group: 'lora-ab',
+      source: 'lora-ab',
+    });
+    comparisonIds.push(comparison.id);
+  }
+  return { comparisonIds };
+}
+
 export const generateHandlers = {
   'generate.start': async (settings, ctx) => {
     const { jobId, batchId } = startGeneration(settings, ctx);
@@ -156,4 +182,5 @@ export const generateHandlers = {
   'generate.batch': async ({ batchId }, ctx) => readBatch(ctx, batchId),
   'generate.models': async (_input, ctx) => installedModels(ctx),
   'generate.sendToLabeling': sendToLabeling,
+  'generate.sendPairs': sendPairs,
 } satisfies Partial<Handlers>;

@@ -112,6 +112,8 @@ async function runsOf(ctx: ApiContext): Promise<CallOutput<'training.runs'>> {
       status: r.status,
       recipe: r.config.recipe,
       model: r.config.model,
+      vocab: r.config.vocab,
+      resolution: r.config.resolution,
       startedAt: r.startedAt,
       updatedAt: r.updatedAt,
       step: r.step,

@@ -1,0 +1,263 @@
+// Generation settings: model (installed or a path), steps, CFG, seed with a dice, all eight schedulers, size,
+// batch, LoRAs with scales, EP, and the scorer used for the score chips.
+import type { ReactNode } from 'react';
+import { GENERATE_SCHEDULERS } from '../../../../main/api/contract';
+import { useCall } from '../../api/hooks';
+import { randomSeed, type GenerateForm, type ScorerKind } from './settings';
+
+type Patch = (patch: Partial<GenerateForm>) => void;
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <label className="gen-field">
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+function NumberInput(props: {
+  label: string;
+  value: number;
+  min: number;
+  max: number;
+  step?: number;
+  onChange(v: number): void;
+}) {
+  return (
+    <Field label={props.label}>
+      <input
+        type="number"
+        aria-label={props.label}
+        value={props.value}
+        min={props.min}
+        max={props.max}
+        step={props.step ?? 1}
+        onChange={(e) => props.onChange(Number(e.target.value))}
+      />
+    </Field>
+  );
+}
+
+function ModelPicker({ form, patch }: { form: GenerateForm; patch: Patch }) {
+  const models = useCall('generate.models', {});
+  const installed = models.data?.models ?? [];
+  return (
+    <>
+      <Field label="Model">
+        <select
+          aria-label="Installed model"
+          value={installed.some((m) => m.path === form.model) ? form.model : ''}
+          onChange={(e) => e.target.value && patch({ model: e.target.value })}
+        >
+          <option value="">
+            {installed.length ? 'Choose an installed model…' : 'No model installed (use a path)'}
+          </option>
+          {installed.map((m) => (
+            <option key={m.id} value={m.path}>
+              {m.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Model path">
+        <input
+          aria-label="Model path"
+          placeholder="diffusers folder or .safetensors"
+          value={form.model}
+          onChange={(e) => patch({ model: e.target.value })}
+        />
+      </Field>
+      <Field label="Vocabulary (models without tokenizer/)">
+        <input
+          aria-label="Vocabulary"
+          placeholder="bpe_simple_vocab_16e6.txt.gz"
+          value={form.vocab}
+          onChange={(e) => patch({ vocab: e.target.value })}
+        />
+      </Field>
+    </>
+  );
+}
+
+function LoraRows({ form, patch }: { form: GenerateForm; patch: Patch }) {
+  const models = useCall('generate.models', {});
+  const set = (i: number, row: Partial<GenerateForm['loras'][number]>) =>
+    patch({ loras: form.loras.map((l, j) => (j === i ? { ...l, ...row } : l)) });
+  return (
+    <fieldset className="gen-loras">
+      <legend>LoRAs</legend>
+      {form.loras.map((lora, i) => (
+        <div className="gen-lora" key={i}>
+          <input
+            aria-label={`LoRA ${i + 1} file`}
+            list="gen-lora-files"
+            placeholder="LoRA .safetensors"
+            value={lora.file}
+            onChange={(e) => set(i, { file: e.target.value })}
+          />
+          <input
+            type="number"
+            aria-label={`LoRA ${i + 1} scale`}
+            step={0.05}
+            min={-4}
+            max={4}
+            value={lora.scale}
+            onChange={(e) => set(i, { scale: Number(e.target.value) })}
+          />
+          <button
+            type="button"
+            aria-label={`Remove LoRA ${i + 1}`}
+            onClick={() => patch({ loras: form.loras.filter((_, j) => j !== i) })}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+      <datalist id="gen-lora-files">
+        {(models.data?.loras ?? []).map((l) => (
+          <option key={l.id} value={l.path}>
+            {l.name}
+          </option>
+        ))}
+      </datalist>
+      <button type="button" onClick={() => patch({ loras: [...form.loras, { file: '', scale: 0.8 }] })}>
+        + Add LoRA
+      </button>
+    </fieldset>
+  );
+}
+
+function ScorerFields({ form, patch }: { form: GenerateForm; patch: Patch }) {
+  const scorer = form.scorer ?? { kind: 'hps-v2' as ScorerKind, model: '', vocab: '' };
+  const set = (p: Partial<typeof scorer>) => patch({ scorer: { ...scorer, ...p } });
+  return (
+    <details className="gen-fold">
+      <summary>Scorer for the score chips</summary>
+      <Field label="Kind">
+        <select
+          aria-label="Scorer kind"
+          value={scorer.kind}
+          onChange={(e) => set({ kind: e.target.value as ScorerKind })}
+        >
+          {(['hps-v2', 'hps-v1', 'pickscore', 'clip'] as const).map((k) => (
+            <option key={k}>{k}</option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Checkpoint">
+        <input
+          aria-label="Scorer checkpoint"
+          value={scorer.model}
+          onChange={(e) => set({ model: e.target.value })}
+        />
+      </Field>
+      <Field label="Vocabulary">
+        <input
+          aria-label="Scorer vocabulary"
+          value={scorer.vocab}
+          onChange={(e) => set({ vocab: e.target.value })}
+        />
+      </Field>
+      {form.scorer && (
+        <button type="button" onClick={() => patch({ scorer: null })}>
+          Unload scorer
+        </button>
+      )}
+    </details>
+  );
+}
+
+export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patch }) {
+  return (
+    <div className="gen-settings" aria-label="Generation settings">
+      <ModelPicker form={form} patch={patch} />
+      <div className="gen-row">
+        <NumberInput
+          label="Steps"
+          value={form.steps}
+          min={1}
+          max={500}
+          onChange={(steps) => patch({ steps })}
+        />
+        <NumberInput
+          label="CFG"
+          value={form.cfg}
+          min={0}
+          max={50}
+          step={0.5}
+          onChange={(cfg) => patch({ cfg })}
+        />
+      </div>
+      <div className="gen-row">
+        <NumberInput
+          label="Seed"
+          value={form.seed}
+          min={0}
+          max={2 ** 32 - 1}
+          onChange={(seed) => patch({ seed })}
+        />
+        <button
+          type="button"
+          className="gen-dice"
+          title="Random seed"
+          aria-label="Random seed"
+          onClick={() => patch({ seed: randomSeed() })}
+        >
+          🎲
+        </button>
+      </div>
+      <Field label="Scheduler">
+        <select
+          aria-label="Scheduler"
+          value={form.scheduler}
+          onChange={(e) => patch({ scheduler: e.target.value as GenerateForm['scheduler'] })}
+        >
+          {GENERATE_SCHEDULERS.map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </select>
+      </Field>
+      <div className="gen-row">
+        <NumberInput
+          label="Width"
+          value={form.width}
+          min={8}
+          max={2048}
+          step={8}
+          onChange={(width) => patch({ width })}
+        />
+        <NumberInput
+          label="Height"
+          value={form.height}
+          min={8}
+          max={2048}
+          step={8}
+          onChange={(height) => patch({ height })}
+        />
+      </div>
+      <div className="gen-row">
+        <NumberInput
+          label="Batch"
+          value={form.batch}
+          min={1}
+          max={16}
+          onChange={(batch) => patch({ batch })}
+        />
+        <Field label="EP">
+          <select
+            aria-label="Execution provider"
+            value={form.ep}
+            onChange={(e) => patch({ ep: e.target.value as GenerateForm['ep'] })}
+          >
+            {(['cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const).map((ep) => (
+              <option key={ep}>{ep}</option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <LoraRows form={form} patch={patch} />
+      <ScorerFields form={form} patch={patch} />
+    </div>
+  );
+}

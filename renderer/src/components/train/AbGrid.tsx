@@ -1,0 +1,145 @@
+// After training: the same prompts and seeds without and with the LoRA (for the HPS recipe the adapted side
+// also gets the identifier as negative prompt), scored when a scorer is set on the Generate page, and sent
+// to labeling as one comparison per pair so annotators measure adapted vs base.
+import { useState } from 'react';
+import { WEIRD_IMAGE_NEGATIVE, type CallOutput } from '../../../../main/api/contract';
+import { useApi, useEvent } from '../../api/hooks';
+import { loadForm, toInput } from '../generate/settings';
+
+type Run = CallOutput<'training.runs'>['runs'][number];
+type Batch = CallOutput<'generate.batch'>;
+
+interface Row {
+  prompt: string;
+  seed: number;
+  base?: Batch;
+  adapted?: Batch;
+}
+
+export function AbGrid({ run }: { run: Run }) {
+  const api = useApi();
+  const [prompts, setPrompts] = useState('a photo of a cat\na city street at night');
+  const [seed, setSeed] = useState(1);
+  const [rows, setRows] = useState<Row[]>([]);
+  const [pending, setPending] = useState<Map<string, { row: number; side: 'base' | 'adapted' }>>(new Map());
+  const [sent, setSent] = useState<number[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEvent('generate.done', (batch) => {
+    const target = pending.get(batch.batchId);
+    if (!target) return;
+    setRows((old) => old.map((r, i) => (i === target.row ? { ...r, [target.side]: batch } : r)));
+  });
+
+  const generate = async () => {
+    setError(null);
+    setSent(null);
+    const list = prompts
+      .split('\n')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const form = loadForm();
+    const next: Row[] = list.map((prompt) => ({ prompt, seed }));
+    setRows(next);
+    const map = new Map<string, { row: number; side: 'base' | 'adapted' }>();
+    try {
+      for (const [row, { prompt }] of next.entries()) {
+        const common = {
+          ...toInput({ ...form, prompt, seed, batch: 1, loras: [] }),
+          model: run.model,
+          ...(run.vocab ? { vocab: run.vocab } : {}),
+          width: run.resolution,
+          height: run.resolution,
+        };
+        const base = await api.call('generate.start', common);
+        map.set(base.batchId, { row, side: 'base' });
+        const adapted = await api.call('generate.start', {
+          ...common,
+          loras: [{ file: run.output!, scale: 1 }],
+          negative: run.recipe === 'hps' ? WEIRD_IMAGE_NEGATIVE + (common.negative ?? '') : common.negative,
+        });
+        map.set(adapted.batchId, { row, side: 'adapted' });
+        setPending(new Map(map));
+      }
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const complete = rows.length > 0 && rows.every((r) => r.base && r.adapted);
+  const send = async () => {
+    const pairs = rows.map((r) => ({
+      base: { batchId: r.base!.batchId, path: r.base!.images[0]!.path },
+      adapted: { batchId: r.adapted!.batchId, path: r.adapted!.images[0]!.path },
+    }));
+    try {
+      setSent((await api.call('generate.sendPairs', { pairs })).comparisonIds);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const cell = (batch: Batch | undefined) => {
+    const image = batch?.images[0];
+    if (!image) return <div className="train-ab-wait">generating…</div>;
+    return (
+      <figure className="gen-image">
+        <img src={api.imageUrl(image.path)} alt={`seed ${image.seed}`} />
+        <figcaption>
+          <span className="gen-seed">seed {image.seed}</span>
+          <span className={batch.scorer ? 'gen-chip' : 'gen-chip gen-chip-off'}>
+            {batch.scorer ? `${batch.scorer} ${image.score?.toFixed(2) ?? '—'}` : 'no scorer loaded'}
+          </span>
+        </figcaption>
+      </figure>
+    );
+  };
+
+  return (
+    <section className="train-ab" aria-label="A/B grid">
+      <h2>A/B: without and with {run.name}</h2>
+      <div className="gen-row">
+        <label className="gen-field">
+          <span>Prompts (one a line)</span>
+          <textarea aria-label="A/B prompts" value={prompts} onChange={(e) => setPrompts(e.target.value)} />
+        </label>
+        <label className="gen-field">
+          <span>Seed</span>
+          <input
+            type="number"
+            aria-label="A/B seed"
+            value={seed}
+            onChange={(e) => setSeed(Number(e.target.value))}
+          />
+        </label>
+        <button type="button" onClick={() => void generate()}>
+          Generate A/B
+        </button>
+        <button type="button" disabled={!complete || sent !== null} onClick={() => void send()}>
+          Send pairs to labeling
+        </button>
+      </div>
+      {sent && <p role="status">{sent.length} comparisons added to the library.</p>}
+      {error && <p className="error">{error}</p>}
+      {rows.length > 0 && (
+        <table className="train-ab-grid">
+          <thead>
+            <tr>
+              <th>Prompt</th>
+              <th>Base</th>
+              <th>With LoRA</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.prompt}>
+                <td>{r.prompt}</td>
+                <td>{cell(r.base)}</td>
+                <td>{cell(r.adapted)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,177 @@
+// One-click LoRA training: recipe, model and the main defaults in view; everything else folded away.
+import { useState, type ReactNode } from 'react';
+import type { CallInput } from '../../../../main/api/contract';
+import { useCall } from '../../api/hooks';
+
+export type TrainSettings = CallInput<'training.start'>;
+
+const KEY = 'hps.train.form';
+
+export const DEFAULT_TRAIN: Required<
+  Pick<
+    TrainSettings,
+    'recipe' | 'steps' | 'rank' | 'lr' | 'resolution' | 'seed' | 'batch' | 'checkpointEvery'
+  >
+> & { model: string; vocab: string } = {
+  recipe: 'hps',
+  model: '',
+  vocab: '',
+  steps: 500,
+  rank: 4,
+  lr: 1e-4,
+  resolution: 512,
+  seed: 0,
+  batch: 1,
+  checkpointEvery: 50,
+};
+
+type Form = typeof DEFAULT_TRAIN;
+
+function load(): Form {
+  try {
+    return { ...DEFAULT_TRAIN, ...(JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Form>) };
+  } catch {
+    return DEFAULT_TRAIN;
+  }
+}
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <label className="gen-field">
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+function Num(props: { label: string; value: number; step?: number; onChange(v: number): void }) {
+  return (
+    <Field label={props.label}>
+      <input
+        type="number"
+        aria-label={props.label}
+        value={props.value}
+        step={props.step ?? 1}
+        onChange={(e) => props.onChange(Number(e.target.value))}
+      />
+    </Field>
+  );
+}
+
+export function TrainForm({
+  labeled,
+  busy,
+  onStart,
+}: {
+  labeled: number;
+  busy: boolean;
+  onStart(settings: TrainSettings): void;
+}) {
+  const [form, setForm] = useState<Form>(load);
+  const models = useCall('generate.models', {});
+  const patch = (p: Partial<Form>) =>
+    setForm((old) => {
+      const next = { ...old, ...p };
+      localStorage.setItem(KEY, JSON.stringify(next));
+      return next;
+    });
+  const start = () => {
+    const { vocab, model, ...rest } = form;
+    onStart({ ...rest, model: model.trim(), ...(vocab.trim() ? { vocab: vocab.trim() } : {}) });
+  };
+  return (
+    <section className="train-form" aria-label="LoRA training">
+      <div className="train-recipes" role="radiogroup" aria-label="Recipe">
+        {(
+          [
+            [
+              'hps',
+              'HPS recipe',
+              'chosen images under their prompt, rejected under “Weird image. ” + prompt',
+            ],
+            ['dpo', 'Diffusion-DPO', 'each pair shares noise; β = 5000 against the frozen model'],
+          ] as const
+        ).map(([id, name, note]) => (
+          <label key={id} className={`train-recipe${form.recipe === id ? ' selected' : ''}`}>
+            <input
+              type="radio"
+              name="recipe"
+              checked={form.recipe === id}
+              onChange={() => patch({ recipe: id })}
+            />
+            <strong>{name}</strong>
+            <span className="small muted">{note}</span>
+          </label>
+        ))}
+      </div>
+      <div className="gen-row">
+        <Field label="Model">
+          <select
+            aria-label="Installed model"
+            value={(models.data?.models ?? []).some((m) => m.path === form.model) ? form.model : ''}
+            onChange={(e) => e.target.value && patch({ model: e.target.value })}
+          >
+            <option value="">Choose an installed model…</option>
+            {(models.data?.models ?? []).map((m) => (
+              <option key={m.id} value={m.path}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Model path">
+          <input
+            aria-label="Model path"
+            value={form.model}
+            onChange={(e) => patch({ model: e.target.value })}
+          />
+        </Field>
+        <Field label="Vocabulary (models without tokenizer/)">
+          <input
+            aria-label="Vocabulary"
+            value={form.vocab}
+            onChange={(e) => patch({ vocab: e.target.value })}
+          />
+        </Field>
+      </div>
+      <div className="gen-row">
+        <Num label="Rank" value={form.rank} onChange={(rank) => patch({ rank })} />
+        <Num label="Learning rate" value={form.lr} step={1e-5} onChange={(lr) => patch({ lr })} />
+        <Num label="Steps" value={form.steps} onChange={(steps) => patch({ steps })} />
+        <Num
+          label="Resolution"
+          value={form.resolution}
+          step={8}
+          onChange={(resolution) => patch({ resolution })}
+        />
+        <Num label="Seed" value={form.seed} onChange={(seed) => patch({ seed })} />
+      </div>
+      <details className="gen-fold">
+        <summary>Advanced settings</summary>
+        <div className="gen-row">
+          <Num label="Batch (accumulated)" value={form.batch} onChange={(batch) => patch({ batch })} />
+          <Num
+            label="Checkpoint every N steps"
+            value={form.checkpointEvery}
+            onChange={(checkpointEvery) => patch({ checkpointEvery })}
+          />
+        </div>
+      </details>
+      <div className="gen-actions">
+        <button
+          type="button"
+          className="primary"
+          disabled={busy || labeled === 0 || !form.model.trim()}
+          onClick={start}
+        >
+          Train LoRA
+        </button>
+        <span className="small muted">
+          {labeled === 0
+            ? 'Label some pairs on the Compare page first.'
+            : `${labeled} judgments in the library${form.model.trim() ? '' : ' · choose a model'}`}
+        </span>
+      </div>
+    </section>
+  );
+}
