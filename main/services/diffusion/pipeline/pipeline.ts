@@ -225,21 +225,18 @@ export class SdPipeline {
     return { ep: this.ep, precision, sessions: this.sessions, workDir: this.workDir };
   }
 
-  /** Text-encoder hidden states [rows, windows · 77, width] for the token windows of each row. */
-  private async encode(
-    ids: Int32Array,
-    windows: number,
-    contextLength: number,
-    signal?: AbortSignal,
-  ): Promise<Float32Array> {
+  /**
+   * Text-encoder hidden states of 77-token windows. Windows of one prompt are consecutive, so the output
+   * [rows · windows, 77, width] is already [rows, windows · 77, width] in memory: the concatenation along
+   * the sequence costs nothing.
+   */
+  private async encode(ids: Int32Array, contextLength: number, signal?: AbortSignal): Promise<Float32Array> {
     const session = await this.textSession();
     const count = ids.length / contextLength;
     const out = await session.run(
       { [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [count, contextLength] } },
       { signal },
     );
-    // [rows · windows, 77, width] is already [rows, windows · 77, width] in memory.
-    void windows;
     return out[TEXT_OUTPUT]!.data as Float32Array;
   }
 
@@ -262,6 +259,30 @@ export class SdPipeline {
       throw new Error(`seed must be a non-negative integer, got ${request.seed}`);
   }
 
+  /** Hidden states for the UNet: [negative × batch, prompt × batch] under CFG (as diffusers), else the prompt's. */
+  private async promptContext(
+    request: GenerateRequest,
+    batch: number,
+    guided: boolean,
+  ): Promise<{ context: Float32Array; sequence: number }> {
+    const tokens = tokenizePrompts(
+      this.tokenizer,
+      request.prompt,
+      guided ? (request.negative ?? '') : undefined,
+      this.model.textEncoder.config.contextLength,
+    );
+    const hidden = await this.encode(tokens.ids, tokens.contextLength, request.signal);
+    const sequence = tokens.windows * tokens.contextLength;
+    const rowSize = sequence * this.model.textEncoder.config.width;
+    const rows = guided ? [0, 1] : [0];
+    const context = new Float32Array(rows.length * batch * rowSize);
+    rows.forEach((row, r) => {
+      for (let b = 0; b < batch; b++)
+        context.set(hidden.subarray(row * rowSize, (row + 1) * rowSize), (r * batch + b) * rowSize);
+    });
+    return { context, sequence };
+  }
+
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.validate(request);
     const { signal } = request;
@@ -274,22 +295,7 @@ export class SdPipeline {
       (request.loras ?? []).map(async (l) => ({ lora: await this.lora(l.file), scale: l.scale })),
     );
 
-    const tokens = tokenizePrompts(
-      this.tokenizer,
-      request.prompt,
-      guided ? (request.negative ?? '') : undefined,
-      this.model.textEncoder.config.contextLength,
-    );
-    const hidden = await this.encode(tokens.ids, tokens.windows, tokens.contextLength, signal);
-    const sequence = tokens.windows * tokens.contextLength;
-    const rowSize = sequence * this.model.textEncoder.config.width;
-    // diffusers: [negative × batch, prompt × batch].
-    const rows = guided ? [0, 1] : [0];
-    const context = new Float32Array(rows.length * batch * rowSize);
-    rows.forEach((row, r) => {
-      for (let b = 0; b < batch; b++)
-        context.set(hidden.subarray(row * rowSize, (row + 1) * rowSize), (r * batch + b) * rowSize);
-    });
+    const { context, sequence } = await this.promptContext(request, batch, guided);
 
     const scheduler = createScheduler(request.scheduler, this.model.scheduler);
     scheduler.setTimesteps(request.steps);
@@ -303,15 +309,16 @@ export class SdPipeline {
     const initialLatents = latents;
     const { session: unet, modules } = await this.unetSession(latentH, latentW);
     const loraInputs = loraFeeds(modules, active);
-    const unetBatch = rows.length * batch;
+    const copies = guided ? 2 : 1;
+    const unetBatch = copies * batch;
     const timeWidth = this.model.unet.config.blockOutChannels[0]!;
     const { flipSinToCos, freqShift } = this.model.unet.config;
     const timesteps = scheduler.timesteps;
     for (let i = 0; i < timesteps.length; i++) {
       abortIfNeeded(signal);
       const t = timesteps[i]!;
-      const input = new Float32Array((unetBatch * latentSize) / batch);
-      for (let r = 0; r < rows.length; r++) input.set(latents, r * latentSize);
+      const input = new Float32Array(copies * latentSize);
+      for (let r = 0; r < copies; r++) input.set(latents, r * latentSize);
       const scaled = scheduler.scaleModelInput(input, t);
       const feeds: TensorMap = {
         ...loraInputs,
