@@ -83,11 +83,16 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or unknown token' } });
   };
   app.get('/api/events', { websocket: true, preValidation: refuseUnauthorized }, async (socket, request) => {
-    if (!(await authOf(request))) {
+    const auth = await authOf(request);
+    if (!auth) {
       socket.close(4401, 'unauthorized');
       return;
     }
-    const unsubscribe = api.services.events.subscribe((message) => socket.send(JSON.stringify(message)));
+    const unsubscribe = api.services.events.subscribe((message) => {
+      // Annotators label blind: model scores never reach them, not even as events.
+      if (auth.role === 'annotator' && message.event === 'score.updated') return;
+      socket.send(JSON.stringify(message));
+    });
     socket.on('close', unsubscribe);
   });
 

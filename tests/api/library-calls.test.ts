@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createApi, createApiServices, type Api, type AuthInfo, OWNER } from '../../main/api';
 import { closeLibraries, libraryAt, teamAuthenticator } from '../../main/api/library-access';
 import { createServer } from '../../main/server';
@@ -246,6 +247,25 @@ describe('team mode over HTTP', () => {
     ] as const) {
       expect((await post(call, body, annotatorToken)).status, call).toBe(403);
     }
+  });
+
+  it('never sends score events to annotators (blind), but does to admins', async () => {
+    const received = async (token: string) => {
+      const socket = new WebSocket(`${base.replace('http', 'ws')}/api/events?token=${token}`);
+      const events: string[] = [];
+      socket.on('message', (data) => events.push((JSON.parse(String(data)) as { event: string }).event));
+      await new Promise((resolve) => socket.once('open', resolve));
+      return { socket, events };
+    };
+    const annotator = await received(annotatorToken);
+    const admin = await received(adminToken);
+    api.services.events.emit('score.updated', { imageId: '1', scorerId: 'hps-v2.1', score: 27 });
+    api.services.jobs.start({ kind: 'test', title: 'ping' }, async () => undefined);
+    await expect.poll(() => annotator.events.includes('job.progress')).toBe(true);
+    await expect.poll(() => admin.events.includes('score.updated')).toBe(true);
+    expect(annotator.events).not.toContain('score.updated');
+    annotator.socket.close();
+    admin.socket.close();
   });
 
   it('gives an admin token every call, labeling as that admin', async () => {
