@@ -163,6 +163,11 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
     expect(first.step).toBe(20);
     const second = await trainLora(settings('resumed'), { sessions });
     expect(second.resumedFrom).toBe(20);
+    // Both later runs read the latents the first one cached (six images), and still follow its curve.
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(path.join(dir, 'graphs', 'latents')).filter((f) => f.endsWith('.f32'))).toHaveLength(
+      6,
+    );
     expect(second.losses).toEqual(full.losses);
     const log = readFileSync(path.join(dir, 'resumed', 'log.jsonl'), 'utf8')
       .trim()

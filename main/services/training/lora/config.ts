@@ -45,7 +45,7 @@ export const loraTrainingConfigSchema = z
     /** Continue from the latest checkpoint of the same run settings when one exists. */
     resume: z.boolean().default(true),
     ep: z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']).default('cpu'),
-    /** Lowered graphs with external weights; default: <out dir>/.hps-train-cache. */
+    /** Lowered graphs with external weights and cached latents; default: <out dir>/.hps-train-cache. */
     workDir: z.string().min(1).optional(),
     /** Run history folder (one JSON per run); default: <library>/training-runs or <out dir>/training-runs. */
     historyDir: z.string().min(1).optional(),

@@ -3,11 +3,15 @@
 // tokenised (one 77-token window, truncated with EOT last, <|endoftext|> padding as SD's tokenizer) and encoded.
 // Latents are drawn per step from the distribution as diffusers' latent_dist.sample() does, with the run's
 // seeded generator (see sampler.ts).
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import type { EngineSession } from '../../../engine/runtime';
 import {
   buildTextEncoder,
   buildVaeEncoder,
+  vaeScaleFactor,
   TEXT_INPUT,
   TEXT_OUTPUT,
   VAE_IMAGE,
@@ -43,33 +47,74 @@ export async function loadTrainingPixels(file: string, size: number): Promise<Fl
   return out;
 }
 
+/** Where an image's latent distribution is kept: keyed by the VAE weights, the image file (path, size, mtime) and the size. */
+async function latentCacheFile(
+  cacheDir: string,
+  model: SdModel,
+  file: string,
+  resolution: number,
+): Promise<string> {
+  const info = await stat(file);
+  const key = `${model.vae.weights.identity}|${path.resolve(file)}|${info.size}|${info.mtimeMs}|${resolution}`;
+  return path.join(cacheDir, `${createHash('sha256').update(key).digest('hex')}.f32`);
+}
+
+async function readCachedLatent(file: string, size: number): Promise<LatentDistribution | undefined> {
+  const bytes = await readFile(file).catch(() => undefined);
+  if (!bytes || bytes.byteLength !== 8 * size) return undefined;
+  const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return { mean: values.slice(0, size), std: values.slice(size) };
+}
+
+async function writeCachedLatent(file: string, d: LatentDistribution): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const values = new Float32Array(d.mean.length * 2);
+  values.set(d.mean);
+  values.set(d.std, d.mean.length);
+  const partial = `${file}.${process.pid}.partial`;
+  await writeFile(partial, new Uint8Array(values.buffer));
+  await rename(partial, file);
+}
+
+/**
+ * Latent distributions of the images, VAE-encoded once: kept under `cacheDir` so a resumed or repeated run
+ * (same VAE, unchanged file, same resolution) skips the encoder.
+ */
 export async function encodeImages(
   model: SdModel,
   files: readonly string[],
   resolution: number,
   sessionOptions: Omit<GraphSessionOptions, 'precision'>,
+  cacheDir: string,
   signal?: AbortSignal,
 ): Promise<Map<string, LatentDistribution>> {
-  const unique = [...new Set(files)];
   const out = new Map<string, LatentDistribution>();
-  if (unique.length === 0) return out;
   const { weights, config } = model.vae;
+  const factor = vaeScaleFactor(config);
+  const size = config.latentChannels * (resolution / factor) ** 2;
+  const missing: { file: string; cache: string }[] = [];
+  for (const file of new Set(files)) {
+    const cache = await latentCacheFile(cacheDir, model, file, resolution);
+    const cached = await readCachedLatent(cache, size);
+    if (cached) out.set(file, cached);
+    else missing.push({ file, cache });
+  }
+  if (missing.length === 0) return out;
   const session = await openGraphSession(buildVaeEncoder(weights, config, resolution, resolution), {
     ...sessionOptions,
     precision: 'fp32',
   });
   try {
-    for (const file of unique) {
+    for (const { file, cache } of missing) {
       signal?.throwIfAborted();
       const pixels = await loadTrainingPixels(file, resolution);
       const result = await session.run(
         { [VAE_IMAGE]: { dtype: 'float32', data: pixels, dims: [1, 3, resolution, resolution] } },
         { signal },
       );
-      out.set(file, {
-        mean: result[VAE_MEAN]!.data as Float32Array,
-        std: result[VAE_STD]!.data as Float32Array,
-      });
+      const d = { mean: result[VAE_MEAN]!.data as Float32Array, std: result[VAE_STD]!.data as Float32Array };
+      out.set(file, d);
+      await writeCachedLatent(cache, d);
     }
   } finally {
     await session.release();

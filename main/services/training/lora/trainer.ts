@@ -248,6 +248,7 @@ export async function trainLora(
       images.map((i) => i.image),
       config.resolution,
       base,
+      path.join(workDir, 'latents'),
       options.signal,
     );
     const captions = await encodeCaptions(
