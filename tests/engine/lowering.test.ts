@@ -1,12 +1,12 @@
 // Lowering policies: precision (fp16 storage, fp16 compute with fp32 islands), hashing, external weights.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Graph, type ParamData } from '../../main/engine/ir/graph';
 import { fromHalfBits, toHalfArray } from '../../main/engine/onnx/half';
-import { lowerGraph, writeArtifact } from '../../main/engine/onnx/lower';
+import { lower, lowerGraph, writeArtifact } from '../../main/engine/onnx/lower';
 import { maxAbsDiff, randn, rng, runGraph } from './helpers';
 
 function mlpGraph(weights: ParamData, name = 'mlp'): Graph {
@@ -138,5 +138,29 @@ describe('attention lowering variants', () => {
     const b = await runGraph(attentionGraph(), feeds, { fusedAttention: false });
     expect(a.y!.dims).toEqual([1, 2, 3, 4]);
     expect(maxAbsDiff(a.y!.data as Float32Array, b.y!.data as Float32Array)).toBeLessThan(1e-5);
+  });
+});
+
+describe('GELU lowering', () => {
+  it("is written in the node pattern onnxruntime's GeluFusion turns into one fused Gelu", async () => {
+    const g = new Graph('gelu');
+    const x = g.input('x', [2, 8]);
+    g.output('y', g.gelu(x));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gelu-fusion-'));
+    try {
+      const optimized = path.join(dir, 'optimized.onnx');
+      const bytes = lower(g).source;
+      if (bytes.kind !== 'bytes') throw new Error('expected an in-memory model');
+      const session = await ort.InferenceSession.create(bytes.bytes, {
+        graphOptimizationLevel: 'all',
+        optimizedModelFilePath: optimized,
+      });
+      await session.release();
+      const text = (await readFile(optimized)).toString('latin1');
+      expect(text).toContain('Gelu');
+      expect(text).not.toContain('Erf');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

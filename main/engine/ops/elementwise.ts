@@ -118,13 +118,14 @@ export const elementwiseOps: OpDef[] = [
     ],
   } satisfies OpDef<{ min: number; max: number }> as unknown as OpDef,
   unaryOp('Relu', direct('Relu'), (g, x, _y, dy) => g.where(g.greater(x, 0), dy, 0)),
-  // GELU(x) = 0.5·x·(1 + erf(x/√2)); opset 18 has no Gelu, so it lowers to Erf arithmetic.
+  // GELU(x) = x·(1 + erf(x/√2))·0.5; opset 18 has no Gelu, so it lowers to Erf arithmetic, written exactly
+  // as PyTorch's ONNX export writes it because onnxruntime's GeluFusion matches only that node pattern.
   unaryOp(
     'Gelu',
     (ctx, { inputs: [x], out }) => {
-      const e = ctx.node('Erf', [ctx.node('Mul', [x!, ctx.float(SQRT1_2)])]);
-      const half = ctx.node('Mul', [x!, ctx.float(0.5)]);
-      ctx.node('Mul', [half, ctx.node('Add', [e, ctx.float(1)])], {}, { output: out });
+      const e = ctx.node('Erf', [ctx.node('Div', [x!, ctx.float(Math.SQRT2)])]);
+      const xTimesCdf2 = ctx.node('Mul', [x!, ctx.node('Add', [e, ctx.float(1)])]);
+      ctx.node('Mul', [xTimesCdf2, ctx.float(0.5)], {}, { output: out });
     },
     (g, x, _y, dy) => {
       const cdf = g.mul(g.add(g.erf(g.mul(x, SQRT1_2)), 1), 0.5);
