@@ -1,0 +1,102 @@
+// Export → import through the API calls (jobs, reports) into an empty library keeps every judgment.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, expect, it } from 'vitest';
+import { createApi, createApiServices, OWNER, type Api } from '../../main/api';
+import { closeLibraries, libraryAt } from '../../main/api/library-access';
+import type { Library } from '../../main/services/library';
+
+const dir = mkdtempSync(join(tmpdir(), 'hps-api-roundtrip-'));
+afterAll(() => {
+  closeLibraries();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const apiFor = (libraryDir: string) =>
+  createApi(createApiServices({ libraryDir, app: { version: 'test', mode: 'serve', electron: null } }));
+
+async function runImport(api: Api, request: unknown) {
+  const { jobId } = (await api.call('library.import', request, OWNER)) as { jobId: string };
+  for (;;) {
+    const outcome = (await api.call('library.importReport', { jobId }, OWNER)) as {
+      report: { errors: unknown[]; judgmentsAdded: number } | null;
+      error: string | null;
+    };
+    if (outcome.error) throw new Error(outcome.error);
+    if (outcome.report) return outcome.report;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Judgments keyed by content: image hashes instead of ids, which differ between libraries. */
+function judgmentsByContent(library: Library) {
+  const hash = new Map(library.listImages().map((i) => [i.id, i.hash]));
+  const name = new Map(library.annotators.list().map((a) => [a.id, a.name]));
+  return library.judgments
+    .list()
+    .map((j) => ({
+      prompt: library.getComparison(j.comparisonId)!.prompt,
+      annotator: name.get(j.annotatorId),
+      kind: j.kind,
+      chosen: j.chosenImageId === null ? null : hash.get(j.chosenImageId),
+      shown: j.shownOrder.map((id) => hash.get(id)),
+      ms: j.decisionMs,
+    }))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+it('exports pairs JSONL and re-imports it into an empty library with the same judgments', async () => {
+  const source = join(dir, 'src');
+  mkdirSync(source, { recursive: true });
+  const rows = ['image,prompt'];
+  for (let i = 0; i < 6; i++) {
+    const png = await sharp({
+      create: { width: 8, height: 8, channels: 3, background: { r: i * 40, g: 9, b: 9 } },
+    })
+      .png()
+      .toBuffer();
+    writeFileSync(join(source, `${i}.png`), png);
+    rows.push(`${i}.png,prompt ${Math.floor(i / 3)}`);
+  }
+  writeFileSync(join(source, 'prompts.csv'), rows.join('\n'));
+  const a = apiFor(join(dir, 'a'));
+  await runImport(a, {
+    format: 'folder',
+    folder: source,
+    prompts: join(source, 'prompts.csv'),
+    split: 'pairs',
+  });
+  const kinds = ['choice', 'tie', 'both-bad', 'skip', 'choice', 'choice'] as const;
+  for (const [n, kind] of kinds.entries()) {
+    const { item } = (await a.call('labeling.next', {}, OWNER)) as {
+      item: { comparisonId: number; shownOrder: number[] };
+    };
+    await a.call(
+      'labeling.submit',
+      {
+        comparisonId: item.comparisonId,
+        kind,
+        chosenImageId: kind === 'choice' ? item.shownOrder[n % 2] : null,
+        shownOrder: item.shownOrder,
+        decisionMs: 500 + n,
+        idempotencyKey: `roundtrip-${n}`,
+      },
+      OWNER,
+    );
+  }
+  const out = join(dir, 'export', 'pairs.jsonl');
+  const exported = (await a.call('library.export', { format: 'pairs-jsonl', out }, OWNER)) as {
+    records: number;
+  };
+  expect(exported.records).toBeGreaterThanOrEqual(6);
+
+  const b = apiFor(join(dir, 'b'));
+  const report = await runImport(b, { format: 'pairs', file: out });
+  expect(report.errors).toEqual([]);
+  expect(report.judgmentsAdded).toBe(6);
+  expect(judgmentsByContent(libraryAt(join(dir, 'b')))).toEqual(
+    judgmentsByContent(libraryAt(join(dir, 'a'))),
+  );
+});
