@@ -1,10 +1,12 @@
 // Shared by the generate/training API tests: an in-process server on port 0 with a temporary library, typed
 // calls over HTTP, and waiting for events.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
 import {
   createApi,
   createApiServices,
@@ -13,6 +15,7 @@ import {
   type EventPayload,
 } from '../../main/api';
 import { startServer } from '../../main/server';
+import { importPairs, Library } from '../../main/services/library';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const tinyModel = path.resolve(repoRoot, '../shared/fixtures/sd/sd-tiny');
@@ -36,6 +39,8 @@ export interface TestApi {
 export async function startTestApi(
   prefix: string,
   prepareLibrary?: (dir: string) => Promise<void>,
+  /** The built renderer, for browser tests. */
+  staticDir?: string,
 ): Promise<TestApi> {
   const base = await mkdtemp(path.join(tmpdir(), prefix));
   const libraryDir = path.join(base, 'library');
@@ -48,7 +53,7 @@ export async function startTestApi(
   const api = createApi(services);
   const events: EventMessage[] = [];
   services.events.subscribe((message) => events.push(message));
-  const { app, url } = await startServer({ api, port: 0, staticDir: path.join(base, 'no-ui') });
+  const { app, url } = await startServer({ api, port: 0, staticDir: staticDir ?? path.join(base, 'no-ui') });
   const call = async (name: string, input: unknown = {}) => {
     const res = await fetch(new URL(`api/${name}`, url), {
       method: 'POST',
@@ -69,4 +74,40 @@ export async function startTestApi(
       });
     });
   return { base, libraryDir, url, app, api, events, call, next };
+}
+
+async function noise(file: string, seed: number, smooth: boolean): Promise<void> {
+  const [w, h] = [32, 32];
+  const data = Buffer.alloc(w * h * 3);
+  let s = seed;
+  for (let i = 0; i < w * h; i++) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const px = smooth
+      ? [200, (i % w) * 8, Math.floor(i / w) * 8]
+      : [s % 256, (s >> 8) % 256, (s >> 16) % 256];
+    data.set(px, i * 3);
+  }
+  await sharp(data, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(file);
+}
+
+/** Two labeled pairs, imported through the pairs JSONL (chosen = smooth, rejected = noise). */
+export async function labeledLibrary(dir: string): Promise<void> {
+  const data = path.join(dir, '..', 'pairs');
+  mkdirSync(data, { recursive: true });
+  const lines = [];
+  for (const [i, prompt] of ['a smooth gradient', 'a warm colour field'].entries()) {
+    await noise(path.join(data, `good${i}.png`), 10 + i, true);
+    await noise(path.join(data, `bad${i}.png`), 20 + i, false);
+    lines.push({ prompt, chosen: `good${i}.png`, rejected: `bad${i}.png`, tie: false });
+  }
+  const file = path.join(data, 'pairs.jsonl');
+  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const library = Library.open(dir);
+  try {
+    await importPairs(library, file);
+  } finally {
+    library.close();
+  }
 }

@@ -1,53 +1,14 @@
 // The training calls over HTTP: a tiny HPS-recipe LoRA run on sd-tiny from a small labeled library, with
 // training.progress events, pause/resume, a finished run in the history and its kohya output on disk; a
 // cancelled run restarts from its checkpoint.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLibraries } from '../../main/api/library-access';
 import { openSafetensors } from '../../main/checkpoints';
-import { importPairs, Library } from '../../main/services/library';
-import { clipVocab, startTestApi, tinyModel, type TestApi } from './generate-helpers';
+import { clipVocab, labeledLibrary, startTestApi, tinyModel, type TestApi } from './generate-helpers';
 
 let t: TestApi;
-
-async function noise(file: string, seed: number, smooth: boolean): Promise<void> {
-  const [w, h] = [32, 32];
-  const data = Buffer.alloc(w * h * 3);
-  let s = seed;
-  for (let i = 0; i < w * h; i++) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const px = smooth
-      ? [200, (i % w) * 8, Math.floor(i / w) * 8]
-      : [s % 256, (s >> 8) % 256, (s >> 16) % 256];
-    data.set(px, i * 3);
-  }
-  await sharp(data, { raw: { width: w, height: h, channels: 3 } })
-    .png()
-    .toFile(file);
-}
-
-/** Two labeled pairs, imported through the pairs JSONL (chosen = smooth, rejected = noise). */
-async function labeledLibrary(dir: string): Promise<void> {
-  const data = path.join(dir, '..', 'pairs');
-  mkdirSync(data, { recursive: true });
-  const lines = [];
-  for (const [i, prompt] of ['a smooth gradient', 'a warm colour field'].entries()) {
-    await noise(path.join(data, `good${i}.png`), 10 + i, true);
-    await noise(path.join(data, `bad${i}.png`), 20 + i, false);
-    lines.push({ prompt, chosen: `good${i}.png`, rejected: `bad${i}.png`, tie: false });
-  }
-  const file = path.join(data, 'pairs.jsonl');
-  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  const library = Library.open(dir);
-  try {
-    await importPairs(library, file);
-  } finally {
-    library.close();
-  }
-}
 
 const tiny = { model: tinyModel, vocab: clipVocab, resolution: 32, lr: 1e-3, seed: 2 };
 

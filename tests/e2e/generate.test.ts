@@ -1,0 +1,80 @@
+// The Generate view end to end in browser mode with the tiny SD model: type a prompt, generate a batch, see
+// the images with their seeds and "no scorer loaded" chips, reuse a seed, add the "Weird image." negative,
+// and send the batch to labeling (a comparison appears in the library).
+import { rm } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeLibraries, libraryAt } from '../../main/api/library-access';
+import { clipVocab, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
+import { buildRenderer, openBrowser } from './generate-helpers';
+
+let t: TestApi;
+let ui: string;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  ui = buildRenderer();
+  t = await startTestApi('hps-e2e-generate-', undefined, ui);
+  ({ browser, page, errors } = await openBrowser());
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.app.close();
+  closeLibraries();
+  if (t) await rm(t.base, { recursive: true, force: true });
+  if (ui) await rm(ui, { recursive: true, force: true });
+});
+
+describe('Generate view (browser mode)', () => {
+  it('generates with the tiny model, shows seeds, reuses one and sends the batch to labeling', async () => {
+    await page.goto(`${t.url}#/generate`);
+    await page.getByRole('heading', { level: 1, name: 'Generate' }).waitFor();
+    const generate = page.getByRole('button', { name: 'Generate', exact: true });
+    expect(await generate.isDisabled()).toBe(true);
+
+    await page.getByRole('textbox', { name: 'Model path', exact: true }).fill(tinyModel);
+    await page.getByRole('textbox', { name: 'Vocabulary', exact: true }).fill(clipVocab);
+    await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('3');
+    await page.getByRole('spinbutton', { name: 'Seed', exact: true }).fill('5');
+    await page.getByRole('spinbutton', { name: 'Width', exact: true }).fill('32');
+    await page.getByRole('spinbutton', { name: 'Height', exact: true }).fill('32');
+    await page.getByRole('spinbutton', { name: 'Batch', exact: true }).fill('2');
+    expect(await page.getByRole('combobox', { name: 'Scheduler' }).locator('option').count()).toBe(8);
+    await page.getByRole('combobox', { name: 'Scheduler' }).selectOption('euler-a');
+    await page.getByRole('button', { name: '+ “Weird image.”' }).click();
+    expect(await page.getByRole('textbox', { name: 'Negative prompt', exact: true }).inputValue()).toBe(
+      'Weird image. ',
+    );
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('a red cube on a blue table');
+    await generate.click();
+
+    const batch = page.getByRole('region', { name: /^Batch / });
+    await batch.waitFor({ timeout: 240_000 });
+    for (const seed of [5, 6]) {
+      const img = batch.getByRole('img', { name: `seed ${seed}` });
+      await img.waitFor();
+      // The PNG loaded through /library-files/ (naturalWidth is 0 for a broken image).
+      await page.waitForFunction(
+        (el) => (el as HTMLImageElement).naturalWidth === 32,
+        await img.elementHandle(),
+      );
+    }
+    expect(await batch.getByText('no scorer loaded').count()).toBe(2);
+    expect(t.events.some((e) => e.event === 'generate.preview')).toBe(true);
+
+    await batch.getByRole('button', { name: 'seed 6' }).click();
+    expect(await page.getByRole('spinbutton', { name: 'Seed', exact: true }).inputValue()).toBe('6');
+
+    await batch.getByRole('button', { name: 'Send to labeling' }).click();
+    const status = batch.getByRole('status');
+    await status.waitFor();
+    const id = Number(/comparison (\d+)/.exec((await status.textContent()) ?? '')?.[1]);
+    const comparison = libraryAt(t.libraryDir).getComparison(id);
+    expect(comparison?.prompt).toBe('a red cube on a blue table');
+    expect(comparison?.images).toHaveLength(2);
+    expect(errors).toEqual([]);
+  }, 300_000);
+});
