@@ -177,7 +177,7 @@ describe('labeling in team mode (hps-studio serve)', () => {
     } finally {
       db.close();
     }
-    await expect(page.locator('.session-bar').innerText()).resolves.toMatch(/6 \/ 30 labeled/);
+    await page.locator('.session-bar', { hasText: /\b6 \/ 30 labeled/ }).waitFor();
   });
 
   it('shows score chips only with blind mode off (admins), HPS v2.1 first', async () => {

@@ -58,20 +58,14 @@ export const labelingHandlers = {
 
   'labeling.submit': async (input, ctx) => {
     const library = libraryAt(ctx.libraryDir);
-    const { overlap } = readLabelingSettings(library.dir);
     const me = callerAnnotator(library, ctx.auth);
-    let result;
     try {
       // Synchronous SQLite with synchronous = FULL: when this returns, the judgment is on disk.
-      result = library.submitJudgment({ ...input, annotatorId: me.id });
+      const { judgment, duplicate } = library.submitJudgment({ ...input, annotatorId: me.id });
+      return { judgmentId: judgment.id, duplicate };
     } catch (err) {
       throw new ApiError('bad_request', (err as Error).message);
     }
-    return {
-      judgmentId: result.judgment.id,
-      duplicate: result.duplicate,
-      progress: library.judgments.progress(me.id, overlap),
-    };
   },
 
   'labeling.undo': async (_input, ctx) => {

@@ -101,7 +101,7 @@ export function useLabelQueue() {
       setBusy(true);
       const decisionMs = Math.round(performance.now() - current.shownAt);
       try {
-        const result = await api.call('labeling.submit', {
+        await api.call('labeling.submit', {
           comparisonId: current.item.comparisonId,
           shownOrder: current.item.shownOrder,
           decisionMs,
@@ -111,7 +111,6 @@ export function useLabelQueue() {
           kind: decision.kind,
         });
         setError(null);
-        setProgress(result.progress);
         setStats((s) => ({
           ...s,
           judged: s.judged + (decision.kind === 'skip' ? 0 : 1),
@@ -122,6 +121,7 @@ export function useLabelQueue() {
           lastAt: Date.now(),
         }));
         await advance(current.item.comparisonId);
+        void api.call('labeling.progress', {}).then(setProgress, () => undefined);
       } catch (e) {
         // Not committed (or not known to be): stay on the item so nothing is lost.
         setError(`Not saved — ${(e as Error).message}. Your choice was not recorded; try again.`);
