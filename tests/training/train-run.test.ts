@@ -251,4 +251,21 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
     const runs = await listTrainingRuns(path.join(libraryDir, 'training-runs'));
     expect(runs.map((r) => r.status)).toEqual(['completed']);
   }, 900_000);
+
+  it('mixes a regularisation folder in at the chosen ratio', async () => {
+    const regDir = path.join(dir, 'reg');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(regDir, { recursive: true });
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 90, g: 160, b: 60 } } })
+      .png()
+      .toFile(path.join(regDir, 'field.png'));
+    writeFileSync(path.join(regDir, 'field.txt'), 'a green field');
+    const result = await trainLora(
+      settings('reg', { steps: 2, batch: 2, regularization: { folder: regDir, ratio: 0.5 } }),
+      { sessions },
+    );
+    expect(result.status).toBe('completed');
+    expect(result.losses).toHaveLength(2);
+    expect(result.losses.every(Number.isFinite)).toBe(true);
+  }, 900_000);
 });
