@@ -1,0 +1,64 @@
+// The Train view's one click in browser mode: a small labeled library, the tiny SD model at 32 px, a few steps;
+// the live loss curve appears and the finished run shows in the history with its kohya file written.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeLibraries } from '../../main/api/library-access';
+import { clipVocab, labeledLibrary, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
+import { buildRenderer, openBrowser } from './generate-helpers';
+
+let t: TestApi;
+let ui: string;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  ui = buildRenderer();
+  t = await startTestApi('hps-e2e-train-', labeledLibrary, ui);
+  ({ browser, page, errors } = await openBrowser());
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.app.close();
+  closeLibraries();
+  if (t) await rm(t.base, { recursive: true, force: true });
+  if (ui) await rm(ui, { recursive: true, force: true });
+});
+
+describe('Train view (browser mode)', () => {
+  it('starts LoRA training in one click and draws the loss curve', async () => {
+    await page.goto(`${t.url}#/train`);
+    await page.getByRole('heading', { level: 1, name: 'Train' }).waitFor();
+    // The defaults are in view: rank 4, lr 1e-4.
+    expect(await page.getByRole('spinbutton', { name: 'Rank', exact: true }).inputValue()).toBe('4');
+    expect(
+      Number(await page.getByRole('spinbutton', { name: 'Learning rate', exact: true }).inputValue()),
+    ).toBe(1e-4);
+    await page.getByText('2 judgments in the library').waitFor();
+
+    await page.getByRole('textbox', { name: 'Model path', exact: true }).fill(tinyModel);
+    await page.getByRole('textbox', { name: 'Vocabulary', exact: true }).fill(clipVocab);
+    await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('4');
+    await page.getByRole('spinbutton', { name: 'Resolution', exact: true }).fill('32');
+    await page.getByRole('button', { name: 'Train LoRA' }).click();
+
+    await page.getByRole('img', { name: 'Loss curve' }).waitFor({ timeout: 240_000 });
+    const run = page.getByRole('region', { name: /^Run hps-/ });
+    await run.getByRole('status').filter({ hasText: 'done' }).waitFor({ timeout: 240_000 });
+    expect(await run.getByLabel('Training step').textContent()).toBe('step 4 of 4');
+    // The curve has one point per step (recharts draws the path once the data is there).
+    expect(await page.locator('.train-chart path.recharts-curve').count()).toBeGreaterThanOrEqual(2);
+
+    const history = page.getByRole('table', { name: 'Run history' });
+    await history.getByText('completed').waitFor({ timeout: 30_000 });
+    const runs = await t.call('training.runs');
+    expect(runs.runs[0]).toMatchObject({ status: 'completed', step: 4 });
+    expect(existsSync(runs.runs[0].output)).toBe(true);
+    expect(path.dirname(runs.runs[0].output)).toBe(path.join(t.libraryDir, 'loras'));
+    expect(errors).toEqual([]);
+  }, 400_000);
+});
