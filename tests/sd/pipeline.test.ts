@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SdPipeline } from '../../main/services/diffusion/pipeline';
 import { SCHEDULER_NAMES } from '../../main/services/diffusion/schedulers';
-import { clipVocab, fixture, readF32, relativeError, tempDir, tinyFolder } from './helpers';
+import { clipVocab, fixture, readF32, relativeError, tempDir, tinyFolder, tinySingleFile } from './helpers';
 
 const REQUEST = {
   prompt: 'a red cube on a blue table',
@@ -106,5 +106,24 @@ describe('SD txt2img pipeline (sd-tiny)', () => {
     const result = await pipe.generate({ ...REQUEST, scheduler, steps: 3 });
     expect(result.latents.every(Number.isFinite)).toBe(true);
     expect(relativeError(result.latents, result.initialLatents)).toBeGreaterThan(1e-3);
+  });
+
+  it('runs from the fp16 single-file checkpoint too (within ±1/255 of the fp32 reference image)', async () => {
+    const single = await SdPipeline.open(tinySingleFile, {
+      configDir: tinyFolder,
+      vocab: clipVocab,
+      workDir: tempDir('sd-single-'),
+    });
+    try {
+      const result = await single.generate(REQUEST);
+      const ref = readF32('pipe_image.f32');
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++)
+        worst = Math.max(worst, Math.abs(result.images[0]!.unit[i]! - ref[i]!));
+      console.log(`single-file (fp16 weights) image vs pipe_image: max |Δ| ${(worst * 255).toFixed(3)}/255`);
+      expect(worst).toBeLessThanOrEqual(1 / 255);
+    } finally {
+      await single.close();
+    }
   });
 });
