@@ -10,19 +10,16 @@ import {
   cosineWithWarmup,
   globalNorm,
   GradientAccumulator,
-  type TensorSet,
 } from '../../../engine/optim';
 import { SessionCache, type EngineSession } from '../../../engine/runtime';
 import { vaeScaleFactor } from '../../../models/sd';
 import { ClipTokenizer } from '../../../tokenizer';
 import { loadSdModel, type SdModel } from '../../diffusion/loader';
 import { openGraphSession, precisionFor } from '../../diffusion/pipeline/sessions';
-import { TorchGenerator } from '../../diffusion/rng';
 import { alphasCumprodFor } from '../../diffusion/schedulers';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import {
   curveFingerprint,
-  HPS_IDENTIFIER,
   parseTrainingConfig,
   type LoraTrainingConfig,
   type LoraTrainingInput,
@@ -30,19 +27,12 @@ import {
 import { TrainingControl } from './control';
 import { encodeCaptions, encodeImages } from './encode';
 import { writeKohyaLora, writePeftLora } from './export';
-import { buildLoraTrainingGraph, type LoraParamSpec } from './graph';
+import { buildLoraTrainingGraph } from './graph';
 import { meanOf, writeRunRecord, type TrainingRunRecord } from './history';
-import { hpsTrainingSamples, libraryPairs, readCaptionFolder, readPairsJsonl } from './pairs';
-import {
-  derivedSeed,
-  dpoMicroBatch,
-  isRegularization,
-  mseMicroBatch,
-  shuffledIndex,
-  type SamplerData,
-  type TrainingSample,
-} from './sampler';
-import { runStep, stepFeeds, type MicroBatch, type StepShape } from './step';
+import { evaluationBatches, initialParams, loadDataset, microBatchAt } from './dataset';
+import { trainingMetadata } from './metadata';
+import type { SamplerData } from './sampler';
+import { runStep, stepFeeds, type StepShape } from './step';
 
 export interface TrainingProgress {
   phase: 'preparing' | 'training' | 'paused' | 'saving' | 'done';
@@ -86,82 +76,9 @@ export interface TrainingJob {
   cancel(): void;
 }
 
-interface Dataset {
-  /** hps: captioned images; dpo: unused. */
-  samples: TrainingSample[];
-  regularization: TrainingSample[];
-  pairs: { chosen: TrainingSample; rejected: TrainingSample }[];
-}
-
 function runId(config: LoraTrainingConfig): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return `${stamp}-${path.basename(config.out, path.extname(config.out))}`;
-}
-
-async function loadDataset(config: LoraTrainingConfig, workDir: string): Promise<Dataset> {
-  const report =
-    'library' in config.data
-      ? await libraryPairs(config.data.library, path.join(workDir, 'library-export'))
-      : await readPairsJsonl(config.data.pairs);
-  const regularization = config.regularization
-    ? (await readCaptionFolder(config.regularization.folder)).map((c) => ({
-        image: c.image,
-        caption: c.caption,
-      }))
-    : [];
-  return {
-    samples: config.recipe === 'hps' ? hpsTrainingSamples(report.pairs) : [],
-    regularization,
-    pairs: report.pairs.map((p) => ({
-      chosen: { image: p.chosen, caption: p.prompt },
-      rejected: { image: p.rejected, caption: p.prompt },
-    })),
-  };
-}
-
-/** Micro-batch `k` of the run (k = step · batch + micro). */
-function microBatchAt(
-  config: LoraTrainingConfig,
-  dataset: Dataset,
-  data: SamplerData,
-  k: number,
-): MicroBatch {
-  if (config.recipe === 'dpo') {
-    const pair = dataset.pairs[shuffledIndex(config.seed, 10, dataset.pairs.length, k)]!;
-    return dpoMicroBatch(data, pair.chosen, pair.rejected, config.seed, k);
-  }
-  const ratio = config.regularization?.ratio ?? 0;
-  const regCount = Math.floor(k * ratio);
-  const sample = isRegularization(k, ratio)
-    ? dataset.regularization[shuffledIndex(config.seed, 11, dataset.regularization.length, regCount)]!
-    : dataset.samples[shuffledIndex(config.seed, 10, dataset.samples.length, k - regCount)]!;
-  return mseMicroBatch(data, sample, config.seed, k);
-}
-
-/** Fixed micro-batches (own noise stream: negative indices) for a before/after loss comparison. */
-function evaluationBatches(
-  config: LoraTrainingConfig,
-  dataset: Dataset,
-  data: SamplerData,
-  count: number,
-): MicroBatch[] {
-  const size = config.recipe === 'dpo' ? dataset.pairs.length : dataset.samples.length;
-  return Array.from({ length: Math.min(count, size) }, (_, i) => {
-    if (config.recipe === 'dpo')
-      return dpoMicroBatch(data, dataset.pairs[i]!.chosen, dataset.pairs[i]!.rejected, config.seed, -1 - i);
-    return mseMicroBatch(data, dataset.samples[i]!, config.seed, -1 - i);
-  });
-}
-
-/** diffusers' LoRALinearLayer init: down ~ N(0, 1/rank), up = 0 (the LoRA starts as a no-op). */
-function initialParams(specs: readonly LoraParamSpec[], rank: number, seed: number): TensorSet {
-  const generator = new TorchGenerator(derivedSeed(seed, 3, 0));
-  const params: TensorSet = {};
-  for (const spec of specs) {
-    params[spec.down] = generator.randn([rank, spec.inFeatures]).map((v) => v / rank);
-    params[spec.up] = new Float32Array(spec.outFeatures * rank);
-  }
-  return params;
 }
 
 function baseModelVersion(model: SdModel): string {
@@ -414,38 +331,12 @@ export async function trainLora(
     const evaluation = before !== undefined && after !== undefined ? { before, after } : undefined;
     emit({ phase: 'saving', step, totalSteps: config.steps, message: `writing ${config.out}` });
     await mkdir(outDir, { recursive: true });
-    const metadata = {
-      ss_base_model_version: baseModelVersion(model),
-      ss_v2: String(baseModelVersion(model) === 'sd_v2' ? 'True' : 'False'),
-      ss_sd_model_name: path.basename(config.model),
-      ss_output_name: path.basename(config.out, path.extname(config.out)),
-      ss_training_comment:
-        config.comment ||
-        `HPS Studio ${config.recipe} recipe${config.recipe === 'hps' ? `; negative prompt "${HPS_IDENTIFIER}"` : ''}`,
-      ss_steps: String(step),
-      ss_max_train_steps: String(config.steps),
-      ss_learning_rate: String(config.lr),
-      ss_unet_lr: String(config.lr),
-      ss_lr_scheduler: config.schedule,
-      ss_lr_warmup_steps: String(config.warmupSteps),
-      ss_optimizer: `AdamW(weight_decay=${config.weightDecay})`,
-      ss_max_grad_norm: String(config.gradClip ?? 0),
-      ss_gradient_accumulation_steps: String(config.batch),
-      ss_batch_size_per_device: '1',
-      ss_resolution: `(${config.resolution}, ${config.resolution})`,
-      ss_seed: String(config.seed),
-      ss_num_train_images: String(
-        config.recipe === 'dpo' ? dataset.pairs.length * 2 : dataset.samples.length,
-      ),
-      ss_network_args: JSON.stringify({
-        recipe: config.recipe,
-        ...(config.recipe === 'dpo' ? { beta: config.beta } : { identifier: HPS_IDENTIFIER }),
-      }),
-      ss_training_started_at: String(Math.floor(Date.parse(record.startedAt) / 1000)),
-      ss_training_finished_at: String(Math.floor(Date.now() / 1000)),
-      hps_recipe: config.recipe,
-      ...(config.recipe === 'hps' ? { hps_negative_prompt: HPS_IDENTIFIER } : {}),
-    };
+    const metadata = trainingMetadata(config, {
+      baseModelVersion: baseModelVersion(model),
+      steps: step,
+      trainImages: config.recipe === 'dpo' ? dataset.pairs.length * 2 : dataset.samples.length,
+      startedAt: record.startedAt,
+    });
     const info = { rank: config.rank, alpha, metadata };
     await (config.format === 'peft' ? writePeftLora : writeKohyaLora)(config.out, specs, params, info);
     record.status = 'completed';
