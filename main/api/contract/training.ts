@@ -2,6 +2,7 @@
 // pausable job with live losses, checkpoints, resume of a stopped run, and the run history.
 import { z } from 'zod';
 import { defineCall, NoInput } from './define';
+import { AccuracySchema } from './evaluation';
 import { ExecutionProviderSchema } from './system';
 
 const LocalPath = z.string().trim().min(1).max(4096);
@@ -74,6 +75,42 @@ export const TrainingLiveSchema = z.object({
   last: TrainingProgressSchema.nullable(),
 });
 
+/** Preference-model (scorer) fine-tuning on the library's labels: defaults as the service's. */
+export const ScorerTrainingSettingsSchema = z
+  .object({
+    kind: z.enum(['hps-v1', 'hps-v2', 'clip', 'pickscore']),
+    /** The base scorer's checkpoint. */
+    base: LocalPath,
+    vocab: LocalPath,
+    blocks: z.number().int().min(1).max(48).default(1),
+    steps: z.number().int().min(1).max(100_000).default(100),
+    lr: z.number().positive().max(1).default(1e-5),
+    batchSize: z.number().int().min(1).max(256).default(8),
+    seed: z.number().int().min(0).default(0),
+    testFraction: z.number().min(0.05).max(0.9).default(0.2),
+    ep: ExecutionProviderSchema.default('cpu'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,80}$/, 'use letters, digits, - and _')
+      .optional(),
+  })
+  .strict();
+
+export const HeldOutAccuracySchema = z.object({ dropTies: AccuracySchema, halfCredit: AccuracySchema });
+
+export const ScorerTrainingReportSchema = z.object({
+  jobId: z.string(),
+  /** The saved scorer: use it like any other (Generate's scorer, label next). */
+  output: z.string(),
+  kind: z.string(),
+  trainComparisons: z.number().int(),
+  testComparisons: z.number().int(),
+  before: HeldOutAccuracySchema,
+  after: HeldOutAccuracySchema,
+  others: z.array(HeldOutAccuracySchema.extend({ modelId: z.string() })),
+  losses: z.array(z.number()),
+});
+
 export const trainingCalls = {
   'training.start': defineCall({
     summary: "Starts LoRA training on the library's labels; training.progress events report each step.",
@@ -106,9 +143,38 @@ export const trainingCalls = {
     input: NoInput,
     output: z.object({ runs: z.array(TrainingRunSchema) }),
   }),
+  'training.scorerStart': defineCall({
+    summary: "Fine-tunes a CLIP-family scorer on the library's labels; held-out accuracy before and after.",
+    input: ScorerTrainingSettingsSchema,
+    output: z.object({ jobId: z.string(), output: z.string() }),
+  }),
+  'training.labelNext': defineCall({
+    summary:
+      'Active learning: unlabeled comparisons ordered by the scorer’s uncertainty (most uncertain first).',
+    input: z
+      .object({
+        kind: z.enum(['hps-v1', 'hps-v2', 'clip', 'pickscore']),
+        model: LocalPath,
+        vocab: LocalPath,
+        limit: z.number().int().min(1).max(1000).default(20),
+      })
+      .strict(),
+    output: z.object({
+      queue: z.array(z.object({ comparisonId: z.number(), prompt: z.string(), priority: z.number() })),
+    }),
+  }),
 };
 
 export const trainingEvents = {
   /** A training job's phase or step (every optimizer step while training). */
   'training.progress': TrainingProgressSchema,
+  /** A scorer-training step. */
+  'training.scorerStep': z.object({
+    jobId: z.string(),
+    step: z.number().int(),
+    totalSteps: z.number().int(),
+    loss: z.number(),
+  }),
+  /** A scorer-training job finished: held-out accuracy before and after, under both tie conventions. */
+  'training.scorerDone': ScorerTrainingReportSchema,
 };

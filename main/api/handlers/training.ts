@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { CallOutput, EventPayload, ParsedInput } from '../contract';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
+import { libraryAt } from '../library-access';
 import type { JobRegistry } from '../../services/jobs';
 import {
   listTrainingRuns,
@@ -12,6 +13,7 @@ import {
   type TrainingProgress,
   type TrainingResult,
 } from '../../services/training/lora';
+import type { LabelNextInput, ScorerTaskEvent, ScorerTaskInput, trainScorer } from './tasks/scorer-task';
 import type { TrainingCommand } from './tasks/training-task';
 import { TaskWorker } from './tasks/task-worker';
 import type { Handlers } from './types';
@@ -127,6 +129,96 @@ async function runsOf(ctx: ApiContext): Promise<CallOutput<'training.runs'>> {
   };
 }
 
+type ScorerReport = Awaited<ReturnType<typeof trainScorer>>;
+const SCORER_TASKS = new URL('./tasks/scorer-task.ts', import.meta.url);
+
+/** Runs one export of the scorer task module as a job on its own worker. */
+function scorerJob<O>(
+  ctx: ApiContext,
+  spec: { kind: string; title: string },
+  exportName: string,
+  input: ScorerTaskInput | LabelNextInput,
+  onEvent: (event: ScorerTaskEvent, job: { id: string; progress(f: number, m?: string): void }) => void,
+) {
+  return ctx.jobs.start(spec, async (job) => {
+    const worker = new TaskWorker(SCORER_TASKS, exportName);
+    try {
+      return await worker.run<O, ScorerTaskEvent>(input, job, (event) => onEvent(event, job)).done;
+    } finally {
+      await worker.close();
+    }
+  });
+}
+
+function startScorerTraining(
+  settings: ParsedInput<'training.scorerStart'>,
+  ctx: ApiContext,
+): CallOutput<'training.scorerStart'> {
+  const name =
+    settings.name ?? `${settings.kind}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
+  const out = path.join(ctx.libraryDir, 'scorers', `${name}.safetensors`);
+  const { kind, base, vocab, ep, blocks, steps, lr, batchSize, seed, testFraction } = settings;
+  const input: ScorerTaskInput = {
+    library: ctx.libraryDir,
+    kind,
+    base,
+    vocab,
+    ep,
+    out,
+    settings: { blocks, steps, lr, batchSize, seed, testFraction },
+  };
+  const { id: jobId, done } = scorerJob<ScorerReport>(
+    ctx,
+    { kind: 'training.scorer', title: `Train scorer (${kind}): ${name}` },
+    'trainScorer',
+    input,
+    (event, job) => {
+      if (event.type === 'message') return job.progress(0, event.message);
+      job.progress(event.log.step / steps, `step ${event.log.step} of ${steps}`);
+      ctx.events.emit('training.scorerStep', {
+        jobId: job.id,
+        step: event.log.step,
+        totalSteps: steps,
+        loss: event.log.loss,
+      });
+    },
+  );
+  void done.then(
+    (report) =>
+      ctx.events.emit('training.scorerDone', {
+        jobId,
+        output: out,
+        kind,
+        trainComparisons: report.trainComparisons,
+        testComparisons: report.testComparisons,
+        before: report.before,
+        after: report.after,
+        others: report.others,
+        losses: report.losses,
+      }),
+    () => undefined,
+  );
+  return { jobId, output: out };
+}
+
+async function labelNextQueue(
+  input: ParsedInput<'training.labelNext'>,
+  ctx: ApiContext,
+): Promise<CallOutput<'training.labelNext'>> {
+  const { done } = scorerJob<{ comparisonId: number; priority: number }[]>(
+    ctx,
+    { kind: 'label-next', title: 'Rank unlabeled comparisons by uncertainty' },
+    'labelNext',
+    { library: ctx.libraryDir, ...input },
+    () => undefined,
+  );
+  const queue = await done;
+  const library = libraryAt(ctx.libraryDir);
+  return {
+    queue: queue.map((q) => ({ ...q, prompt: library.getComparison(q.comparisonId)?.prompt ?? '' })),
+  };
+}
+
 export const trainingHandlers = {
   'training.start': async (settings, ctx) => {
     const name = settings.name ?? defaultName(settings.recipe);
@@ -155,4 +247,6 @@ export const trainingHandlers = {
       .map(({ jobId, runName, paused, losses, last }) => ({ jobId, runName, paused, losses, last })),
   }),
   'training.runs': async (_input, ctx) => runsOf(ctx),
+  'training.scorerStart': async (settings, ctx) => startScorerTraining(settings, ctx),
+  'training.labelNext': labelNextQueue,
 } satisfies Partial<Handlers>;

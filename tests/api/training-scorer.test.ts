@@ -1,0 +1,69 @@
+// Scorer fine-tuning over HTTP: hps_v1_tiny on a synthetic library whose preferred image is the brighter one
+// (tests/preference/synthetic.ts); the job reports steps and a held-out before/after report under both tie
+// conventions, writes a scorer file, and that scorer orders the unlabeled comparisons for "label next".
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeLibraries } from '../../main/api/library-access';
+import { fixture, VOCAB } from '../models/clip-fixtures';
+import { syntheticLibrary } from '../preference/synthetic';
+import { startTestApi, type TestApi } from './generate-helpers';
+
+let t: TestApi;
+
+beforeAll(async () => {
+  t = await startTestApi('hps-scorer-api-', async (dir) => {
+    const library = await syntheticLibrary(dir, { prompts: 10, comparisonsPerPrompt: 3, unlabelled: 3 });
+    library.close();
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await t?.app.close();
+  closeLibraries();
+  if (t) await rm(t.base, { recursive: true, force: true });
+});
+
+describe('scorer training API over HTTP', () => {
+  it('trains, reports held-out accuracy before/after, saves a scorer and ranks label-next', async () => {
+    const started = await t.call('training.scorerStart', {
+      kind: 'hps-v1',
+      base: fixture('hps_v1_tiny.pt'),
+      vocab: VOCAB,
+      steps: 15,
+      lr: 1e-3,
+      seed: 3,
+      testFraction: 0.3,
+      name: 'brightness',
+    });
+    expect(started.output).toBe(path.join(t.libraryDir, 'scorers', 'brightness.safetensors'));
+    const report = await t.next('training.scorerDone', (r) => r.jobId === started.jobId);
+    const steps = t.events.filter(
+      (e) => e.event === 'training.scorerStep' && e.payload.jobId === started.jobId,
+    );
+    expect(steps).toHaveLength(15);
+    expect(report.losses).toHaveLength(15);
+    expect(report.testComparisons).toBe(9);
+    for (const side of [report.before, report.after]) {
+      expect(side.dropTies.convention).toBe('drop-ties');
+      expect(side.halfCredit.convention).toBe('half-credit');
+      expect(side.dropTies.n).toBeGreaterThan(0);
+    }
+    // The lift itself is the service's test (tests/preference); on this small set the base may already agree.
+    expect(report.after.dropTies.accuracy!).toBeGreaterThanOrEqual(0.9);
+    expect(report.after.dropTies.interval).not.toBeNull();
+    expect(existsSync(started.output)).toBe(true);
+
+    const { queue } = await t.call('training.labelNext', {
+      kind: 'hps-v1',
+      model: started.output,
+      vocab: VOCAB,
+      limit: 10,
+    });
+    expect(queue).toHaveLength(3);
+    const priorities = queue.map((q: { priority: number }) => q.priority);
+    expect(priorities).toEqual([...priorities].sort((a, b) => b - a));
+    expect(queue.every((q: { prompt: string }) => q.prompt.length > 0)).toBe(true);
+  }, 600_000);
+});
