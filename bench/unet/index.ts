@@ -16,6 +16,9 @@ import {
   UNET_OUTPUT,
   UNET_SAMPLE,
   UNET_TIME,
+  type LoraMatrices,
+  type LoraModule,
+  type LoraWeights,
   type UnetConfig,
 } from '../../main/models/sd';
 import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
@@ -101,6 +104,47 @@ async function benchOne(
   }
 }
 
+/** Synthetic LoRA of one rank on every patched projection. */
+function syntheticLora(modules: readonly LoraModule[], rank: number): LoraWeights {
+  const unet = new Map<string, LoraMatrices>();
+  for (const m of modules) {
+    const down = new Float32Array(rank * m.inFeatures).map((_, i) => Math.sin(i) * 0.01);
+    const up = new Float32Array(m.outFeatures * rank).map((_, i) => Math.cos(i) * 0.01);
+    unet.set(m.module, {
+      rank,
+      inFeatures: m.inFeatures,
+      outFeatures: m.outFeatures,
+      down,
+      up,
+      alphaScale: 1,
+    });
+  }
+  return { source: `synthetic-rank-${rank}`, unet, rank, skipped: [] };
+}
+
+/** A LoRA switch is only new feeds for the one session: the time to build them for SD 1.5's 128 projections. */
+function loraSwitchTable(cfg: UnetConfig): BenchTable {
+  const { weights } = syntheticUnetWeights(cfg);
+  const io = loraGraphInputs();
+  buildUnet(weights, cfg, { height: 64, width: 64, storage: 'f32', lora: io.provider });
+  const rows: (string | number)[][] = [];
+  for (const ranks of [[4], [8], [4, 8], [16, 16, 32]]) {
+    const active = ranks.map((r) => ({ lora: syntheticLora(io.modules, r), scale: 0.8 }));
+    loraFeeds(io.modules, active);
+    const start = performance.now();
+    const feeds = loraFeeds(io.modules, active);
+    const ms = performance.now() - start;
+    const mb = Object.values(feeds).reduce((n, t) => n + t.data.byteLength, 0) / 2 ** 20;
+    rows.push([ranks.join(' + '), io.modules.length, ms, mb]);
+  }
+  return {
+    title: 'LoRA switch: feeds for every patched projection (no session rebuild)',
+    columns: ['LoRA ranks', 'projections', 'build feeds ms', 'feeds MiB'],
+    rows,
+    notes: ['tests/sd/lora.test.ts asserts that the session object stays the same across switches'],
+  };
+}
+
 export const suite: BenchSuite = {
   name: 'unet',
   description:
@@ -111,7 +155,10 @@ export const suite: BenchSuite = {
       ? { ...SD15_UNET, blockOutChannels: [32, 64, 128, 128], crossAttentionDim: 64 }
       : SD15_UNET;
     const latent = ctx.quick ? 16 : 64;
-    const eps = (process.env.BENCH_UNET_EPS ?? 'cpu').split(',') as ExecutionProvider[];
+    // BENCH_UNET_EPS=none: only the LoRA-switch table (no 3.4 GB model).
+    const eps = (process.env.BENCH_UNET_EPS ?? 'cpu')
+      .split(',')
+      .filter((ep) => ep !== 'none') as ExecutionProvider[];
     const rows: (string | number)[][] = [];
     for (const ep of eps) {
       const r = await benchOne(ctx, cfg, latent, ep, 3);
@@ -130,6 +177,7 @@ export const suite: BenchSuite = {
       ]);
     }
     return [
+      loraSwitchTable(cfg),
       {
         title: `UNet step, fp32, ${latent}×${latent} latents, batch 2${ctx.quick ? ' (quick: narrow UNet)' : ''}`,
         columns: [
