@@ -223,7 +223,33 @@ describe('labeling in team mode (hps-studio serve)', () => {
       .evaluateAll((imgs) => imgs.map((i) => (i as HTMLElement).style.transform));
     expect(transforms[0]).toMatch(/scale\((?!1\))/);
     expect(new Set(transforms).size).toBe(1);
+    // Kept across items, reset by a double-click.
+    const skipped = await shown();
+    await page.keyboard.press('s');
+    await waitForItem('not', skipped.comparisonId);
+    expect(
+      await page
+        .locator('.pane-view img')
+        .first()
+        .evaluate((i) => (i as HTMLElement).style.transform),
+    ).toBe(transforms[0]);
     await page.locator('.pane-view').first().dblclick();
+    expect(
+      await page
+        .locator('.pane-view img')
+        .last()
+        .evaluate((i) => (i as HTMLElement).style.transform),
+    ).toBe('translate(0px, 0px) scale(1)');
+    await page.keyboard.press('?');
+    await page
+      .getByRole('dialog', { name: 'Keyboard shortcuts' })
+      .getByText('undo the last judgment')
+      .waitFor();
+    await page.keyboard.press('?');
+    expect(await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).count()).toBe(0);
+    // Undo the skip, so the judgments the later tests count stay as they were.
+    await page.keyboard.press('z');
+    await waitForItem('is', skipped.comparisonId);
   });
 
   it('stays on the item with an error when a judgment cannot be saved, and saves it on the next try', async () => {

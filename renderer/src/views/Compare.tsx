@@ -13,9 +13,12 @@ import '../components/compare/compare.css';
 
 type NwayMode = 'best' | 'order';
 
+/** Keys go to text fields and selects; a focused checkbox or button (e.g. Blind mode) keeps the shortcuts. */
 const isTyping = (target: EventTarget | null) =>
   target instanceof HTMLElement &&
-  (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+  (target.isContentEditable ||
+    ['TEXTAREA', 'SELECT'].includes(target.tagName) ||
+    (target instanceof HTMLInputElement && !['checkbox', 'radio', 'button'].includes(target.type)));
 
 export function Compare() {
   const status = useCall('library.status', {});
