@@ -1,8 +1,9 @@
 /** Shared SD fixture access and session plumbing for the tests/sd suites. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { SessionCache, type ExecutionProvider } from '../../main/engine/runtime';
 import type { Graph } from '../../main/engine/ir/graph';
 import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
@@ -39,8 +40,16 @@ export function relativeError(ours: ArrayLike<number>, ref: ArrayLike<number>): 
   return Math.sqrt(diff / norm);
 }
 
+/** One scratch root per test file (lowered graphs with external weights), removed after its tests. */
+let scratch: string | undefined;
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+});
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  scratch ??= mkdtempSync(path.join(tmpdir(), 'hps-sd-tests-'));
+  return mkdtempSync(path.join(scratch, prefix));
 }
 
 /** Runs a graph once on an EP (fp32) and returns one float output. */
