@@ -54,6 +54,13 @@ describe('scorer training API over HTTP', () => {
     expect(report.after.dropTies.accuracy!).toBeGreaterThanOrEqual(0.9);
     expect(report.after.dropTies.interval).not.toBeNull();
     expect(existsSync(started.output)).toBe(true);
+    // Registered in place as a local model (the Models page), detected as a trained scorer.
+    let local: { path: string; detected: { kind: string } }[] = [];
+    for (let i = 0; i < 50 && local.length === 0; i++) {
+      local = (await t.call('models.catalog')).local;
+      if (local.length === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(local.map((m) => [m.path, m.detected.kind])).toEqual([[started.output, 'trained-scorer']]);
 
     const { queue } = await t.call('training.labelNext', {
       kind: 'hps-v1',

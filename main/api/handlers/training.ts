@@ -184,7 +184,11 @@ function startScorerTraining(
     },
   );
   void done.then(
-    (report) =>
+    async (report) => {
+      // The result is a scorer like any other: listed on the Models page (registered where it lies).
+      await ctx.models
+        .import({ path: out, mode: 'in-place', name: `${name} (fine-tuned ${kind})` })
+        .catch(() => undefined);
       ctx.events.emit('training.scorerDone', {
         jobId,
         output: out,
@@ -195,7 +199,8 @@ function startScorerTraining(
         after: report.after,
         others: report.others,
         losses: report.losses,
-      }),
+      });
+    },
     () => undefined,
   );
   return { jobId, output: out };

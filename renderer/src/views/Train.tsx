@@ -9,6 +9,7 @@ import { Page } from '../components/Page';
 import { AbGrid } from '../components/train/AbGrid';
 import { LiveRun, type Live } from '../components/train/LiveRun';
 import { RunHistory } from '../components/train/RunHistory';
+import { ScorerSection } from '../components/train/ScorerSection';
 import { TrainForm, type TrainSettings } from '../components/train/TrainForm';
 import '../components/generate/generate.css';
 import '../components/train/train.css';
@@ -107,6 +108,7 @@ export function Train() {
         onCompare={setCompare}
       />
       {compare && <AbGrid run={compare} />}
+      <ScorerSection />
     </Page>
   );
 }

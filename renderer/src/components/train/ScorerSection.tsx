@@ -1,0 +1,227 @@
+// Your own preference model: fine-tune a CLIP-family scorer on the library's labels, watch the loss, read the
+// held-out accuracy before and after under both tie conventions (95 % bootstrap intervals), use the result for
+// the Generate page's score chips, and list the comparisons it is least sure about ("label next").
+import { lazy, Suspense, useState, type ReactNode } from 'react';
+import type { CallInput, EventPayload } from '../../../../main/api/contract';
+import { useApi, useEvent } from '../../api/hooks';
+import { loadForm, saveForm } from '../generate/settings';
+
+const LossChart = lazy(() => import('./LossChart').then((m) => ({ default: m.LossChart })));
+
+type Settings = CallInput<'training.scorerStart'>;
+type Report = EventPayload<'training.scorerDone'>;
+type Accuracy = Report['before']['dropTies'];
+type Kind = Settings['kind'];
+
+const KEY = 'hps.train.scorer';
+const DEFAULTS = { kind: 'hps-v2' as Kind, base: '', vocab: '', blocks: 1, steps: 100, lr: 1e-5 };
+
+const pct = (a: Accuracy) =>
+  a.accuracy === null
+    ? '—'
+    : `${(a.accuracy * 100).toFixed(1)}%${a.interval ? ` [${(a.interval[0] * 100).toFixed(1)}, ${(a.interval[1] * 100).toFixed(1)}]` : ''} (n=${a.n})`;
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <label className="gen-field">
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+export function ScorerSection() {
+  const api = useApi();
+  const [form, setForm] = useState<typeof DEFAULTS>(() => ({
+    ...DEFAULTS,
+    ...(JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<typeof DEFAULTS>),
+  }));
+  const [job, setJob] = useState<{ jobId: string; output: string } | null>(null);
+  const [losses, setLosses] = useState<number[]>([]);
+  const [report, setReport] = useState<Report | null>(null);
+  const [queue, setQueue] = useState<{ comparisonId: number; prompt: string; priority: number }[] | null>(
+    null,
+  );
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const patch = (p: Partial<typeof DEFAULTS>) =>
+    setForm((old) => {
+      const next = { ...old, ...p };
+      localStorage.setItem(KEY, JSON.stringify(next));
+      return next;
+    });
+
+  useEvent('training.scorerStep', (s) => {
+    if (s.jobId === job?.jobId) setLosses((old) => Object.assign(old.slice(), { [s.step - 1]: s.loss }));
+  });
+  useEvent('training.scorerDone', (r) => r.jobId === job?.jobId && setReport(r));
+  useEvent(
+    'job.progress',
+    (j) => j.id === job?.jobId && j.status === 'failed' && setError(j.error ?? 'failed'),
+  );
+
+  const start = async () => {
+    setError(null);
+    setReport(null);
+    setLosses([]);
+    try {
+      setJob(
+        await api.call('training.scorerStart', { ...form, base: form.base.trim(), vocab: form.vocab.trim() }),
+      );
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const scorerPath = report?.output ?? form.base.trim();
+  const labelNext = async () => {
+    setError(null);
+    setBusy(true);
+    try {
+      const kind = (report?.kind as Kind | undefined) ?? form.kind;
+      setQueue(
+        (await api.call('training.labelNext', { kind, model: scorerPath, vocab: form.vocab.trim() })).queue,
+      );
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const useForChips = () => {
+    if (!report) return;
+    saveForm({
+      ...loadForm(),
+      scorer: { kind: report.kind as Kind, model: report.output, vocab: form.vocab.trim() },
+    });
+  };
+
+  return (
+    <section className="train-form" aria-label="Scorer fine-tuning">
+      <h2>Your own preference model</h2>
+      <div className="gen-row">
+        <Field label="Base scorer">
+          <select
+            aria-label="Base scorer kind"
+            value={form.kind}
+            onChange={(e) => patch({ kind: e.target.value as Kind })}
+          >
+            {(['hps-v2', 'hps-v1', 'pickscore', 'clip'] as const).map((k) => (
+              <option key={k}>{k}</option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Checkpoint">
+          <input
+            aria-label="Base scorer checkpoint"
+            value={form.base}
+            onChange={(e) => patch({ base: e.target.value })}
+          />
+        </Field>
+        <Field label="Vocabulary">
+          <input
+            aria-label="Scorer vocabulary"
+            value={form.vocab}
+            onChange={(e) => patch({ vocab: e.target.value })}
+          />
+        </Field>
+      </div>
+      <div className="gen-row">
+        <Field label="Blocks k">
+          <input
+            type="number"
+            aria-label="Blocks k"
+            value={form.blocks}
+            onChange={(e) => patch({ blocks: Number(e.target.value) })}
+          />
+        </Field>
+        <Field label="Scorer steps">
+          <input
+            type="number"
+            aria-label="Scorer steps"
+            value={form.steps}
+            onChange={(e) => patch({ steps: Number(e.target.value) })}
+          />
+        </Field>
+        <Field label="Scorer learning rate">
+          <input
+            type="number"
+            step={1e-6}
+            aria-label="Scorer learning rate"
+            value={form.lr}
+            onChange={(e) => patch({ lr: Number(e.target.value) })}
+          />
+        </Field>
+        <button
+          type="button"
+          className="primary"
+          disabled={!form.base.trim() || !form.vocab.trim()}
+          onClick={() => void start()}
+        >
+          Train scorer
+        </button>
+        <button
+          type="button"
+          disabled={busy || !scorerPath || !form.vocab.trim()}
+          onClick={() => void labelNext()}
+          title="Unlabeled comparisons where the scorer is least certain (|p − 0.5| smallest)"
+        >
+          Active learning: label next
+        </button>
+      </div>
+      {error && <p className="error">{error}</p>}
+      {losses.length > 0 && (
+        <Suspense fallback={<div className="chart chart-placeholder" />}>
+          <LossChart losses={losses} />
+        </Suspense>
+      )}
+      {report && (
+        <>
+          <table className="train-history" aria-label="Held-out accuracy">
+            <thead>
+              <tr>
+                <th>Scorer ({report.testComparisons} held-out comparisons)</th>
+                <th>Drop ties</th>
+                <th>Ties as half credit</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[
+                { id: `${report.kind} before`, ...report.before },
+                { id: `${report.kind} fine-tuned`, ...report.after },
+                ...report.others.map((o) => ({ id: o.modelId, ...o })),
+              ].map((row) => (
+                <tr key={row.id}>
+                  <td>{row.id}</td>
+                  <td>{pct(row.dropTies)}</td>
+                  <td>{pct(row.halfCredit)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="small">
+            Saved as <code>{report.output}</code> (listed on the Models page).{' '}
+            <button type="button" onClick={useForChips}>
+              Use for Generate’s score chips
+            </button>
+          </p>
+        </>
+      )}
+      {queue && (
+        <div aria-label="Label next">
+          <p className="small muted">
+            Least certain first. The Compare page keeps its own order; label these by comparison id in the
+            Library.
+          </p>
+          <ol>
+            {queue.map((q) => (
+              <li key={q.comparisonId}>
+                #{q.comparisonId} {q.prompt}{' '}
+                <span className="muted small">(uncertainty {q.priority.toFixed(3)})</span>
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </section>
+  );
+}
