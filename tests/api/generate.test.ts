@@ -6,7 +6,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
-import { clipVocab, startTestApi, tinyModel, type TestApi } from './generate-helpers';
+import { clipVocab, repoRoot, startTestApi, tinyModel, type TestApi } from './generate-helpers';
+
+const clipFixtures = path.resolve(repoRoot, '../shared/fixtures/clip');
 
 let t: TestApi;
 const settings = {
@@ -100,6 +102,26 @@ describe('generate API over HTTP', () => {
       t.call('generate.sendPairs', { pairs: [{ base: a, adapted: { batchId, path: 'generated/x.png' } }] }),
     ).rejects.toMatchObject({ status: 400 });
   });
+
+  it('scores each image when a scorer is given, and applies a LoRA as feeds', async () => {
+    const scorer = { kind: 'hps-v2', model: path.join(clipFixtures, 'hps_v2_tiny.pt'), vocab: clipVocab };
+    const lora = path.join(path.dirname(tinyModel), 'lora-tiny-kohya.safetensors');
+    const run = async (extra: object) => {
+      const { batchId: id } = await t.call('generate.start', { ...settings, batch: 1, scorer, ...extra });
+      return t.next('generate.done', (b) => b.batchId === id);
+    };
+    const plain = await run({});
+    expect(plain.scorer).toBe('hps-v2');
+    expect(plain.scoreError).toBeUndefined();
+    expect(Number.isFinite(plain.images[0]!.score)).toBe(true);
+    const adapted = await run({ loras: [{ file: lora, scale: 1 }] });
+    const off = await run({ loras: [{ file: lora, scale: 0 }] });
+    const pixels = async (b: typeof plain) =>
+      sharp(path.join(t.libraryDir, b.images[0]!.path)).raw().toBuffer();
+    // Scale 0 is the base model exactly; scale 1 changes the image.
+    expect((await pixels(off)).equals(await pixels(plain))).toBe(true);
+    expect((await pixels(adapted)).equals(await pixels(plain))).toBe(false);
+  }, 300_000);
 
   it('refuses bad input with clear errors', async () => {
     await expect(t.call('generate.start', { ...settings, prompt: '  ' })).rejects.toMatchObject({
