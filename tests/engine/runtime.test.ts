@@ -160,7 +160,7 @@ describe('SessionCache', () => {
     const request: SessionRequest = {
       hash: mlp.hash,
       ep: 'cpu',
-      precision: 'f32',
+      precision: 'fp32',
       optimizedModelCache: true,
     };
     const first = new SessionCache({ cacheDir });

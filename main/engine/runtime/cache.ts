@@ -41,7 +41,7 @@ interface Entry {
 const HASH_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function sessionKey(request: SessionRequest): string {
-  return `${request.hash}|${request.ep ?? 'cpu'}|${request.precision ?? 'f32'}`;
+  return `${request.hash}|${request.ep ?? 'cpu'}|${request.precision ?? 'fp32'}`;
 }
 
 export class SessionCache {
@@ -126,7 +126,7 @@ export class SessionCache {
     const started = performance.now();
     const identity: SessionIdentity = {
       hash: request.hash,
-      precision: request.precision ?? 'f32',
+      precision: request.precision ?? 'fp32',
       requested: request.ep ?? 'cpu',
       order: fallbackOrder(request.ep ?? 'cpu', request.fallback),
     };
@@ -156,11 +156,11 @@ export class SessionCache {
 
   private modelPath(request: SessionRequest): string | undefined {
     const dir = this.options.cacheDir;
-    return dir && path.join(dir, 'sessions', `${request.hash}.${request.precision ?? 'f32'}.onnx`);
+    return dir && path.join(dir, 'sessions', `${request.hash}.${request.precision ?? 'fp32'}.onnx`);
   }
 
   private optimizedStem(request: SessionRequest): string {
-    return path.join(this.options.cacheDir!, 'optimized', `${request.hash}.${request.precision ?? 'f32'}`);
+    return path.join(this.options.cacheDir!, 'optimized', `${request.hash}.${request.precision ?? 'fp32'}`);
   }
 }
 

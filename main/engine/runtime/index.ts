@@ -2,7 +2,7 @@
 //
 //   const cache = new SessionCache({ cacheDir: path.join(dataDir, 'cache'), maxIdleSessions: 4 });
 //   const session = await cache.get(
-//     { hash: artifact.hash, ep: 'webgpu', fallback: ['cpu'], precision: 'f32' },
+//     { hash: artifact.hash, ep: 'webgpu', fallback: ['cpu'], precision: 'fp32' },
 //     () => lowerMyGraph(),                      // called only when neither memory nor disk cache has it
 //   );
 //   const out = await session.run({ x: { dtype: 'float32', data, dims: [1, 3, 224, 224] } }, { signal });

@@ -6,7 +6,9 @@ import { RunQueue } from './run-queue';
 import type { ExecutionProvider } from './probe';
 import { checkTensor, fromOrtTensor, toOrtTensor, type TensorMap } from './tensors';
 
-export type Precision = 'f32' | 'f16';
+/** The engine's compute precision (ops/types.ts): the graph was lowered for it, so it keys the cache. */
+export type { Precision } from '../ops/types';
+import type { Precision } from '../ops/types';
 
 export interface SessionIdentity {
   /** Artifact hash (the lowered graph and its weights). */

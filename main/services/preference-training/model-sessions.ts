@@ -234,7 +234,7 @@ export class PreferenceSessions {
       artifact = await writeArtifact(lowered, dir);
     } else artifact = toArtifact(lowered);
     return this.cache.get(
-      { hash: artifact.hash, ep: this.ep, fallback: [], precision: 'f32', profilePlacement: false },
+      { hash: artifact.hash, ep: this.ep, fallback: [], precision: 'fp32', profilePlacement: false },
       artifact,
     );
   }

@@ -103,7 +103,7 @@ function request(artifact: ModelArtifact, settings: LowerSettings): SessionReque
     hash: artifact.hash,
     ep: settings.ep,
     fallback: [],
-    precision: settings.precision === 'fp16' ? 'f16' : 'f32',
+    precision: settings.precision,
     profilePlacement: false,
   };
 }

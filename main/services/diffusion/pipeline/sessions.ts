@@ -66,7 +66,7 @@ export async function openGraphSession(graph: Graph, options: GraphSessionOption
       hash: artifact.hash,
       ep: options.ep,
       fallback: [],
-      precision: options.precision === 'fp16' ? 'f16' : 'f32',
+      precision: options.precision,
       profilePlacement: false,
       intraOpNumThreads: options.intraOpNumThreads,
     },
