@@ -11,6 +11,7 @@ import { jobCalls } from './contract/jobs';
 import { labelingCalls } from './contract/labeling';
 import { libraryCalls } from './contract/library';
 import { modelCalls } from './contract/models';
+import { scorerCalls } from './contract/scorers';
 import { systemCalls } from './contract/system';
 import { trainingCalls } from './contract/training';
 
@@ -23,6 +24,7 @@ export const calls = {
   ...modelCalls,
   ...generateCalls,
   ...trainingCalls,
+  ...scorerCalls,
 } satisfies Record<string, CallSpec>;
 
 export { events };
@@ -33,6 +35,7 @@ export * from './contract/jobs';
 export * from './contract/labeling';
 export * from './contract/library';
 export * from './contract/models';
+export * from './contract/scorers';
 export * from './contract/system';
 export * from './contract/training';
 

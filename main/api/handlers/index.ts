@@ -6,6 +6,7 @@ import { jobHandlers } from './jobs';
 import { labelingHandlers } from './labeling';
 import { libraryHandlers } from './library';
 import { modelHandlers } from './models';
+import { scorerHandlers } from './scorers';
 import { systemHandlers } from './system';
 import { trainingHandlers } from './training';
 import type { Handlers } from './types';
@@ -19,6 +20,7 @@ export const handlers: Handlers = {
   ...modelHandlers,
   ...generateHandlers,
   ...trainingHandlers,
+  ...scorerHandlers,
 };
 
 export type { Handler, Handlers } from './types';

@@ -1,0 +1,274 @@
+// The loaded scorers of one API process (the live readouts' models): loading from the model store or a path,
+// background scoring jobs that fill the library's scores and emit `score.updated` per image as each batch
+// finishes, re-runs after imports and generations, and near-duplicates from the scorers' image embeddings.
+import path from 'node:path';
+import type { ExecutionProvider } from '../engine/runtime';
+import type { JobRegistry } from '../services/jobs';
+import { findEntry } from '../services/models';
+import { detectCheckpoint, type DetectedCheckpoint } from '../services/models/detect';
+import {
+  createScorer,
+  defaultPrecision,
+  EmbeddingCache,
+  type Scorer,
+  type ScorerKind,
+} from '../services/scoring';
+import { scoreLibrary } from '../services/scoring/jobs';
+import { nearDuplicateGroups } from '../services/scoring/near-duplicates';
+import type { CallOutput, ParsedInput } from './contract';
+import type { ApiServices } from './context';
+import { ApiError } from './errors';
+import { imageView, orderScorers } from './handlers/library-views';
+import { libraryAt } from './library-access';
+
+type LoadedScorerInfo = CallOutput<'scorers.list'>['scorers'][number];
+
+interface LoadedScorer {
+  info: Omit<LoadedScorerInfo, 'jobId'>;
+  scorer: Scorer;
+  job: { id: string; done: Promise<unknown> } | null;
+  /** New work arrived while the job ran: it goes round once more. */
+  again: boolean;
+}
+
+interface ResolvedFiles {
+  id: string;
+  kind: ScorerKind;
+  model: string;
+  head?: string;
+  vocab?: string;
+}
+
+/** Finished jobs that add (image, prompt) pairs to the library. */
+const ADDS_PAIRS = new Set(['library.import', 'generate']);
+const CLIP_LAYOUTS = new Set<DetectedCheckpoint['kind']>(['openai-clip', 'open-clip', 'hf-clip']);
+const KIND_OF_LAYOUT: Partial<Record<DetectedCheckpoint['kind'], ScorerKind>> = {
+  'openai-clip': 'hps-v1',
+  'open-clip': 'hps-v2',
+  'hf-clip': 'clip',
+};
+const BPE_VOCAB = { id: 'clip-bpe-vocab', file: 'bpe_simple_vocab_16e6.txt.gz' };
+
+const services = new WeakMap<JobRegistry, ScorerService>();
+
+export class ScorerService {
+  private readonly loaded = new Map<string, LoadedScorer>();
+
+  private constructor(private readonly api: ApiServices) {
+    api.jobs.onChange((job) => {
+      if (job.status === 'done' && ADDS_PAIRS.has(job.kind)) this.scoreLibrary();
+    });
+  }
+
+  /** One registry per API services (keyed by their job registry). */
+  static of(api: ApiServices): ScorerService {
+    let service = services.get(api.jobs);
+    if (!service) services.set(api.jobs, (service = new ScorerService(api)));
+    return service;
+  }
+
+  list(): LoadedScorerInfo[] {
+    return orderScorers([...this.loaded.keys()]).map((id) => this.describe(this.loaded.get(id)!));
+  }
+
+  async load(input: ParsedInput<'scorers.load'>): Promise<LoadedScorerInfo> {
+    const files = await this.resolve(input);
+    if (this.loaded.has(files.id)) throw new ApiError('bad_request', `${files.id} is already loaded`);
+    const scorer = await createScorer({
+      kind: files.kind,
+      model: files.model,
+      head: files.head,
+      vocab: files.vocab,
+      ep: input.ep,
+      precision: input.precision,
+      cache: new EmbeddingCache(),
+    }).catch((error: Error) => {
+      throw new ApiError('bad_request', `cannot load ${files.model} as ${files.kind}: ${error.message}`);
+    });
+    const precision = input.precision ?? defaultPrecision(scorer.ep as ExecutionProvider);
+    const entry: LoadedScorer = {
+      info: { id: files.id, kind: files.kind, model: files.model, ep: scorer.ep, precision },
+      scorer,
+      job: null,
+      again: false,
+    };
+    this.loaded.set(files.id, entry);
+    if (input.scoreLibrary) this.scoreLibrary(files.id);
+    return this.describe(entry);
+  }
+
+  async unload(id: string): Promise<boolean> {
+    const entry = this.loaded.get(id);
+    if (!entry) return false;
+    this.loaded.delete(id);
+    if (entry.job) {
+      this.api.jobs.cancel(entry.job.id);
+      await entry.job.done.catch(() => {});
+    }
+    await entry.scorer.close();
+    return true;
+  }
+
+  /** Starts (or extends) the background job of one loaded scorer, or of each; returns their job ids. */
+  scoreLibrary(id?: string): string[] {
+    if (id !== undefined && !this.loaded.has(id)) throw new ApiError('not_found', `no loaded scorer "${id}"`);
+    const targets = id === undefined ? [...this.loaded.values()] : [this.loaded.get(id)!];
+    return targets.map((entry) => this.startJob(entry));
+  }
+
+  async nearDuplicates(
+    scorerId: string,
+    threshold: number,
+  ): Promise<CallOutput<'library.nearDuplicates'>> {
+    const entry = this.loaded.get(scorerId);
+    if (!entry) throw new ApiError('not_found', `no loaded scorer "${scorerId}": load one in Models`);
+    const library = libraryAt(this.api.libraryDir);
+    const images = library.listImages();
+    const encodings = await entry.scorer.encodeImages(images.map((image) => library.imagePath(image)));
+    const failed: number[] = [];
+    const embedded = encodings.flatMap((encoding, i) => {
+      if (!encoding.features) return failed.push(images[i]!.id), [];
+      return [{ id: images[i]!, features: encoding.features }];
+    });
+    const comparisonsOf = new Map<number, number[]>();
+    for (const comparison of library.listComparisons())
+      for (const image of comparison.images)
+        comparisonsOf.set(image.id, [...(comparisonsOf.get(image.id) ?? []), comparison.id]);
+    const groups = await Promise.all(
+      nearDuplicateGroups(embedded, threshold).map(async (group) => ({
+        images: await Promise.all(group.ids.map((image) => imageView(library, image, true))),
+        comparisonIds: [...new Set(group.ids.flatMap((image) => comparisonsOf.get(image.id) ?? []))],
+        minCosine: group.minCosine,
+      })),
+    );
+    return { groups, failed };
+  }
+
+  /** Unloads everything (tests, shutdown). */
+  async closeAll(): Promise<void> {
+    for (const id of [...this.loaded.keys()]) await this.unload(id);
+  }
+
+  private describe(entry: LoadedScorer): LoadedScorerInfo {
+    return { ...entry.info, jobId: entry.job?.id ?? null };
+  }
+
+  private startJob(entry: LoadedScorer): string {
+    if (entry.job) {
+      entry.again = true;
+      return entry.job.id;
+    }
+    const { id: scorerId } = entry.info;
+    const library = libraryAt(this.api.libraryDir);
+    const job = this.api.jobs.start({ kind: 'scores', title: `Score the library with ${scorerId}` }, async (ctx) => {
+      let scored = 0;
+      do {
+        entry.again = false;
+        const result = await scoreLibrary(library, entry.scorer, scorerId, {
+          signal: ctx.signal,
+          onProgress: (done, total) => ctx.progress(total ? done / total : 1, `${done} of ${total} pairs`),
+          onBatch: (scores) => {
+            for (const s of scores)
+              this.api.events.emit('score.updated', { imageId: String(s.imageId), scorerId, score: s.score });
+          },
+        });
+        scored += result.scored;
+      } while (entry.again);
+      return scored;
+    });
+    entry.job = job;
+    void job.done.catch(() => {}).finally(() => {
+      if (entry.job === job) entry.job = null;
+    });
+    return job.id;
+  }
+
+  private async resolve(input: ParsedInput<'scorers.load'>): Promise<ResolvedFiles> {
+    const source = input.modelId !== undefined ? await this.fromStore(input.modelId) : fromPath(input.path!);
+    const head =
+      input.headPath ??
+      (input.headModelId === undefined ? source.head : (await this.fromStore(input.headModelId)).model);
+    const model = source.model;
+    const detected = await detect(model);
+    if (!CLIP_LAYOUTS.has(detected.kind))
+      throw new ApiError(
+        'bad_request',
+        detected.kind === 'aesthetic-mlp'
+          ? `${model} is an aesthetic MLP head: load its CLIP ViT-L/14 as the model and pass this as the head`
+          : `${model} is ${detected.label}, not a CLIP scorer checkpoint`,
+      );
+    const kind = input.kind ?? source.kind ?? KIND_OF_LAYOUT[detected.kind]!;
+    return {
+      id: source.id,
+      kind,
+      model,
+      head,
+      vocab: input.vocab ?? source.vocab ?? (await this.installedVocab(kind)),
+    };
+  }
+
+  private async fromStore(modelId: string): Promise<Source> {
+    const { store, local } = this.api.models;
+    if (modelId.startsWith('local-')) {
+      const model = await local.get(modelId);
+      if (!model) throw new ApiError('not_found', `no local model "${modelId}"`);
+      return { ...fromPath(model.path), id: stem(model.name) };
+    }
+    const entry = (() => {
+      try {
+        return findEntry(store.catalog, modelId);
+      } catch {
+        throw new ApiError('not_found', `no model "${modelId}" in the catalog`);
+      }
+    })();
+    if ((await store.status(entry.id)).state !== 'installed')
+      throw new ApiError('bad_request', `${entry.name} is not installed: download or import it in Models`);
+    const file = entry.files.length === 1 ? store.filePath(entry.id, entry.files[0]!.path) : store.modelDir(entry.id);
+    if (entry.scorer === 'aesthetic') {
+      const tower = entry.requires[0];
+      if (!tower) throw new ApiError('bad_request', `${entry.name} names no CLIP tower to run on`);
+      if ((await store.status(tower)).state !== 'installed')
+        throw new ApiError('bad_request', `${entry.name} needs ${tower}: download it in Models`);
+      return { id: entry.id, kind: 'aesthetic', model: store.modelDir(tower), head: file };
+    }
+    return {
+      id: entry.id,
+      kind: entry.scorer,
+      model: file,
+      vocab: entry.tokenizer === 'hf-clip' ? store.modelDir(entry.id) : undefined,
+    };
+  }
+
+  private async installedVocab(kind: ScorerKind): Promise<string | undefined> {
+    if (kind === 'aesthetic') return undefined;
+    const { store } = this.api.models;
+    if ((await store.status(BPE_VOCAB.id)).state !== 'installed')
+      throw new ApiError('bad_request', 'no tokenizer: install the CLIP BPE vocabulary in Models or pass vocab');
+    return store.filePath(BPE_VOCAB.id, BPE_VOCAB.file);
+  }
+}
+
+interface Source {
+  id: string;
+  kind?: ScorerKind;
+  model: string;
+  /** aesthetic from the catalog: the MLP (the model is then the CLIP tower it runs on). */
+  head?: string;
+  vocab?: string;
+}
+
+function fromPath(file: string): Source {
+  return { id: stem(file), model: path.resolve(file) };
+}
+
+function stem(file: string): string {
+  return path.basename(file).replace(/\.(pt|pth|bin|ckpt|safetensors)$/i, '');
+}
+
+async function detect(model: string): Promise<DetectedCheckpoint> {
+  try {
+    return await detectCheckpoint(model);
+  } catch (error) {
+    throw new ApiError('bad_request', `cannot use ${model} as a scorer: ${(error as Error).message}`);
+  }
+}
