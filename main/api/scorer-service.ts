@@ -116,10 +116,7 @@ export class ScorerService {
     return targets.map((entry) => this.startJob(entry));
   }
 
-  async nearDuplicates(
-    scorerId: string,
-    threshold: number,
-  ): Promise<CallOutput<'library.nearDuplicates'>> {
+  async nearDuplicates(scorerId: string, threshold: number): Promise<CallOutput<'library.nearDuplicates'>> {
     const entry = this.loaded.get(scorerId);
     if (!entry) throw new ApiError('not_found', `no loaded scorer "${scorerId}": load one in Models`);
     const library = libraryAt(this.api.libraryDir);
@@ -127,7 +124,7 @@ export class ScorerService {
     const encodings = await entry.scorer.encodeImages(images.map((image) => library.imagePath(image)));
     const failed: number[] = [];
     const embedded = encodings.flatMap((encoding, i) => {
-      if (!encoding.features) return failed.push(images[i]!.id), [];
+      if (!encoding.features) return (failed.push(images[i]!.id), []);
       return [{ id: images[i]!, features: encoding.features }];
     });
     const comparisonsOf = new Map<number, number[]>();
@@ -160,26 +157,35 @@ export class ScorerService {
     }
     const { id: scorerId } = entry.info;
     const library = libraryAt(this.api.libraryDir);
-    const job = this.api.jobs.start({ kind: 'scores', title: `Score the library with ${scorerId}` }, async (ctx) => {
-      let scored = 0;
-      do {
-        entry.again = false;
-        const result = await scoreLibrary(library, entry.scorer, scorerId, {
-          signal: ctx.signal,
-          onProgress: (done, total) => ctx.progress(total ? done / total : 1, `${done} of ${total} pairs`),
-          onBatch: (scores) => {
-            for (const s of scores)
-              this.api.events.emit('score.updated', { imageId: String(s.imageId), scorerId, score: s.score });
-          },
-        });
-        scored += result.scored;
-      } while (entry.again);
-      return scored;
-    });
+    const job = this.api.jobs.start(
+      { kind: 'scores', title: `Score the library with ${scorerId}` },
+      async (ctx) => {
+        let scored = 0;
+        do {
+          entry.again = false;
+          const result = await scoreLibrary(library, entry.scorer, scorerId, {
+            signal: ctx.signal,
+            onProgress: (done, total) => ctx.progress(total ? done / total : 1, `${done} of ${total} pairs`),
+            onBatch: (scores) => {
+              for (const s of scores)
+                this.api.events.emit('score.updated', {
+                  imageId: String(s.imageId),
+                  scorerId,
+                  score: s.score,
+                });
+            },
+          });
+          scored += result.scored;
+        } while (entry.again);
+        return scored;
+      },
+    );
     entry.job = job;
-    void job.done.catch(() => {}).finally(() => {
-      if (entry.job === job) entry.job = null;
-    });
+    void job.done
+      .catch(() => {})
+      .finally(() => {
+        if (entry.job === job) entry.job = null;
+      });
     return job.id;
   }
 
@@ -223,7 +229,8 @@ export class ScorerService {
     })();
     if ((await store.status(entry.id)).state !== 'installed')
       throw new ApiError('bad_request', `${entry.name} is not installed: download or import it in Models`);
-    const file = entry.files.length === 1 ? store.filePath(entry.id, entry.files[0]!.path) : store.modelDir(entry.id);
+    const file =
+      entry.files.length === 1 ? store.filePath(entry.id, entry.files[0]!.path) : store.modelDir(entry.id);
     if (entry.scorer === 'aesthetic') {
       const tower = entry.requires[0];
       if (!tower) throw new ApiError('bad_request', `${entry.name} names no CLIP tower to run on`);
@@ -243,7 +250,10 @@ export class ScorerService {
     if (kind === 'aesthetic') return undefined;
     const { store } = this.api.models;
     if ((await store.status(BPE_VOCAB.id)).state !== 'installed')
-      throw new ApiError('bad_request', 'no tokenizer: install the CLIP BPE vocabulary in Models or pass vocab');
+      throw new ApiError(
+        'bad_request',
+        'no tokenizer: install the CLIP BPE vocabulary in Models or pass vocab',
+      );
     return store.filePath(BPE_VOCAB.id, BPE_VOCAB.file);
   }
 }
