@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 describe('Train view (browser mode)', () => {
-  it('starts LoRA training in one click and draws the loss curve', async () => {
+  it('starts LoRA training in one click, draws the loss curve, then A/B-labels base vs adapted', async () => {
     await page.goto(`${t.url}#/train`);
     await page.getByRole('heading', { level: 1, name: 'Train' }).waitFor();
     // The defaults are in view: rank 4, lr 1e-4.
@@ -59,6 +59,23 @@ describe('Train view (browser mode)', () => {
     expect(runs.runs[0]).toMatchObject({ status: 'completed', step: 4 });
     expect(existsSync(runs.runs[0].output)).toBe(true);
     expect(path.dirname(runs.runs[0].output)).toBe(path.join(t.libraryDir, 'loras'));
+
+    // After training: the A/B grid, same prompt and seed without and with the LoRA, sent back to labeling.
+    await history.getByRole('button', { name: 'A/B grid' }).click();
+    const ab = page.getByRole('region', { name: 'A/B grid' });
+    await ab.getByRole('textbox', { name: 'A/B prompts' }).fill('a smooth gradient');
+    await ab.getByRole('spinbutton', { name: 'A/B seed' }).fill('7');
+    await ab.getByRole('button', { name: 'Generate A/B' }).click();
+    await ab.getByRole('img', { name: 'seed 7' }).nth(1).waitFor({ timeout: 120_000 });
+    expect(await ab.getByRole('img', { name: 'seed 7' }).count()).toBe(2);
+    await ab.getByRole('button', { name: 'Send pairs to labeling' }).click();
+    await ab.getByRole('status').filter({ hasText: '1 comparisons added' }).waitFor();
+    const done = t.events
+      .filter((e) => e.event === 'generate.done')
+      .map((e) => e.payload as { settings: { loras: unknown[]; negative: string } });
+    expect(done.map((b) => b.settings.loras.length).sort()).toEqual([0, 1]);
+    // HPS recipe: the adapted side carries the identifier as its negative prompt.
+    expect(done.find((b) => b.settings.loras.length === 1)?.settings.negative).toBe('Weird image. ');
     expect(errors).toEqual([]);
   }, 400_000);
 });

@@ -77,7 +77,23 @@ async function previewDataUrl(preview: RgbPreview): Promise<string> {
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
-export async function generate(
+// One generation at a time: they would only share the CPU/GPU, and two first runs of a size would build
+// the same graphs at once.
+let queue: Promise<unknown> = Promise.resolve();
+
+export function generate(
+  input: GenerateTaskInput,
+  channel: TaskChannel<GenerateTaskEvent>,
+): Promise<GenerateTaskOutput> {
+  const run = queue.then(() => {
+    channel.signal.throwIfAborted();
+    return generateNow(input, channel);
+  });
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function generateNow(
   input: GenerateTaskInput,
   channel: TaskChannel<GenerateTaskEvent>,
 ): Promise<GenerateTaskOutput> {

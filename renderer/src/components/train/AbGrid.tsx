@@ -1,7 +1,7 @@
 // After training: the same prompts and seeds without and with the LoRA (for the HPS recipe the adapted side
 // also gets the identifier as negative prompt), scored when a scorer is set on the Generate page, and sent
 // to labeling as one comparison per pair so annotators measure adapted vs base.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { WEIRD_IMAGE_NEGATIVE, type CallOutput } from '../../../../main/api/contract';
 import { useApi, useEvent } from '../../api/hooks';
 import { loadForm, toInput } from '../generate/settings';
@@ -21,14 +21,26 @@ export function AbGrid({ run }: { run: Run }) {
   const [prompts, setPrompts] = useState('a photo of a cat\na city street at night');
   const [seed, setSeed] = useState(1);
   const [rows, setRows] = useState<Row[]>([]);
-  const [pending, setPending] = useState<Map<string, { row: number; side: 'base' | 'adapted' }>>(new Map());
+  // Batches by id as they finish, and which grid cell each started batch fills: a fast job's generate.done
+  // can arrive before its generate.start reply, so both sides look each other up.
+  const finished = useRef(new Map<string, Batch>());
+  const cells = useRef(new Map<string, { row: number; side: 'base' | 'adapted'; jobId: string }>());
   const [sent, setSent] = useState<number[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  const place = (batchId: string) => {
+    const batch = finished.current.get(batchId);
+    const cell = cells.current.get(batchId);
+    if (batch && cell)
+      setRows((old) => old.map((r, i) => (i === cell.row ? { ...r, [cell.side]: batch } : r)));
+  };
+  useEvent('job.progress', (job) => {
+    if (job.status === 'failed' && [...cells.current.values()].some((c) => c.jobId === job.id))
+      setError(job.error ?? 'generation failed');
+  });
   useEvent('generate.done', (batch) => {
-    const target = pending.get(batch.batchId);
-    if (!target) return;
-    setRows((old) => old.map((r, i) => (i === target.row ? { ...r, [target.side]: batch } : r)));
+    finished.current.set(batch.batchId, batch);
+    place(batch.batchId);
   });
 
   const generate = async () => {
@@ -41,7 +53,7 @@ export function AbGrid({ run }: { run: Run }) {
     const form = loadForm();
     const next: Row[] = list.map((prompt) => ({ prompt, seed }));
     setRows(next);
-    const map = new Map<string, { row: number; side: 'base' | 'adapted' }>();
+    cells.current.clear();
     try {
       for (const [row, { prompt }] of next.entries()) {
         const common = {
@@ -52,14 +64,15 @@ export function AbGrid({ run }: { run: Run }) {
           height: run.resolution,
         };
         const base = await api.call('generate.start', common);
-        map.set(base.batchId, { row, side: 'base' });
+        cells.current.set(base.batchId, { row, side: 'base', jobId: base.jobId });
+        place(base.batchId);
         const adapted = await api.call('generate.start', {
           ...common,
           loras: [{ file: run.output!, scale: 1 }],
           negative: run.recipe === 'hps' ? WEIRD_IMAGE_NEGATIVE + (common.negative ?? '') : common.negative,
         });
-        map.set(adapted.batchId, { row, side: 'adapted' });
-        setPending(new Map(map));
+        cells.current.set(adapted.batchId, { row, side: 'adapted', jobId: adapted.jobId });
+        place(adapted.batchId);
       }
     } catch (e) {
       setError((e as Error).message);
