@@ -7,6 +7,7 @@ import { EmptyState } from '../components/EmptyState';
 import { Page } from '../components/Page';
 import { CurationGrid } from '../components/library/CurationGrid';
 import { DuplicatesPanel } from '../components/library/DuplicatesPanel';
+import { NearDuplicates } from '../components/scorers/NearDuplicates';
 import { ExportDialog } from '../components/library/ExportDialog';
 import { FilterBar, type Query } from '../components/library/FilterBar';
 import { ImportDialog } from '../components/library/ImportDialog';
@@ -175,12 +176,20 @@ function Curation({ tags, scorers }: { tags: string[]; scorers: string[] }) {
         </>
       )}
       {tab === 'duplicates' && (
-        <DuplicatesPanel
-          onShow={(ids) => {
-            setSelected(new Set(ids));
-            setTab('grid');
-          }}
-        />
+        <>
+          <DuplicatesPanel
+            onShow={(ids) => {
+              setSelected(new Set(ids));
+              setTab('grid');
+            }}
+          />
+          <NearDuplicates
+            onShow={(ids) => {
+              setSelected(new Set(ids));
+              setTab('grid');
+            }}
+          />
+        </>
       )}
       {tab === 'team' && <TeamPanel />}
     </>

@@ -14,6 +14,7 @@ import { formatBytes } from '../components/models/format';
 import { ImportPanel } from '../components/models/ImportPanel';
 import { LocalModelsTable, type LocalModel } from '../components/models/LocalModels';
 import { Page } from '../components/Page';
+import { ScorersPanel } from '../components/scorers/ScorersPanel';
 import '../components/models/models.css';
 
 type Deleting = { id: string; name: string; bytes: number; local: boolean };
@@ -126,6 +127,8 @@ export function Models() {
             errors={errors}
             onAction={(a, m) => void act(a, m)}
           />
+          <h2>Loaded scorers</h2>
+          <ScorersPanel catalog={data} />
           <h2>Import a local checkpoint</h2>
           <p className="small muted">
             The architecture is read from the file’s tensors: OpenAI CLIP / HPS v1, open_clip / HPS v2,
