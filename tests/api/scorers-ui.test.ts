@@ -1,0 +1,99 @@
+// The Loaded scorers panel and the near-duplicate finder in Chromium against an in-process server: load an
+// imported local model from the Models view, see the EP it runs on, see its chips in Compare once blind mode
+// is off, and find the re-encoded copy in the Library's Duplicates tab.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi, createApiServices, OWNER, type Api } from '../../main/api';
+import { closeLibraries, libraryAt } from '../../main/api/library-access';
+import { ScorerService } from '../../main/api/scorer-service';
+import { startServer } from '../../main/server';
+import { fixture, VOCAB } from '../models/clip-fixtures';
+import { repoRoot } from './generate-helpers';
+
+let base: string;
+let api: Api;
+let close: () => Promise<void>;
+let url: string;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  base = await mkdtemp(path.join(tmpdir(), 'hps-scorers-ui-'));
+  const staticDir = path.join(base, 'ui');
+  const build = spawnSync(
+    'npx',
+    ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn', '--outDir', staticDir],
+    { cwd: repoRoot, stdio: 'inherit' },
+  );
+  if (build.status !== 0) throw new Error('renderer build failed');
+  const library = libraryAt(path.join(base, 'library'));
+  const image = async (bytes: Buffer | Promise<Buffer>) => (await library.addImage(await bytes)).image.id;
+  const a = await image(sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 95 }).toBuffer());
+  const a2 = await image(sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 70 }).toBuffer());
+  const b = await image(readFile(fixture('img2_rgb_300x700.png')));
+  library.addComparison({ prompt: 'a red bird', imageIds: [a, b] });
+  library.addComparison({ prompt: 'a red bird, again', imageIds: [a2, b] });
+  const services = createApiServices({
+    libraryDir: library.dir,
+    dataDir: path.join(base, 'data'),
+    app: { version: 'test', mode: 'serve', electron: null },
+  });
+  api = createApi(services);
+  await api.call('models.import', { path: fixture('hps_v2_tiny.pt'), mode: 'in-place' }, OWNER);
+  const server = await startServer({ api, port: 0, staticDir });
+  url = server.url;
+  close = () => server.app.close();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (api) await ScorerService.of(api.services).closeAll();
+  await close?.();
+  closeLibraries();
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('scorers in the UI', () => {
+  it('loads a local scorer from Models and shows its EP and precision', async () => {
+    await page.goto(`${url}#/models`);
+    const panel = page.getByRole('region', { name: 'Loaded scorers' });
+    await panel.getByText('No scorer loaded').waitFor();
+    await panel.getByLabel('Vocabulary file').fill(VOCAB);
+    await panel.getByRole('button', { name: 'Load' }).click();
+    await panel.getByRole('cell', { name: 'hps_v2_tiny' }).waitFor();
+    await panel.getByText('cpu · fp32').waitFor();
+    await expect.poll(() => libraryAt(api.services.libraryDir).catalog.scores().length).toBe(4);
+  }, 60_000);
+
+  it('shows the stored score as a chip in Compare once blind mode is off', async () => {
+    await page.goto(`${url}#/compare`);
+    await page.getByLabel('Blind mode').uncheck();
+    const stored = libraryAt(api.services.libraryDir).catalog.scores().map((s) => s.score.toFixed(2));
+    const chip = page.locator('.chip', { hasText: 'hps_v2_tiny' }).first();
+    await chip.waitFor();
+    expect(stored).toContain((await chip.locator('b').textContent())!.trim());
+  }, 30_000);
+
+  it('finds the re-encoded copy in the Duplicates tab', async () => {
+    await page.goto(`${url}#/library`);
+    await page.getByRole('tab', { name: 'Duplicates' }).click();
+    const near = page.getByRole('region', { name: 'Near-duplicates' });
+    await near.getByLabel('Cosine threshold').fill('0.9995');
+    await near.getByRole('button', { name: 'Find near-duplicates' }).click();
+    await near.getByRole('button', { name: 'Select 2 comparisons' }).waitFor();
+    await expect(near.locator('.near-group img').count()).resolves.toBe(2);
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+});
