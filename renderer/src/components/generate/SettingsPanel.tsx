@@ -204,7 +204,7 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
           aria-label="Random seed"
           onClick={() => patch({ seed: randomSeed() })}
         >
-          🎲
+          Random
         </button>
       </div>
       <Field label="Scheduler">
