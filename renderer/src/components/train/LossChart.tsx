@@ -2,9 +2,11 @@
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
 export function LossChart({ losses }: { losses: readonly number[] }) {
-  const data = losses.map((loss, i) => {
+  // A resumed run has no points before its checkpoint: Array.from turns those holes into gaps.
+  const data = Array.from(losses, (loss, i) => {
     const window = losses.slice(Math.max(0, i - 9), i + 1).filter(Number.isFinite);
-    return { step: i + 1, loss, mean: window.reduce((a, b) => a + b, 0) / window.length };
+    const mean = window.length > 0 ? window.reduce((a, b) => a + b, 0) / window.length : undefined;
+    return { step: i + 1, loss, mean };
   });
   return (
     <div className="chart train-chart" role="img" aria-label="Loss curve">
