@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { ExecutionProvider } from '../engine/runtime';
 import type { JobRegistry } from '../services/jobs';
+import type { Comparison } from '../services/library';
 import { findEntry } from '../services/models';
 import { detectCheckpoint, type DetectedCheckpoint } from '../services/models/detect';
 import {
@@ -114,6 +115,20 @@ export class ScorerService {
     if (id !== undefined && !this.loaded.has(id)) throw new ApiError('not_found', `no loaded scorer "${id}"`);
     const targets = id === undefined ? [...this.loaded.values()] : [this.loaded.get(id)!];
     return targets.map((entry) => this.startJob(entry));
+  }
+
+  /** A comparison about to be shown: any loaded scorer missing one of its pairs gets (or extends) a job. */
+  scoreServed(comparison: Comparison): void {
+    if (this.loaded.size === 0) return;
+    const library = libraryAt(this.api.libraryDir);
+    for (const entry of this.loaded.values()) {
+      const scored = new Set(
+        library.catalog
+          .scores({ modelId: entry.info.id, promptId: comparison.promptId })
+          .map((s) => s.imageId),
+      );
+      if (comparison.images.some((image) => !scored.has(image.id))) this.startJob(entry);
+    }
   }
 
   async nearDuplicates(scorerId: string, threshold: number): Promise<CallOutput<'library.nearDuplicates'>> {

@@ -182,6 +182,20 @@ describe('loaded scorers', () => {
       .toBe(7);
   }, 120_000);
 
+  it('scores a comparison that is about to be served when a pair of it lacks a score', async () => {
+    const library = libraryAt(api.services.libraryDir);
+    const { comparison } = library.addComparison({ prompt: 'a bird at dusk', imageIds: [ids.b!, ids.c!] });
+    const service = ScorerService.of(api.services);
+    service.scoreServed(comparison);
+    const [running] = service.list();
+    expect(running!.jobId).not.toBeNull();
+    await jobDone(running!.jobId!);
+    const scored = library.catalog.scores({ modelId: 'hps_v2_tiny', promptId: comparison.promptId });
+    expect(scored.map((s) => s.imageId).sort()).toEqual([ids.b, ids.c].sort());
+    service.scoreServed(comparison);
+    expect(service.list()[0]!.jobId).toBeNull();
+  }, 60_000);
+
   it('refuses annotators, unsupported files and non-CLIP checkpoints with clear errors', async () => {
     expect((await post('scorers.list', {}, annotatorToken)).status).toBe(403);
     const junk = path.join(base, 'junk.pt');

@@ -2,6 +2,7 @@ import type { Comparison, Library } from '../../services/library';
 import type { ApiContext } from '../context';
 import type { CallOutput } from '../contract';
 import { ApiError } from '../errors';
+import { ScorerService } from '../scorer-service';
 import { callerAnnotator, libraryAt } from '../library-access';
 import { readLabelingSettings, writeLabelingSettings } from './labeling-settings';
 import { imageView, orderScorers, scoreIndex } from './library-views';
@@ -51,6 +52,7 @@ export const labelingHandlers = {
       const assignment = library.nextComparison(me.id, { overlap, goldRate });
       if (!assignment) break;
       if (exclude.includes(assignment.comparison.id)) continue;
+      ScorerService.of(ctx).scoreServed(assignment.comparison);
       return { item: await labelItem(library, assignment.comparison, assignment.shownOrder, ctx), progress };
     }
     return { item: null, progress };
