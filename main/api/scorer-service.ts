@@ -72,6 +72,11 @@ export class ScorerService {
     return orderScorers([...this.loaded.keys()]).map((id) => this.describe(this.loaded.get(id)!));
   }
 
+  /** A loaded scorer, for other services that score with it (generation chips, evaluation). */
+  scorer(id: string): Scorer | undefined {
+    return this.loaded.get(id)?.scorer;
+  }
+
   async load(input: ParsedInput<'scorers.load'>): Promise<LoadedScorerInfo> {
     const files = await this.resolve(input);
     if (this.loaded.has(files.id)) throw new ApiError('bad_request', `${files.id} is already loaded`);
