@@ -40,8 +40,9 @@ interface ResolvedFiles {
   vocab?: string;
 }
 
-/** Finished jobs that add (image, prompt) pairs to the library. */
-const ADDS_PAIRS = new Set(['library.import', 'generate']);
+/** Finished jobs that add (image, prompt) pairs to the library. Generated images join it as comparisons
+ *  (generate.sendToLabeling / sendPairs), which are scored when served (scoreServed). */
+const ADDS_PAIRS = new Set(['library.import']);
 const CLIP_LAYOUTS = new Set<DetectedCheckpoint['kind']>(['openai-clip', 'open-clip', 'hf-clip']);
 const KIND_OF_LAYOUT: Partial<Record<DetectedCheckpoint['kind'], ScorerKind>> = {
   'openai-clip': 'hps-v1',
