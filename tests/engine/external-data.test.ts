@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -146,8 +146,30 @@ describe('writeExternalDataModel', () => {
     await expect(
       writeExternalDataModel({ dir, model: probeModel(2000), tensors: [bad], modelFileName: 'bad.onnx' }),
     ).rejects.toThrow(/36 bytes.*declare 40/);
-    await expect(stat(path.join(dir, 'bad.onnx'))).rejects.toThrow();
-    await expect(stat(path.join(dir, 'bad.onnx.data.partial'))).rejects.toThrow();
+    expect((await readdir(dir)).filter((f) => f.startsWith('bad.onnx'))).toEqual([]);
+  });
+
+  it('lets two writers of the same model in one folder both finish, leaving one complete model', async () => {
+    const length = 3000;
+    const write = () =>
+      writeExternalDataModel({
+        dir,
+        model: probeModel(length),
+        tensors: [
+          { name: 'a', dataType: 'float', dims: [length], bytes: generated(length, aValue, 333) },
+          { name: 'b', dataType: 'float', dims: [length], bytes: generated(length, bValue, 333) },
+        ],
+        modelFileName: 'twice.onnx',
+      });
+    const [first, second] = await Promise.all([write(), write()]);
+    expect(first.modelPath).toBe(second.modelPath);
+    expect((await readdir(dir)).filter((f) => f.startsWith('twice.onnx')).sort()).toEqual([
+      'twice.onnx',
+      'twice.onnx.data',
+    ]);
+    const got = await runProbe(first.modelPath, [0, length - 1]);
+    expect(got.a).toEqual([0, length - 1].map(aValue));
+    expect(got.tail).toBe(TAIL_SUM);
   });
 
   it('rejects a non power-of-two alignment and duplicate names', async () => {

@@ -2,6 +2,7 @@
 // in the side file at an aligned offset and the model holds only {location, offset, length}. Bytes are
 // streamed from their sources straight to disk, so models over protobuf's 2 GB limit never exist as one
 // buffer. ORT reads the side file when the model is loaded from a path (not from bytes).
+import { randomUUID } from 'node:crypto';
 import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeModel, type ModelProto, type OnnxDataTypeName, type TensorProto } from './proto';
@@ -71,8 +72,10 @@ export async function writeExternalDataModel(options: ExternalDataWriteOptions):
   checkUniqueNames([...inline, ...streamed].map((t) => t.name));
 
   // Both files are written under temporary names and renamed at the end, model last, so that a
-  // model.onnx on disk always has its complete data file beside it.
-  const handle = await open(`${dataPath}.partial`, 'w');
+  // model.onnx on disk always has its complete data file beside it. The names are unique per write: two
+  // processes or jobs building the same graph at once each finish their own files, and either rename wins.
+  const partial = `.${process.pid}-${randomUUID().slice(0, 8)}.partial`;
+  const handle = await open(`${dataPath}${partial}`, 'w');
   const tensors: ExternalDataModel['tensors'] = [];
   let position = 0;
   try {
@@ -84,7 +87,7 @@ export async function writeExternalDataModel(options: ExternalDataWriteOptions):
     }
   } catch (err) {
     await handle.close();
-    await rm(`${dataPath}.partial`, { force: true });
+    await rm(`${dataPath}${partial}`, { force: true });
     throw err;
   }
   await handle.close();
@@ -99,9 +102,9 @@ export async function writeExternalDataModel(options: ExternalDataWriteOptions):
     ...options.model,
     graph: { ...options.model.graph, initializers: [...inline, ...external] },
   };
-  await writeFile(`${modelPath}.partial`, encodeModel(model).toBytes());
-  await rename(`${dataPath}.partial`, dataPath);
-  await rename(`${modelPath}.partial`, modelPath);
+  await writeFile(`${modelPath}${partial}`, encodeModel(model).toBytes());
+  await rename(`${dataPath}${partial}`, dataPath);
+  await rename(`${modelPath}${partial}`, modelPath);
   return { modelPath, dataPath, dataBytes: position, tensors };
 }
 
