@@ -223,6 +223,8 @@ describe('loaded scorers', () => {
     expect(loaded.body.scorer).toMatchObject({ id: 'hps_v1_tiny', kind: 'hps-v1', jobId: null });
     const list = (await post('scorers.list', {})).body.scorers.map((s: { id: string }) => s.id);
     expect(list).toEqual(['hps_v2_tiny', 'hps_v1_tiny']);
+    // Loaded without a stored score yet: listed, so its chips show as pending rather than "no scorer loaded".
+    expect((await post('library.status', {})).body.scorers).toEqual(['hps_v2_tiny', 'hps_v1_tiny']);
     expect((await post('scorers.unload', { id: 'hps_v1_tiny' })).body.unloaded).toBe(true);
     expect((await post('scorers.unload', { id: 'hps_v1_tiny' })).body.unloaded).toBe(false);
     expect((await post('scorers.list', {})).body.scorers).toHaveLength(1);

@@ -30,7 +30,7 @@ export const LibraryStatusSchema = z.object({
     judgments: z.number().int(),
     annotators: z.number().int(),
   }),
-  /** Scorers with at least one stored score, HPS v2.1 first. Empty until a scorer has run. */
+  /** Scorers loaded now or with at least one stored score, HPS v2.1 first. Empty until a scorer is loaded. */
   scorers: z.array(z.string()),
   tags: z.array(z.string()),
 });

@@ -18,6 +18,7 @@ import { itemAgreement, ratingsFromJudgments } from '../../services/evaluation';
 import type { CallOutput, ParsedInput } from '../contract';
 import { ApiError } from '../errors';
 import { callerAnnotator, libraryAt } from '../library-access';
+import { ScorerService } from '../scorer-service';
 import { imageView, orderScorers, scoreIndex } from './library-views';
 import type { Handlers } from './types';
 
@@ -190,7 +191,15 @@ export const libraryHandlers = {
     return {
       me: { annotatorId: me.id, name: me.name, role: ctx.auth.role === 'annotator' ? 'annotator' : 'admin' },
       stats: library.stats(),
-      scorers: orderScorers(library.catalog.scoredModels()),
+      // Loaded scorers too: their chips show as pending until the background job reaches the image.
+      scorers: orderScorers([
+        ...new Set([
+          ...library.catalog.scoredModels(),
+          ...ScorerService.of(ctx)
+            .list()
+            .map((s) => s.id),
+        ]),
+      ]),
       tags: library.catalog.tags(),
     };
   },
