@@ -206,6 +206,10 @@ export class ScorerService {
       .catch(() => {})
       .finally(() => {
         if (entry.job === job) entry.job = null;
+        // Work that arrived after the last round's scan: one more job (not after a cancel, nor once unloaded).
+        const finished = this.api.jobs.get(job.id)?.status === 'done';
+        if (entry.again && finished && this.loaded.get(scorerId) === entry) this.startJob(entry);
+        entry.again = false;
       });
     return job.id;
   }
