@@ -41,7 +41,7 @@ interface ResolvedFiles {
 }
 
 /** Finished jobs that add (image, prompt) pairs to the library. Generated images join it as comparisons
- *  (generate.sendToLabeling / sendPairs), which are scored when served (scoreServed). */
+ *  (generate.sendToLabeling / sendPairs), which call scoreComparison. */
 const ADDS_PAIRS = new Set(['library.import']);
 const CLIP_LAYOUTS = new Set<DetectedCheckpoint['kind']>(['openai-clip', 'open-clip', 'hf-clip']);
 const KIND_OF_LAYOUT: Partial<Record<DetectedCheckpoint['kind'], ScorerKind>> = {
@@ -123,8 +123,9 @@ export class ScorerService {
     return targets.map((entry) => this.startJob(entry));
   }
 
-  /** A comparison about to be shown: any loaded scorer missing one of its pairs gets (or extends) a job. */
-  scoreServed(comparison: Comparison): void {
+  /** A comparison just added (generated images) or about to be shown: any loaded scorer missing one of its
+   *  pairs gets (or extends) a job. */
+  scoreComparison(comparison: Comparison): void {
     if (this.loaded.size === 0) return;
     const library = libraryAt(this.api.libraryDir);
     for (const entry of this.loaded.values()) {

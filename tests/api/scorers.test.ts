@@ -186,13 +186,13 @@ describe('loaded scorers', () => {
     const library = libraryAt(api.services.libraryDir);
     const { comparison } = library.addComparison({ prompt: 'a bird at dusk', imageIds: [ids.b!, ids.c!] });
     const service = ScorerService.of(api.services);
-    service.scoreServed(comparison);
+    service.scoreComparison(comparison);
     const [running] = service.list();
     expect(running!.jobId).not.toBeNull();
     await jobDone(running!.jobId!);
     const scored = library.catalog.scores({ modelId: 'hps_v2_tiny', promptId: comparison.promptId });
     expect(scored.map((s) => s.imageId).sort()).toEqual([ids.b, ids.c].sort());
-    service.scoreServed(comparison);
+    service.scoreComparison(comparison);
     expect(service.list()[0]!.jobId).toBeNull();
   }, 60_000);
 

@@ -7,6 +7,7 @@ import { type GENERATE_SCHEDULERS, type CallOutput, type ParsedInput } from '../
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { libraryAt } from '../library-access';
+import { ScorerService } from '../scorer-service';
 import { type SCHEDULER_NAMES } from '../../services/diffusion/schedulers';
 import type { JobRegistry } from '../../services/jobs';
 import { findEntry } from '../../services/models';
@@ -144,6 +145,7 @@ async function sendToLabeling(
     images: bytes,
     group: batchId,
   });
+  ScorerService.of(ctx).scoreComparison(comparison);
   await writeBatch(ctx, { ...batch, comparisonId: comparison.id });
   return { comparisonId: comparison.id, created: !duplicate };
 }
@@ -170,6 +172,7 @@ async function sendPairs(
       source: 'lora-ab',
     });
     comparisonIds.push(comparison.id);
+    ScorerService.of(ctx).scoreComparison(comparison);
   }
   return { comparisonIds };
 }

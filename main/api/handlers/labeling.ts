@@ -52,7 +52,7 @@ export const labelingHandlers = {
       const assignment = library.nextComparison(me.id, { overlap, goldRate });
       if (!assignment) break;
       if (exclude.includes(assignment.comparison.id)) continue;
-      ScorerService.of(ctx).scoreServed(assignment.comparison);
+      ScorerService.of(ctx).scoreComparison(assignment.comparison);
       return { item: await labelItem(library, assignment.comparison, assignment.shownOrder, ctx), progress };
     }
     return { item: null, progress };
