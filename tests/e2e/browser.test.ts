@@ -77,8 +77,8 @@ describe('browser mode (hps-studio serve)', () => {
   it('navigates between views by the sidebar and by URL', async () => {
     for (const [label, empty] of [
       ['Compare', 'No pairs to compare yet'],
-      ['Generate', 'No generation model installed'],
-      ['Train', 'Nothing to train on yet'],
+      ['Generate', 'Choose a model or give its path.'],
+      ['Train', 'No training runs yet.'],
       ['Evaluate', 'No scores yet'],
       ['Models', 'No models installed'],
     ] as const) {
