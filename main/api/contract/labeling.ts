@@ -34,6 +34,19 @@ export const LabelingSettingsSchema = z.object({
   goldRate: z.number().min(0).max(1),
 });
 
+export const LabelQueueSourceSchema = z.enum(['uncertainty', 'disagreement']);
+
+/** The admin's "label next" queue as one caller sees it: null when none is set. */
+export const LabelQueueStatusSchema = z
+  .object({
+    source: LabelQueueSourceSchema,
+    /** Queued comparisons, in order. */
+    size: z.number().int(),
+    /** Queued comparisons this caller could still be served (not judged by them, overlap not reached). */
+    left: z.number().int(),
+  })
+  .nullable();
+
 export const labelingCalls = {
   'labeling.next': defineCall({
     summary: 'The next comparison for the caller to judge (never one they judged), or null when done.',
@@ -95,5 +108,28 @@ export const labelingCalls = {
     summary: "Changes the library's labeling policy (admins).",
     input: LabelingSettingsSchema.strict(),
     output: LabelingSettingsSchema,
+  }),
+  'labeling.setQueue': defineCall({
+    summary:
+      'Sets the library\'s "label next" queue (admins): labeling.next serves these first, in order, to every annotator.',
+    input: z
+      .object({
+        comparisonIds: z.array(z.number().int()).min(1, 'queue at least one comparison').max(1000),
+        source: LabelQueueSourceSchema,
+      })
+      .strict(),
+    output: LabelQueueStatusSchema,
+  }),
+  'labeling.clearQueue': defineCall({
+    summary: 'Removes the "label next" queue (admins); labeling.next goes back to the normal assignment.',
+    input: NoInput,
+    output: z.object({ cleared: z.boolean() }),
+  }),
+  'labeling.queue': defineCall({
+    summary:
+      'The "label next" queue as the caller sees it (how many queued items are left for them), or null.',
+    input: NoInput,
+    output: LabelQueueStatusSchema,
+    access: 'annotator',
   }),
 };

@@ -4,6 +4,14 @@ import type { CallOutput } from '../contract';
 import { ApiError } from '../errors';
 import { ScorerService } from '../scorer-service';
 import { callerAnnotator, libraryAt } from '../library-access';
+import {
+  clearLabelQueue,
+  queuedFor,
+  readLabelQueue,
+  shuffledOrder,
+  writeLabelQueue,
+  type LabelQueue,
+} from './labeling-queue';
 import { readLabelingSettings, writeLabelingSettings } from './labeling-settings';
 import { imageView, orderScorers, scoreIndex } from './library-views';
 import type { Handlers } from './types';
@@ -42,12 +50,32 @@ async function labelItem(
   };
 }
 
+/** The first queued comparison open to this annotator and not already held by their client. */
+function nextQueued(library: Library, annotatorId: number, overlap: number, exclude: readonly number[]) {
+  const queue = readLabelQueue(library.dir);
+  if (!queue) return null;
+  for (const comparison of queuedFor(library, queue, annotatorId, overlap))
+    if (!exclude.includes(comparison.id)) return comparison;
+  return null;
+}
+
+function queueStatus(library: Library, queue: LabelQueue | null, annotatorId: number, overlap: number) {
+  if (!queue) return null;
+  const left = [...queuedFor(library, queue, annotatorId, overlap)].length;
+  return { source: queue.source, size: queue.comparisonIds.length, left };
+}
+
 export const labelingHandlers = {
   'labeling.next': async ({ exclude }, ctx) => {
     const library = libraryAt(ctx.libraryDir);
     const { overlap, goldRate } = readLabelingSettings(library.dir);
     const me = callerAnnotator(library, ctx.auth);
     const progress = library.judgments.progress(me.id, overlap);
+    const queued = nextQueued(library, me.id, overlap, exclude);
+    if (queued) {
+      ScorerService.of(ctx).scoreComparison(queued);
+      return { item: await labelItem(library, queued, shuffledOrder(queued), ctx), progress };
+    }
     for (let draw = 0; draw < REDRAWS; draw++) {
       const assignment = library.nextComparison(me.id, { overlap, goldRate });
       if (!assignment) break;
@@ -93,4 +121,26 @@ export const labelingHandlers = {
 
   'labeling.setSettings': async (settings, ctx) =>
     writeLabelingSettings(libraryAt(ctx.libraryDir).dir, settings),
+
+  'labeling.setQueue': async ({ comparisonIds, source }, ctx) => {
+    const library = libraryAt(ctx.libraryDir);
+    const unknown = comparisonIds.filter((id) => !library.getComparison(id));
+    if (unknown.length > 0)
+      throw new ApiError(
+        'bad_request',
+        `no comparison with id ${unknown.slice(0, 5).join(', ')} in this library`,
+      );
+    const queue = { source, comparisonIds: [...new Set(comparisonIds)] };
+    writeLabelQueue(library.dir, queue);
+    const { overlap } = readLabelingSettings(library.dir);
+    return queueStatus(library, queue, callerAnnotator(library, ctx.auth).id, overlap);
+  },
+
+  'labeling.clearQueue': async (_input, ctx) => ({ cleared: clearLabelQueue(libraryAt(ctx.libraryDir).dir) }),
+
+  'labeling.queue': async (_input, ctx) => {
+    const library = libraryAt(ctx.libraryDir);
+    const { overlap } = readLabelingSettings(library.dir);
+    return queueStatus(library, readLabelQueue(library.dir), callerAnnotator(library, ctx.auth).id, overlap);
+  },
 } satisfies Partial<Handlers>;
