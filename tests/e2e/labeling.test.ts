@@ -470,6 +470,49 @@ describe('labeling in team mode (hps-studio serve)', () => {
     }
   });
 
+  it('shows an annotator only Library and Compare, and serves the active-learning queue first with its badge', async () => {
+    const db = Library.open(library);
+    let queued: number[];
+    try {
+      const annie = db.annotators.byName('annie')!;
+      const judged = new Set(db.judgments.list({ annotatorId: annie.id }).map((j) => j.comparisonId));
+      const open = db.listComparisons().filter((c) => !judged.has(c.id) && !c.excluded);
+      queued = open
+        .slice(-2)
+        .map((c) => c.id)
+        .reverse();
+    } finally {
+      db.close();
+    }
+    expect(queued).toHaveLength(2);
+    // k = 3: the items the curator already labeled stay open for annie.
+    expect((await post('labeling.setSettings', { overlap: 3, goldRate: 0 }, adminToken)).status).toBe(200);
+    const body = { comparisonIds: queued, source: 'uncertainty' };
+    expect((await post('labeling.setQueue', body, annotatorToken)).status).toBe(403);
+    expect((await post('labeling.setQueue', body, adminToken)).status).toBe(200);
+    try {
+      await page.goto(`${serve.url}?token=${annotatorToken}#/train`);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      // Annotators may call library.status and labeling.* only: Library (sign out) and Compare.
+      await expect.poll(() => nav.getByRole('link').count()).toBe(2);
+      for (const label of ['Library', 'Compare'])
+        await expect(nav.getByRole('link', { name: label }).count()).resolves.toBe(1);
+      // An admin route falls back to the first view open to them.
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Library');
+
+      await nav.getByRole('link', { name: 'Compare' }).click();
+      await waitForItem('is', queued[0]!);
+      const badge = page.getByLabel('Active-learning queue');
+      await expect.poll(() => badge.textContent()).toBe('active-learning queue: 2 left');
+      await page.keyboard.press('t');
+      await waitForItem('is', queued[1]!);
+      await expect.poll(() => badge.textContent()).toBe('active-learning queue: 1 left');
+    } finally {
+      await post('labeling.clearQueue', {}, adminToken);
+      await post('labeling.setSettings', { overlap: 1, goldRate: 0 }, adminToken);
+    }
+  });
+
   it('ran without console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

@@ -30,6 +30,11 @@ export function Compare() {
   // The order picked so far in N-way ordering, for one comparison (a new item starts empty).
   const [picked, setPicked] = useState<{ comparisonId: number; ids: number[] } | null>(null);
   const queue = useLabelQueue();
+  const labelNext = useCall('labeling.queue', {});
+  const judged = queue.progress?.judged;
+  const refetchLabelNext = labelNext.refetch;
+  // What is left of the active-learning queue changes with every judgment (this annotator's or others').
+  useEffect(() => void refetchLabelNext(), [judged, refetchLabelNext]);
   const zoom = useSyncedZoom();
   const item = queue.current;
 
@@ -135,6 +140,11 @@ export function Compare() {
         </div>
       </header>
       <SessionBar progress={queue.progress} stats={queue.stats} />
+      {labelNext.data && labelNext.data.left > 0 && (
+        <p className="badge" aria-label="Active-learning queue">
+          active-learning queue: {labelNext.data.left} left
+        </p>
+      )}
       {queue.error && (
         <p className="error banner" role="alert">
           {queue.error}

@@ -15,11 +15,13 @@ export interface ViewDef {
   /** One glyph for the sidebar; plain text keeps the bundle free of icon fonts. */
   icon: string;
   component: ComponentType;
+  /** Open to annotators in team mode (they may call only library.status and labeling.*). */
+  annotator?: true;
 }
 
 export const VIEWS: readonly ViewDef[] = [
-  { id: 'library', label: 'Library', icon: '▦', component: Library },
-  { id: 'compare', label: 'Compare', icon: '⇆', component: Compare },
+  { id: 'library', label: 'Library', icon: '▦', component: Library, annotator: true },
+  { id: 'compare', label: 'Compare', icon: '⇆', component: Compare, annotator: true },
   { id: 'generate', label: 'Generate', icon: '✦', component: Generate },
   { id: 'train', label: 'Train', icon: '◎', component: Train },
   { id: 'evaluate', label: 'Evaluate', icon: '▤', component: Evaluate },

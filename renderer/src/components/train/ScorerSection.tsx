@@ -42,6 +42,7 @@ export function ScorerSection() {
   const [queue, setQueue] = useState<{ comparisonId: number; prompt: string; priority: number }[] | null>(
     null,
   );
+  const [queued, setQueued] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const patch = (p: Partial<typeof DEFAULTS>) =>
@@ -78,6 +79,7 @@ export function ScorerSection() {
     setBusy(true);
     try {
       const kind = (report?.kind as Kind | undefined) ?? form.kind;
+      setQueued(null);
       setQueue(
         (await api.call('training.labelNext', { kind, model: scorerPath, vocab: form.vocab.trim() })).queue,
       );
@@ -85,6 +87,17 @@ export function ScorerSection() {
       setError((e as Error).message);
     } finally {
       setBusy(false);
+    }
+  };
+  /** Compare serves these first, in this order, to every annotator (until the queue is cleared). */
+  const sendToCompare = async () => {
+    if (!queue?.length) return;
+    setError(null);
+    try {
+      const comparisonIds = queue.map((q) => q.comparisonId);
+      setQueued((await api.call('labeling.setQueue', { comparisonIds, source: 'uncertainty' }))?.size ?? 0);
+    } catch (e) {
+      setError((e as Error).message);
     }
   };
   const useForChips = () => {
@@ -209,8 +222,11 @@ export function ScorerSection() {
       {queue && (
         <div aria-label="Label next">
           <p className="small muted">
-            Least certain first. The Compare page keeps its own order; label these by comparison id in the
-            Library.
+            Least certain first. Send them to the Compare queue to have every annotator label them next.{' '}
+            <button type="button" onClick={() => void sendToCompare()} disabled={queue.length === 0}>
+              Send to Compare queue
+            </button>{' '}
+            {queued !== null && <span role="status">{queued} queued for Compare.</span>}
           </p>
           <ol>
             {queue.map((q) => (
