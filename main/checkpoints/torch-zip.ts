@@ -3,7 +3,7 @@ import { dtypeSize } from './dtypes';
 import { RandomAccessFile } from './file-reader';
 import { PickleMarker, unpickle } from './pickle';
 import { ZipArchive } from './zip-archive';
-import { StorageType, TorchTensor, resolveTorchGlobal, type TorchStorage } from './torch-globals';
+import { StorageType, type TorchTensor, resolveTorchGlobal, type TorchStorage } from './torch-globals';
 import { elementCount, type TensorData } from './tensor';
 
 /** data.pkl only describes tensors (real checkpoints: well under 1 MB); a larger one is refused, not allocated. */

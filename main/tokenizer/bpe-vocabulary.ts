@@ -64,7 +64,7 @@ async function readOptionalJson(path: string): Promise<Record<string, unknown> |
     return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${path}: ${(error as Error).message}`);
+    throw new Error(`${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -116,7 +116,7 @@ export async function loadBpeVocabulary(path: string): Promise<BpeVocabulary> {
   try {
     text = (isGzip ? gunzipSync(raw) : raw).toString('utf8');
   } catch (error) {
-    throw new Error(`${path}: cannot decompress BPE merges (${(error as Error).message})`);
+    throw new Error(`${path}: cannot decompress BPE merges (${(error as Error).message})`, { cause: error });
   }
   return fromMergesFile(parseMerges(text, path));
 }

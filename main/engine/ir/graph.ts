@@ -148,7 +148,7 @@ export class Graph extends OpBuilder {
       info = getOp(type).infer(inputs, attrs);
     } catch (err) {
       const shapes = inputs.map((t) => `${t.dtype}${formatShape(t.shape)}`).join(', ');
-      throw new Error(`${type}(${shapes}): ${(err as Error).message}`);
+      throw new Error(`${type}(${shapes}): ${(err as Error).message}`, { cause: err });
     }
     return this.push(info.dtype, info.shape, { kind: 'op', op: type, inputs, attrs });
   }

@@ -1,5 +1,5 @@
 // One ORT session: typed-array runs in a FIFO queue that honours AbortSignals, and a report of where it ran.
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { CreatedSession, OptimizedModelState } from './create';
 import { discardProfile, takeProfile, type NodePlacement } from './profile';
 import { RunQueue } from './run-queue';

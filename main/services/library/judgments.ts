@@ -64,9 +64,13 @@ export class JudgmentRepository {
       if (
         String(error).includes('UNIQUE constraint failed: judgments.comparison_id, judgments.annotator_id')
       ) {
-        throw new Error(`annotator ${input.annotatorId} already judged comparison ${input.comparisonId}`);
+        throw new Error(`annotator ${input.annotatorId} already judged comparison ${input.comparisonId}`, {
+          cause: error,
+        });
       }
-      if (String(error).includes('FOREIGN KEY')) throw new Error(`no annotator with id ${input.annotatorId}`);
+      if (String(error).includes('FOREIGN KEY')) {
+        throw new Error(`no annotator with id ${input.annotatorId}`, { cause: error });
+      }
       throw error;
     }
   }

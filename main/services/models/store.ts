@@ -272,7 +272,7 @@ export class ModelStore {
           `disk full while importing ${source}: free some space and retry`,
         );
       }
-      throw new Error(`cannot import ${source}: ${(error as Error).message}`);
+      throw new Error(`cannot import ${source}: ${(error as Error).message}`, { cause: error });
     }
     await rename(temporary, destination);
     await discardPartial(destination);

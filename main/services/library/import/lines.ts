@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { z } from 'zod';
+import { type z } from 'zod';
 
 export interface ParsedRecord<T> {
   /** `file:line` for JSONL, `file#row` for CSV (row 1 = first data row). */
