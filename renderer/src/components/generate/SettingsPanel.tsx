@@ -1,43 +1,11 @@
 // Generation settings: model (installed or a path), steps, CFG, seed with a dice, all eight schedulers, size,
 // batch, LoRAs with scales, EP, and the scorer used for the score chips.
-import type { ReactNode } from 'react';
 import { GENERATE_SCHEDULERS } from '../../../../main/api/contract';
 import { useCall } from '../../api/hooks';
 import { randomSeed, type GenerateForm, type ScorerKind } from './settings';
+import { Field, NumberField } from '../Field';
 
 type Patch = (patch: Partial<GenerateForm>) => void;
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <label className="gen-field">
-      <span>{label}</span>
-      {children}
-    </label>
-  );
-}
-
-function NumberInput(props: {
-  label: string;
-  value: number;
-  min: number;
-  max: number;
-  step?: number;
-  onChange(v: number): void;
-}) {
-  return (
-    <Field label={props.label}>
-      <input
-        type="number"
-        aria-label={props.label}
-        value={props.value}
-        min={props.min}
-        max={props.max}
-        step={props.step ?? 1}
-        onChange={(e) => props.onChange(Number(e.target.value))}
-      />
-    </Field>
-  );
-}
 
 function ModelPicker({ form, patch }: { form: GenerateForm; patch: Patch }) {
   const models = useCall('generate.models', {});
@@ -173,14 +141,14 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
     <div className="gen-settings" aria-label="Generation settings">
       <ModelPicker form={form} patch={patch} />
       <div className="gen-row">
-        <NumberInput
+        <NumberField
           label="Steps"
           value={form.steps}
           min={1}
           max={500}
           onChange={(steps) => patch({ steps })}
         />
-        <NumberInput
+        <NumberField
           label="CFG"
           value={form.cfg}
           min={0}
@@ -190,7 +158,7 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
         />
       </div>
       <div className="gen-row">
-        <NumberInput
+        <NumberField
           label="Seed"
           value={form.seed}
           min={0}
@@ -219,7 +187,7 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
         </select>
       </Field>
       <div className="gen-row">
-        <NumberInput
+        <NumberField
           label="Width"
           value={form.width}
           min={8}
@@ -227,7 +195,7 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
           step={8}
           onChange={(width) => patch({ width })}
         />
-        <NumberInput
+        <NumberField
           label="Height"
           value={form.height}
           min={8}
@@ -237,7 +205,7 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
         />
       </div>
       <div className="gen-row">
-        <NumberInput
+        <NumberField
           label="Batch"
           value={form.batch}
           min={1}

@@ -1,10 +1,11 @@
 // Your own preference model: fine-tune a CLIP-family scorer on the library's labels, watch the loss, read the
 // held-out accuracy before and after under both tie conventions (95 % bootstrap intervals), use the result for
 // the Generate page's score chips, and list the comparisons it is least sure about ("label next").
-import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import type { CallInput, EventPayload } from '../../../../main/api/contract';
 import { useApi, useEvent } from '../../api/hooks';
 import { loadForm, saveForm } from '../generate/settings';
+import { Field } from '../Field';
 
 const LossChart = lazy(() => import('./LossChart').then((m) => ({ default: m.LossChart })));
 
@@ -20,15 +21,6 @@ const pct = (a: Accuracy) =>
   a.accuracy === null
     ? '—'
     : `${(a.accuracy * 100).toFixed(1)}%${a.interval ? ` [${(a.interval[0] * 100).toFixed(1)}, ${(a.interval[1] * 100).toFixed(1)}]` : ''} (n=${a.n})`;
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <label className="gen-field">
-      <span>{label}</span>
-      {children}
-    </label>
-  );
-}
 
 export function ScorerSection() {
   const api = useApi();

@@ -1,7 +1,8 @@
 // One-click LoRA training: recipe, model and the main defaults in view; everything else folded away.
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import type { CallInput } from '../../../../main/api/contract';
 import { useCall } from '../../api/hooks';
+import { Field, NumberField } from '../Field';
 
 export type TrainSettings = CallInput<'training.start'>;
 
@@ -33,29 +34,6 @@ function load(): Form {
   } catch {
     return DEFAULT_TRAIN;
   }
-}
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <label className="gen-field">
-      <span>{label}</span>
-      {children}
-    </label>
-  );
-}
-
-function Num(props: { label: string; value: number; step?: number; onChange(v: number): void }) {
-  return (
-    <Field label={props.label}>
-      <input
-        type="number"
-        aria-label={props.label}
-        value={props.value}
-        step={props.step ?? 1}
-        onChange={(e) => props.onChange(Number(e.target.value))}
-      />
-    </Field>
-  );
 }
 
 export function TrainForm({
@@ -135,22 +113,26 @@ export function TrainForm({
         </Field>
       </div>
       <div className="gen-row">
-        <Num label="Rank" value={form.rank} onChange={(rank) => patch({ rank })} />
-        <Num label="Learning rate" value={form.lr} step={1e-5} onChange={(lr) => patch({ lr })} />
-        <Num label="Steps" value={form.steps} onChange={(steps) => patch({ steps })} />
-        <Num
+        <NumberField label="Rank" value={form.rank} onChange={(rank) => patch({ rank })} />
+        <NumberField label="Learning rate" value={form.lr} step={1e-5} onChange={(lr) => patch({ lr })} />
+        <NumberField label="Steps" value={form.steps} onChange={(steps) => patch({ steps })} />
+        <NumberField
           label="Resolution"
           value={form.resolution}
           step={8}
           onChange={(resolution) => patch({ resolution })}
         />
-        <Num label="Seed" value={form.seed} onChange={(seed) => patch({ seed })} />
+        <NumberField label="Seed" value={form.seed} onChange={(seed) => patch({ seed })} />
       </div>
       <details className="gen-fold">
         <summary>Advanced settings</summary>
         <div className="gen-row">
-          <Num label="Batch (accumulated)" value={form.batch} onChange={(batch) => patch({ batch })} />
-          <Num
+          <NumberField
+            label="Batch (accumulated)"
+            value={form.batch}
+            onChange={(batch) => patch({ batch })}
+          />
+          <NumberField
             label="Checkpoint every N steps"
             value={form.checkpointEvery}
             onChange={(checkpointEvery) => patch({ checkpointEvery })}
