@@ -1,19 +1,18 @@
 // The Loaded scorers panel and the near-duplicate finder in Chromium against an in-process server: load an
 // imported local model from the Models view, see the EP it runs on, see its chips in Compare once blind mode
 // is off, and find the re-encoded copy in the Library's Duplicates tab.
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, createApiServices, OWNER, type Api } from '../../main/api';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import { ScorerService } from '../../main/api/scorer-service';
 import { startServer } from '../../main/server';
 import { fixture, VOCAB } from '../models/clip-fixtures';
-import { repoRoot } from './generate-helpers';
+import { ensureRendererBuilt, launchChromium } from '../e2e/browser-harness';
 
 let base: string;
 let api: Api;
@@ -25,13 +24,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-scorers-ui-'));
-  const staticDir = path.join(base, 'ui');
-  const build = spawnSync(
-    'npx',
-    ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn', '--outDir', staticDir],
-    { cwd: repoRoot, stdio: 'inherit' },
-  );
-  if (build.status !== 0) throw new Error('renderer build failed');
+  const staticDir = ensureRendererBuilt();
   const library = libraryAt(path.join(base, 'library'));
   const image = async (bytes: Buffer | Promise<Buffer>) => (await library.addImage(await bytes)).image.id;
   const a = await image(sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 95 }).toBuffer());
@@ -49,10 +42,7 @@ beforeAll(async () => {
   const server = await startServer({ api, port: 0, staticDir });
   url = server.url;
   close = () => server.app.close();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
 }, 120_000);
@@ -80,7 +70,9 @@ describe('scorers in the UI', () => {
   it('shows the stored score as a chip in Compare once blind mode is off', async () => {
     await page.goto(`${url}#/compare`);
     await page.getByLabel('Blind mode').uncheck();
-    const stored = libraryAt(api.services.libraryDir).catalog.scores().map((s) => s.score.toFixed(2));
+    const stored = libraryAt(api.services.libraryDir)
+      .catalog.scores()
+      .map((s) => s.score.toFixed(2));
     const chip = page.locator('.chip', { hasText: 'hps_v2_tiny' }).first();
     await chip.waitFor();
     expect(stored).toContain((await chip.locator('b').textContent())!.trim());

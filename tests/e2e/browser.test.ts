@@ -1,15 +1,15 @@
 // Browser mode end to end: `hps-studio serve` on an empty temp library, driven by Debian's Chromium.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureRendererBuilt, launchChromium } from './browser-harness';
 import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER } from '../../main/common/csp';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = join(root, 'assets/screenshots/browser-mode.png');
 
 let server: ChildProcess;
@@ -37,20 +37,10 @@ function startServe(libraryDir: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist/renderer/index.html'))) {
-    const build = spawnSync(
-      'npx',
-      ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
-      { cwd: root, stdio: 'inherit' },
-    );
-    if (build.status !== 0) throw new Error('renderer build failed');
-  }
+  ensureRendererBuilt();
   library = join(mkdtempSync(join(tmpdir(), 'hps-e2e-')), 'library');
   url = await startServe(library);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(e.message));

@@ -6,7 +6,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import { clipVocab, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
-import { buildRenderer, openBrowser } from './generate-helpers';
+import { ensureRendererBuilt } from './browser-harness';
+import { openBrowser } from './generate-helpers';
 
 let t: TestApi;
 let ui: string;
@@ -15,7 +16,7 @@ let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  ui = buildRenderer();
+  ui = ensureRendererBuilt();
   t = await startTestApi('hps-e2e-generate-', undefined, ui);
   ({ browser, page, errors } = await openBrowser());
 }, 120_000);
@@ -25,7 +26,6 @@ afterAll(async () => {
   await t?.app.close();
   closeLibraries();
   if (t) await rm(t.base, { recursive: true, force: true });
-  if (ui) await rm(ui, { recursive: true, force: true });
 });
 
 describe('Generate view (browser mode)', () => {

@@ -1,10 +1,9 @@
 // Shared by the labeling e2e test and the compare bench: a folder of generated images with prompts, a
 // `serve` child process, and Chromium.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -89,22 +88,4 @@ export function startServe(library: string): Promise<Serve> {
   });
 }
 
-export function ensureRendererBuilt(): void {
-  if (existsSync(join(ROOT, 'dist/renderer/index.html'))) return;
-  const build = spawnSync(
-    'npx',
-    ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
-  );
-  if (build.status !== 0) throw new Error('renderer build failed');
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}
+export { ensureRendererBuilt, launchChromium } from './browser-harness';

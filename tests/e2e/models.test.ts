@@ -1,16 +1,16 @@
 // The Models view end to end: `hps-studio serve` with temporary library and data folders, driven by Chromium.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureRendererBuilt, launchChromium } from './browser-harness';
 import { bundledCatalog } from '../../main/services/models';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let server: ChildProcess;
 let browser: Browser;
@@ -38,23 +38,10 @@ function startServe(library: string, data: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist/renderer/index.html'))) {
-    const build = spawnSync(
-      'npx',
-      ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
-      {
-        cwd: root,
-        stdio: 'inherit',
-      },
-    );
-    if (build.status !== 0) throw new Error('renderer build failed');
-  }
+  ensureRendererBuilt();
   scratch = mkdtempSync(join(tmpdir(), 'hps-e2e-models-'));
   url = await startServe(join(scratch, 'library'), join(scratch, 'data'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(e.message));

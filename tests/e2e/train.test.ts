@@ -7,7 +7,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLibraries } from '../../main/api/library-access';
 import { clipVocab, labeledLibrary, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
-import { buildRenderer, openBrowser } from './generate-helpers';
+import { ensureRendererBuilt } from './browser-harness';
+import { openBrowser } from './generate-helpers';
 
 let t: TestApi;
 let ui: string;
@@ -16,7 +17,7 @@ let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  ui = buildRenderer();
+  ui = ensureRendererBuilt();
   t = await startTestApi('hps-e2e-train-', labeledLibrary, ui);
   ({ browser, page, errors } = await openBrowser());
 }, 120_000);
@@ -26,7 +27,6 @@ afterAll(async () => {
   await t?.app.close();
   closeLibraries();
   if (t) await rm(t.base, { recursive: true, force: true });
-  if (ui) await rm(ui, { recursive: true, force: true });
 });
 
 describe('Train view (browser mode)', () => {
