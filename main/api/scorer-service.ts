@@ -222,14 +222,16 @@ export class ScorerService {
       (input.headModelId === undefined ? source.head : (await this.fromStore(input.headModelId)).model);
     const model = source.model;
     const detected = await detect(model);
-    if (!CLIP_LAYOUTS.has(detected.kind))
+    const trainedKind =
+      detected.kind === 'trained-scorer' ? trainedScorerKind(detected, input.kind) : undefined;
+    if (!trainedKind && !CLIP_LAYOUTS.has(detected.kind))
       throw new ApiError(
         'bad_request',
         detected.kind === 'aesthetic-mlp'
           ? `${model} is an aesthetic MLP head: load its CLIP ViT-L/14 as the model and pass this as the head`
           : `${model} is ${detected.label}, not a CLIP scorer checkpoint`,
       );
-    const kind = input.kind ?? source.kind ?? KIND_OF_LAYOUT[detected.kind]!;
+    const kind = trainedKind ?? input.kind ?? source.kind ?? KIND_OF_LAYOUT[detected.kind]!;
     return {
       id: source.id,
       kind,
@@ -291,6 +293,14 @@ interface Source {
   /** aesthetic from the catalog: the MLP (the model is then the CLIP tower it runs on). */
   head?: string;
   vocab?: string;
+}
+
+/** A scorer trained in HPS Studio runs as the kind its header names (preprocessing and score scale of its base). */
+function trainedScorerKind(detected: DetectedCheckpoint, asked: ScorerKind | undefined): ScorerKind {
+  const kind = detected.details.scorerKind as ScorerKind;
+  if (asked !== undefined && asked !== kind)
+    throw new ApiError('bad_request', `${detected.path} is a trained ${kind} scorer, not ${asked}`);
+  return kind;
 }
 
 function fromPath(file: string): Source {

@@ -5,12 +5,13 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLibraries } from '../../main/api/library-access';
+import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 import { syntheticLibrary } from '../preference/synthetic';
 import { startTestApi, type TestApi } from './generate-helpers';
 
 let t: TestApi;
+let trainedScorer: string;
 
 beforeAll(async () => {
   t = await startTestApi('hps-scorer-api-', async (dir) => {
@@ -38,6 +39,7 @@ describe('scorer training API over HTTP', () => {
       name: 'brightness',
     });
     expect(started.output).toBe(path.join(t.libraryDir, 'scorers', 'brightness.safetensors'));
+    trainedScorer = started.output;
     const report = await t.next('training.scorerDone', (r) => r.jobId === started.jobId);
     const steps = t.events.filter(
       (e) => e.event === 'training.scorerStep' && e.payload.jobId === started.jobId,
@@ -73,4 +75,23 @@ describe('scorer training API over HTTP', () => {
     expect(priorities).toEqual([...priorities].sort((a, b) => b - a));
     expect(queue.every((q: { prompt: string }) => q.prompt.length > 0)).toBe(true);
   }, 600_000);
+
+  it('loads the trained scorer for live readouts under its base kind, and it scores the library', async () => {
+    await expect(
+      t.call('scorers.load', { kind: 'hps-v2', path: trainedScorer, vocab: VOCAB }),
+    ).rejects.toThrow(/a trained hps-v1 scorer, not hps-v2/);
+    const { scorer } = await t.call('scorers.load', { path: trainedScorer, vocab: VOCAB });
+    expect(scorer).toMatchObject({ id: 'brightness', kind: 'hps-v1' });
+    await expect
+      .poll(async () => (await t.call('scorers.list')).scorers[0].jobId, { timeout: 120_000, interval: 100 })
+      .toBeNull();
+    const library = libraryAt(t.libraryDir);
+    const pairs = new Set(
+      library.listComparisons({}).flatMap((c) => c.images.map((image) => `${image.id}/${c.prompt}`)),
+    );
+    const scores = library.catalog.scores({ modelId: 'brightness' });
+    expect(scores).toHaveLength(pairs.size);
+    expect(scores.every((s) => Number.isFinite(s.score) && s.cosine !== null)).toBe(true);
+    expect((await t.call('library.status')).scorers).toContain('brightness');
+  }, 300_000);
 });
