@@ -14,8 +14,22 @@ export const loraTrainingConfigSchema = z
     model: z.string().min(1),
     /** bpe_simple_vocab_16e6.txt.gz or a tokenizer folder; default: the model's tokenizer/. */
     vocab: z.string().min(1).optional(),
-    /** Labeled pairs: a library folder (its judgments) or a pairs JSONL export. */
-    data: z.union([z.object({ library: z.string().min(1) }), z.object({ pairs: z.string().min(1) })]),
+    /**
+     * Labeled pairs: a library folder (its judgments, or with `pairsBy` the pairs a scorer's stored scores
+     * choose: best over worst image per comparison, human labels unused) or a pairs JSONL export.
+     */
+    data: z.union([
+      z
+        .object({
+          library: z.string().min(1),
+          pairsBy: z
+            .object({ scorer: z.string().min(1), minMargin: z.number().min(0).default(0) })
+            .strict()
+            .optional(),
+        })
+        .strict(),
+      z.object({ pairs: z.string().min(1) }).strict(),
+    ]),
     /** HPS recipe: a folder of images with same-named .txt captions, mixed in at `ratio` of the samples. */
     regularization: z.object({ folder: z.string().min(1), ratio: z.number().min(0).max(0.95) }).optional(),
     steps: positiveInt,

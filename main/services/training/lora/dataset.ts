@@ -1,12 +1,21 @@
-// The run's data as a pure function of the settings: labeled pairs (and regularisation images) → samples,
-// micro-batch k of the run (data order, latent draw, noise, timestep from the seed), fixed evaluation batches,
-// and the LoRA's seeded initial values.
+// The run's data as a pure function of the settings: labeled pairs (human judgments, a pairs file, or chosen by
+// a scorer's stored scores) and regularisation images → samples, micro-batch k of the run (data order, latent
+// draw, noise, timestep from the seed), fixed evaluation batches, and the LoRA's seeded initial values.
 import path from 'node:path';
 import type { TensorSet } from '../../../engine/optim';
 import { TorchGenerator } from '../../diffusion/rng';
 import type { LoraTrainingConfig } from './config';
 import type { LoraParamSpec } from './graph';
-import { hpsTrainingSamples, libraryPairs, readCaptionFolder, readPairsJsonl } from './pairs';
+import {
+  describeScorerPairs,
+  hpsTrainingSamples,
+  libraryPairs,
+  readCaptionFolder,
+  readPairsJsonl,
+  scorerPairs,
+  type PairsReport,
+  type TrainingPair,
+} from './pairs';
 import {
   derivedSeed,
   dpoMicroBatch,
@@ -19,17 +28,39 @@ import {
 import type { MicroBatch } from './step';
 
 export interface Dataset {
+  /** Where the pairs came from, how many, and what was skipped (shown as the run's progress message). */
+  summary: string;
   /** hps: captioned images; dpo: unused. */
   samples: TrainingSample[];
   regularization: TrainingSample[];
   pairs: { chosen: TrainingSample; rejected: TrainingSample }[];
 }
 
+/** The run's pairs with a one-line account of what was used and skipped. */
+async function readPairs(
+  config: LoraTrainingConfig,
+  workDir: string,
+): Promise<{ pairs: TrainingPair[]; summary: string }> {
+  const data = config.data;
+  if ('pairs' in data) return humanPairs(await readPairsJsonl(data.pairs), data.pairs);
+  if (!data.pairsBy)
+    return humanPairs(
+      await libraryPairs(data.library, path.join(workDir, 'library-export')),
+      "the library's judgments",
+    );
+  const report = await scorerPairs(data.library, data.pairsBy.scorer, data.pairsBy.minMargin);
+  return { pairs: report.pairs, summary: describeScorerPairs(report) };
+}
+
+function humanPairs(report: PairsReport, source: string): { pairs: TrainingPair[]; summary: string } {
+  return {
+    pairs: report.pairs,
+    summary: `${report.pairs.length} pairs from ${source}; skipped ${report.skippedTies} ties, ${report.skippedUnlabeled} unlabeled`,
+  };
+}
+
 export async function loadDataset(config: LoraTrainingConfig, workDir: string): Promise<Dataset> {
-  const report =
-    'library' in config.data
-      ? await libraryPairs(config.data.library, path.join(workDir, 'library-export'))
-      : await readPairsJsonl(config.data.pairs);
+  const report = await readPairs(config, workDir);
   const regularization = config.regularization
     ? (await readCaptionFolder(config.regularization.folder)).map((c) => ({
         image: c.image,
@@ -37,6 +68,7 @@ export async function loadDataset(config: LoraTrainingConfig, workDir: string): 
       }))
     : [];
   return {
+    summary: report.summary,
     samples: config.recipe === 'hps' ? hpsTrainingSamples(report.pairs) : [],
     regularization,
     pairs: report.pairs.map((p) => ({

@@ -22,7 +22,14 @@ export {
 } from './trainer';
 export { TrainingControl } from './control';
 export { listTrainingRuns, type TrainingRunRecord } from './history';
-export { readPairsJsonl, type TrainingPair } from './pairs';
+export {
+  describeScorerPairs,
+  noScoresMessage,
+  readPairsJsonl,
+  scorerPairs,
+  type ScorerPairsReport,
+  type TrainingPair,
+} from './pairs';
 export {
   buildLoraTrainingGraph,
   dpoLoss,

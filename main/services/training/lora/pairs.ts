@@ -1,6 +1,7 @@
 // Labeled pairs for training: the labeling studio's pairs JSONL (prompt, chosen, rejected relative to the
-// file's folder, tie), a library's judgments (exported through the same format), and regularisation folders
-// (images with same-named .txt captions).
+// file's folder, tie), a library's judgments (exported through the same format), a scorer's stored scores over
+// the library's comparisons (the HPS paper's scorer-chosen pairs), and regularisation folders (images with
+// same-named .txt captions).
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -29,6 +30,21 @@ export interface PairsReport {
   pairs: TrainingPair[];
   skippedTies: number;
   skippedUnlabeled: number;
+}
+
+/** Pairs a scorer chose: per comparison its best-scored image over its worst. */
+export interface ScorerPairsReport {
+  pairs: TrainingPair[];
+  scorer: string;
+  minMargin: number;
+  /** Comparisons that gave a pair. */
+  used: number;
+  /** Comparisons with an image the scorer has no stored score for (under the comparison's prompt). */
+  skippedMissingScores: number;
+  /** Best and worst scored exactly alike. */
+  skippedTies: number;
+  /** Score gap below minMargin. */
+  skippedMargin: number;
 }
 
 export async function readPairsJsonl(file: string): Promise<PairsReport> {
@@ -62,18 +78,22 @@ export async function readPairsJsonl(file: string): Promise<PairsReport> {
   });
   if (report.pairs.length === 0)
     throw new Error(`${file}: no preference pairs (ties and unlabeled lines are skipped)`);
+  await requireImages(report.pairs, file);
+  return report;
+}
+
+async function requireImages(pairs: readonly TrainingPair[], source: string): Promise<void> {
   await Promise.all(
-    [...new Set(report.pairs.flatMap((p) => [p.chosen, p.rejected]))].map(async (image) => {
+    [...new Set(pairs.flatMap((p) => [p.chosen, p.rejected]))].map(async (image) => {
       if (
         !(await stat(image).then(
           (s) => s.isFile(),
           () => false,
         ))
       )
-        throw new Error(`${file}: image ${image} does not exist`);
+        throw new Error(`${source}: image ${image} does not exist`);
     }),
   );
-  return report;
 }
 
 /** A library's preference judgments as pairs (written as a pairs JSONL under `workDir`, then read). */
@@ -88,6 +108,77 @@ export async function libraryPairs(libraryDir: string, workDir: string): Promise
   } finally {
     library.close();
   }
+}
+
+export function noScoresMessage(scorer: string): string {
+  return `no scores from ${scorer} in this library: load that scorer (live readouts) and let it score the library first`;
+}
+
+/**
+ * Pairs chosen by a scorer's stored scores instead of human labels: for each comparison that is not excluded and
+ * whose images all have a score under its prompt, the highest-scored image is chosen and the lowest rejected
+ * (skipped when they tie exactly or differ by less than `minMargin`).
+ */
+export async function scorerPairs(
+  libraryDir: string,
+  scorer: string,
+  minMargin = 0,
+): Promise<ScorerPairsReport> {
+  if (!Library.exists(libraryDir)) throw new Error(`no library at ${libraryDir}`);
+  const library = Library.open(libraryDir);
+  const report: ScorerPairsReport = {
+    pairs: [],
+    scorer,
+    minMargin,
+    used: 0,
+    skippedMissingScores: 0,
+    skippedTies: 0,
+    skippedMargin: 0,
+  };
+  try {
+    const stored = library.catalog.scores({ modelId: scorer });
+    if (stored.length === 0) throw new Error(noScoresMessage(scorer));
+    const scoreOf = new Map(stored.map((s) => [`${s.imageId}:${s.promptId}`, s.score]));
+    for (const comparison of library.listComparisons()) {
+      if (comparison.excluded) continue;
+      const scored = comparison.images.map((image) => ({
+        image,
+        score: scoreOf.get(`${image.id}:${comparison.promptId}`),
+      }));
+      if (scored.some((s) => s.score === undefined)) {
+        report.skippedMissingScores++;
+        continue;
+      }
+      const best = scored.reduce((a, b) => (b.score! > a.score! ? b : a));
+      const worst = scored.reduce((a, b) => (b.score! < a.score! ? b : a));
+      const gap = best.score! - worst.score!;
+      if (gap === 0) report.skippedTies++;
+      else if (gap < minMargin) report.skippedMargin++;
+      else {
+        report.used++;
+        report.pairs.push({
+          prompt: comparison.prompt,
+          chosen: library.imagePath(best.image),
+          rejected: library.imagePath(worst.image),
+        });
+      }
+    }
+  } finally {
+    library.close();
+  }
+  if (report.pairs.length === 0)
+    throw new Error(`no preference pairs from ${scorer}: ${describeScorerPairs(report)}`);
+  await requireImages(report.pairs, libraryDir);
+  return report;
+}
+
+/** One line for the run's progress: how many comparisons gave pairs and why the others did not. */
+export function describeScorerPairs(report: ScorerPairsReport): string {
+  const margin = report.minMargin > 0 ? `, ${report.skippedMargin} below margin ${report.minMargin}` : '';
+  return (
+    `${report.used} comparisons paired by ${report.scorer}; skipped ${report.skippedMissingScores} missing ` +
+    `scores, ${report.skippedTies} ties${margin}`
+  );
 }
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);

@@ -140,6 +140,7 @@ export async function trainLora(
       );
     const tokenizer = await ClipTokenizer.load(vocab, { cleaning: 'transformers' });
     const dataset = await loadDataset(config, workDir);
+    emit({ phase: 'preparing', step: 0, totalSteps: config.steps, message: dataset.summary });
     const scale = vaeScaleFactor(model.vae.config);
     const multiple = scale * 2 ** (model.unet.config.blockOutChannels.length - 1);
     if (config.resolution % multiple !== 0)
