@@ -26,6 +26,10 @@ export const LoraTrainingSettingsSchema = z
     beta: z.number().positive().default(5000),
     format: z.enum(['kohya', 'peft']).default('kohya'),
     ep: ExecutionProviderSchema.default('cpu'),
+    /** Pairs chosen by a scorer's stored scores (a library.status `scorers` id) instead of human labels. */
+    pairsBy: z.string().min(1).max(200).optional(),
+    /** With pairsBy: comparisons whose best and worst scores differ by less are skipped (default 0). */
+    minMargin: z.number().min(0).max(1000).optional(),
     /** Output name (letters, digits, - and _); the file is <library>/loras/<name>.safetensors. */
     name: z
       .string()
@@ -53,6 +57,8 @@ export const TrainingRunSchema = z.object({
   recipe: z.enum(['hps', 'dpo']),
   model: z.string(),
   vocab: z.string().optional(),
+  /** The scorer that chose the pairs; absent: the library's human labels. */
+  pairsBy: z.string().optional(),
   /** Training resolution: the A/B grid generates at this size. */
   resolution: z.number(),
   startedAt: z.string(),

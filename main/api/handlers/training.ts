@@ -9,6 +9,7 @@ import { libraryAt } from '../library-access';
 import type { JobRegistry } from '../../services/jobs';
 import {
   listTrainingRuns,
+  noScoresMessage,
   type LoraTrainingInput,
   type TrainingProgress,
   type TrainingResult,
@@ -43,16 +44,24 @@ function defaultName(recipe: string): string {
   return `${recipe}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
 }
 
-/** The service's settings for a run of the library's labels. */
-function serviceInput(
+/** The service's settings for a run of the library's labels (or of the pairs a scorer's scores choose). */
+export function loraServiceInput(
   settings: ParsedInput<'training.start'>,
   ctx: ApiContext,
   name: string,
 ): LoraTrainingInput {
-  const { name: _name, ...rest } = settings;
+  const { name: _name, pairsBy, minMargin, ...rest } = settings;
+  if (minMargin !== undefined && pairsBy === undefined)
+    throw new ApiError('bad_request', 'minMargin applies to pairs chosen by a scorer (pairsBy) only');
+  // Fail at once rather than as a failed job when the scorer has stored nothing to choose pairs by.
+  if (pairsBy !== undefined && !libraryAt(ctx.libraryDir).catalog.scoredModels().includes(pairsBy))
+    throw new ApiError('bad_request', noScoresMessage(pairsBy));
   return {
     ...rest,
-    data: { library: ctx.libraryDir },
+    data: {
+      library: ctx.libraryDir,
+      ...(pairsBy !== undefined ? { pairsBy: { scorer: pairsBy, minMargin } } : {}),
+    },
     out: outputFile(ctx, name),
     log: path.join(ctx.libraryDir, 'loras', `${name}.log.jsonl`),
     historyDir: historyDir(ctx),
@@ -115,6 +124,7 @@ async function runsOf(ctx: ApiContext): Promise<CallOutput<'training.runs'>> {
       recipe: r.config.recipe,
       model: r.config.model,
       vocab: r.config.vocab,
+      pairsBy: 'library' in r.config.data ? r.config.data.pairsBy?.scorer : undefined,
       resolution: r.config.resolution,
       startedAt: r.startedAt,
       updatedAt: r.updatedAt,
@@ -227,7 +237,7 @@ async function labelNextQueue(
 export const trainingHandlers = {
   'training.start': async (settings, ctx) => {
     const name = settings.name ?? defaultName(settings.recipe);
-    const { jobId, runName, output } = startTrainingJob(serviceInput(settings, ctx, name), name, ctx);
+    const { jobId, runName, output } = startTrainingJob(loraServiceInput(settings, ctx, name), name, ctx);
     return { jobId, runName, output };
   },
   'training.pause': async ({ jobId }, ctx) => {
