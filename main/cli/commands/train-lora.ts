@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../engine/runtime';
-import { startTraining, type TrainingProgress } from '../../services/training/lora';
+import { startTraining, type LoraTrainingInput, type TrainingProgress } from '../../services/training/lora';
 import { CliError } from '../errors';
 import { parseNonEmpty } from '../options';
 
@@ -10,6 +10,8 @@ interface TrainLoraCliOptions {
   vocab?: string;
   library?: string;
   pairs?: string;
+  pairsBy?: string;
+  minMargin?: number;
   steps: number;
   rank?: number;
   lr?: number;
@@ -49,6 +51,13 @@ function parsePositiveNumber(value: string): number {
   return n;
 }
 
+function parseNonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected a number ≥ 0.');
+  return n;
+}
+
 function parseEp(value: string): ExecutionProvider {
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value))
     throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
@@ -75,6 +84,16 @@ export function registerTrainLora(program: Command): void {
       '--pairs <file.jsonl>',
       'train on a pairs export: prompt, chosen, rejected (relative paths), tie (skipped)',
       parseNonEmpty,
+    )
+    .option(
+      '--pairs-by <scorerId>',
+      "with --library: pairs chosen by a scorer's stored scores (best over worst image per comparison) instead of the human labels",
+      parseNonEmpty,
+    )
+    .option(
+      '--min-margin <x>',
+      'with --pairs-by: skip comparisons whose best and worst scores differ by less (default 0)',
+      parseNonNegativeNumber,
     )
     .requiredOption('--steps <n>', 'optimizer steps', integerParser(1))
     .option('--rank <r>', 'LoRA rank (default 4; alpha = rank)', integerParser(1))
@@ -105,11 +124,15 @@ export function registerTrainLora(program: Command): void {
       'after',
       `
 A run interrupted (Ctrl-C, crash) continues from its last checkpoint when started again with the same settings.
+--pairs-by takes a scorer id as the library stores its scores (the live readouts' ids, e.g. hps-v2.1; the desktop
+app lists them as "Pairs from" on the Train page); that scorer must have scored the library's images first.
 
 Examples:
   $ hps-studio train-lora --recipe hps --model ./sd-v1-5 --library ~/hps-library --steps 1000 --out hps.safetensors
   $ hps-studio train-lora --recipe dpo --model sd15.safetensors --pairs export/pairs.jsonl --steps 500 \\
-      --resolution 512 --lr 1e-5 --out dpo.safetensors --log dpo.jsonl`,
+      --resolution 512 --lr 1e-5 --out dpo.safetensors --log dpo.jsonl
+  $ hps-studio train-lora --recipe dpo --model ./sd-v1-5 --library ~/hps-library --pairs-by hps-v2.1 \\
+      --min-margin 0.005 --steps 500 --out dpo-by-hps.safetensors`,
     )
     .action(trainLoraCommand);
 }
@@ -129,15 +152,28 @@ function printer(json: boolean | undefined): (event: TrainingProgress) => void {
   };
 }
 
+function libraryData(options: TrainLoraCliOptions): LoraTrainingInput['data'] {
+  return {
+    library: options.library!,
+    ...(options.pairsBy !== undefined
+      ? { pairsBy: { scorer: options.pairsBy, minMargin: options.minMargin } }
+      : {}),
+  };
+}
+
 async function trainLoraCommand(options: TrainLoraCliOptions): Promise<void> {
   if ((options.library === undefined) === (options.pairs === undefined))
     throw new CliError('give exactly one of --library DIR or --pairs FILE.jsonl');
+  if (options.pairsBy !== undefined && options.library === undefined)
+    throw new CliError('--pairs-by chooses pairs from a library: give --library DIR');
+  if (options.minMargin !== undefined && options.pairsBy === undefined)
+    throw new CliError('--min-margin applies with --pairs-by SCORER_ID only');
   const job = startTraining(
     {
       recipe: options.recipe,
       model: options.model,
       vocab: options.vocab,
-      data: options.library !== undefined ? { library: options.library } : { pairs: options.pairs! },
+      data: options.library !== undefined ? libraryData(options) : { pairs: options.pairs! },
       steps: options.steps,
       rank: options.rank,
       lr: options.lr,
