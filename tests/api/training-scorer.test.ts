@@ -65,6 +65,7 @@ describe('scorer training API over HTTP', () => {
     expect(local.map((m) => [m.path, m.detected.kind])).toEqual([[started.output, 'trained-scorer']]);
 
     const { queue } = await t.call('training.labelNext', {
+      source: 'uncertainty',
       kind: 'hps-v1',
       model: started.output,
       vocab: VOCAB,
@@ -93,5 +94,32 @@ describe('scorer training API over HTTP', () => {
     expect(scores).toHaveLength(pairs.size);
     expect(scores.every((s) => Number.isFinite(s.score) && s.cosine !== null)).toBe(true);
     expect((await t.call('library.status')).scorers).toContain('brightness');
+  }, 300_000);
+
+  it('ranks label-next by the disagreement of the scores the loaded scorers stored', async () => {
+    await expect(
+      t.call('training.labelNext', { source: 'disagreement', scorers: ['brightness'] }),
+    ).rejects.toThrow(/pick at least 2 scorers/);
+    await expect(
+      t.call('training.labelNext', { source: 'disagreement', scorers: ['brightness', 'hps_v1_tiny'] }),
+    ).rejects.toThrow(/no scores from hps_v1_tiny/);
+    await t.call('scorers.load', { kind: 'hps-v1', path: fixture('hps_v1_tiny.pt'), vocab: VOCAB });
+    await expect
+      .poll(async () => (await t.call('scorers.list')).scorers.every((s: { jobId: unknown }) => !s.jobId), {
+        timeout: 120_000,
+        interval: 100,
+      })
+      .toBe(true);
+    const { queue, unscored } = await t.call('training.labelNext', {
+      source: 'disagreement',
+      scorers: ['brightness', 'hps_v1_tiny'],
+    });
+    expect(unscored).toBe(0);
+    const unlabeled = libraryAt(t.libraryDir).listComparisons({ state: 'unlabeled' });
+    expect(new Set(queue.map((q: { comparisonId: number }) => q.comparisonId))).toEqual(
+      new Set(unlabeled.map((c) => c.id)),
+    );
+    const priorities = queue.map((q: { priority: number }) => q.priority);
+    expect(priorities).toEqual([...priorities].sort((a, b) => b - a));
   }, 300_000);
 });

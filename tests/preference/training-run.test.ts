@@ -130,9 +130,30 @@ describe('label next with the trained scorer', () => {
         expect(entry.priority).toBeCloseTo(1 - Math.abs(p0! - p1!), 9);
       }
       expect(queue.map((e) => e.priority)).toEqual([...queue.map((e) => e.priority)].sort((a, b) => b - a));
-      const disputed = await labelNextByDisagreement(library, [trained, base], { limit: 2 });
-      expect(disputed).toHaveLength(2);
-      expect(disputed[0]!.priority).toBeGreaterThanOrEqual(disputed[1]!.priority);
+      // Disagreement reads stored scores, as the live readouts leave them.
+      for (const [modelId, scorer] of [
+        ['trained', trained],
+        ['base', base],
+      ] as const)
+        for (const c of unlabelled) {
+          const rows = await scorer.score(
+            c.images.map((image) => library.imagePath(image)),
+            [c.prompt],
+          );
+          rows.forEach((row, i) =>
+            library.catalog.setScore({
+              modelId,
+              imageId: c.images[i]!.id,
+              promptId: c.promptId,
+              score: (row as { score: number }).score,
+              cosine: null,
+            }),
+          );
+        }
+      const disputed = labelNextByDisagreement(library, ['trained', 'base'], { limit: 2 });
+      expect(disputed.queue).toHaveLength(2);
+      expect(disputed.unscored).toBe(0);
+      expect(disputed.queue[0]!.priority).toBeGreaterThanOrEqual(disputed.queue[1]!.priority);
     } finally {
       await Promise.all([trained.close(), base.close()]);
     }

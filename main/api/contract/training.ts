@@ -6,6 +6,7 @@ import { AccuracySchema } from './evaluation';
 import { ExecutionProviderSchema } from './system';
 
 const LocalPath = z.string().trim().min(1).max(4096);
+const LabelNextLimit = z.number().int().min(1).max(1000).default(20);
 const JobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
 
 /** Defaults follow align_sd scaled to a desktop (rank 4, AdamW lr 1e-4); the view shows them. */
@@ -156,17 +157,30 @@ export const trainingCalls = {
   }),
   'training.labelNext': defineCall({
     summary:
-      'Active learning: unlabeled comparisons ordered by the scorer’s uncertainty (most uncertain first).',
-    input: z
-      .object({
-        kind: z.enum(['hps-v1', 'hps-v2', 'clip', 'pickscore']),
-        model: LocalPath,
-        vocab: LocalPath,
-        limit: z.number().int().min(1).max(1000).default(20),
-      })
-      .strict(),
+      'Active learning: unlabeled comparisons to label next, by one scorer’s uncertainty (|p − 0.5| smallest first) or by the disagreement of the scores several scorers stored in the library.',
+    input: z.discriminatedUnion('source', [
+      z
+        .object({
+          source: z.literal('uncertainty'),
+          kind: z.enum(['hps-v1', 'hps-v2', 'clip', 'pickscore']),
+          model: LocalPath,
+          vocab: LocalPath,
+          limit: LabelNextLimit,
+        })
+        .strict(),
+      z
+        .object({
+          source: z.literal('disagreement'),
+          /** Scorer ids as library.status lists them (scores the live readouts stored). */
+          scorers: z.array(z.string().min(1).max(200)).min(2, 'pick at least 2 scorers').max(20),
+          limit: LabelNextLimit,
+        })
+        .strict(),
+    ]),
     output: z.object({
       queue: z.array(z.object({ comparisonId: z.number(), prompt: z.string(), priority: z.number() })),
+      /** disagreement: unlabeled comparisons left out because a chosen scorer has not scored them yet. */
+      unscored: z.number().int(),
     }),
   }),
 };

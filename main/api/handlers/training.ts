@@ -7,6 +7,7 @@ import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { libraryAt } from '../library-access';
 import type { JobRegistry } from '../../services/jobs';
+import { labelNextByDisagreement } from '../../services/preference-training';
 import {
   listTrainingRuns,
   noScoresMessage,
@@ -220,18 +221,38 @@ async function labelNextQueue(
   input: ParsedInput<'training.labelNext'>,
   ctx: ApiContext,
 ): Promise<CallOutput<'training.labelNext'>> {
-  const { done } = scorerJob<{ comparisonId: number; priority: number }[]>(
+  const library = libraryAt(ctx.libraryDir);
+  const { queue, unscored } =
+    input.source === 'disagreement'
+      ? disagreement(() => labelNextByDisagreement(library, input.scorers, { limit: input.limit }))
+      : { queue: await uncertaintyQueue(input, ctx), unscored: 0 };
+  return {
+    queue: queue.map((q) => ({ ...q, prompt: library.getComparison(q.comparisonId)?.prompt ?? '' })),
+    unscored,
+  };
+}
+
+/** One scorer runs over the unlabeled comparisons, on a worker (a job the Jobs list shows). */
+function uncertaintyQueue(
+  { source: _source, ...input }: Extract<ParsedInput<'training.labelNext'>, { source: 'uncertainty' }>,
+  ctx: ApiContext,
+): Promise<{ comparisonId: number; priority: number }[]> {
+  return scorerJob<{ comparisonId: number; priority: number }[]>(
     ctx,
     { kind: 'label-next', title: 'Rank unlabeled comparisons by uncertainty' },
     'labelNext',
     { library: ctx.libraryDir, ...input },
     () => undefined,
-  );
-  const queue = await done;
-  const library = libraryAt(ctx.libraryDir);
-  return {
-    queue: queue.map((q) => ({ ...q, prompt: library.getComparison(q.comparisonId)?.prompt ?? '' })),
-  };
+  ).done;
+}
+
+/** Stored scores only, so it answers at once; a scorer without scores is the caller's mistake. */
+function disagreement<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw new ApiError('bad_request', (error as Error).message);
+  }
 }
 
 export const trainingHandlers = {

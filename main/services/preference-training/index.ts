@@ -8,7 +8,7 @@
 //   await saveTrainedScorer('mine.safetensors', { base, trained, settings: report.settings });
 //   const scorer = await createTrainedScorer('mine.safetensors', { vocab });   // or createScorer({ kind: base kind, model: file })
 //
-// Label next: uncertaintyQueue / disagreementQueue (pure), labelNextByUncertainty / labelNextByDisagreement (library + Scorers).
+// Label next: uncertaintyQueue / disagreementQueue (pure), labelNextByUncertainty (library + a Scorer), labelNextByDisagreement (the library's stored scores).
 // The training step is one engine graph (graphs.ts: stepGraph); the frozen first depth − k blocks run once per
 // image and prompt (encoded.ts), so a step runs only the last k blocks.
 export {

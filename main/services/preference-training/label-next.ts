@@ -1,5 +1,5 @@
 // The label-next queue over a library: unlabelled comparisons ranked by a scorer's uncertainty, or by the
-// disagreement of several scorers, through the public Scorer interface (a trained scorer or any other).
+// disagreement of several scorers' stored scores (the live readouts').
 import type { Comparison, Library } from '../library';
 import { isScoreError, type Scorer } from '../scoring/types';
 import { beliefFromCosines, disagreementQueue, uncertaintyQueue, type QueueEntry } from './active-learning';
@@ -32,17 +32,37 @@ export async function labelNextByUncertainty(
   return uncertaintyQueue(beliefs, options.limit);
 }
 
-/** Unlabelled comparisons where the scorers disagree most about the best image. */
-export async function labelNextByDisagreement(
+export interface DisagreementResult {
+  queue: QueueEntry[];
+  /** Unlabelled comparisons left out because some scorer has not scored all of their images yet. */
+  unscored: number;
+}
+
+/**
+ * Unlabelled comparisons where scorers disagree most about the best image, from the scores the live readouts
+ * stored in the library (nothing is re-run), so any scorers the user has loaded can be compared.
+ */
+export function labelNextByDisagreement(
   library: Library,
-  scorers: readonly Scorer[],
+  scorerIds: readonly string[],
   options: { limit?: number; pool?: number } = {},
-): Promise<QueueEntry[]> {
+): DisagreementResult {
+  if (new Set(scorerIds).size < 2) throw new Error('disagreement needs at least 2 different scorers');
+  const stored = scorerIds.map((modelId) => {
+    const byPair = new Map<string, number>();
+    for (const s of library.catalog.scores({ modelId })) byPair.set(`${s.imageId}/${s.promptId}`, s.score);
+    if (byPair.size === 0)
+      throw new Error(
+        `no scores from ${modelId} in this library: load that scorer and let it score the library`,
+      );
+    return byPair;
+  });
   const opinions = [];
+  let unscored = 0;
   for (const c of unlabelled(library, options.pool)) {
-    const scores = [];
-    for (const scorer of scorers) scores.push(await cosinesOf(scorer, library, c));
-    opinions.push({ comparisonId: c.id, scores });
+    const scores = stored.map((byPair) => c.images.map((image) => byPair.get(`${image.id}/${c.promptId}`)));
+    if (scores.some((row) => row.includes(undefined))) unscored++;
+    else opinions.push({ comparisonId: c.id, scores: scores as number[][] });
   }
-  return disagreementQueue(opinions, options.limit);
+  return { queue: opinions.length ? disagreementQueue(opinions, options.limit) : [], unscored };
 }

@@ -1,11 +1,12 @@
 // Your own preference model: fine-tune a CLIP-family scorer on the library's labels, watch the loss, read the
 // held-out accuracy before and after under both tie conventions (95 % bootstrap intervals), use the result for
-// the Generate page's score chips, and list the comparisons it is least sure about ("label next").
+// the Generate page's score chips, and find the comparisons worth labeling next (LabelNextPanel).
 import { lazy, Suspense, useState } from 'react';
 import type { CallInput, EventPayload } from '../../../../main/api/contract';
 import { useApi, useEvent } from '../../api/hooks';
 import { loadForm, saveForm } from '../generate/settings';
 import { Field } from '../Field';
+import { LabelNextPanel } from './LabelNextPanel';
 
 const LossChart = lazy(() => import('./LossChart').then((m) => ({ default: m.LossChart })));
 
@@ -31,12 +32,8 @@ export function ScorerSection() {
   const [job, setJob] = useState<{ jobId: string; output: string } | null>(null);
   const [losses, setLosses] = useState<number[]>([]);
   const [report, setReport] = useState<Report | null>(null);
-  const [queue, setQueue] = useState<{ comparisonId: number; prompt: string; priority: number }[] | null>(
-    null,
-  );
-  const [queued, setQueued] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [live, setLive] = useState<string | null>(null);
   const patch = (p: Partial<typeof DEFAULTS>) =>
     setForm((old) => {
       const next = { ...old, ...p };
@@ -66,28 +63,17 @@ export function ScorerSection() {
     }
   };
   const scorerPath = report?.output ?? form.base.trim();
-  const labelNext = async () => {
-    setError(null);
-    setBusy(true);
-    try {
-      const kind = (report?.kind as Kind | undefined) ?? form.kind;
-      setQueued(null);
-      setQueue(
-        (await api.call('training.labelNext', { kind, model: scorerPath, vocab: form.vocab.trim() })).queue,
-      );
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-  /** Compare serves these first, in this order, to every annotator (until the queue is cleared). */
-  const sendToCompare = async () => {
-    if (!queue?.length) return;
+  const labelNextScorer =
+    scorerPath && form.vocab.trim()
+      ? { kind: (report?.kind as Kind | undefined) ?? form.kind, model: scorerPath, vocab: form.vocab.trim() }
+      : null;
+  /** Its chips then appear next to every image, and it can choose LoRA training pairs (Train → Pairs from). */
+  const loadLive = async () => {
+    if (!report) return;
     setError(null);
     try {
-      const comparisonIds = queue.map((q) => q.comparisonId);
-      setQueued((await api.call('labeling.setQueue', { comparisonIds, source: 'uncertainty' }))?.size ?? 0);
+      const { scorer } = await api.call('scorers.load', { path: report.output, vocab: form.vocab.trim() });
+      setLive(`Loaded as ${scorer.id}: scoring the library.`);
     } catch (e) {
       setError((e as Error).message);
     }
@@ -164,14 +150,6 @@ export function ScorerSection() {
         >
           Train scorer
         </button>
-        <button
-          type="button"
-          disabled={busy || !scorerPath || !form.vocab.trim()}
-          onClick={() => void labelNext()}
-          title="Unlabeled comparisons where the scorer is least certain (|p − 0.5| smallest)"
-        >
-          Active learning: label next
-        </button>
       </div>
       {error && <p className="error">{error}</p>}
       {losses.length > 0 && (
@@ -207,29 +185,15 @@ export function ScorerSection() {
             Saved as <code>{report.output}</code> (listed on the Models page).{' '}
             <button type="button" onClick={useForChips}>
               Use for Generate’s score chips
-            </button>
+            </button>{' '}
+            <button type="button" onClick={() => void loadLive()}>
+              Load for live readouts
+            </button>{' '}
+            {live && <span role="status">{live}</span>}
           </p>
         </>
       )}
-      {queue && (
-        <div aria-label="Label next">
-          <p className="small muted">
-            Least certain first. Send them to the Compare queue to have every annotator label them next.{' '}
-            <button type="button" onClick={() => void sendToCompare()} disabled={queue.length === 0}>
-              Send to Compare queue
-            </button>{' '}
-            {queued !== null && <span role="status">{queued} queued for Compare.</span>}
-          </p>
-          <ol>
-            {queue.map((q) => (
-              <li key={q.comparisonId}>
-                #{q.comparisonId} {q.prompt}{' '}
-                <span className="muted small">(uncertainty {q.priority.toFixed(3)})</span>
-              </li>
-            ))}
-          </ol>
-        </div>
-      )}
+      <LabelNextPanel scorer={labelNextScorer} />
     </section>
   );
 }

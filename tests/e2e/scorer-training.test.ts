@@ -1,0 +1,105 @@
+// The Train view's preference-model section in browser mode: fine-tune hps_v1_tiny on a library whose
+// preferred image is the brighter one, read the held-out table, load the result for live readouts, and put
+// the comparisons to label next at the head of Compare's queue — by its uncertainty, then by the disagreement
+// of two scorers' stored scores — and clear that queue again.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeLibraries, libraryAt } from '../../main/api/library-access';
+import { startTestApi, type TestApi } from '../api/generate-helpers';
+import { fixture, VOCAB } from '../models/clip-fixtures';
+import { syntheticLibrary } from '../preference/synthetic';
+import { ensureRendererBuilt } from './browser-harness';
+import { openBrowser } from './generate-helpers';
+
+let t: TestApi;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  t = await startTestApi(
+    'hps-e2e-scorer-',
+    async (dir) => {
+      const library = await syntheticLibrary(dir, { prompts: 8, comparisonsPerPrompt: 3, unlabelled: 3 });
+      library.close();
+    },
+    ensureRendererBuilt(),
+  );
+  ({ browser, page, errors } = await openBrowser());
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.app.close();
+  closeLibraries();
+  if (t) await rm(t.base, { recursive: true, force: true });
+});
+
+const scoringDone = () =>
+  expect
+    .poll(async () => (await t.call('scorers.list')).scorers.every((s: { jobId: unknown }) => !s.jobId), {
+      timeout: 120_000,
+      interval: 200,
+    })
+    .toBe(true);
+
+describe('Train view: your own preference model (browser mode)', () => {
+  it('trains a scorer, loads it live, and queues the comparisons to label next', async () => {
+    await page.goto(`${t.url}#/train`);
+    const section = page.getByRole('region', { name: 'Scorer fine-tuning' });
+    await section.getByRole('combobox', { name: 'Base scorer kind' }).selectOption('hps-v1');
+    await section.getByRole('textbox', { name: 'Base scorer checkpoint' }).fill(fixture('hps_v1_tiny.pt'));
+    await section.getByRole('textbox', { name: 'Scorer vocabulary' }).fill(VOCAB);
+    await section.getByRole('spinbutton', { name: 'Scorer steps' }).fill('12');
+    await section.getByRole('spinbutton', { name: 'Scorer learning rate' }).fill('0.001');
+    await section.getByRole('button', { name: 'Train scorer' }).click();
+
+    const table = section.getByRole('table', { name: 'Held-out accuracy' });
+    await table.waitFor({ timeout: 240_000 });
+    expect(await table.getByRole('row').count()).toBeGreaterThanOrEqual(3); // header, before, fine-tuned
+    expect(await table.getByRole('row', { name: /fine-tuned/ }).textContent()).toMatch(/\d+\.\d% \[/);
+
+    await section.getByRole('button', { name: 'Load for live readouts' }).click();
+    await section
+      .getByRole('status')
+      .filter({ hasText: /Loaded as .+: scoring the library/ })
+      .waitFor();
+    await scoringDone();
+
+    // Uncertainty of the trained scorer → Compare's queue.
+    const panel = section.getByRole('group', { name: 'Label next' });
+    await panel.getByRole('button', { name: 'Find comparisons to label' }).click();
+    const list = panel.getByRole('list', { name: 'Comparisons to label next' });
+    await list.getByRole('listitem').nth(2).waitFor({ timeout: 120_000 });
+    expect(await list.getByRole('listitem').count()).toBe(3);
+    await panel.getByRole('button', { name: 'Send to Compare queue' }).click();
+    const queue = panel.getByRole('status', { name: 'Compare queue' });
+    await queue.filter({ hasText: 'Compare queue: 3 comparisons by uncertainty' }).waitFor();
+    expect((await t.call('labeling.queue')).source).toBe('uncertainty');
+
+    // Disagreement between the trained scorer and its base, from their stored scores.
+    await t.call('scorers.load', { kind: 'hps-v1', path: fixture('hps_v1_tiny.pt'), vocab: VOCAB });
+    await scoringDone();
+    await page.reload();
+    await panel.getByRole('combobox', { name: 'Label next by' }).selectOption('disagreement');
+    const picks = panel.getByRole('group', { name: 'Scorers to compare' }).getByRole('checkbox');
+    await picks.nth(1).waitFor();
+    expect(await picks.count()).toBe(2);
+    await picks.nth(0).check();
+    await picks.nth(1).check();
+    await panel.getByRole('button', { name: 'Find comparisons to label' }).click();
+    await list.getByRole('listitem').nth(2).waitFor();
+    expect(await list.textContent()).toContain('disagreement');
+    await panel.getByRole('button', { name: 'Send to Compare queue' }).click();
+    await queue.filter({ hasText: 'by disagreement' }).waitFor();
+    const unlabeled = libraryAt(t.libraryDir).listComparisons({ state: 'unlabeled' });
+    expect((await t.call('labeling.queue')).size).toBe(unlabeled.length);
+
+    await panel.getByRole('button', { name: 'Clear queue' }).click();
+    await queue.filter({ hasText: 'Compare queue: none' }).waitFor();
+    expect(await t.call('labeling.queue')).toBeNull();
+    expect(errors).toEqual([]);
+  }, 400_000);
+});
