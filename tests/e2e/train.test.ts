@@ -1,11 +1,13 @@
 // The Train view's one click in browser mode: a small labeled library, the tiny SD model at 32 px, a few steps;
-// the live loss curve appears and the finished run shows in the history with its kohya file written.
+// the live loss curve appears and the finished run shows in the history with its kohya file written. A scorer
+// with stored scores is offered as "Pairs from" and its id travels with training.start.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLibraries } from '../../main/api/library-access';
+import { Library } from '../../main/services/library';
 import { clipVocab, labeledLibrary, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
 import { ensureRendererBuilt } from './browser-harness';
 import { openBrowser } from './generate-helpers';
@@ -15,10 +17,31 @@ let ui: string;
 let browser: Browser;
 let page: Page;
 let errors: string[];
+const SCORER = 'hps-v2.1';
+
+/** The labeled library, every image also scored by SCORER (brighter ids score higher). */
+async function labeledAndScored(dir: string): Promise<void> {
+  await labeledLibrary(dir);
+  const library = Library.open(dir);
+  try {
+    for (const comparison of library.listComparisons())
+      comparison.images.forEach((image, i) =>
+        library.catalog.setScore({
+          modelId: SCORER,
+          imageId: image.id,
+          promptId: comparison.promptId,
+          score: i,
+          cosine: null,
+        }),
+      );
+  } finally {
+    library.close();
+  }
+}
 
 beforeAll(async () => {
   ui = ensureRendererBuilt();
-  t = await startTestApi('hps-e2e-train-', labeledLibrary, ui);
+  t = await startTestApi('hps-e2e-train-', labeledAndScored, ui);
   ({ browser, page, errors } = await openBrowser());
 }, 120_000);
 
@@ -78,4 +101,25 @@ describe('Train view (browser mode)', () => {
     expect(done.find((b) => b.settings.loras.length === 1)?.settings.negative).toBe('Weird image. ');
     expect(errors).toEqual([]);
   }, 400_000);
+
+  it('trains on pairs a scorer\'s stored scores choose, picked in "Pairs from"', async () => {
+    const pairsFrom = page.getByRole('combobox', { name: 'Pairs from', exact: true });
+    expect(await pairsFrom.locator('option').allTextContents()).toEqual(['human labels', SCORER]);
+    await pairsFrom.selectOption(SCORER);
+    await page.getByText(`Pairs chosen by ${SCORER}'s stored scores`).waitFor();
+    await page.getByRole('textbox', { name: 'Model path', exact: true }).fill(tinyModel);
+    await page.getByRole('textbox', { name: 'Vocabulary', exact: true }).fill(clipVocab);
+    await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('1');
+    await page.getByRole('spinbutton', { name: 'Resolution', exact: true }).fill('32');
+    const request = page.waitForRequest((r) => r.url().endsWith('/api/training.start'));
+    const response = page.waitForResponse((r) => r.url().endsWith('/api/training.start'));
+    await page.getByRole('button', { name: 'Train LoRA' }).click();
+    expect((await request).postDataJSON()).toMatchObject({ pairsBy: SCORER, steps: 1 });
+    const { runName } = (await (await response).json()) as { runName: string };
+    const run = page.getByRole('region', { name: `Run ${runName}` });
+    await run.getByRole('status').filter({ hasText: 'done' }).waitFor({ timeout: 240_000 });
+    const recorded = (await t.call('training.runs')).runs.find((r: { name: string }) => r.name === runName);
+    expect(recorded).toMatchObject({ status: 'completed', pairsBy: SCORER });
+    expect(errors).toEqual([]);
+  }, 300_000);
 });

@@ -89,6 +89,7 @@ export function Train() {
     <Page title="Train" subtitle="Fine-tune with your preference labels (LoRA, DPO, preference models).">
       <TrainForm
         labeled={status.data?.stats.judgments ?? 0}
+        scorers={status.data?.scorers ?? []}
         busy={liveNames.size > 0}
         onStart={(s) => void start(s)}
       />

@@ -13,10 +13,13 @@ export const DEFAULT_TRAIN: Required<
     TrainSettings,
     'recipe' | 'steps' | 'rank' | 'lr' | 'resolution' | 'seed' | 'batch' | 'checkpointEvery'
   >
-> & { model: string; vocab: string } = {
+> & { model: string; vocab: string; pairsBy: string; minMargin: number } = {
   recipe: 'hps',
   model: '',
   vocab: '',
+  /** A scorer id whose stored scores choose the pairs; '' = human labels. */
+  pairsBy: '',
+  minMargin: 0,
   steps: 500,
   rank: 4,
   lr: 1e-4,
@@ -38,10 +41,13 @@ function load(): Form {
 
 export function TrainForm({
   labeled,
+  scorers,
   busy,
   onStart,
 }: {
   labeled: number;
+  /** Scorer ids of library.status: each can choose the pairs instead of the human labels. */
+  scorers: string[];
   busy: boolean;
   onStart(settings: TrainSettings): void;
 }) {
@@ -53,9 +59,16 @@ export function TrainForm({
       localStorage.setItem(KEY, JSON.stringify(next));
       return next;
     });
+  // A remembered scorer that the library no longer lists falls back to the human labels.
+  const scorer = scorers.includes(form.pairsBy) ? form.pairsBy : '';
   const start = () => {
-    const { vocab, model, ...rest } = form;
-    onStart({ ...rest, model: model.trim(), ...(vocab.trim() ? { vocab: vocab.trim() } : {}) });
+    const { vocab, model, pairsBy: _pairsBy, minMargin, ...rest } = form;
+    onStart({
+      ...rest,
+      model: model.trim(),
+      ...(vocab.trim() ? { vocab: vocab.trim() } : {}),
+      ...(scorer ? { pairsBy: scorer, ...(minMargin > 0 ? { minMargin } : {}) } : {}),
+    });
   };
   return (
     <section className="train-form" aria-label="LoRA training">
@@ -113,6 +126,27 @@ export function TrainForm({
         </Field>
       </div>
       <div className="gen-row">
+        <Field label="Pairs from">
+          <select aria-label="Pairs from" value={scorer} onChange={(e) => patch({ pairsBy: e.target.value })}>
+            <option value="">human labels</option>
+            {scorers.map((id) => (
+              <option key={id} value={id}>
+                {id}
+              </option>
+            ))}
+          </select>
+        </Field>
+        {scorer && (
+          <NumberField
+            label="Min score gap"
+            value={form.minMargin}
+            min={0}
+            step={0.001}
+            onChange={(minMargin) => patch({ minMargin })}
+          />
+        )}
+      </div>
+      <div className="gen-row">
         <NumberField label="Rank" value={form.rank} onChange={(rank) => patch({ rank })} />
         <NumberField label="Learning rate" value={form.lr} step={1e-5} onChange={(lr) => patch({ lr })} />
         <NumberField label="Steps" value={form.steps} onChange={(steps) => patch({ steps })} />
@@ -143,15 +177,17 @@ export function TrainForm({
         <button
           type="button"
           className="primary"
-          disabled={busy || labeled === 0 || !form.model.trim()}
+          disabled={busy || (!scorer && labeled === 0) || !form.model.trim()}
           onClick={start}
         >
           Train LoRA
         </button>
         <span className="small muted">
-          {labeled === 0
-            ? 'Label some pairs on the Compare page first.'
-            : `${labeled} judgments in the library${form.model.trim() ? '' : ' · choose a model'}`}
+          {scorer
+            ? `Pairs chosen by ${scorer}'s stored scores${form.model.trim() ? '' : ' · choose a model'}`
+            : labeled === 0
+              ? 'Label some pairs on the Compare page first.'
+              : `${labeled} judgments in the library${form.model.trim() ? '' : ' · choose a model'}`}
         </span>
       </div>
     </section>
