@@ -64,6 +64,18 @@ describe('scorer training API over HTTP', () => {
     }
     expect(local.map((m) => [m.path, m.detected.kind])).toEqual([[started.output, 'trained-scorer']]);
 
+    // The held-out report travels in the scorer's header: the Evaluate view lists it.
+    const { scorers: heldOut } = await t.call('evaluation.heldOut');
+    expect(heldOut).toHaveLength(1);
+    expect(heldOut[0]).toMatchObject({
+      id: 'brightness',
+      kind: 'hps-v1',
+      base: 'hps_v1_tiny.pt',
+      testComparisons: report.testComparisons,
+      after: report.after,
+      before: report.before,
+    });
+
     const { queue } = await t.call('training.labelNext', {
       source: 'uncertainty',
       kind: 'hps-v1',

@@ -1,9 +1,8 @@
 // The Train view's preference-model section in browser mode: fine-tune hps_v1_tiny on a library whose
 // preferred image is the brighter one, read the held-out table, load the result for live readouts, and put
 // the comparisons to label next at the head of Compare's queue — by its uncertainty, then by the disagreement
-// of two scorers' stored scores — and clear that queue again.
+// of two scorers' stored scores — and clear that queue again; Evaluate then shows its held-out table.
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
@@ -100,6 +99,14 @@ describe('Train view: your own preference model (browser mode)', () => {
     await panel.getByRole('button', { name: 'Clear queue' }).click();
     await queue.filter({ hasText: 'Compare queue: none' }).waitFor();
     expect(await t.call('labeling.queue')).toBeNull();
+
+    // Evaluate: the fine-tuned scorer's held-out table next to the others, and its full-library row flagged.
+    await page.goto(`${t.url}#/evaluate`);
+    const heldOut = page.getByRole('table', { name: /^Held-out accuracy of / });
+    await heldOut.waitFor();
+    expect(await heldOut.getByRole('row').count()).toBe(3); // header, before, after (no other scorer had scores)
+    expect(await heldOut.getByRole('row', { name: /fine-tuned\)/ }).textContent()).toMatch(/\d+\.\d% \(/);
+    await page.getByRole('table', { name: 'Metric accuracy' }).getByText('trained on these labels').waitFor();
     expect(errors).toEqual([]);
   }, 400_000);
 });

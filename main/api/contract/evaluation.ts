@@ -40,6 +40,23 @@ export const MetricAccuracySchema = z.object({
   ranking: z.object({ accuracy: z.number().nullable(), n: z.number().int() }),
 });
 
+const BothConventionsSchema = z.object({ dropTies: AccuracySchema, halfCredit: AccuracySchema });
+
+export const HeldOutScorerSchema = z.object({
+  /** The id its live scores are stored under once loaded (the file's name). */
+  id: z.string(),
+  file: z.string(),
+  kind: z.string(),
+  /** The base checkpoint's file name. */
+  base: z.string(),
+  createdAt: z.string(),
+  trainComparisons: z.number().int(),
+  testComparisons: z.number().int(),
+  before: BothConventionsSchema,
+  after: BothConventionsSchema,
+  others: z.array(BothConventionsSchema.extend({ modelId: z.string() })),
+});
+
 export const HistogramSchema = z.object({
   modelId: z.string(),
   bins: z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() })),
@@ -66,6 +83,12 @@ export const evaluationCalls = {
       'Per scorer: pairwise accuracy against human judgments under both tie conventions, n and 95% CI.',
     input: z.object({ modelTieThreshold: z.number().min(0).default(0) }).strict(),
     output: z.object({ models: z.array(MetricAccuracySchema) }),
+  }),
+  'evaluation.heldOut': defineCall({
+    summary:
+      "The library's trained scorers on the prompts held out from their training: accuracy before and after fine-tuning, next to the other scorers on the same pairs.",
+    input: NoInput,
+    output: z.object({ scorers: z.array(HeldOutScorerSchema) }),
   }),
   'evaluation.histograms': defineCall({
     summary: 'Score histograms per scorer, over all images or one prompt.',

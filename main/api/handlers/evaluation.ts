@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { agreementReport, metricAccuracyReport } from '../../services/evaluation';
 import type { Library } from '../../services/library';
+import { listTrainedScorers } from '../../services/preference-training';
 import { ApiError } from '../errors';
 import { libraryAt } from '../library-access';
 import { orderScorers } from './library-views';
@@ -32,6 +34,18 @@ export const evaluationHandlers = {
 
   'evaluation.metricAccuracy': async ({ modelTieThreshold }, ctx) => ({
     models: accuracyReports(libraryAt(ctx.libraryDir), modelTieThreshold),
+  }),
+
+  'evaluation.heldOut': async (_input, ctx) => ({
+    scorers: (await listTrainedScorers(path.join(ctx.libraryDir, 'scorers'))).flatMap(({ file, header }) => {
+      const report = header.heldOut?.report;
+      if (!report) return [];
+      const { testPromptIds: _prompts, ...accuracy } = report;
+      const id = path.basename(file, '.safetensors');
+      return [
+        { id, file, kind: header.kind, base: header.base.file, createdAt: header.createdAt, ...accuracy },
+      ];
+    }),
   }),
 
   'evaluation.histograms': async ({ promptId, bins }, ctx) => {

@@ -41,8 +41,11 @@ export {
   HEADER_FORMAT,
   METADATA_KEY,
   createTrainedScorer,
+  listTrainedScorers,
   readTrainedScorerHeader,
   saveTrainedScorer,
+  type HeldOutReport,
+  type SavedScorerFile,
   type SavedScorerHeader,
 } from './saved-scorer';
 export {

@@ -1,7 +1,8 @@
 // A trained preference model is a scorer like any other: a safetensors file with every CLIP weight under
 // the OpenAI / open_clip names (so the scoring service loads it as its base kind), and a small JSON header in
 // `__metadata__` naming the base model, kind and training settings.
-import { basename } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { loadStateDict, writeSafetensors, type TensorSource } from '../../checkpoints';
 import type { TensorSet } from '../../engine/optim';
@@ -13,6 +14,25 @@ import { TRAINABLE_KINDS, type BaseModel } from './base-model';
 export const METADATA_KEY = 'hps_studio_preference';
 export const HEADER_FORMAT = 'hps-studio/preference-scorer@1';
 
+const Accuracy = z.object({
+  convention: z.enum(['drop-ties', 'half-credit']),
+  accuracy: z.number().nullable(),
+  n: z.number().int(),
+  interval: z.tuple([z.number(), z.number()]).nullable(),
+  unscored: z.number().int(),
+});
+const BothConventions = z.object({ dropTies: Accuracy, halfCredit: Accuracy });
+const HeldOutReport = z.object({
+  trainComparisons: z.number().int(),
+  testComparisons: z.number().int(),
+  /** Prompts whose comparisons were never trained on. */
+  testPromptIds: z.array(z.number().int()),
+  before: BothConventions,
+  after: BothConventions,
+  others: z.array(BothConventions.extend({ modelId: z.string() })),
+});
+export type HeldOutReport = z.infer<typeof HeldOutReport>;
+
 const SavedHeader = z.object({
   format: z.literal(HEADER_FORMAT),
   kind: z.enum(TRAINABLE_KINDS),
@@ -20,7 +40,13 @@ const SavedHeader = z.object({
   trained: z.array(z.string()),
   settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   heldOut: z
-    .object({ before: z.number().nullable(), after: z.number().nullable(), pairs: z.number() })
+    .object({
+      before: z.number().nullable(),
+      after: z.number().nullable(),
+      pairs: z.number(),
+      /** The full held-out report: what the Evaluate view shows next to the other scorers. */
+      report: HeldOutReport.optional(),
+    })
     .optional(),
   createdAt: z.string(),
 });
@@ -79,4 +105,21 @@ export async function createTrainedScorer(
   const header = await readTrainedScorerHeader(file);
   if (!header) throw new Error(`${file} is not a trained preference scorer (no ${METADATA_KEY} header)`);
   return createScorer({ ...options, kind: header.kind, model: file });
+}
+
+export interface SavedScorerFile {
+  file: string;
+  header: SavedScorerHeader;
+}
+
+/** The trained scorers saved in a folder (a library's scorers/), oldest first; other files are passed over. */
+export async function listTrainedScorers(dir: string): Promise<SavedScorerFile[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const found: SavedScorerFile[] = [];
+  for (const name of names.filter((n) => n.endsWith('.safetensors'))) {
+    const file = join(dir, name);
+    const header = await readTrainedScorerHeader(file).catch(() => undefined);
+    if (header) found.push({ file, header });
+  }
+  return found.sort((a, b) => a.header.createdAt.localeCompare(b.header.createdAt));
 }

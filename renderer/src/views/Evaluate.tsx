@@ -6,6 +6,7 @@ import { EmptyState } from '../components/EmptyState';
 import { Page } from '../components/Page';
 import { scorerLabel } from '../components/compare/ScoreChips';
 import { AgreementPanel } from '../components/evaluate/AgreementPanel';
+import { HeldOutPanel } from '../components/evaluate/HeldOutPanel';
 import '../components/evaluate/evaluate.css';
 
 // The charting library is loaded with the first chart, so the other views start without it.
@@ -29,6 +30,8 @@ export function Evaluate() {
     { modelTieThreshold: threshold },
     { placeholderData: (p) => p },
   );
+  const heldOut = useCall('evaluation.heldOut', {}).data?.scorers ?? [];
+  const trainedHere = new Set(heldOut.map((s) => s.id));
   const subtitle = 'Which metric predicts human choice: accuracy per scorer, agreement between annotators.';
   if (status.data?.me.role === 'annotator')
     return (
@@ -93,7 +96,12 @@ export function Evaluate() {
             <tbody>
               {models.map((m) => (
                 <tr key={m.modelId}>
-                  <td title={m.modelId}>{scorerLabel(m.modelId)}</td>
+                  <td title={m.modelId}>
+                    {scorerLabel(m.modelId)}
+                    {trainedHere.has(m.modelId) && (
+                      <span className="muted small"> (trained on these labels: see held-out below)</span>
+                    )}
+                  </td>
                   <td>{percent(m.dropTies.accuracy)}</td>
                   <td>{m.dropTies.n}</td>
                   <td>{interval(m.dropTies.interval)}</td>
@@ -105,6 +113,12 @@ export function Evaluate() {
               ))}
             </tbody>
           </table>
+          {heldOut.length > 0 && (
+            <>
+              <h2>Your trained scorers on held-out prompts</h2>
+              <HeldOutPanel scorers={heldOut} />
+            </>
+          )}
           <h2>Score histograms</h2>
           <Suspense fallback={null}>
             <Histograms />

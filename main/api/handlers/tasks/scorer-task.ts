@@ -64,6 +64,14 @@ export async function trainScorer(
         before: report.before.dropTies.accuracy,
         after: report.after.dropTies.accuracy,
         pairs: report.heldOutPairs,
+        report: {
+          trainComparisons: report.trainComparisons,
+          testComparisons: report.testComparisons,
+          testPromptIds: report.testPromptIds,
+          before: report.before,
+          after: report.after,
+          others: report.others,
+        },
       },
     });
     const { timings: _timings, testPromptIds: _ids, ...rest } = report;
