@@ -35,7 +35,10 @@ export function RunHistory({
             <td>
               <code>{run.name}</code>
             </td>
-            <td>{run.recipe}</td>
+            <td>
+              {run.recipe}
+              <span className="muted small"> · pairs by {run.pairsBy ?? 'human labels'}</span>
+            </td>
             <td title={run.error}>{liveNames.has(run.name) ? 'training' : run.status}</td>
             <td>
               {run.step} / {run.totalSteps}
