@@ -40,9 +40,19 @@ export const MetricAccuracySchema = z.object({
   ranking: z.object({ accuracy: z.number().nullable(), n: z.number().int() }),
 });
 
-const BothConventionsSchema = z.object({ dropTies: AccuracySchema, halfCredit: AccuracySchema });
+/** Accuracy on held-out prompts under both tie conventions. */
+export const HeldOutAccuracySchema = z.object({ dropTies: AccuracySchema, halfCredit: AccuracySchema });
 
-export const HeldOutScorerSchema = z.object({
+/** A scorer fine-tuned on the library, before and after, next to the other scorers on the same held-out pairs. */
+export const HeldOutResultSchema = z.object({
+  trainComparisons: z.number().int(),
+  testComparisons: z.number().int(),
+  before: HeldOutAccuracySchema,
+  after: HeldOutAccuracySchema,
+  others: z.array(HeldOutAccuracySchema.extend({ modelId: z.string() })),
+});
+
+export const HeldOutScorerSchema = HeldOutResultSchema.extend({
   /** The id its live scores are stored under once loaded (the file's name). */
   id: z.string(),
   file: z.string(),
@@ -50,11 +60,6 @@ export const HeldOutScorerSchema = z.object({
   /** The base checkpoint's file name. */
   base: z.string(),
   createdAt: z.string(),
-  trainComparisons: z.number().int(),
-  testComparisons: z.number().int(),
-  before: BothConventionsSchema,
-  after: BothConventionsSchema,
-  others: z.array(BothConventionsSchema.extend({ modelId: z.string() })),
 });
 
 export const HistogramSchema = z.object({

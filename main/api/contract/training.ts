@@ -2,7 +2,7 @@
 // pausable job with live losses, checkpoints, resume of a stopped run, and the run history.
 import { z } from 'zod';
 import { defineCall, NoInput } from './define';
-import { AccuracySchema } from './evaluation';
+import { HeldOutResultSchema } from './evaluation';
 import { ExecutionProviderSchema } from './system';
 
 const LocalPath = z.string().trim().min(1).max(4096);
@@ -103,18 +103,11 @@ export const ScorerTrainingSettingsSchema = z
   })
   .strict();
 
-export const HeldOutAccuracySchema = z.object({ dropTies: AccuracySchema, halfCredit: AccuracySchema });
-
-export const ScorerTrainingReportSchema = z.object({
+export const ScorerTrainingReportSchema = HeldOutResultSchema.extend({
   jobId: z.string(),
-  /** The saved scorer: use it like any other (Generate's scorer, label next). */
+  /** The saved scorer: use it like any other (live readouts, LoRA pairs, label next). */
   output: z.string(),
   kind: z.string(),
-  trainComparisons: z.number().int(),
-  testComparisons: z.number().int(),
-  before: HeldOutAccuracySchema,
-  after: HeldOutAccuracySchema,
-  others: z.array(HeldOutAccuracySchema.extend({ modelId: z.string() })),
   losses: z.array(z.number()),
 });
 
