@@ -13,6 +13,7 @@ import {
   EmbeddingCache,
   type Scorer,
   type ScorerKind,
+  type ScoreRow,
 } from '../services/scoring';
 import { scoreLibrary } from '../services/scoring/jobs';
 import { nearDuplicateGroups } from '../services/scoring/near-duplicates';
@@ -30,6 +31,8 @@ interface LoadedScorer {
   job: { id: string; done: Promise<unknown> } | null;
   /** New work arrived while the job ran: it goes round once more. */
   again: boolean;
+  /** Scoring outside the library job (generated images) now running: unload aborts and awaits them. */
+  uses: Set<{ abort: AbortController; done: Promise<unknown> }>;
 }
 
 interface ResolvedFiles {
@@ -55,6 +58,8 @@ const services = new WeakMap<JobRegistry, ScorerService>();
 
 export class ScorerService {
   private readonly loaded = new Map<string, LoadedScorer>();
+  /** Shut down: nothing loads or starts scoring any more. */
+  private closed = false;
 
   private constructor(private readonly api: ApiServices) {
     api.jobs.onChange((job) => {
@@ -69,18 +74,52 @@ export class ScorerService {
     return service;
   }
 
+  /** Shutdown of an API instance: cancels its scoring and frees its scorers, if it ever had any. */
+  static async shutdown(api: ApiServices): Promise<void> {
+    const service = services.get(api.jobs);
+    if (!service) return;
+    service.closed = true;
+    await service.closeAll();
+  }
+
   list(): LoadedScorerInfo[] {
     return orderScorers([...this.loaded.keys()]).map((id) => this.describe(this.loaded.get(id)!));
   }
 
-  /** A loaded scorer, for other services that score with it (generation chips, evaluation). */
+  /** A loaded scorer, for other services that score with it (evaluation). */
   scorer(id: string): Scorer | undefined {
     return this.loaded.get(id)?.scorer;
+  }
+
+  /** Scores image files outside the library (a generated batch) with one loaded scorer. An unload (or
+   *  shutdown) meanwhile aborts it rather than closing the sessions under it. */
+  async scoreFiles(
+    id: string,
+    files: readonly string[],
+    prompt: string,
+    signal?: AbortSignal,
+  ): Promise<ScoreRow[]> {
+    const entry = this.loaded.get(id);
+    if (!entry) throw new ApiError('not_found', `${id} was unloaded`);
+    const abort = new AbortController();
+    const use = {
+      abort,
+      done: entry.scorer.score(files, [prompt], {
+        signal: signal ? AbortSignal.any([signal, abort.signal]) : abort.signal,
+      }),
+    };
+    entry.uses.add(use);
+    try {
+      return await use.done;
+    } finally {
+      entry.uses.delete(use);
+    }
   }
 
   async load(input: ParsedInput<'scorers.load'>): Promise<LoadedScorerInfo> {
     const files = await this.resolve(input);
     if (this.loaded.has(files.id)) throw new ApiError('bad_request', `${files.id} is already loaded`);
+    if (this.closed) throw new ApiError('bad_request', 'the studio is shutting down');
     const scorer = await createScorer({
       kind: files.kind,
       model: files.model,
@@ -92,12 +131,18 @@ export class ScorerService {
     }).catch((error: Error) => {
       throw new ApiError('bad_request', `cannot load ${files.model} as ${files.kind}: ${error.message}`);
     });
+    // Shut down while the sessions were created: nothing would ever close them.
+    if (this.closed) {
+      await scorer.close();
+      throw new ApiError('bad_request', 'the studio is shutting down');
+    }
     const precision = input.precision ?? defaultPrecision(scorer.ep as ExecutionProvider);
     const entry: LoadedScorer = {
       info: { id: files.id, kind: files.kind, model: files.model, ep: scorer.ep, precision },
       scorer,
       job: null,
       again: false,
+      uses: new Set(),
     };
     this.loaded.set(files.id, entry);
     if (input.scoreLibrary) this.scoreLibrary(files.id);
@@ -112,6 +157,8 @@ export class ScorerService {
       this.api.jobs.cancel(entry.job.id);
       await entry.job.done.catch(() => {});
     }
+    for (const use of entry.uses) use.abort.abort(new Error(`${id} was unloaded`));
+    await Promise.all([...entry.uses].map((use) => use.done.catch(() => {})));
     await entry.scorer.close();
     return true;
   }
@@ -173,6 +220,7 @@ export class ScorerService {
   }
 
   private startJob(entry: LoadedScorer): string {
+    if (this.closed) throw new ApiError('bad_request', 'the studio is shutting down');
     if (entry.job) {
       entry.again = true;
       return entry.job.id;

@@ -1,14 +1,18 @@
 // The generate calls over HTTP with the tiny SD fixture: a batch with step previews and job progress, its
-// images and seeds on disk, cancel mid-sampling, and "send to labeling" creating a library comparison.
+// images and seeds on disk, cancel mid-sampling, "send to labeling" creating a library comparison, and a chip
+// per image from every loaded scorer (the same number the library's background scoring then stores).
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallOutput, EventPayload } from '../../main/api';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import { clipVocab, repoRoot, startTestApi, tinyModel, type TestApi } from './generate-helpers';
 
 const clipFixtures = path.resolve(repoRoot, '../shared/fixtures/clip');
+
+type Batch = CallOutput<'generate.batch'>;
 
 let t: TestApi;
 const settings = {
@@ -44,11 +48,12 @@ describe('generate API over HTTP', () => {
     batchId = started.batchId;
     expect(done.jobId).toBe(started.jobId);
     expect(done.images.map((i) => i.seed)).toEqual([11, 12]);
-    expect(done.scorer).toBeNull();
+    // No scorer loaded: no chips to wait for (the view shows a hint instead).
+    expect(done.scorers).toEqual([]);
     for (const image of done.images) {
       const meta = await sharp(path.join(t.libraryDir, image.path)).metadata();
       expect([meta.width, meta.height]).toEqual([32, 32]);
-      expect(image.score).toBeNull();
+      expect(image.scores).toEqual({});
     }
     const previews = t.events
       .filter((e) => e.event === 'generate.preview' && e.payload.jobId === started.jobId)
@@ -103,17 +108,13 @@ describe('generate API over HTTP', () => {
     ).rejects.toMatchObject({ status: 400 });
   });
 
-  it('scores each image when a scorer is given, and applies a LoRA as feeds', async () => {
-    const scorer = { kind: 'hps-v2', model: path.join(clipFixtures, 'hps_v2_tiny.pt'), vocab: clipVocab };
+  it('applies a LoRA as feeds', async () => {
     const lora = path.join(path.dirname(tinyModel), 'lora-tiny-kohya.safetensors');
     const run = async (extra: object) => {
-      const { batchId: id } = await t.call('generate.start', { ...settings, batch: 1, scorer, ...extra });
+      const { batchId: id } = await t.call('generate.start', { ...settings, batch: 1, ...extra });
       return t.next('generate.done', (b) => b.batchId === id);
     };
     const plain = await run({});
-    expect(plain.scorer).toBe('hps-v2');
-    expect(plain.scoreError).toBeUndefined();
-    expect(Number.isFinite(plain.images[0]!.score)).toBe(true);
     const adapted = await run({ loras: [{ file: lora, scale: 1 }] });
     const off = await run({ loras: [{ file: lora, scale: 0 }] });
     const pixels = async (b: typeof plain) =>
@@ -121,6 +122,58 @@ describe('generate API over HTTP', () => {
     // Scale 0 is the base model exactly; scale 1 changes the image.
     expect((await pixels(off)).equals(await pixels(plain))).toBe(true);
     expect((await pixels(adapted)).equals(await pixels(plain))).toBe(false);
+  }, 300_000);
+
+  it('gives every image a chip from every loaded scorer, HPS v2 first, live and in the batch', async () => {
+    for (const file of ['hps_v1_tiny.pt', 'hps_v2_tiny.pt'])
+      await t.call('scorers.load', {
+        path: path.join(clipFixtures, file),
+        vocab: clipVocab,
+        scoreLibrary: false,
+      });
+    const started = await t.call('generate.start', { ...settings, seed: 21 });
+    const scored = new Map<string, EventPayload<'generate.scored'>>();
+    const bothScored = new Promise<void>((resolve) => {
+      const off = t.api.services.events.subscribe((m) => {
+        if (m.event !== 'generate.scored' || m.payload.batchId !== started.batchId) return;
+        scored.set(m.payload.scorerId, m.payload);
+        if (scored.size < 2) return;
+        off();
+        resolve();
+      });
+    });
+    const done = await t.next('generate.done', (b) => b.batchId === started.batchId);
+    expect(done.scorers).toEqual(['hps_v2_tiny', 'hps_v1_tiny']);
+    await bothScored;
+    const batch: Batch = await t.call('generate.batch', { batchId: started.batchId });
+    expect(batch.scoreErrors).toEqual({});
+    for (const scorerId of done.scorers) {
+      const event = scored.get(scorerId)!;
+      expect(event.error).toBeUndefined();
+      expect(event.scores.map((s) => s.path)).toEqual(done.images.map((i) => i.path));
+      for (const [i, image] of batch.images.entries()) {
+        expect(Number.isFinite(image.scores[scorerId])).toBe(true);
+        expect(image.scores[scorerId]).toBe(event.scores[i]!.score);
+      }
+    }
+    // The two models disagree (different towers), so each chip is its own scorer's.
+    expect(batch.images[0]!.scores.hps_v1_tiny).not.toBe(batch.images[0]!.scores.hps_v2_tiny);
+
+    // Sent to labeling, the library's background job scores the same (image, prompt) pairs: the same numbers.
+    const { comparisonId } = await t.call('generate.sendToLabeling', { batchId: started.batchId });
+    const library = libraryAt(t.libraryDir);
+    const comparison = library.getComparison(comparisonId)!;
+    const stored = () =>
+      library.catalog
+        .scores({ promptId: comparison.promptId })
+        .filter((s) => comparison.images.some((image) => image.id === s.imageId));
+    await expect.poll(() => stored().length, { timeout: 60_000 }).toBe(4);
+    for (const s of stored()) {
+      const position = comparison.images.findIndex((image) => image.id === s.imageId);
+      expect(s.score).toBeCloseTo(batch.images[position]!.scores[s.modelId]!, 4);
+    }
+    expect((await t.call('generate.batch', { batchId: started.batchId })).images).toEqual(batch.images);
+    for (const id of done.scorers) await t.call('scorers.unload', { id });
   }, 300_000);
 
   it('refuses bad input with clear errors', async () => {

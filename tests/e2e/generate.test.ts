@@ -1,11 +1,13 @@
 // The Generate view end to end in browser mode with the tiny SD model: type a prompt, generate a batch, see
-// the images with their seeds and "no scorer loaded" chips, reuse a seed, add the "Weird image." negative,
-// and send the batch to labeling (a comparison appears in the library).
+// the images with their seeds and the "no scorer loaded" hint, reuse a seed, add the "Weird image." negative,
+// and send the batch to labeling (a comparison appears in the library); with two scorers loaded, every image
+// gets a chip from each (HPS v2 first), filled in live.
 import { rm } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
-import { clipVocab, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
+import path from 'node:path';
+import { clipVocab, repoRoot, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
 import { ensureRendererBuilt } from './browser-harness';
 import { openBrowser } from './generate-helpers';
 
@@ -62,7 +64,7 @@ describe('Generate view (browser mode)', () => {
         await img.elementHandle(),
       );
     }
-    expect(await batch.getByText('no scorer loaded').count()).toBe(2);
+    expect(await batch.getByText('no scorer loaded: load one in Models to see scores').count()).toBe(2);
     expect(t.events.some((e) => e.event === 'generate.preview')).toBe(true);
 
     await batch.getByRole('button', { name: 'seed 6' }).click();
@@ -75,6 +77,33 @@ describe('Generate view (browser mode)', () => {
     const comparison = libraryAt(t.libraryDir).getComparison(id);
     expect(comparison?.prompt).toBe('a red cube on a blue table');
     expect(comparison?.images).toHaveLength(2);
+    expect(errors).toEqual([]);
+  }, 300_000);
+
+  it('shows a chip from every loaded scorer under each new image, HPS v2 first', async () => {
+    const clip = path.resolve(repoRoot, '../shared/fixtures/clip');
+    for (const file of ['hps_v1_tiny.pt', 'hps_v2_tiny.pt'])
+      await t.call('scorers.load', { path: path.join(clip, file), vocab: clipVocab, scoreLibrary: false });
+    await page.getByRole('spinbutton', { name: 'Seed', exact: true }).fill('40');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    // The newest batch is listed first.
+    const batch = page.getByRole('region', { name: /^Batch / }).first();
+    await batch.getByRole('img', { name: 'seed 40' }).waitFor({ timeout: 240_000 });
+    for (const seed of [40, 41]) {
+      const caption = batch.locator('figure', { has: page.getByRole('img', { name: `seed ${seed}` }) });
+      const chips = caption.locator('.gen-chip');
+      await expect
+        .poll(() => chips.allTextContents(), { timeout: 60_000 })
+        .toEqual([
+          expect.stringMatching(/^hps_v2_tiny -?\d+\.\d\d$/),
+          expect.stringMatching(/^hps_v1_tiny -?\d+\.\d\d$/),
+        ]);
+    }
+    // The chips are the batch's stored scores.
+    const batchId = (await batch.getAttribute('aria-label'))!.replace('Batch ', '');
+    const stored = await t.call('generate.batch', { batchId });
+    const first = batch.locator('figure').first().locator('.gen-chip').first();
+    expect(await first.textContent()).toBe(`hps_v2_tiny ${stored.images[0].scores.hps_v2_tiny.toFixed(2)}`);
     expect(errors).toEqual([]);
   }, 300_000);
 });

@@ -22,12 +22,6 @@ export const WEIRD_IMAGE_NEGATIVE = 'Weird image. ';
 const LocalPath = z.string().trim().min(1).max(4096);
 const Side = z.number().int().min(8).max(2048);
 
-export const GenerateScorerSchema = z.object({
-  kind: z.enum(['hps-v1', 'hps-v2', 'clip', 'pickscore']),
-  model: LocalPath,
-  vocab: LocalPath,
-});
-
 export const GenerateSettingsSchema = z
   .object({
     /** A diffusers folder or single-file checkpoint. */
@@ -52,8 +46,6 @@ export const GenerateSettingsSchema = z
       .max(8)
       .default([]),
     ep: ExecutionProviderSchema.default('cpu'),
-    /** Scores each image when given (HPS: 100 × cosine). */
-    scorer: GenerateScorerSchema.optional(),
   })
   .strict();
 
@@ -61,8 +53,8 @@ export const GeneratedImageSchema = z.object({
   /** Relative to the library folder (shown through the client's imageUrl). */
   path: z.string(),
   seed: z.number(),
-  /** null without a scorer, or when scoring failed (see scoreError). */
-  score: z.number().nullable(),
+  /** By loaded scorer id, on each scorer's own scale (HPS: 100 × cosine); filled in as generate.scored arrives. */
+  scores: z.record(z.string(), z.number()),
 });
 
 export const GeneratedBatchSchema = z.object({
@@ -70,8 +62,10 @@ export const GeneratedBatchSchema = z.object({
   jobId: z.string(),
   settings: GenerateSettingsSchema,
   images: z.array(GeneratedImageSchema),
-  scorer: z.string().nullable(),
-  scoreError: z.string().optional(),
+  /** The scorers loaded when the images were produced, HPS v2.1 first: each gives every image a chip. */
+  scorers: z.array(z.string()),
+  /** Scorers that could not score this batch (unloaded meanwhile, failed), with why. */
+  scoreErrors: z.record(z.string(), z.string()),
   seconds: z.number(),
   /** The library comparison this batch became, once sent to labeling. */
   comparisonId: z.number().nullable(),
@@ -87,7 +81,7 @@ export const generateCalls = {
     output: z.object({ jobId: z.string(), batchId: z.string() }),
   }),
   'generate.batch': defineCall({
-    summary: 'A finished batch (images, seeds, scores).',
+    summary: 'A finished batch (images, seeds, the loaded scorers’ scores so far).',
     input: z.object({ batchId: z.string().min(1).max(200) }).strict(),
     output: GeneratedBatchSchema,
   }),
@@ -133,6 +127,15 @@ export const generateEvents = {
     total: z.number().int(),
     dataUrl: z.string(),
   }),
-  /** A generate job's batch is ready. */
+  /** A generate job's batch is ready (its score chips follow as generate.scored, one per loaded scorer). */
   'generate.done': GeneratedBatchSchema,
+  /** One loaded scorer has scored a finished batch: its chip for every image (null: the image failed). */
+  'generate.scored': z.object({
+    jobId: z.string(),
+    batchId: z.string(),
+    scorerId: z.string(),
+    scores: z.array(z.object({ path: z.string(), score: z.number().nullable() })),
+    /** Why this scorer gave no scores for the batch. */
+    error: z.string().optional(),
+  }),
 };

@@ -1,5 +1,6 @@
 // Generate handlers: a job per request on the generation worker (pipelines stay warm there), previews and
-// the finished batch as events, batches recorded as JSON next to their PNGs under <library>/generated/.
+// the finished batch as events, then a chip per image from every loaded scorer (generate.scored, one event
+// per scorer), batches recorded as JSON next to their PNGs under <library>/generated/.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,8 +10,9 @@ import { ApiError } from '../errors';
 import { libraryAt } from '../library-access';
 import { ScorerService } from '../scorer-service';
 import { type SCHEDULER_NAMES } from '../../services/diffusion/schedulers';
-import type { JobRegistry } from '../../services/jobs';
+import type { JobContext, JobRegistry } from '../../services/jobs';
 import { findEntry } from '../../services/models';
+import { isScoreError, type ScoreRow } from '../../services/scoring';
 import type { GenerateTaskEvent, GenerateTaskOutput } from './tasks/generate-task';
 import { TaskWorker } from './tasks/task-worker';
 import type { Handlers } from './types';
@@ -45,12 +47,88 @@ async function readBatch(ctx: ApiContext, batchId: string): Promise<Batch> {
   const file = path.join(batchDir(ctx, batchId), 'batch.json');
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) throw new ApiError('not_found', `no finished batch "${batchId}"`);
-  return JSON.parse(text) as Batch;
+  return upgradeBatch(JSON.parse(text) as LegacyBatch);
+}
+
+/** Batches written before the loaded scorers gave the chips had one `scorer` (also in the settings). */
+type LegacyBatch = Omit<Batch, 'images' | 'scorers' | 'scoreErrors' | 'settings'> & {
+  settings: Batch['settings'] & { scorer?: unknown };
+  images: (Omit<Batch['images'][number], 'scores'> & { scores?: Record<string, number> })[];
+  scorers?: string[];
+  scoreErrors?: Record<string, string>;
+  scorer?: unknown;
+  score?: unknown;
+};
+
+function upgradeBatch({ scorer: _scorer, score: _score, ...batch }: LegacyBatch): Batch {
+  const { scorer: _setting, ...settings } = batch.settings;
+  return {
+    ...batch,
+    settings,
+    images: batch.images.map(({ path: file, seed, scores }) => ({ path: file, seed, scores: scores ?? {} })),
+    scorers: batch.scorers ?? [],
+    scoreErrors: batch.scoreErrors ?? {},
+  };
 }
 
 async function writeBatch(ctx: ApiContext, batch: Batch): Promise<void> {
   await mkdir(batchDir(ctx, batch.batchId), { recursive: true });
   await writeFile(path.join(batchDir(ctx, batch.batchId), 'batch.json'), JSON.stringify(batch, null, 1));
+}
+
+// Scores arriving and "send to labeling" both rewrite batch.json: one update at a time per batch.
+const batchUpdates = new Map<string, Promise<unknown>>();
+
+function updateBatch(ctx: ApiContext, batchId: string, change: (batch: Batch) => Batch): Promise<Batch> {
+  const key = batchDir(ctx, batchId);
+  const update = (batchUpdates.get(key) ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(async () => {
+      const batch = change(await readBatch(ctx, batchId));
+      await writeBatch(ctx, batch);
+      return batch;
+    });
+  batchUpdates.set(key, update);
+  void update.finally(() => batchUpdates.get(key) === update && batchUpdates.delete(key)).catch(() => {});
+  return update;
+}
+
+/** Every scorer loaded when the batch finished scores its images, one generate.scored event each. */
+async function scoreBatch(ctx: ApiContext, batch: Batch, job: JobContext): Promise<Batch> {
+  const service = ScorerService.of(ctx);
+  const files = batch.images.map((image) => path.join(ctx.libraryDir, image.path));
+  let latest = batch;
+  for (const scorerId of batch.scorers) {
+    job.progress(0.99, `scoring with ${scorerId}`);
+    let rows: ScoreRow[] = [];
+    let error: string | undefined;
+    try {
+      rows = await service.scoreFiles(scorerId, files, batch.settings.prompt, job.signal);
+    } catch (e) {
+      job.signal.throwIfAborted();
+      error = (e as Error).message;
+    }
+    const scores = batch.images.map((image, i) => {
+      const row = rows[i];
+      return { path: image.path, score: row && !isScoreError(row) ? row.score : null };
+    });
+    latest = await updateBatch(ctx, batch.batchId, (old) => ({
+      ...old,
+      images: old.images.map((image, i) => {
+        const score = scores[i]?.score;
+        return score == null ? image : { ...image, scores: { ...image.scores, [scorerId]: score } };
+      }),
+      scoreErrors: error ? { ...old.scoreErrors, [scorerId]: error } : old.scoreErrors,
+    }));
+    ctx.events.emit('generate.scored', {
+      jobId: batch.jobId,
+      batchId: batch.batchId,
+      scorerId,
+      scores,
+      ...(error ? { error } : {}),
+    });
+  }
+  return latest;
 }
 
 const relative = (ctx: ApiContext, file: string) =>
@@ -74,7 +152,6 @@ export function startGeneration(
         (event) => {
           if (event.type === 'progress')
             job.progress(event.step / (event.total + 1), `step ${event.step} of ${event.total}`);
-          else if (event.type === 'scoring') job.progress(0.99, 'scoring');
           else ctx.events.emit('generate.preview', { jobId: job.id, batchId, ...event });
         },
       );
@@ -83,19 +160,17 @@ export function startGeneration(
         batchId,
         jobId: job.id,
         settings,
-        images: output.images.map((img) => ({
-          path: relative(ctx, img.file),
-          seed: img.seed,
-          score: img.score,
-        })),
-        scorer: output.scorer,
-        ...(output.scoreError ? { scoreError: output.scoreError } : {}),
+        images: output.images.map((img) => ({ path: relative(ctx, img.file), seed: img.seed, scores: {} })),
+        scorers: ScorerService.of(ctx)
+          .list()
+          .map((scorer) => scorer.id),
+        scoreErrors: {},
         seconds: (performance.now() - started) / 1000,
         comparisonId: null,
       };
       await writeBatch(ctx, batch);
       ctx.events.emit('generate.done', batch);
-      return batch;
+      return scoreBatch(ctx, batch, job);
     },
   );
   return { jobId, batchId, done };
@@ -146,7 +221,7 @@ async function sendToLabeling(
     group: batchId,
   });
   ScorerService.of(ctx).scoreComparison(comparison);
-  await writeBatch(ctx, { ...batch, comparisonId: comparison.id });
+  await updateBatch(ctx, batchId, (latest) => ({ ...latest, comparisonId: comparison.id }));
   return { comparisonId: comparison.id, created: !duplicate };
 }
 

@@ -1,10 +1,11 @@
 // Generate: prompt and settings → a generate job on the engine host; step previews arrive as generate.preview,
 // progress as job.progress, the batch as generate.done. Seeds are shown and reusable, each image gets a score
-// chip, and a batch goes to labeling as one comparison.
+// chip from every loaded scorer (generate.scored, one per scorer), and a batch goes to labeling as one comparison.
 import { useState } from 'react';
 import { WEIRD_IMAGE_NEGATIVE, type EventPayload } from '../../../main/api/contract';
 import { useApi, useEvent } from '../api/hooks';
-import { ResultGrid, type Batch } from '../components/generate/ResultGrid';
+import { withScores, type Batch } from '../components/generate/GeneratedChips';
+import { ResultGrid } from '../components/generate/ResultGrid';
 import { loadForm, saveForm, toInput, type GenerateForm } from '../components/generate/settings';
 import { SettingsPanel } from '../components/generate/SettingsPanel';
 import { Page } from '../components/Page';
@@ -48,6 +49,7 @@ export function Generate() {
   useEvent('generate.done', (batch) =>
     setBatches((old) => (old.some((b) => b.batchId === batch.batchId) ? old : [batch, ...old])),
   );
+  useEvent('generate.scored', (scored) => setBatches((old) => old.map((b) => withScores(b, scored))));
 
   const start = async () => {
     setError(null);

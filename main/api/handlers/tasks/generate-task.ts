@@ -1,12 +1,12 @@
 // Runs in the generation worker: keeps SD pipelines (and their sessions) warm between requests, so a new
-// prompt, seed or LoRA scale costs only sampling; posts step previews as small PNGs; scores the images.
+// prompt, seed or LoRA scale costs only sampling; posts step previews as small PNGs. The API process scores
+// the images with its loaded scorers (handlers/generate.ts).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { SdPipeline, writePng } from '../../../services/diffusion/pipeline';
 import type { RgbPreview } from '../../../services/diffusion/preview';
 import type { SchedulerName } from '../../../services/diffusion/schedulers';
-import { createScorer, isScoreError, type Scorer, type ScorerKind } from '../../../services/scoring';
 import type { ExecutionProvider } from '../../../engine/runtime';
 import type { TaskChannel } from './task-worker';
 
@@ -24,7 +24,6 @@ export interface GenerateTaskInput {
   batch: number;
   loras: { file: string; scale: number }[];
   ep: ExecutionProvider;
-  scorer?: { kind: ScorerKind; model: string; vocab: string };
   /** Absolute folder the PNGs go to. */
   outDir: string;
   /** The lowered-graph cache. */
@@ -33,17 +32,13 @@ export interface GenerateTaskInput {
 
 export type GenerateTaskEvent =
   | { type: 'progress'; step: number; total: number }
-  | { type: 'preview'; step: number; total: number; dataUrl: string }
-  | { type: 'scoring' };
+  | { type: 'preview'; step: number; total: number; dataUrl: string };
 
 export interface GenerateTaskOutput {
-  images: { file: string; seed: number; score: number | null }[];
-  scorer: string | null;
-  scoreError?: string;
+  images: { file: string; seed: number }[];
 }
 
 const pipelines = new Map<string, Promise<SdPipeline>>();
-const scorers = new Map<string, Promise<Scorer>>();
 
 function pipelineFor(input: GenerateTaskInput): Promise<SdPipeline> {
   const key = JSON.stringify([input.model, input.vocab, input.ep]);
@@ -55,17 +50,6 @@ function pipelineFor(input: GenerateTaskInput): Promise<SdPipeline> {
     pipelines.set(key, pipe);
   }
   return pipe;
-}
-
-function scorerFor(spec: NonNullable<GenerateTaskInput['scorer']>): Promise<Scorer> {
-  const key = JSON.stringify(spec);
-  let scorer = scorers.get(key);
-  if (!scorer) {
-    scorer = createScorer({ kind: spec.kind, model: spec.model, vocab: spec.vocab, inThread: true });
-    scorer.catch(() => scorers.delete(key));
-    scorers.set(key, scorer);
-  }
-  return scorer;
 }
 
 async function previewDataUrl(preview: RgbPreview): Promise<string> {
@@ -128,23 +112,5 @@ async function generateNow(
       return { file, seed: img.seed };
     }),
   );
-  if (!input.scorer) return { images: files.map((f) => ({ ...f, score: null })), scorer: null };
-  channel.emit({ type: 'scoring' });
-  try {
-    const scorer = await scorerFor(input.scorer);
-    const rows = await scorer.score(
-      files.map((f) => f.file),
-      [input.prompt],
-    );
-    return {
-      images: files.map((f, i) => ({ ...f, score: isScoreError(rows[i]!) ? null : rows[i]!.score })),
-      scorer: input.scorer.kind,
-    };
-  } catch (error) {
-    return {
-      images: files.map((f) => ({ ...f, score: null })),
-      scorer: input.scorer.kind,
-      scoreError: (error as Error).message,
-    };
-  }
+  return { images: files };
 }

@@ -1,24 +1,8 @@
-// One finished batch: the images with their seeds (click to reuse) and score chips, and "send to labeling".
+// One finished batch: the images with their seeds (click to reuse) and a score chip from every loaded scorer,
+// and "send to labeling".
 import { useState } from 'react';
-import type { CallOutput } from '../../../../main/api/contract';
 import { useApi } from '../../api/hooks';
-
-export type Batch = CallOutput<'generate.batch'>;
-
-function ScoreChip({ batch, score }: { batch: Batch; score: number | null }) {
-  if (batch.scorer === null) return <span className="gen-chip gen-chip-off">no scorer loaded</span>;
-  if (score === null)
-    return (
-      <span className="gen-chip gen-chip-off" title={batch.scoreError}>
-        {batch.scorer}: not scored
-      </span>
-    );
-  return (
-    <span className="gen-chip" aria-label={`${batch.scorer} score`}>
-      {batch.scorer} {score.toFixed(2)}
-    </span>
-  );
-}
+import { GeneratedChips, type Batch } from './GeneratedChips';
 
 export function ResultGrid({ batch, onReuseSeed }: { batch: Batch; onReuseSeed(seed: number): void }) {
   const api = useApi();
@@ -69,7 +53,7 @@ export function ResultGrid({ batch, onReuseSeed }: { batch: Batch; onReuseSeed(s
               >
                 seed {image.seed}
               </button>
-              <ScoreChip batch={batch} score={image.score} />
+              <GeneratedChips batch={batch} image={image} />
             </figcaption>
           </figure>
         ))}

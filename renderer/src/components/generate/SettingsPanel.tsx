@@ -1,8 +1,8 @@
 // Generation settings: model (installed or a path), steps, CFG, seed with a dice, all eight schedulers, size,
-// batch, LoRAs with scales, EP, and the scorer used for the score chips.
+// batch, LoRAs with scales, and EP. The score chips come from the scorers loaded in Models.
 import { GENERATE_SCHEDULERS } from '../../../../main/api/contract';
 import { useCall } from '../../api/hooks';
-import { randomSeed, type GenerateForm, type ScorerKind } from './settings';
+import { randomSeed, type GenerateForm } from './settings';
 import { Field, NumberField } from '../Field';
 
 type Patch = (patch: Partial<GenerateForm>) => void;
@@ -96,46 +96,6 @@ function LoraRows({ form, patch }: { form: GenerateForm; patch: Patch }) {
   );
 }
 
-function ScorerFields({ form, patch }: { form: GenerateForm; patch: Patch }) {
-  const scorer = form.scorer ?? { kind: 'hps-v2' as ScorerKind, model: '', vocab: '' };
-  const set = (p: Partial<typeof scorer>) => patch({ scorer: { ...scorer, ...p } });
-  return (
-    <details className="gen-fold">
-      <summary>Scorer for the score chips</summary>
-      <Field label="Kind">
-        <select
-          aria-label="Scorer kind"
-          value={scorer.kind}
-          onChange={(e) => set({ kind: e.target.value as ScorerKind })}
-        >
-          {(['hps-v2', 'hps-v1', 'pickscore', 'clip'] as const).map((k) => (
-            <option key={k}>{k}</option>
-          ))}
-        </select>
-      </Field>
-      <Field label="Checkpoint">
-        <input
-          aria-label="Scorer checkpoint"
-          value={scorer.model}
-          onChange={(e) => set({ model: e.target.value })}
-        />
-      </Field>
-      <Field label="Vocabulary">
-        <input
-          aria-label="Scorer vocabulary"
-          value={scorer.vocab}
-          onChange={(e) => set({ vocab: e.target.value })}
-        />
-      </Field>
-      {form.scorer && (
-        <button type="button" onClick={() => patch({ scorer: null })}>
-          Unload scorer
-        </button>
-      )}
-    </details>
-  );
-}
-
 export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patch }) {
   return (
     <div className="gen-settings" aria-label="Generation settings">
@@ -225,7 +185,6 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
         </Field>
       </div>
       <LoraRows form={form} patch={patch} />
-      <ScorerFields form={form} patch={patch} />
     </div>
   );
 }

@@ -4,7 +4,6 @@ import type { CallInput } from '../../../../main/api/contract';
 import { type GENERATE_SCHEDULERS } from '../../../../main/api/contract';
 
 export type Scheduler = (typeof GENERATE_SCHEDULERS)[number];
-export type ScorerKind = 'hps-v1' | 'hps-v2' | 'clip' | 'pickscore';
 
 export interface LoraRow {
   file: string;
@@ -25,7 +24,6 @@ export interface GenerateForm {
   batch: number;
   loras: LoraRow[];
   ep: 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
-  scorer: { kind: ScorerKind; model: string; vocab: string } | null;
 }
 
 const KEY = 'hps.generate.form';
@@ -46,7 +44,6 @@ export const DEFAULT_FORM: GenerateForm = {
   batch: 2,
   loras: [],
   ep: 'cpu',
-  scorer: null,
 };
 
 export function loadForm(): GenerateForm {
@@ -77,6 +74,5 @@ export function toInput(form: GenerateForm): CallInput<'generate.start'> {
     batch: form.batch,
     loras: form.loras.filter((l) => l.file.trim()),
     ep: form.ep,
-    ...(form.scorer?.model.trim() ? { scorer: form.scorer } : {}),
   };
 }

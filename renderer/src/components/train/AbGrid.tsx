@@ -1,13 +1,12 @@
 // After training: the same prompts and seeds without and with the LoRA (for the HPS recipe the adapted side
-// also gets the identifier as negative prompt), scored when a scorer is set on the Generate page, and sent
-// to labeling as one comparison per pair so annotators measure adapted vs base.
+// also gets the identifier as negative prompt), with a chip from every loaded scorer, and sent to labeling as one comparison per pair so annotators measure adapted vs base.
 import { useRef, useState } from 'react';
 import { WEIRD_IMAGE_NEGATIVE, type CallOutput } from '../../../../main/api/contract';
 import { useApi, useEvent } from '../../api/hooks';
+import { GeneratedChips, withScores, type Batch } from '../generate/GeneratedChips';
 import { loadForm, toInput } from '../generate/settings';
 
 type Run = CallOutput<'training.runs'>['runs'][number];
-type Batch = CallOutput<'generate.batch'>;
 
 interface Row {
   prompt: string;
@@ -41,6 +40,12 @@ export function AbGrid({ run }: { run: Run }) {
   useEvent('generate.done', (batch) => {
     finished.current.set(batch.batchId, batch);
     place(batch.batchId);
+  });
+  useEvent('generate.scored', (scored) => {
+    const batch = finished.current.get(scored.batchId);
+    if (!batch) return;
+    finished.current.set(scored.batchId, withScores(batch, scored));
+    place(scored.batchId);
   });
 
   const generate = async () => {
@@ -99,9 +104,7 @@ export function AbGrid({ run }: { run: Run }) {
         <img src={api.imageUrl(image.path)} alt={`seed ${image.seed}`} />
         <figcaption>
           <span className="gen-seed">seed {image.seed}</span>
-          <span className={batch.scorer ? 'gen-chip' : 'gen-chip gen-chip-off'}>
-            {batch.scorer ? `${batch.scorer} ${image.score?.toFixed(2) ?? '—'}` : 'no scorer loaded'}
-          </span>
+          <GeneratedChips batch={batch} image={image} />
         </figcaption>
       </figure>
     );

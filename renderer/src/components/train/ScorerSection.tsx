@@ -1,10 +1,10 @@
 // Your own preference model: fine-tune a CLIP-family scorer on the library's labels, watch the loss, read the
-// held-out accuracy before and after under both tie conventions (95 % bootstrap intervals), use the result for
-// the Generate page's score chips, and find the comparisons worth labeling next (LabelNextPanel).
+// held-out accuracy before and after under both tie conventions (95 % bootstrap intervals), load the result for
+// live readouts (its chips then show in every view, Generate included), and find the comparisons worth labeling
+// next (LabelNextPanel).
 import { lazy, Suspense, useState } from 'react';
 import type { CallInput, EventPayload } from '../../../../main/api/contract';
 import { useApi, useEvent } from '../../api/hooks';
-import { loadForm, saveForm } from '../generate/settings';
 import { Field } from '../Field';
 import { LabelNextPanel } from './LabelNextPanel';
 
@@ -77,13 +77,6 @@ export function ScorerSection() {
     } catch (e) {
       setError((e as Error).message);
     }
-  };
-  const useForChips = () => {
-    if (!report) return;
-    saveForm({
-      ...loadForm(),
-      scorer: { kind: report.kind as Kind, model: report.output, vocab: form.vocab.trim() },
-    });
   };
 
   return (
@@ -183,9 +176,6 @@ export function ScorerSection() {
           </table>
           <p className="small">
             Saved as <code>{report.output}</code> (listed on the Models page).{' '}
-            <button type="button" onClick={useForChips}>
-              Use for Generate’s score chips
-            </button>{' '}
             <button type="button" onClick={() => void loadLive()}>
               Load for live readouts
             </button>{' '}
