@@ -1,7 +1,10 @@
 /// <reference types="electron" />
 // Engine host: runs in an Electron utilityProcess (plain Node, off the window's main thread) and serves the
-// API handlers from main/ over process.parentPort. main/ is loaded from its TypeScript sources through tsx,
-// exactly as in `hps-studio serve`, so import.meta.url and worker-thread jobs behave the same everywhere.
+// API handlers from main/ over process.parentPort. In a checkout (`npm start`) main/ is loaded from its
+// TypeScript sources through tsx, exactly as in `hps-studio serve`; the packaged app ships no sources, only
+// the bundle scripts/build-electron.mjs writes beside this file (engine/api.mjs and its worker entries), which
+// runs on plain Node: tsx needs esbuild's binary, and that cannot be spawned from inside app.asar.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as ApiModule from '../main/api';
@@ -13,13 +16,16 @@ function env(name: string): string {
   return value;
 }
 
-async function start(): Promise<void> {
-  const appRoot = env(HOST_ENV.appRoot);
+async function loadApi(appRoot: string): Promise<typeof ApiModule> {
+  const sources = join(appRoot, 'main/api/index.ts');
+  if (!existsSync(sources)) return import(pathToFileURL(join(__dirname, 'engine/api.mjs')).href);
   const { register } = await import('tsx/esm/api');
   register();
-  const { createApi, createApiServices, OWNER, toApiError }: typeof ApiModule = await import(
-    pathToFileURL(join(appRoot, 'main/api/index.ts')).href
-  );
+  return import(pathToFileURL(sources).href);
+}
+
+async function start(): Promise<void> {
+  const { createApi, createApiServices, OWNER, toApiError } = await loadApi(env(HOST_ENV.appRoot));
   const api = createApi(
     createApiServices({
       libraryDir: env(HOST_ENV.libraryDir),

@@ -14,7 +14,7 @@ import type { JobContext, JobRegistry } from '../../services/jobs';
 import { findEntry } from '../../services/models';
 import { isScoreError, type ScoreRow } from '../../services/scoring';
 import type { GenerateTaskEvent, GenerateTaskOutput } from './tasks/generate-task';
-import { TaskWorker } from './tasks/task-worker';
+import { TaskWorker, workerModule } from './tasks/task-worker';
 import type { Handlers } from './types';
 
 // The contract (which the renderer imports) cannot import the service, so it lists the names itself.
@@ -30,7 +30,10 @@ const workers = new WeakMap<JobRegistry, TaskWorker>();
 function generationWorker(ctx: ApiContext): TaskWorker {
   let worker = workers.get(ctx.jobs);
   if (!worker) {
-    worker = new TaskWorker(new URL('./tasks/generate-task.ts', import.meta.url), 'generate');
+    worker = new TaskWorker(
+      workerModule('generate-task', './tasks/generate-task.ts', import.meta.url),
+      'generate',
+    );
     workers.set(ctx.jobs, worker);
   }
   return worker;

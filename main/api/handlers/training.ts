@@ -17,7 +17,7 @@ import {
 } from '../../services/training/lora';
 import type { LabelNextInput, ScorerTaskEvent, ScorerTaskInput, trainScorer } from './tasks/scorer-task';
 import type { TrainingCommand } from './tasks/training-task';
-import { TaskWorker } from './tasks/task-worker';
+import { TaskWorker, workerModule } from './tasks/task-worker';
 import type { Handlers } from './types';
 
 interface LiveRun {
@@ -79,7 +79,10 @@ export function startTrainingJob(
   const runs = liveRuns(ctx);
   if ([...runs.values()].some((r) => r.runName === runName && ctx.jobs.get(r.jobId)?.status === 'running'))
     throw new ApiError('bad_request', `run "${runName}" is already training`);
-  const worker = new TaskWorker(new URL('./tasks/training-task.ts', import.meta.url), 'train');
+  const worker = new TaskWorker(
+    workerModule('training-task', './tasks/training-task.ts', import.meta.url),
+    'train',
+  );
   let entry: LiveRun | undefined;
   const { id: jobId, done } = ctx.jobs.start(
     { kind: 'training', title: `Train LoRA (${input.recipe}): ${runName}` },
@@ -141,7 +144,7 @@ async function runsOf(ctx: ApiContext): Promise<CallOutput<'training.runs'>> {
 }
 
 type ScorerReport = Awaited<ReturnType<typeof trainScorer>>;
-const SCORER_TASKS = new URL('./tasks/scorer-task.ts', import.meta.url);
+const SCORER_TASKS = workerModule('scorer-task', './tasks/scorer-task.ts', import.meta.url);
 
 /** Runs one export of the scorer task module as a job on its own worker. */
 function scorerJob<O>(

@@ -5,6 +5,7 @@ import type { ArtifactSource, SessionCacheOptions, SessionRequest } from './cach
 import { RunQueue } from './run-queue';
 import type { RunOptions, RuntimeReport, ValueInfo } from './session';
 import type { TensorMap } from './tensors';
+import { workerModule } from './worker-module';
 import type { OpenedSession, WorkerReply, WorkerRequest, WorkerResult } from './worker-protocol';
 
 type Outgoing = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -26,7 +27,9 @@ export class RuntimeWorker {
   private failure: Error | undefined;
 
   constructor(options: SessionCacheOptions = {}) {
-    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: options });
+    this.worker = new Worker(workerModule('runtime-worker', './worker-entry.mjs', import.meta.url), {
+      workerData: options,
+    });
     this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`the runtime worker exited (code ${code})`)));

@@ -1,5 +1,6 @@
-// Worker-thread entry for runInWorker (worker.ts): loads the task module (TypeScript through tsx's loader)
-// and runs the named export, posting progress and the result back to the job.
+// Worker-thread entry for runInWorker (worker.ts): loads the task module (a .ts one through tsx's loader; in
+// the desktop bundle a bundled .mjs, see workerModule) and runs the named export, posting progress and the
+// result back to the job.
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { moduleUrl, exportName, input } = workerData;

@@ -2,6 +2,7 @@
 // The function is a named export of a module (a WorkerTask): `(input, report) => Promise<output>`; `report(fraction,
 // message)` feeds the job's progress. Cancelling the job terminates the worker.
 import { Worker } from 'node:worker_threads';
+import { workerModule } from '../../engine/runtime/worker-module';
 import { JobCancelledError, type JobContext } from './registry';
 
 export type WorkerTask<I, O> = (input: I, report: (fraction: number, message?: string) => void) => Promise<O>;
@@ -11,7 +12,7 @@ type WorkerMessage =
   | { type: 'done'; result: unknown }
   | { type: 'error'; message: string };
 
-const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
+const BOOTSTRAP = workerModule('jobs-worker', './worker-bootstrap.mjs', import.meta.url);
 
 /** Input and output cross the thread boundary by structured clone: plain data and typed arrays only. */
 export function runInWorker<O>(module: URL, exportName: string, input: unknown, ctx: JobContext): Promise<O> {

@@ -1,5 +1,6 @@
-// Worker-thread entry for TaskWorker (task-worker.ts): loads the task module (TypeScript through tsx's loader),
-// then runs one request at a time or several, each with its own AbortController, events and commands.
+// Worker-thread entry for TaskWorker (task-worker.ts): loads the task module (a .ts one through tsx's loader; in
+// the desktop bundle a bundled .mjs, see workerModule), then runs one request at a time or several, each with
+// its own AbortController, events and commands.
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { moduleUrl, exportName } = workerData;

@@ -3,6 +3,7 @@
 // task's signal so it can stop cleanly (a training run saves a checkpoint) instead of being killed.
 // (runInWorker in services/jobs is one-shot and one-way: fine for counting, not for a pipeline kept warm.)
 import { Worker } from 'node:worker_threads';
+import { workerModule } from '../../../engine/runtime/worker-module';
 import { JobCancelledError, type JobContext } from '../../../services/jobs';
 
 /** What a task module's export receives besides its input. */
@@ -28,7 +29,9 @@ interface Pending {
   onEvent(data: unknown): void;
 }
 
-const ENTRY = new URL('./task-entry.mjs', import.meta.url);
+export { workerModule };
+
+const ENTRY = workerModule('task-worker', './task-entry.mjs', import.meta.url);
 
 export class TaskWorker {
   private worker: Worker | undefined;
