@@ -95,6 +95,27 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
     }
   });
 
+  it("the generation graph (loraScope 'transformer': proj_in/proj_out and feed-forward too) reproduces diffusers", async () => {
+    const io = loraGraphInputs();
+    const wide = buildUnet(model.unet.weights, model.unet.config, {
+      height: 16,
+      width: 16,
+      storage: 'f32',
+      lora: io.provider,
+      loraScope: 'transformer',
+    });
+    expect(io.modules).toHaveLength(192);
+    const session = await openGraphSession(wide, { ep: 'cpu', precision: 'fp32', sessions, workDir });
+    try {
+      const out = await unetOut(session, loraFeeds(io.modules, [{ lora, scale: 1 }]));
+      const err = relativeError(out, readF32('unet_lora_out_t500.f32'));
+      console.log(`UNet t=500 with the kohya LoRA on the generation graph ${err.toExponential(2)}`);
+      expect(err).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await session.release();
+    }
+  });
+
   it('two LoRAs concatenate along the rank: 0.5 + 0.5 of the same file equals it at 1', async () => {
     const session = await open();
     try {

@@ -152,7 +152,7 @@ async function generate(options: GenerateCliOptions): Promise<void> {
       });
       if (lora.skipped.length > 0)
         console.error(
-          `hps-studio: warning: ${file}: ${lora.skipped.length} targets not applied (only UNet attention projections are; e.g. ${lora.skipped[0]})`,
+          `hps-studio: warning: ${file}: ${lora.skipped.length} targets not applied, e.g. ${lora.skipped[0]}`,
         );
     }
     const size = pipe.model.unet.config.sampleSize * pipe.scaleFactor;

@@ -18,6 +18,7 @@ export {
   UNET_SAMPLE,
   UNET_TIME,
   type UnetBuildOptions,
+  type UnetLoraScope,
 } from './unet';
 export {
   buildVaeDecoder,
@@ -31,7 +32,9 @@ export {
 export {
   loraGraphInputs,
   loraInputNames,
+  loraDelta,
   loraLinear,
+  loraWeightDelta,
   LORA_RANK_DIM,
   type LoraModule,
   type LoraPair,

@@ -1,10 +1,11 @@
-// LoRA files (kohya `lora_unet_*`, PEFT/diffusers `unet.*.lora_A/B`, diffusers ≤ 0.20 attention processors)
-// read into per-module down/up matrices, and the feeds that put one or several of them, with strengths, into
-// a UNet graph built with loraGraphInputs: ranks are concatenated (A stacked, B side by side) and each file's
-// strength · alpha / rank is folded into its B columns. Nothing here touches a session.
-import { loadStateDict, toFloat32 } from '../../checkpoints';
+// LoRA files (kohya `lora_unet_*`/`lora_te_*`, PEFT/diffusers `unet.*.lora_A/B`, diffusers ≤ 0.20 attention
+// processors) read into per-module down/up matrices, and the feeds that put one or several of them, with
+// strengths, into a UNet or text-encoder graph built with loraGraphInputs: ranks are concatenated (A stacked,
+// B side by side) and each file's strength · alpha / rank is folded into its B columns. Nothing here touches
+// a session.
+import { loadStateDict, toFloat32, type StateDict, type TensorData } from '../../checkpoints';
 import type { TensorMap } from '../../engine/runtime';
-import { modulePathsOf, resolveLoraKeys } from './keys';
+import { modulePathsOf, resolveLoraKeys, type LoraComponent, type LoraTarget } from './keys';
 import { loraInputNames, type LoraModule } from './lora-graph';
 
 export interface LoraMatrices {
@@ -23,9 +24,11 @@ export interface LoraWeights {
   source: string;
   /** UNet modules by dotted diffusers path. */
   unet: Map<string, LoraMatrices>;
+  /** Text-encoder modules by transformers path (`text_model.encoder.layers.N.self_attn.q_proj`, …). */
+  textEncoder: Map<string, LoraMatrices>;
   /** Largest rank in the file: its width in the concatenated rank dimension. */
   rank: number;
-  /** Targets the graph does not patch (text encoder, non-attention layers), reported to the user. */
+  /** What is not applied, each as `<target or key> (<reason>)`, reported to the user. */
   skipped: string[];
 }
 
@@ -35,11 +38,58 @@ export interface ActiveLora {
   scale: number;
 }
 
-const PATCHED = /\.(to_q|to_k|to_v|to_out\.0)$/;
+/** Modules the graphs take LoRA on (UNet with loraScope 'transformer'; the text encoder's blocks). */
+const PATCHED: Readonly<Record<LoraComponent, RegExp>> = {
+  unet: /\.(to_q|to_k|to_v|to_out\.0|proj_in|proj_out|ff\.net\.0\.proj|ff\.net\.2)$/,
+  text_encoder: /\.(self_attn\.(q_proj|k_proj|v_proj|out_proj)|mlp\.fc1|mlp\.fc2)$/,
+};
+
+function loraMap(lora: LoraWeights, component: LoraComponent): Map<string, LoraMatrices> {
+  return component === 'unet' ? lora.unet : lora.textEncoder;
+}
+
+/** Why a target is not applied, or undefined when it is. */
+function unsupported(target: LoraTarget, down: TensorData, up: TensorData): string | undefined {
+  const kernel = [...down.shape.slice(2), ...up.shape.slice(2)];
+  if (kernel.some((d) => d !== 1))
+    return `${down.shape.slice(2).join('×')} convolution LoRA (LoCon) is not applied`;
+  if (!PATCHED[target.component].test(target.module))
+    return target.component === 'unet'
+      ? 'only attention, proj_in/proj_out and feed-forward layers of the UNet are patched'
+      : 'only the text encoder attention and MLP layers are patched';
+  return undefined;
+}
+
+async function matricesOf(
+  file: string,
+  target: LoraTarget,
+  state: StateDict,
+  down: TensorData,
+  up: TensorData,
+): Promise<LoraMatrices> {
+  // Linear [rank, in] / [out, rank], or a 1×1 convolution [rank, in, 1, 1] / [out, rank, 1, 1] (kohya).
+  const [r, inFeatures] = down.shape;
+  const [outFeatures, upRank] = up.shape;
+  if (!r || !inFeatures || !outFeatures || upRank !== r)
+    throw new Error(
+      `${file}: ${target.module} has down [${down.shape.join(', ')}] and up [${up.shape.join(', ')}]`,
+    );
+  const alphaTensor = target.alpha ? state.tensors.get(target.alpha)! : undefined;
+  const alpha = alphaTensor ? toFloat32(alphaTensor.dtype, await alphaTensor.read())[0]! : r;
+  return {
+    rank: r,
+    inFeatures,
+    outFeatures,
+    down: toFloat32(down.dtype, await down.read()),
+    up: toFloat32(up.dtype, await up.read()),
+    alphaScale: alpha / r,
+  };
+}
 
 /**
  * Reads a LoRA file against the model's module paths (`unetNames`/`textEncoderNames`: its tensor names).
- * Only attention projections (to_q/to_k/to_v/to_out.0) of the UNet are applied; the rest is listed in `skipped`.
+ * Applied: the UNet's attention projections, proj_in/proj_out and feed-forward layers (linear or 1×1), and
+ * the text encoder's q/k/v/out_proj, fc1 and fc2; everything else is listed in `skipped` with the reason.
  */
 export async function loadLoraFile(
   file: string,
@@ -56,50 +106,45 @@ export async function loadLoraFile(
       const sample = resolved.unmatched.slice(0, 3).join(', ');
       throw new Error(`${file}: no LoRA weights for this model's modules (keys such as ${sample || 'none'})`);
     }
-    const unet = new Map<string, LoraMatrices>();
-    const skipped: string[] = [];
-    let rank = 0;
+    const lora: LoraWeights = { source: file, unet: new Map(), textEncoder: new Map(), rank: 0, skipped: [] };
     for (const target of resolved.targets) {
-      if (target.component !== 'unet' || !PATCHED.test(target.module)) {
-        skipped.push(`${target.component}.${target.module}`);
-        continue;
-      }
       const down = state.tensors.get(target.down)!;
       const up = state.tensors.get(target.up)!;
-      const [r, inFeatures, ...restDown] = down.shape;
-      const [outFeatures, upRank, ...restUp] = up.shape;
-      if (!r || !inFeatures || upRank !== r || [...restDown, ...restUp].some((d) => d !== 1))
-        throw new Error(
-          `${file}: ${target.module} has down [${down.shape.join(', ')}] and up [${up.shape.join(', ')}]`,
-        );
-      const alpha = target.alpha
-        ? toFloat32(state.tensors.get(target.alpha)!.dtype, await state.tensors.get(target.alpha)!.read())[0]!
-        : r;
-      unet.set(target.module, {
-        rank: r,
-        inFeatures,
-        outFeatures: outFeatures!,
-        down: toFloat32(down.dtype, await down.read()),
-        up: toFloat32(up.dtype, await up.read()),
-        alphaScale: alpha / r,
-      });
-      rank = Math.max(rank, r);
+      const reason = unsupported(target, down, up);
+      if (reason) {
+        lora.skipped.push(`${target.component}.${target.module} (${reason})`);
+        continue;
+      }
+      const matrices = await matricesOf(file, target, state, down, up);
+      loraMap(lora, target.component).set(target.module, matrices);
+      lora.rank = Math.max(lora.rank, matrices.rank);
     }
-    if (unet.size === 0)
+    for (const key of resolved.unmatched)
+      lora.skipped.push(`${key} (not a LoRA weight of a module of this model)`);
+    if (lora.rank === 0)
       throw new Error(
-        `${file}: the LoRA patches no UNet attention projection (only ${skipped.slice(0, 3).join(', ')}…)`,
+        `${file}: the LoRA patches nothing this model applies (${lora.skipped.slice(0, 3).join('; ')})`,
       );
-    return { source: file, unet, rank, skipped };
+    return lora;
   } finally {
     await state.close();
   }
 }
 
 /**
- * Feeds for every LoRA input of the graph: zero matrices of rank 1 when no LoRA is active (an exact
- * no-op), else the files' ranks side by side with strength · alpha / rank folded into B.
+ * Feeds for every LoRA input of a `component` graph: zero matrices of rank 1 when no LoRA is active (an
+ * exact no-op), else the files' ranks side by side with strength · alpha / rank folded into B.
  */
-export function loraFeeds(modules: readonly LoraModule[], active: readonly ActiveLora[]): TensorMap {
+export function loraFeeds(
+  modules: readonly LoraModule[],
+  active: readonly ActiveLora[],
+  component: LoraComponent = 'unet',
+): TensorMap {
+  const taken = new Set(modules.map((m) => m.module));
+  for (const { lora } of active)
+    for (const module of loraMap(lora, component).keys())
+      if (!taken.has(module))
+        throw new Error(`${lora.source}: the ${component} graph takes no LoRA on ${module}`);
   const offsets: number[] = [];
   let total = 0;
   for (const { lora } of active) {
@@ -112,7 +157,7 @@ export function loraFeeds(modules: readonly LoraModule[], active: readonly Activ
     const down = new Float32Array(rank * spec.inFeatures);
     const up = new Float32Array(spec.outFeatures * rank);
     active.forEach(({ lora, scale }, f) => {
-      const m = lora.unet.get(spec.module);
+      const m = loraMap(lora, component).get(spec.module);
       if (!m) return;
       if (m.inFeatures !== spec.inFeatures || m.outFeatures !== spec.outFeatures)
         throw new Error(

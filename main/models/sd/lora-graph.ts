@@ -1,6 +1,7 @@
-// LoRA as graph inputs: a patched projection computes W·x + b + up·(down·x). The low-rank pair comes from a
-// provider, so the same UNet graph serves inference (inputs with a symbolic rank, fed per run: switching
-// files or scales never rebuilds the session) and training (trainable inputs of a fixed rank).
+// LoRA as graph inputs: a patched UNet projection computes W·x + b + up·(down·x); the text encoder, which runs
+// once per prompt, uses the weight W + up·down. The low-rank pair comes from a provider, so the same graph
+// serves inference (inputs with a symbolic rank, fed per run: switching files or scales never rebuilds the
+// session) and training (trainable inputs of a fixed rank).
 import type { Graph, Tensor } from '../../engine/ir/graph';
 
 /** down [rank, in], up [out, rank]; any scale (strength · alpha / rank) is folded into up by the feeder. */
@@ -13,7 +14,10 @@ export interface LoraPair {
 }
 
 export interface LoraModule {
-  /** Dotted diffusers module path, e.g. `mid_block.attentions.0.transformer_blocks.0.attn2.to_k`. */
+  /**
+   * Dotted module path: diffusers' in the UNet (`mid_block.attentions.0.transformer_blocks.0.attn2.to_k`),
+   * transformers' in the text encoder (`text_model.encoder.layers.0.self_attn.q_proj`).
+   */
   module: string;
   inFeatures: number;
   outFeatures: number;
@@ -31,9 +35,18 @@ export function loraLinear(
   lora?: LoraPair,
 ): Tensor {
   const base = g.linear(x, weight, bias);
-  if (!lora) return base;
+  return lora ? base.add(loraDelta(g, x, lora)) : base;
+}
+
+/** The low-rank branch alone, B(A x) on [..., in] → [..., out]: also a 1×1 convolution's update in token layout. */
+export function loraDelta(g: Graph, x: Tensor, lora: LoraPair): Tensor {
   const delta = g.linear(g.linear(x, lora.down), lora.up);
-  return base.add(lora.sampleScale ? delta.mul(lora.sampleScale) : delta);
+  return lora.sampleScale ? delta.mul(lora.sampleScale) : delta;
+}
+
+/** ΔW = up · down [out, in], for graphs that merge the update into a weight (the text encoder). */
+export function loraWeightDelta(g: Graph, lora: LoraPair): Tensor {
+  return g.matmul(lora.up, lora.down);
 }
 
 export const LORA_RANK_DIM = 'lora_rank';

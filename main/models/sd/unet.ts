@@ -5,7 +5,7 @@
 // encoder_hidden_states [batch, sequence, cross_attention_dim].
 import { Graph, type Tensor } from '../../engine/ir/graph';
 import type { UnetConfig } from './config';
-import { loraLinear, type LoraProvider } from './lora-graph';
+import { loraDelta, loraLinear, type LoraPair, type LoraProvider } from './lora-graph';
 import type { ComponentWeights, WeightStorage } from './weights';
 
 export const UNET_SAMPLE = 'sample';
@@ -18,9 +18,18 @@ export interface UnetBuildOptions {
   height: number;
   width: number;
   storage: WeightStorage;
-  /** Patches every attention's to_q/to_k/to_v/to_out.0. */
+  /** Called for every module `loraScope` names. */
   lora?: LoraProvider;
+  /** Default 'attention'. */
+  loraScope?: UnetLoraScope;
 }
+
+/**
+ * Modules that take LoRA: 'attention' is every attention's to_q/to_k/to_v/to_out.0 (what LoRA training trains);
+ * 'transformer' adds each Transformer2D's proj_in, proj_out (1×1 convolutions in SD 1.x), ff.net.0.proj and
+ * ff.net.2: every linear or 1×1 module kohya's sd-scripts patches in the UNet.
+ */
+export type UnetLoraScope = 'attention' | 'transformer';
 
 interface Ctx {
   g: Graph;
@@ -28,6 +37,7 @@ interface Ctx {
   cfg: UnetConfig;
   storage: WeightStorage;
   lora?: LoraProvider;
+  loraScope: UnetLoraScope;
   params: Map<string, Tensor>;
 }
 
@@ -60,11 +70,23 @@ function linear(ctx: Ctx, x: Tensor, name: string): Tensor {
   return ctx.g.linear(x, p(ctx, `${name}.weight`), optional(ctx, `${name}.bias`));
 }
 
-/** A projection that LoRA may patch. */
-function projection(ctx: Ctx, x: Tensor, name: string): Tensor {
+/** The LoRA pair of a module when its scope is patched; the weight's first two dims are [out, in]. */
+function loraOf(ctx: Ctx, name: string, scope: UnetLoraScope): LoraPair | undefined {
+  if (scope === 'transformer' && ctx.loraScope !== 'transformer') return undefined;
   const [outFeatures, inFeatures] = ctx.w.shape(`${name}.weight`) as [number, number];
-  const lora = ctx.lora?.(ctx.g, { module: name, inFeatures, outFeatures });
+  return ctx.lora?.(ctx.g, { module: name, inFeatures, outFeatures });
+}
+
+/** A linear layer that LoRA may patch. */
+function projection(ctx: Ctx, x: Tensor, name: string, scope: UnetLoraScope = 'attention'): Tensor {
+  const lora = loraOf(ctx, name, scope);
   return loraLinear(ctx.g, x, p(ctx, `${name}.weight`), optional(ctx, `${name}.bias`), lora);
+}
+
+/** A LoRA update of a 1×1 convolution, computed on its input in token layout [batch, pixels, in]. */
+function pointwiseDelta(ctx: Ctx, tokens: Tensor, name: string): Tensor | undefined {
+  const lora = loraOf(ctx, name, 'transformer');
+  return lora && loraDelta(ctx.g, tokens, lora);
 }
 
 /** ResnetBlock2D with a time embedding (eps = norm_eps, SiLU, "default" time scale shift). */
@@ -99,10 +121,10 @@ function basicBlock(ctx: Ctx, x: Tensor, context: Tensor, name: string, heads: n
     g.layerNorm(t, p(ctx, `${name}.${n}.weight`), p(ctx, `${name}.${n}.bias`), 1e-5);
   let h = attention(ctx, norm(x, 'norm1'), norm(x, 'norm1'), `${name}.attn1`, heads).add(x);
   h = attention(ctx, norm(h, 'norm2'), context, `${name}.attn2`, heads).add(h);
-  const projected = linear(ctx, norm(h, 'norm3'), `${name}.ff.net.0.proj`);
+  const projected = projection(ctx, norm(h, 'norm3'), `${name}.ff.net.0.proj`, 'transformer');
   const hiddenWidth = (projected.dim(-1) as number) / 2;
   const [hidden, gate] = g.split(projected, [hiddenWidth, hiddenWidth], -1);
-  return linear(ctx, hidden!.mul(g.gelu(gate!)), `${name}.ff.net.2`).add(h);
+  return projection(ctx, hidden!.mul(g.gelu(gate!)), `${name}.ff.net.2`, 'transformer').add(h);
 }
 
 /** Transformer2DModel: GroupNorm (eps 1e-6), proj_in (1×1 conv or linear), blocks, proj_out, residual. */
@@ -120,20 +142,37 @@ function transformer2d(ctx: Ctx, x: Tensor, context: Tensor, name: string, heads
   const inner = ctx.w.shape(`${name}.proj_in.weight`)[0]!;
   const toTokens = (t: Tensor, c: number) => t.reshape([0, c, pixels]).transpose([0, 2, 1]);
   const toImage = (t: Tensor, c: number) => t.transpose([0, 2, 1]).reshape([0, c, height, width]);
-  let h = cfg.useLinearProjection
-    ? linear(ctx, toTokens(normed, channels), `${name}.proj_in`)
-    : toTokens(conv(ctx, normed, `${name}.proj_in`), inner);
+  let h: Tensor;
+  if (cfg.useLinearProjection)
+    h = projection(ctx, toTokens(normed, channels), `${name}.proj_in`, 'transformer');
+  else {
+    h = toTokens(conv(ctx, normed, `${name}.proj_in`), inner);
+    const delta = pointwiseDelta(ctx, toTokens(normed, channels), `${name}.proj_in`);
+    if (delta) h = h.add(delta);
+  }
   for (let i = 0; i < cfg.transformerLayersPerBlock; i++)
     h = basicBlock(ctx, h, context, `${name}.transformer_blocks.${i}`, heads);
-  const out = cfg.useLinearProjection
-    ? toImage(linear(ctx, h, `${name}.proj_out`), channels)
-    : conv(ctx, toImage(h, inner), `${name}.proj_out`);
+  let out: Tensor;
+  if (cfg.useLinearProjection) out = toImage(projection(ctx, h, `${name}.proj_out`, 'transformer'), channels);
+  else {
+    out = conv(ctx, toImage(h, inner), `${name}.proj_out`);
+    const delta = pointwiseDelta(ctx, h, `${name}.proj_out`);
+    if (delta) out = out.add(toImage(delta, channels));
+  }
   return out.add(x);
 }
 
 export function buildUnet(weights: ComponentWeights, cfg: UnetConfig, options: UnetBuildOptions): Graph {
   const g = new Graph('sd_unet');
-  const ctx: Ctx = { g, w: weights, cfg, storage: options.storage, lora: options.lora, params: new Map() };
+  const ctx: Ctx = {
+    g,
+    w: weights,
+    cfg,
+    storage: options.storage,
+    lora: options.lora,
+    loraScope: options.loraScope ?? 'attention',
+    params: new Map(),
+  };
   const levels = cfg.blockOutChannels.length;
   const factor = 2 ** (levels - 1);
   if (options.height % factor !== 0 || options.width % factor !== 0)

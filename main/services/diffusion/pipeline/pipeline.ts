@@ -1,6 +1,7 @@
 // txt2img as diffusers' StableDiffusionPipeline runs it: CFG as one batch of (uncond, cond), initial latents
 // from torch-exact randn × init_noise_sigma, the chosen scheduler, VAE decode of latents / scaling_factor.
-// Sessions are built once per (graph, size) and reused; LoRA files and strengths are only feeds.
+// Sessions are built once per (graph, size) and reused; LoRA files and strengths are only feeds, to the UNet
+// (attention, proj_in/proj_out, feed-forward) and to the text encoder (merged into its weights in-graph).
 import {
   SessionCache,
   type EngineSession,
@@ -24,6 +25,7 @@ import {
   UNET_TIME,
   VAE_DECODED,
   VAE_LATENT,
+  type ActiveLora,
   type LoraModule,
   type LoraWeights,
 } from '../../../models/sd';
@@ -103,7 +105,7 @@ function abortIfNeeded(signal?: AbortSignal): void {
 export class SdPipeline {
   private readonly unets = new Map<string, { session: EngineSession; modules: LoraModule[] }>();
   private readonly decoders = new Map<string, EngineSession>();
-  private textEncoder?: EngineSession;
+  private textEncoder?: { session: EngineSession; modules: LoraModule[] };
   private readonly loras = new Map<string, LoraWeights>();
 
   private constructor(
@@ -149,7 +151,7 @@ export class SdPipeline {
 
   async close(): Promise<void> {
     const held = [
-      this.textEncoder,
+      this.textEncoder?.session,
       ...[...this.unets.values()].map((u) => u.session),
       ...this.decoders.values(),
     ];
@@ -176,15 +178,19 @@ export class SdPipeline {
     return this.precision === 'fp16' ? ('f16' as const) : ('f32' as const);
   }
 
-  private async textSession(): Promise<EngineSession> {
-    this.textEncoder ??= await openGraphSession(
-      buildTextEncoder(this.model.textEncoder.weights, this.model.textEncoder.config, this.storage()),
-      this.sessionOptions(this.precision),
-    );
+  /** The text-encoder session, with LoRA inputs on every layer's attention and MLP weights. */
+  private async textSession(): Promise<{ session: EngineSession; modules: LoraModule[] }> {
+    if (!this.textEncoder) {
+      const io = loraGraphInputs();
+      const { weights, config } = this.model.textEncoder;
+      const graph = buildTextEncoder(weights, config, this.storage(), io.provider);
+      const session = await openGraphSession(graph, this.sessionOptions(this.precision));
+      this.textEncoder = { session, modules: io.modules };
+    }
     return this.textEncoder;
   }
 
-  /** The UNet session for a latent size, with LoRA inputs on every attention projection. */
+  /** The UNet session for a latent size, with LoRA inputs on every module kohya's LoRAs patch. */
   async unetSession(
     height: number,
     width: number,
@@ -198,6 +204,7 @@ export class SdPipeline {
         width,
         storage: this.storage(),
         lora: io.provider,
+        loraScope: 'transformer',
       });
       entry = {
         session: await openGraphSession(graph, this.sessionOptions(this.precision)),
@@ -230,11 +237,19 @@ export class SdPipeline {
    * [rows · windows, 77, width] is already [rows, windows · 77, width] in memory: the concatenation along
    * the sequence costs nothing.
    */
-  private async encode(ids: Int32Array, contextLength: number, signal?: AbortSignal): Promise<Float32Array> {
-    const session = await this.textSession();
+  private async encode(
+    ids: Int32Array,
+    contextLength: number,
+    active: readonly ActiveLora[],
+    signal?: AbortSignal,
+  ): Promise<Float32Array> {
+    const { session, modules } = await this.textSession();
     const count = ids.length / contextLength;
     const out = await session.run(
-      { [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [count, contextLength] } },
+      {
+        ...loraFeeds(modules, active, 'text_encoder'),
+        [TEXT_INPUT]: { dtype: 'int32', data: ids, dims: [count, contextLength] },
+      },
       { signal },
     );
     return out[TEXT_OUTPUT]!.data as Float32Array;
@@ -264,6 +279,7 @@ export class SdPipeline {
     request: GenerateRequest,
     batch: number,
     guided: boolean,
+    active: readonly ActiveLora[],
   ): Promise<{ context: Float32Array; sequence: number }> {
     const tokens = tokenizePrompts(
       this.tokenizer,
@@ -271,7 +287,7 @@ export class SdPipeline {
       guided ? (request.negative ?? '') : undefined,
       this.model.textEncoder.config.contextLength,
     );
-    const hidden = await this.encode(tokens.ids, tokens.contextLength, request.signal);
+    const hidden = await this.encode(tokens.ids, tokens.contextLength, active, request.signal);
     const sequence = tokens.windows * tokens.contextLength;
     const rowSize = sequence * this.model.textEncoder.config.width;
     const rows = guided ? [0, 1] : [0];
@@ -291,11 +307,11 @@ export class SdPipeline {
     const latentH = request.height / this.scaleFactor;
     const latentW = request.width / this.scaleFactor;
     const channels = this.model.unet.config.inChannels;
-    const active = await Promise.all(
+    const active: ActiveLora[] = await Promise.all(
       (request.loras ?? []).map(async (l) => ({ lora: await this.lora(l.file), scale: l.scale })),
     );
 
-    const { context, sequence } = await this.promptContext(request, batch, guided);
+    const { context, sequence } = await this.promptContext(request, batch, guided, active);
 
     const scheduler = createScheduler(request.scheduler, this.model.scheduler);
     scheduler.setTimesteps(request.steps);
