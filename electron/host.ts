@@ -25,7 +25,9 @@ async function loadApi(appRoot: string): Promise<typeof ApiModule> {
 }
 
 async function start(): Promise<void> {
-  const { createApi, createApiServices, OWNER, toApiError } = await loadApi(env(HOST_ENV.appRoot));
+  const { createApi, createApiServices, closeApiServices, OWNER, toApiError } = await loadApi(
+    env(HOST_ENV.appRoot),
+  );
   const api = createApi(
     createApiServices({
       libraryDir: env(HOST_ENV.libraryDir),
@@ -37,6 +39,9 @@ async function start(): Promise<void> {
       },
     }),
   );
+  // Quitting stops this process with SIGTERM (host-bridge stop()): cancel scoring, close the scorers' sessions
+  // and the library first.
+  process.once('SIGTERM', () => void closeApiServices(api.services).finally(() => process.exit(0)));
   const port = process.parentPort;
   const send = (message: HostToMain) => port.postMessage(message);
   api.services.events.subscribe((message) => send({ type: 'event', message }));

@@ -4,4 +4,5 @@ export * from './context';
 export * from './dispatch';
 export * from './errors';
 export * from './event-bus';
+export { closeApiServices } from './shutdown';
 export type { Handler, Handlers } from './handlers';

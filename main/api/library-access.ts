@@ -17,6 +17,13 @@ export function libraryAt(dir: string): Library {
   return library;
 }
 
+/** Closes the library of one folder if it is open (an API instance shutting down). */
+export function closeLibraryAt(dir: string): void {
+  const key = path.resolve(dir);
+  open.get(key)?.close();
+  open.delete(key);
+}
+
 /** Closes every library this process opened (tests, shutdown). */
 export function closeLibraries(): void {
   for (const library of open.values()) library.close();

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { type Api, type ApiErrorCode, type AuthInfo, toApiError } from '../api';
+import { type Api, type ApiErrorCode, type AuthInfo, closeApiServices, toApiError } from '../api';
 import { APP_ROOT } from '../common/app-version';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../common/csp';
 import { resolveInsideRoot } from '../common/paths';
@@ -46,6 +46,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const authenticate = options.authenticate ?? localOwner;
   const staticDir = options.staticDir ?? fileURLToPath(new URL('dist/renderer/', APP_ROOT));
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  // Closing the server ends its API: scoring jobs cancelled, scorers' sessions and the library closed.
+  app.addHook('onClose', async () => {
+    await closeApiServices(api.services);
+  });
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, _request, reply) => {
     // Fastify's own errors (bad JSON, body too large) carry a 4xx statusCode; everything else is ours.

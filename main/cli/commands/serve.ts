@@ -78,7 +78,23 @@ async function serve(options: ServeOptions): Promise<void> {
       `Warning: ${options.host} is reachable from other machines, and anyone who can reach it has full access.`,
     );
   }
-  const stop = () => void close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  let stopping = false;
+  const stop = () => {
+    // A second Ctrl+C while scoring jobs wind down stops at once.
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log('Stopping: cancelling scoring jobs and closing the scorers and the library…');
+    close().then(
+      () => {
+        console.log('Stopped.');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(`Stopped with an error: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
