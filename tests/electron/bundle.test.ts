@@ -3,7 +3,7 @@
 // leaves external, so tsx (and esbuild) cannot be resolved from there at all. host.cjs is then started with
 // plain Node (no loader, clean environment) behind a fake parentPort, and real calls must work: the library,
 // an import job, an HPS v1 scorer scoring on the runtime worker thread (stored cosines equal the fixture's),
-// and a 32 px sd-tiny generation on the generic task worker.
+// and a 32 px sd-tiny generation on the generic task worker. Every bundled task module must load there too.
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -134,6 +134,24 @@ describe('the bundled engine on plain Node (as packaged)', () => {
     });
     expect(probe.status).not.toBe(0);
     expect(probe.stderr).toMatch(/Cannot find package 'tsx'/);
+  });
+
+  it('loads every task module the API hands to a worker, with the exports it starts', () => {
+    const script = `for (const name of ['generate-task', 'training-task', 'scorer-task']) {
+      const module = await import('./' + name + '.mjs');
+      console.log(name, Object.keys(module).filter((key) => typeof module[key] === 'function').sort().join(','));
+    }`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(app, 'dist-electron/engine'),
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'generate-task generate',
+      'training-task train',
+      'scorer-task labelNext,trainScorer',
+    ]);
   });
 
   it('answers library.status and imports images in a job', async () => {
