@@ -51,6 +51,7 @@ async function benchOne(
       width: latent,
       storage: 'f32',
       lora: io.provider,
+      loraScope: 'transformer', // as the pipeline builds it
     });
     ctx.log(
       `${ep}: ${(parameters / 1e6).toFixed(0)}M parameters, writing model + external data to ${workDir}`,
@@ -119,14 +120,20 @@ function syntheticLora(modules: readonly LoraModule[], rank: number): LoraWeight
       alphaScale: 1,
     });
   }
-  return { source: `synthetic-rank-${rank}`, unet, rank, skipped: [] };
+  return { source: `synthetic-rank-${rank}`, unet, textEncoder: new Map(), rank, skipped: [] };
 }
 
-/** A LoRA switch is only new feeds for the one session: the time to build them for SD 1.5's 128 projections. */
+/** A LoRA switch is only new feeds for the one session: the time to build them for every module SD 1.5's kohya LoRAs patch. */
 function loraSwitchTable(cfg: UnetConfig): BenchTable {
   const { weights } = syntheticUnetWeights(cfg);
   const io = loraGraphInputs();
-  buildUnet(weights, cfg, { height: 64, width: 64, storage: 'f32', lora: io.provider });
+  buildUnet(weights, cfg, {
+    height: 64,
+    width: 64,
+    storage: 'f32',
+    lora: io.provider,
+    loraScope: 'transformer',
+  });
   const rows: (string | number)[][] = [];
   for (const ranks of [[4], [8], [4, 8], [16, 16, 32]]) {
     const active = ranks.map((r) => ({ lora: syntheticLora(io.modules, r), scale: 0.8 }));
@@ -138,8 +145,8 @@ function loraSwitchTable(cfg: UnetConfig): BenchTable {
     rows.push([ranks.join(' + '), io.modules.length, ms, mb]);
   }
   return {
-    title: 'LoRA switch: feeds for every patched projection (no session rebuild)',
-    columns: ['LoRA ranks', 'projections', 'build feeds ms', 'feeds MiB'],
+    title: 'LoRA switch: feeds for every patched module (no session rebuild)',
+    columns: ['LoRA ranks', 'modules', 'build feeds ms', 'feeds MiB'],
     rows,
     notes: ['tests/sd/lora.test.ts asserts that the session object stays the same across switches'],
   };
