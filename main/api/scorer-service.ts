@@ -26,11 +26,13 @@ import { libraryAt } from './library-access';
 type LoadedScorerInfo = CallOutput<'scorers.list'>['scorers'][number];
 
 interface LoadedScorer {
-  info: Omit<LoadedScorerInfo, 'jobId'>;
+  info: Omit<LoadedScorerInfo, 'jobId' | 'failed'>;
   scorer: Scorer;
   job: { id: string; done: Promise<unknown> } | null;
   /** New work arrived while the job ran: it goes round once more. */
   again: boolean;
+  /** The next round tries again the images that failed before (scorers.scoreLibrary retryFailed). */
+  retryFailed: boolean;
   /** Scoring outside the library job (generated images) now running: unload aborts and awaits them. */
   uses: Set<{ abort: AbortController; done: Promise<unknown> }>;
 }
@@ -142,6 +144,7 @@ export class ScorerService {
       scorer,
       job: null,
       again: false,
+      retryFailed: false,
       uses: new Set(),
     };
     this.loaded.set(files.id, entry);
@@ -163,10 +166,12 @@ export class ScorerService {
     return true;
   }
 
-  /** Starts (or extends) the background job of one loaded scorer, or of each; returns their job ids. */
-  scoreLibrary(id?: string): string[] {
+  /** Starts (or extends) the background job of one loaded scorer, or of each; returns their job ids. Images
+   *  that failed before are skipped unless `retryFailed`. */
+  scoreLibrary(id?: string, { retryFailed = false } = {}): string[] {
     if (id !== undefined && !this.loaded.has(id)) throw new ApiError('not_found', `no loaded scorer "${id}"`);
     const targets = id === undefined ? [...this.loaded.values()] : [this.loaded.get(id)!];
+    for (const entry of targets) entry.retryFailed ||= retryFailed;
     return targets.map((entry) => this.startJob(entry));
   }
 
@@ -216,7 +221,8 @@ export class ScorerService {
   }
 
   private describe(entry: LoadedScorer): LoadedScorerInfo {
-    return { ...entry.info, jobId: entry.job?.id ?? null };
+    const failed = libraryAt(this.api.libraryDir).catalog.scoreFailures(entry.info.id).length;
+    return { ...entry.info, jobId: entry.job?.id ?? null, failed };
   }
 
   private startJob(entry: LoadedScorer): string {
@@ -233,7 +239,10 @@ export class ScorerService {
         let scored = 0;
         do {
           entry.again = false;
+          const retryFailed = entry.retryFailed;
+          entry.retryFailed = false;
           const result = await scoreLibrary(library, entry.scorer, scorerId, {
+            retryFailed,
             signal: ctx.signal,
             onProgress: (done, total) => ctx.progress(total ? done / total : 1, `${done} of ${total} pairs`),
             onBatch: (scores) => {

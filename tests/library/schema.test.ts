@@ -33,6 +33,7 @@ describe('library schema', () => {
       'judgments',
       'prompts',
       'schema_version',
+      'score_failures',
       'scores',
       'tags',
     ]);
@@ -85,7 +86,7 @@ describe('library schema', () => {
     `);
     db.close();
     const lib = Library.open(dir);
-    expect(currentVersion(lib.db)).toBe(2);
+    expect(currentVersion(lib.db)).toBe(SCHEMA_VERSION);
     const labels = () =>
       (lib.db.prepare('SELECT label_count AS n FROM comparisons WHERE id = 1').get() as { n: number }).n;
     expect(labels()).toBe(1);
@@ -100,6 +101,31 @@ describe('library schema', () => {
     lib.undoLastJudgment(3);
     lib.undoLastJudgment(2); // a skip: not counted either way
     expect(labels()).toBe(1);
+    lib.close();
+  });
+
+  it('migration 3 adds the score failures of a version-2 library, keeping its scores', () => {
+    const dir = folder();
+    const db = new Database(path.join(dir, 'library.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.exec(`
+      INSERT INTO prompts (id, text, created_at) VALUES (1, 'p', 't');
+      INSERT INTO images (id, hash, ext, width, height, byte_size, created_at)
+        VALUES (1, '${'a'.repeat(64)}', 'png', 1, 1, 1, 't');
+      INSERT INTO scores VALUES ('m', 1, 1, 0.5, NULL, 't');
+    `);
+    db.close();
+    const lib = Library.open(dir);
+    expect(currentVersion(lib.db)).toBe(3);
+    expect(lib.catalog.scores()).toHaveLength(1);
+    expect(lib.catalog.scoreFailures('m')).toEqual([]);
+    lib.catalog.setScoreFailure({ modelId: 'm', imageId: 1, error: 'unreadable' });
+    expect(lib.catalog.scoreFailures('m')).toEqual([
+      { modelId: 'm', imageId: 1, error: 'unreadable', failedAt: expect.any(String) },
+    ]);
+    // A failure for an image the library does not have is not recorded.
+    lib.catalog.setScoreFailure({ modelId: 'm', imageId: 99, error: 'unreadable' });
+    expect(lib.db.prepare('SELECT COUNT(*) AS n FROM score_failures').get()).toEqual({ n: 1 });
     lib.close();
   });
 

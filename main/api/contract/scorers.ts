@@ -19,6 +19,8 @@ export const LoadedScorerSchema = z.object({
   precision: z.enum(['fp32', 'fp16']),
   /** The background scoring job now running for it, if any. */
   jobId: z.string().nullable(),
+  /** Library images it could not read: later runs skip them until scoreLibrary with retryFailed. */
+  failed: z.number().int().min(0),
 });
 
 export const ScorerLoadInputSchema = z
@@ -62,7 +64,13 @@ export const scorerCalls = {
   }),
   'scorers.scoreLibrary': defineCall({
     summary: 'Score the library’s (image, prompt) pairs that lack a score, with one loaded scorer or all',
-    input: z.object({ id: z.string().min(1).optional() }).strict(),
+    input: z
+      .object({
+        id: z.string().min(1).optional(),
+        /** Also try the images that could not be read before (default: they are skipped). */
+        retryFailed: z.boolean().default(false),
+      })
+      .strict(),
     output: z.object({ jobIds: z.array(z.string()) }),
   }),
   'library.nearDuplicates': defineCall({

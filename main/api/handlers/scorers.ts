@@ -6,7 +6,9 @@ export const scorerHandlers = {
   'scorers.list': async (_input, ctx) => ({ scorers: ScorerService.of(ctx).list() }),
   'scorers.load': async (input, ctx) => ({ scorer: await ScorerService.of(ctx).load(input) }),
   'scorers.unload': async ({ id }, ctx) => ({ unloaded: await ScorerService.of(ctx).unload(id) }),
-  'scorers.scoreLibrary': async ({ id }, ctx) => ({ jobIds: ScorerService.of(ctx).scoreLibrary(id) }),
+  'scorers.scoreLibrary': async ({ id, retryFailed }, ctx) => ({
+    jobIds: ScorerService.of(ctx).scoreLibrary(id, { retryFailed }),
+  }),
   'library.nearDuplicates': async ({ scorerId, threshold }, ctx) =>
     ScorerService.of(ctx).nearDuplicates(scorerId, threshold),
 } satisfies Partial<Handlers>;

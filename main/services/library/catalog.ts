@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { toJob, type JobRow } from './rows';
-import type { Job, JobState, Score } from './types';
+import type { Job, JobState, Score, ScoreFailure } from './types';
 
 const now = (): string => new Date().toISOString();
 
@@ -42,6 +42,34 @@ export class CatalogRepository {
       score: row.score,
       cosine: row.cosine,
     }));
+  }
+
+  /** Records that `modelId` could not read the image (replacing an earlier failure of the pair). */
+  setScoreFailure(failure: { modelId: string; imageId: number; error: string }): void {
+    this.db
+      .prepare(
+        `INSERT INTO score_failures (model_id, image_id, image_hash, error, failed_at)
+         SELECT ?, id, hash, ?, ? FROM images WHERE id = ?
+         ON CONFLICT(model_id, image_id) DO UPDATE SET image_hash = excluded.image_hash, error = excluded.error,
+           failed_at = excluded.failed_at`,
+      )
+      .run(failure.modelId, failure.error, now(), failure.imageId);
+  }
+
+  clearScoreFailure(modelId: string, imageId: number): void {
+    this.db.prepare('DELETE FROM score_failures WHERE model_id = ? AND image_id = ?').run(modelId, imageId);
+  }
+
+  /** Failures that still hold: the image row is the one that failed (a changed row gets tried again). */
+  scoreFailures(modelId: string): ScoreFailure[] {
+    const rows = this.db
+      .prepare(
+        `SELECT f.image_id, f.error, f.failed_at FROM score_failures f
+         JOIN images i ON i.id = f.image_id AND i.hash = f.image_hash
+         WHERE f.model_id = ? ORDER BY f.image_id`,
+      )
+      .all(modelId) as { image_id: number; error: string; failed_at: string }[];
+    return rows.map((row) => ({ modelId, imageId: row.image_id, error: row.error, failedAt: row.failed_at }));
   }
 
   scoredModels(): string[] {

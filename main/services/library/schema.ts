@@ -113,6 +113,18 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE comparisons SET label_count = label_count - 1 WHERE id = OLD.comparison_id;
   END;
   `,
+  // 3: images a scorer could not read, so later scoring runs skip them until retried or the image row changes.
+  `
+  CREATE TABLE score_failures (
+    model_id TEXT NOT NULL,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    -- the image row's hash when it failed: a row that changed since is tried again
+    image_hash TEXT NOT NULL,
+    error TEXT NOT NULL,
+    failed_at TEXT NOT NULL,
+    PRIMARY KEY (model_id, image_id)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -80,6 +80,14 @@ export interface Score {
   cosine: number | null;
 }
 
+/** An image a scorer could not read (it is skipped until retried or its row changes). */
+export interface ScoreFailure {
+  modelId: string;
+  imageId: number;
+  error: string;
+  failedAt: string;
+}
+
 export interface Job {
   id: string;
   kind: string;

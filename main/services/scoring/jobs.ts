@@ -1,7 +1,8 @@
 // Background scoring of a library: every (image, prompt) pair of its comparisons that has no score under a
 // model yet, scored prompt by prompt in batches of images, each batch stored before the next starts (so the
 // live readouts fill in as batches finish). The scorer's embedding cache makes a second prompt for the same
-// image cost only a text encode.
+// image cost only a text encode. An image the scorer cannot read is tried once per run and recorded in the
+// library; later runs skip it until asked to retry (or its image row changes).
 import type { Library, Score } from '../library';
 import { isScoreError, type Scorer } from './types';
 
@@ -11,9 +12,11 @@ export interface PromptWork {
   images: { id: number; path: string }[];
 }
 
-/** The library's pairs without a score under `modelId`, grouped by prompt (each pair once). */
-export function unscoredPairs(library: Library, modelId: string): PromptWork[] {
+/** The library's pairs without a score under `modelId`, grouped by prompt (each pair once); images that
+ *  failed under it before are left out unless `retryFailed`. */
+export function unscoredPairs(library: Library, modelId: string, retryFailed = false): PromptWork[] {
   const scored = new Set(library.catalog.scores({ modelId }).map((s) => `${s.imageId}:${s.promptId}`));
+  const failed = new Set(retryFailed ? [] : library.catalog.scoreFailures(modelId).map((f) => f.imageId));
   const byPrompt = new Map<number, PromptWork>();
   for (const comparison of library.listComparisons()) {
     const work = byPrompt.get(comparison.promptId) ?? {
@@ -23,7 +26,7 @@ export function unscoredPairs(library: Library, modelId: string): PromptWork[] {
     };
     for (const image of comparison.images) {
       const key = `${image.id}:${comparison.promptId}`;
-      if (scored.has(key)) continue;
+      if (scored.has(key) || failed.has(image.id)) continue;
       scored.add(key);
       work.images.push({ id: image.id, path: library.imagePath(image) });
     }
@@ -35,6 +38,8 @@ export function unscoredPairs(library: Library, modelId: string): PromptWork[] {
 export interface LibraryScoringOptions {
   /** Images per batch (default 8). */
   batchSize?: number;
+  /** Try again the images that failed under this model in earlier runs. */
+  retryFailed?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   /** The scores of one batch, already stored. */
@@ -43,7 +48,7 @@ export interface LibraryScoringOptions {
 
 export interface LibraryScoringResult {
   scored: number;
-  /** Pairs whose image could not be read (their error, by image id). */
+  /** Images that could not be read in this run (each tried once; recorded in the library). */
   failed: { imageId: number; error: string }[];
 }
 
@@ -53,32 +58,46 @@ export async function scoreLibrary(
   modelId: string,
   options: LibraryScoringOptions = {},
 ): Promise<LibraryScoringResult> {
-  const work = unscoredPairs(library, modelId);
+  const work = unscoredPairs(library, modelId, options.retryFailed);
   const total = work.reduce((sum, w) => sum + w.images.length, 0);
   const batchSize = options.batchSize ?? 8;
   const result: LibraryScoringResult = { scored: 0, failed: [] };
+  const failedNow = new Set<number>();
   let done = 0;
   options.onProgress?.(0, total);
   for (const { promptId, prompt, images } of work) {
     for (let start = 0; start < images.length; start += batchSize) {
       options.signal?.throwIfAborted();
-      const batch = images.slice(start, start + batchSize);
-      const rows = await scorer.score(
-        batch.map((image) => image.path),
-        [prompt],
-        { batchSize, signal: options.signal },
-      );
+      const slice = images.slice(start, start + batchSize);
+      // An image that failed under an earlier prompt of this run is not read again.
+      const batch = slice.filter((image) => !failedNow.has(image.id));
+      const rows = batch.length
+        ? await scorer.score(
+            batch.map((image) => image.path),
+            [prompt],
+            { batchSize, signal: options.signal },
+          )
+        : [];
       options.signal?.throwIfAborted();
       const idOf = new Map(batch.map((image) => [image.path, image.id]));
       const scores: Score[] = [];
+      const failures: LibraryScoringResult['failed'] = [];
       for (const row of rows) {
         const imageId = idOf.get(row.image)!;
-        if (isScoreError(row)) result.failed.push({ imageId, error: row.error });
+        if (isScoreError(row)) failures.push({ imageId, error: row.error });
         else scores.push({ modelId, imageId, promptId, score: row.score, cosine: row.cosine ?? null });
       }
-      library.transaction(() => scores.forEach((score) => library.catalog.setScore(score)));
+      library.transaction(() => {
+        for (const score of scores) {
+          library.catalog.setScore(score);
+          library.catalog.clearScoreFailure(modelId, score.imageId);
+        }
+        for (const failure of failures) library.catalog.setScoreFailure({ modelId, ...failure });
+      });
+      for (const failure of failures) failedNow.add(failure.imageId);
+      result.failed.push(...failures);
       result.scored += scores.length;
-      done += batch.length;
+      done += slice.length;
       options.onBatch?.(scores);
       options.onProgress?.(done, total);
     }

@@ -64,6 +64,18 @@ function LoadedRow({ scorer, onChange }: { scorer: Loaded; onChange: () => void 
       </td>
       <td>
         <JobLine jobId={scorer.jobId} />
+        {scorer.failed > 0 && (
+          <div className="small" role="status">
+            {scorer.failed} {scorer.failed === 1 ? 'image' : 'images'} could not be scored{' '}
+            <button
+              onClick={() =>
+                void run(() => api.call('scorers.scoreLibrary', { id: scorer.id, retryFailed: true }))
+              }
+            >
+              Retry
+            </button>
+          </div>
+        )}
         {error && <div className="error small">{error}</div>}
       </td>
       <td className="model-actions">
