@@ -1,6 +1,7 @@
 // The Loaded scorers panel and the near-duplicate finder in Chromium against an in-process server: load an
 // imported local model from the Models view, see the EP it runs on, see its chips in Compare once blind mode
-// is off, and find the re-encoded copy in the Library's Duplicates tab.
+// is off, find the re-encoded copy in the Library's Duplicates tab, and retry an image it could not read.
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -88,4 +89,27 @@ describe('scorers in the UI', () => {
     await expect(near.locator('.near-group img').count()).resolves.toBe(2);
     expect(pageErrors).toEqual([]);
   }, 30_000);
+
+  it('counts an image the scorer could not read and scores it on Retry once the file is good', async () => {
+    const library = libraryAt(api.services.libraryDir);
+    const { image } = await library.addImage(await readFile(fixture('img3_rgb_517x333.png')));
+    const file = library.imagePath(image);
+    const bytes = await readFile(file);
+    writeFileSync(file, Buffer.from('half a file'));
+    library.addComparison({ prompt: 'a castle', imageIds: [image.id, library.listImages()[0]!.id] });
+    const { jobIds } = await api.call('scorers.scoreLibrary', { id: 'hps_v2_tiny' }, OWNER);
+    await expect.poll(() => api.services.jobs.get(jobIds[0])?.status).toBe('done');
+
+    await page.goto(`${url}#/models`);
+    const panel = page.getByRole('region', { name: 'Loaded scorers' });
+    const failed = panel.getByRole('status').filter({ hasText: '1 image could not be scored' });
+    await failed.waitFor();
+    writeFileSync(file, bytes);
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await expect
+      .poll(() => library.catalog.scores({ modelId: 'hps_v2_tiny' }).some((s) => s.imageId === image.id))
+      .toBe(true);
+    await failed.waitFor({ state: 'detached' });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });
