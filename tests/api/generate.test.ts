@@ -2,7 +2,7 @@
 // images and seeds on disk, cancel mid-sampling, "send to labeling" creating a library comparison, and a chip
 // per image from every loaded scorer (the same number the library's background scoring then stores).
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +175,35 @@ describe('generate API over HTTP', () => {
     expect((await t.call('generate.batch', { batchId: started.batchId })).images).toEqual(batch.images);
     for (const id of done.scorers) await t.call('scorers.unload', { id });
   }, 300_000);
+
+  it('reads a batch written before the loaded scorers gave the chips (one scorer, in the settings too)', async () => {
+    const legacy = {
+      batchId: 'legacy-1',
+      jobId: 'j',
+      settings: {
+        ...settings,
+        loras: [],
+        ep: 'cpu',
+        scorer: { kind: 'hps-v2', model: 'm.pt', vocab: 'v.gz' },
+      },
+      images: [{ path: 'generated/legacy-1/0-seed11.png', seed: 11, score: 21.5 }],
+      scorer: 'hps-v2',
+      seconds: 1,
+      comparisonId: null,
+    };
+    const dir = path.join(t.libraryDir, 'generated', 'legacy-1');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'batch.json'), JSON.stringify(legacy));
+    const batch = await t.call('generate.batch', { batchId: 'legacy-1' });
+    expect(batch).toEqual({
+      ...legacy,
+      settings: { ...settings, loras: [], ep: 'cpu' },
+      images: [{ path: 'generated/legacy-1/0-seed11.png', seed: 11, scores: {} }],
+      scorer: undefined,
+      scorers: [],
+      scoreErrors: {},
+    });
+  });
 
   it('refuses bad input with clear errors', async () => {
     await expect(t.call('generate.start', { ...settings, prompt: '  ' })).rejects.toMatchObject({

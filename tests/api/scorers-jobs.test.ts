@@ -1,10 +1,11 @@
 // The background scoring job at the service level: cancelled at once it stores nothing and ends cancelled; run
 // again it scores every pair and keeps the image embeddings cached (a second prompt costs a text encode); an
-// unload during a run cancels it.
+// unload during a run cancels it; an unload while generated images are being scored aborts that scoring and
+// closes the sessions only after it settled.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiServices, type ApiServices } from '../../main/api';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import { ScorerService } from '../../main/api/scorer-service';
@@ -84,5 +85,30 @@ describe('background scoring job', () => {
     expect(await scorers.unload('hps_v1_tiny')).toBe(true);
     expect(services.jobs.get(jobId!)!.status).toBe('cancelled');
     expect(scorers.list()).toEqual([]);
+  }, 60_000);
+
+  it('aborts scoring of files (generated images) on unload, closing the sessions after it settled', async () => {
+    await scorers.load({
+      kind: 'hps-v1',
+      path: fixture('hps_v1_tiny.pt'),
+      vocab: VOCAB,
+      scoreLibrary: false,
+    });
+    const scorer = scorers.scorer('hps_v1_tiny')!;
+    const order: string[] = [];
+    const realClose = scorer.close.bind(scorer);
+    vi.spyOn(scorer, 'close').mockImplementation(() => {
+      order.push('close');
+      return realClose();
+    });
+    const files = ['img0_rgb_512x512.png', 'img1_rgb_768x512.png', 'img2_rgb_300x700.png'].map(fixture);
+    const scoring = scorers.scoreFiles('hps_v1_tiny', files, 'a prompt').then(
+      () => order.push('scored'),
+      (error: Error) => order.push(`aborted: ${error.message}`),
+    );
+    expect(await scorers.unload('hps_v1_tiny')).toBe(true);
+    await scoring;
+    expect(order).toEqual(['aborted: hps_v1_tiny was unloaded', 'close']);
+    await expect(scorers.scoreFiles('hps_v1_tiny', files, 'a prompt')).rejects.toThrow(/was unloaded/);
   }, 60_000);
 });

@@ -97,7 +97,9 @@ describe('scorers in the UI', () => {
     const bytes = await readFile(file);
     writeFileSync(file, Buffer.from('half a file'));
     library.addComparison({ prompt: 'a castle', imageIds: [image.id, library.listImages()[0]!.id] });
-    const { jobIds } = await api.call('scorers.scoreLibrary', { id: 'hps_v2_tiny' }, OWNER);
+    const { jobIds } = (await api.call('scorers.scoreLibrary', { id: 'hps_v2_tiny' }, OWNER)) as {
+      jobIds: string[];
+    };
     await expect.poll(() => api.services.jobs.get(jobIds[0])?.status).toBe('done');
 
     await page.goto(`${url}#/models`);

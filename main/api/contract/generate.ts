@@ -64,7 +64,7 @@ export const GeneratedBatchSchema = z.object({
   images: z.array(GeneratedImageSchema),
   /** The scorers loaded when the images were produced, HPS v2.1 first: each gives every image a chip. */
   scorers: z.array(z.string()),
-  /** Scorers that could not score this batch (unloaded meanwhile, failed), with why. */
+  /** Scorers that could not score some image of this batch (or any: unloaded meanwhile, cancelled), with why. */
   scoreErrors: z.record(z.string(), z.string()),
   seconds: z.number(),
   /** The library comparison this batch became, once sent to labeling. */
@@ -135,7 +135,7 @@ export const generateEvents = {
     batchId: z.string(),
     scorerId: z.string(),
     scores: z.array(z.object({ path: z.string(), score: z.number().nullable() })),
-    /** Why this scorer gave no scores for the batch. */
+    /** Why this scorer gave no score for some image (or all: unloaded meanwhile, cancelled). */
     error: z.string().optional(),
   }),
 };

@@ -106,11 +106,14 @@ async function scoreBatch(ctx: ApiContext, batch: Batch, job: JobContext): Promi
     let rows: ScoreRow[] = [];
     let error: string | undefined;
     try {
+      job.signal.throwIfAborted();
       rows = await service.scoreFiles(scorerId, files, batch.settings.prompt, job.signal);
     } catch (e) {
-      job.signal.throwIfAborted();
-      error = (e as Error).message;
+      // Cancelled: the chips still settle (as not scored) before the job ends cancelled.
+      error = job.signal.aborted ? 'scoring was cancelled' : (e as Error).message;
     }
+    // An image it could not read (one error row) leaves that image's chip "not scored".
+    error ??= rows.filter(isScoreError)[0]?.error;
     const scores = batch.images.map((image, i) => {
       const row = rows[i];
       return { path: image.path, score: row && !isScoreError(row) ? row.score : null };
@@ -131,6 +134,7 @@ async function scoreBatch(ctx: ApiContext, batch: Batch, job: JobContext): Promi
       ...(error ? { error } : {}),
     });
   }
+  job.signal.throwIfAborted();
   return latest;
 }
 

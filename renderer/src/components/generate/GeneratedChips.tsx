@@ -31,7 +31,7 @@ export function GeneratedChips({ batch, image }: { batch: Batch; image: Batch['i
         const label = scorerLabel(scorerId);
         if (score !== undefined)
           return (
-            <span key={scorerId} className="gen-chip" title={scorerId} aria-label={`${scorerId} score`}>
+            <span key={scorerId} className="gen-chip" title={scorerId}>
               {label} <b>{score.toFixed(2)}</b>
             </span>
           );
