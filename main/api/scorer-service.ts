@@ -140,7 +140,14 @@ export class ScorerService {
     }
     const precision = input.precision ?? defaultPrecision(scorer.ep as ExecutionProvider);
     const entry: LoadedScorer = {
-      info: { id: files.id, kind: files.kind, model: files.model, ep: scorer.ep, precision },
+      info: {
+        id: files.id,
+        kind: files.kind,
+        model: files.model,
+        vocab: files.vocab ?? null,
+        ep: scorer.ep,
+        precision,
+      },
       scorer,
       job: null,
       again: false,

@@ -46,18 +46,24 @@ const scoringDone = () =>
 
 describe('Train view: your own preference model (browser mode)', () => {
   it('trains a scorer, loads it live, and queues the comparisons to label next', async () => {
+    // Start from a scorer the user already loaded for live readouts: it fills kind, checkpoint and vocabulary.
+    await t.call('scorers.load', { kind: 'hps-v1', path: fixture('hps_v1_tiny.pt'), vocab: VOCAB });
+    await scoringDone();
     await page.goto(`${t.url}#/train`);
     const section = page.getByRole('region', { name: 'Scorer fine-tuning' });
-    await section.getByRole('combobox', { name: 'Base scorer kind' }).selectOption('hps-v1');
-    await section.getByRole('textbox', { name: 'Base scorer checkpoint' }).fill(fixture('hps_v1_tiny.pt'));
-    await section.getByRole('textbox', { name: 'Scorer vocabulary' }).fill(VOCAB);
+    await section.getByRole('combobox', { name: 'Start from a loaded scorer' }).selectOption('hps_v1_tiny');
+    expect(await section.getByRole('combobox', { name: 'Base scorer kind' }).inputValue()).toBe('hps-v1');
+    expect(await section.getByRole('textbox', { name: 'Base scorer checkpoint' }).inputValue()).toBe(
+      fixture('hps_v1_tiny.pt'),
+    );
+    expect(await section.getByRole('textbox', { name: 'Scorer vocabulary' }).inputValue()).toBe(VOCAB);
     await section.getByRole('spinbutton', { name: 'Scorer steps' }).fill('12');
     await section.getByRole('spinbutton', { name: 'Scorer learning rate' }).fill('0.001');
     await section.getByRole('button', { name: 'Train scorer' }).click();
 
     const table = section.getByRole('table', { name: 'Held-out accuracy' });
     await table.waitFor({ timeout: 240_000 });
-    expect(await table.getByRole('row').count()).toBeGreaterThanOrEqual(3); // header, before, fine-tuned
+    expect(await table.getByRole('row').count()).toBe(4); // header, before, fine-tuned, the loaded base
     expect(await table.getByRole('row', { name: /fine-tuned/ }).textContent()).toMatch(/\d+\.\d% \[/);
 
     await section.getByRole('button', { name: 'Load for live readouts' }).click();
@@ -79,8 +85,6 @@ describe('Train view: your own preference model (browser mode)', () => {
     expect((await t.call('labeling.queue')).source).toBe('uncertainty');
 
     // Disagreement between the trained scorer and its base, from their stored scores.
-    await t.call('scorers.load', { kind: 'hps-v1', path: fixture('hps_v1_tiny.pt'), vocab: VOCAB });
-    await scoringDone();
     await page.reload();
     await panel.getByRole('combobox', { name: 'Label next by' }).selectOption('disagreement');
     const picks = panel.getByRole('group', { name: 'Scorers to compare' }).getByRole('checkbox');
@@ -104,7 +108,7 @@ describe('Train view: your own preference model (browser mode)', () => {
     await page.goto(`${t.url}#/evaluate`);
     const heldOut = page.getByRole('table', { name: /^Held-out accuracy of / });
     await heldOut.waitFor();
-    expect(await heldOut.getByRole('row').count()).toBe(3); // header, before, after (no other scorer had scores)
+    expect(await heldOut.getByRole('row').count()).toBe(4); // header, before, after, the base's stored scores
     expect(await heldOut.getByRole('row', { name: /fine-tuned\)/ }).textContent()).toMatch(/\d+\.\d% \(/);
     await page.getByRole('table', { name: 'Metric accuracy' }).getByText('trained on these labels').waitFor();
     expect(errors).toEqual([]);

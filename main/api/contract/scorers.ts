@@ -14,6 +14,8 @@ export const LoadedScorerSchema = z.object({
   kind: ScorerKindSchema,
   /** The checkpoint file or folder. */
   model: z.string(),
+  /** The tokenizer (BPE vocabulary file or tokenizer folder); null for the aesthetic head. */
+  vocab: z.string().nullable(),
   /** The EP the image tower actually runs on (after any fallback). */
   ep: z.string(),
   precision: z.enum(['fp32', 'fp16']),

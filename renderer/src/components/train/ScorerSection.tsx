@@ -4,7 +4,7 @@
 // next (LabelNextPanel).
 import { lazy, Suspense, useState } from 'react';
 import type { CallInput, EventPayload } from '../../../../main/api/contract';
-import { useApi, useEvent } from '../../api/hooks';
+import { useApi, useCall, useEvent } from '../../api/hooks';
 import { Field } from '../Field';
 import { LabelNextPanel } from './LabelNextPanel';
 
@@ -34,6 +34,9 @@ export function ScorerSection() {
   const [report, setReport] = useState<Report | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [live, setLive] = useState<string | null>(null);
+  const trainable = (useCall('scorers.list', {}).data?.scorers ?? []).flatMap((s) =>
+    s.kind === 'aesthetic' ? [] : [{ ...s, kind: s.kind as Kind }],
+  );
   const patch = (p: Partial<typeof DEFAULTS>) =>
     setForm((old) => {
       const next = { ...old, ...p };
@@ -83,6 +86,23 @@ export function ScorerSection() {
     <section className="train-form" aria-label="Scorer fine-tuning">
       <h2>Your own preference model</h2>
       <div className="gen-row">
+        <Field label="Start from">
+          <select
+            aria-label="Start from a loaded scorer"
+            value=""
+            onChange={(e) => {
+              const picked = trainable.find((s) => s.id === e.target.value);
+              if (picked) patch({ kind: picked.kind, base: picked.model, vocab: picked.vocab ?? '' });
+            }}
+          >
+            <option value="">{trainable.length ? 'a loaded scorer…' : 'no CLIP-family scorer loaded'}</option>
+            {trainable.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.id} ({s.kind})
+              </option>
+            ))}
+          </select>
+        </Field>
         <Field label="Base scorer">
           <select
             aria-label="Base scorer kind"
