@@ -2,6 +2,7 @@
 // preferred image is the brighter one, read the held-out table, load the result for live readouts, and put
 // the comparisons to label next at the head of Compare's queue — by its uncertainty, then by the disagreement
 // of two scorers' stored scores — and clear that queue again; Evaluate then shows its held-out table.
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { syntheticLibrary } from '../preference/synthetic';
 import { ensureRendererBuilt } from './browser-harness';
 import { openBrowser } from './generate-helpers';
 
+const SCREENSHOT = new URL('../../assets/screenshots/train-scorer.png', import.meta.url).pathname;
 let t: TestApi;
 let browser: Browser;
 let page: Page;
@@ -21,7 +23,7 @@ beforeAll(async () => {
   t = await startTestApi(
     'hps-e2e-scorer-',
     async (dir) => {
-      const library = await syntheticLibrary(dir, { prompts: 8, comparisonsPerPrompt: 3, unlabelled: 3 });
+      const library = await syntheticLibrary(dir, { prompts: 20, comparisonsPerPrompt: 4, unlabelled: 3 });
       library.close();
     },
     ensureRendererBuilt(),
@@ -57,7 +59,7 @@ describe('Train view: your own preference model (browser mode)', () => {
       fixture('hps_v1_tiny.pt'),
     );
     expect(await section.getByRole('textbox', { name: 'Scorer vocabulary' }).inputValue()).toBe(VOCAB);
-    await section.getByRole('spinbutton', { name: 'Scorer steps' }).fill('12');
+    await section.getByRole('spinbutton', { name: 'Scorer steps' }).fill('25');
     await section.getByRole('spinbutton', { name: 'Scorer learning rate' }).fill('0.001');
     await section.getByRole('button', { name: 'Train scorer' }).click();
 
@@ -83,6 +85,11 @@ describe('Train view: your own preference model (browser mode)', () => {
     const queue = panel.getByRole('status', { name: 'Compare queue' });
     await queue.filter({ hasText: 'Compare queue: 3 comparisons by uncertainty' }).waitFor();
     expect((await t.call('labeling.queue')).source).toBe('uncertainty');
+    // The README's screenshot, refreshed on request so ordinary runs leave the tree clean.
+    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(SCREENSHOT)) {
+      await page.setViewportSize({ width: 1280, height: 1500 });
+      await section.screenshot({ path: SCREENSHOT });
+    }
 
     // Disagreement between the trained scorer and its base, from their stored scores.
     await page.reload();
