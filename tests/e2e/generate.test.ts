@@ -2,33 +2,23 @@
 // the images with their seeds and the "no scorer loaded" hint, reuse a seed, add the "Weird image." negative,
 // and send the batch to labeling (a comparison appears in the library); with two scorers loaded, every image
 // gets a chip from each (HPS v2 first), filled in live.
-import { rm } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
+import { libraryAt } from '../../main/api/library-access';
 import path from 'node:path';
-import { clipVocab, repoRoot, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
-import { ensureRendererBuilt } from './browser-harness';
-import { openBrowser } from './generate-helpers';
+import { clipVocab, repoRoot, tinyModel, type TestApi } from '../api/generate-helpers';
+import { servedPage } from './generate-helpers';
 
 let t: TestApi;
-let ui: string;
-let browser: Browser;
+let close: () => Promise<void>;
 let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  ui = ensureRendererBuilt();
-  t = await startTestApi('hps-e2e-generate-', undefined, ui);
-  ({ browser, page, errors } = await openBrowser());
+  ({ t, page, errors, close } = await servedPage('hps-e2e-generate-'));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.app.close();
-  closeLibraries();
-  if (t) await rm(t.base, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 describe('Generate view (browser mode)', () => {
   it('generates with the tiny model, shows seeds, reuses one and sends the batch to labeling', async () => {

@@ -3,40 +3,28 @@
 // the comparisons to label next at the head of Compare's queue — by its uncertainty, then by the disagreement
 // of two scorers' stored scores — and clear that queue again; Evaluate then shows its held-out table.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
-import { startTestApi, type TestApi } from '../api/generate-helpers';
+import { libraryAt } from '../../main/api/library-access';
+import type { TestApi } from '../api/generate-helpers';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 import { syntheticLibrary } from '../preference/synthetic';
-import { ensureRendererBuilt } from './browser-harness';
-import { openBrowser } from './generate-helpers';
+import { servedPage } from './generate-helpers';
 
 const SCREENSHOT = new URL('../../assets/screenshots/train-scorer.png', import.meta.url).pathname;
 let t: TestApi;
-let browser: Browser;
 let page: Page;
 let errors: string[];
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  t = await startTestApi(
-    'hps-e2e-scorer-',
-    async (dir) => {
-      const library = await syntheticLibrary(dir, { prompts: 20, comparisonsPerPrompt: 4, unlabelled: 3 });
-      library.close();
-    },
-    ensureRendererBuilt(),
-  );
-  ({ browser, page, errors } = await openBrowser());
+  ({ t, page, errors, close } = await servedPage('hps-e2e-scorer-', async (dir) => {
+    const library = await syntheticLibrary(dir, { prompts: 20, comparisonsPerPrompt: 4, unlabelled: 3 });
+    library.close();
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.app.close();
-  closeLibraries();
-  if (t) await rm(t.base, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 const scoringDone = () =>
   expect

@@ -2,19 +2,15 @@
 // the live loss curve appears and the finished run shows in the history with its kohya file written. A scorer
 // with stored scores is offered as "Pairs from" and its id travels with training.start.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLibraries } from '../../main/api/library-access';
 import { Library } from '../../main/services/library';
-import { clipVocab, labeledLibrary, startTestApi, tinyModel, type TestApi } from '../api/generate-helpers';
-import { ensureRendererBuilt } from './browser-harness';
-import { openBrowser } from './generate-helpers';
+import { clipVocab, labeledLibrary, tinyModel, type TestApi } from '../api/generate-helpers';
+import { servedPage } from './generate-helpers';
 
 let t: TestApi;
-let ui: string;
-let browser: Browser;
+let close: () => Promise<void>;
 let page: Page;
 let errors: string[];
 const SCORER = 'hps-v2.1';
@@ -40,17 +36,10 @@ async function labeledAndScored(dir: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  ui = ensureRendererBuilt();
-  t = await startTestApi('hps-e2e-train-', labeledAndScored, ui);
-  ({ browser, page, errors } = await openBrowser());
+  ({ t, page, errors, close } = await servedPage('hps-e2e-train-', labeledAndScored));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.app.close();
-  closeLibraries();
-  if (t) await rm(t.base, { recursive: true, force: true });
-});
+afterAll(() => close?.());
 
 describe('Train view (browser mode)', () => {
   it('starts LoRA training in one click, draws the loss curve, then A/B-labels base vs adapted', async () => {
