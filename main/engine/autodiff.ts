@@ -1,6 +1,6 @@
 // Reverse-mode automatic differentiation over the graph IR. The backward pass is built from the ops'
 // gradient rules into the same graph, so one lowered model returns the loss and every gradient.
-import { type Graph, type Tensor, isFloat } from './ir/graph';
+import { type CheckpointSegment, type Graph, type Tensor, isFloat } from './ir/graph';
 import { formatShape, isStatic } from './ir/shape';
 import { getOp } from './ops';
 
@@ -19,8 +19,53 @@ function sumAll(g: Graph, terms: readonly Tensor[]): Tensor {
 }
 
 /**
+ * Re-emits the op values of a checkpointed segment that its output depends on, from the segment's inputs,
+ * for its gradient rules to use instead of the forward pass's values (which are then freed after their
+ * forward uses). Activations entering the segment pass through x − |0·max(dy)| first: exact for every
+ * finite x (signed zeros included), but a data dependency on the output's gradient, so the recomputation
+ * runs just before the segment's backward and onnxruntime cannot merge it back into the forward pass
+ * (common-subexpression elimination). Returns the recomputed values by original id.
+ */
+function recompute(g: Graph, segment: CheckpointSegment, dy: Tensor): Map<number, Tensor> {
+  const inside = (t: Tensor) => t.id >= segment.start && t.id <= segment.end;
+  const needed = new Set<number>();
+  const stack: Tensor[] = [segment.output];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (!inside(t) || needed.has(t.id) || t.source.kind !== 'op') continue;
+    needed.add(t.id);
+    stack.push(...t.source.inputs);
+  }
+  const zero = g.abs(
+    g.mul(
+      g.max(
+        dy,
+        dy.shape.map((_, i) => i),
+      ),
+      0,
+    ),
+  );
+  const barriers = new Map<number, Tensor>();
+  const barrier = (t: Tensor): Tensor => {
+    const activation = t.source.kind === 'op' || t.source.kind === 'input';
+    if (!activation || !isFloat(t.dtype)) return t;
+    let copy = barriers.get(t.id);
+    if (!copy) barriers.set(t.id, (copy = g.sub(t, g.cast(zero, t.dtype))));
+    return copy;
+  };
+  const copies = new Map<number, Tensor>();
+  for (const id of [...needed].sort((a, b) => a - b)) {
+    const source = g.values[id]!.source as Extract<Tensor['source'], { kind: 'op' }>;
+    const inputs = source.inputs.map((t) => (inside(t) ? (copies.get(t.id) ?? t) : barrier(t)));
+    copies.set(id, g.op(source.op, inputs, source.attrs));
+  }
+  return copies;
+}
+
+/**
  * Gradients of a scalar `loss` with respect to `wrt`. A value used several times accumulates the
- * contributions of each use; inputs with no path to the loss get zeros.
+ * contributions of each use; inputs with no path to the loss get zeros. Checkpointed segments
+ * (Graph.checkpoint) are recomputed when the walk reaches their output.
  */
 export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   if (loss.graph !== g) throw new Error('loss belongs to another graph');
@@ -31,6 +76,9 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tenso
 
   const deps = dependsOn(g, wrt, loss.id);
   const pending = new Map<number, Tensor[]>([[loss.id, [g.constant([1], loss.shape as number[])]]]);
+  const segmentByOutput = new Map(g.segments.map((s) => [s.output.id, s]));
+  const recomputed = new Map<number, Tensor>();
+  const current = (t: Tensor) => recomputed.get(t.id) ?? t;
   const contribute = (t: Tensor, grad: Tensor) => {
     const list = pending.get(t.id);
     if (list) list.push(grad);
@@ -49,7 +97,9 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tenso
       throw new Error(`op ${op} has no gradient rule, but ${v} lies between the loss and a trainable input`);
     const dy = sumAll(g, terms);
     pending.set(id, [dy]);
-    const grads = def.grad(g, { inputs, output: v, attrs, dy, needs });
+    const segment = segmentByOutput.get(id);
+    if (segment) for (const [original, copy] of recompute(g, segment, dy)) recomputed.set(original, copy);
+    const grads = def.grad(g, { inputs: inputs.map(current), output: current(v), attrs, dy, needs });
     inputs.forEach((input, i) => {
       const grad = grads[i];
       if (needs[i] && grad) contribute(input, checkGradShape(grad, input, op));

@@ -76,6 +76,18 @@ export interface InputOptions {
   init?: Float32Array;
 }
 
+/**
+ * A gradient-checkpointed stretch of the graph (values `start`..`end`, contiguous because values are
+ * appended in order): autodiff recomputes its op values during the backward pass instead of keeping them.
+ * Only `output` may be used after the segment closes.
+ */
+export interface CheckpointSegment {
+  readonly label: string;
+  readonly start: number;
+  readonly end: number;
+  readonly output: Tensor;
+}
+
 export interface ParamOptions {
   shape: readonly number[];
   /** Trainable or swappable (LoRA A/B, scales): a graph input fed each run, not a baked-in initializer. */
@@ -85,7 +97,11 @@ export interface ParamOptions {
 export class Graph extends OpBuilder {
   readonly values: Tensor[] = [];
   readonly outputs = new Map<string, Tensor>();
+  readonly segments: CheckpointSegment[] = [];
   private readonly names = new Set<string>();
+  /** Op values inside a closed segment (its output excepted), by id. */
+  private readonly sealed = new Map<number, CheckpointSegment>();
+  private openSegment?: string;
 
   constructor(readonly name = 'graph') {
     super();
@@ -141,8 +157,10 @@ export class Graph extends OpBuilder {
 
   /** Applies a registered op: its shape rule runs now, its lowering and gradient later. */
   override op(type: string, inputs: readonly Tensor[], attrs: unknown = {}): Tensor {
-    for (const t of inputs)
+    for (const t of inputs) {
       if (t.graph !== this) throw new Error(`${type}: input ${t} belongs to another graph`);
+      this.checkNotSealed(t, type);
+    }
     let info: TensorInfo;
     try {
       info = getOp(type).infer(inputs, attrs);
@@ -156,8 +174,38 @@ export class Graph extends OpBuilder {
   /** Names a value as a model output. */
   output(name: string, t: Tensor): Tensor {
     if (this.outputs.has(name)) throw new Error(`output "${name}" is already defined`);
+    this.checkNotSealed(t, `output "${name}"`);
     this.outputs.set(name, t);
     return t;
+  }
+
+  /**
+   * Builds a gradient-checkpointed segment: the values `build` creates are recomputed from the segment's
+   * inputs during the backward pass, so the forward pass keeps only the returned output alive. Every value
+   * `build` computes must stay inside except that output (the graph rejects later uses); segments do not nest.
+   */
+  checkpoint(label: string, build: () => Tensor): Tensor {
+    if (this.openSegment !== undefined)
+      throw new Error(
+        `checkpoint "${label}" opened inside checkpoint "${this.openSegment}": segments do not nest`,
+      );
+    const start = this.values.length;
+    this.openSegment = label;
+    let output: Tensor;
+    try {
+      output = build();
+    } finally {
+      this.openSegment = undefined;
+    }
+    if (output.graph !== this || output.id < start || output.source.kind !== 'op')
+      throw new Error(
+        `checkpoint "${label}": the output must be an op computed inside the segment, got ${output}`,
+      );
+    const segment: CheckpointSegment = { label, start, end: this.values.length - 1, output };
+    for (let id = start; id <= segment.end; id++)
+      if (id !== output.id && this.values[id]!.source.kind === 'op') this.sealed.set(id, segment);
+    this.segments.push(segment);
+    return output;
   }
 
   inputs(): Tensor[] {
@@ -177,6 +225,14 @@ export class Graph extends OpBuilder {
       out[src.name] = Float32Array.from(src.init);
     }
     return out;
+  }
+
+  private checkNotSealed(t: Tensor, user: string): void {
+    const segment = this.sealed.get(t.id);
+    if (segment)
+      throw new Error(
+        `${user}: ${t} is an intermediate of checkpoint "${segment.label}"; only its output ${segment.output} may be used outside it`,
+      );
   }
 
   private claim(name: string): string {
