@@ -2,7 +2,8 @@
 // here, fp32 on cpu) with rank-4 LoRA on all 128 attention projections as trainable inputs; one run = forward,
 // epsilon-MSE loss and every LoRA gradient, plus the AdamW update in TypeScript. Batch 1 at 256 and 512 px.
 // Needs > 3.4 GB of disk for the external weights and many GB of RAM for the backward activations: it checks
-// free memory and disk first and skips a size that does not fit (BENCH_TRAIN_RES=256,512 picks sizes).
+// free memory and disk first and skips a size that does not fit (BENCH_TRAIN_RES=256,512 picks sizes;
+// BENCH_TRAIN_CHECKPOINTING=on,off picks the gradient-checkpointing settings, default both).
 // Published reference (spec.md): diffusers LoRA training ≈ 11 GB GPU at fp16 512 px batch 1.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
@@ -26,15 +27,23 @@ function peakRssGiB(): number {
 
 /**
  * Rough needs: weights (3.4 GB), activations growing with the latent area, attention scores with its square.
- * Fitted to the measured 7.4 GiB peak at 256 px (RESULTS.md); 512 px comes out near 25 GiB.
+ * Fitted to the measured peaks in RESULTS.md: without checkpointing 7.4 GiB at 256 px (512 px ≈ 25 GiB);
+ * with it only the block outputs and one block's recomputation stay alive.
  */
-function estimateGiB(latent: number, quick: boolean): { ram: number; disk: number } {
+function estimateGiB(latent: number, quick: boolean, checkpointing: boolean): { ram: number; disk: number } {
   if (quick) return { ram: 1, disk: 0.1 };
   const area = (latent / 32) ** 2;
-  return { ram: 4 + 4 * area + 0.3 * area ** 2, disk: 4 };
+  const activations = checkpointing ? 1.5 * area + 0.15 * area ** 2 : 4 * area + 0.3 * area ** 2;
+  return { ram: 4 + activations, disk: 4 };
 }
 
-async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, steps: number) {
+async function benchOne(
+  ctx: BenchContext,
+  cfg: UnetConfig,
+  latent: number,
+  steps: number,
+  gradientCheckpointing: boolean,
+) {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'bench-train-'));
   const sessions = new SessionCache();
   try {
@@ -47,9 +56,10 @@ async function benchOne(ctx: BenchContext, cfg: UnetConfig, latent: number, step
       alpha: rank,
       storage: 'f32',
       objective: { kind: 'mse' },
+      gradientCheckpointing,
     });
     ctx.log(
-      `${latent}×${latent} latents: ${(parameters / 1e6).toFixed(0)}M frozen parameters, ${built.params.length} LoRA modules`,
+      `${latent}×${latent} latents: ${(parameters / 1e6).toFixed(0)}M frozen parameters, ${built.params.length} LoRA modules, ${built.graph.segments.length} checkpoint segments`,
     );
     const open = await timed(() =>
       openGraphSession(built.graph, { ep: 'cpu', precision: 'fp32', sessions, workDir }),
@@ -112,43 +122,62 @@ export const suite: BenchSuite = {
       ? { ...SD15_UNET, blockOutChannels: [32, 64, 128, 128], crossAttentionDim: 64 }
       : SD15_UNET;
     const pixels = ctx.quick ? [128] : (process.env.BENCH_TRAIN_RES ?? '256,512').split(',').map(Number);
+    const modes = (process.env.BENCH_TRAIN_CHECKPOINTING ?? 'on,off').split(',').map((m) => {
+      if (m !== 'on' && m !== 'off')
+        throw new Error(`BENCH_TRAIN_CHECKPOINTING: expected on and/or off, got ${m}`);
+      return m === 'on';
+    });
     const rows: (string | number)[][] = [];
-    for (const px of pixels) {
-      const latent = px / 8;
-      const need = estimateGiB(latent, ctx.quick);
-      const disk = await statfs(os.tmpdir());
-      const freeDisk = (disk.bavail * disk.bsize) / GiB;
-      const freeRam = os.freemem() / GiB;
-      if (freeRam < need.ram || freeDisk < need.disk) {
+    for (const px of pixels)
+      for (const checkpointing of modes) {
+        const latent = px / 8;
+        const need = estimateGiB(latent, ctx.quick, checkpointing);
+        const disk = await statfs(os.tmpdir());
+        const freeDisk = (disk.bavail * disk.bsize) / GiB;
+        const freeRam = os.freemem() / GiB;
+        if (freeRam < need.ram || freeDisk < need.disk) {
+          rows.push([
+            px,
+            checkpointing ? 'on' : 'off',
+            '-',
+            '-',
+            '-',
+            '-',
+            '-',
+            `skipped: needs ≈${need.ram.toFixed(0)} GiB RAM / ${need.disk} GiB disk, free ${freeRam.toFixed(1)} / ${freeDisk.toFixed(0)}`,
+          ]);
+          continue;
+        }
+        const r = await benchOne(ctx, cfg, latent, 2, checkpointing);
         rows.push([
           px,
-          '-',
-          '-',
-          '-',
-          '-',
-          `skipped: needs ≈${need.ram.toFixed(0)} GiB RAM / ${need.disk} GiB disk, free ${freeRam.toFixed(1)} / ${freeDisk.toFixed(0)}`,
+          checkpointing ? 'on' : 'off',
+          `${(r.parameters / 1e6).toFixed(0)}M`,
+          r.openS,
+          r.firstS,
+          r.perStep,
+          peakRssGiB(),
+          r.finite ? 'yes' : 'NO',
         ]);
-        continue;
       }
-      const r = await benchOne(ctx, cfg, latent, 2);
-      rows.push([
-        px,
-        `${(r.parameters / 1e6).toFixed(0)}M`,
-        r.openS,
-        r.firstS,
-        r.perStep,
-        peakRssGiB(),
-        r.finite ? 'yes' : 'NO',
-      ]);
-    }
     return [
       {
         title: `LoRA training step, rank 4, fp32 cpu, batch 1${ctx.quick ? ' (quick: narrow UNet)' : ''}`,
-        columns: ['px', 'params', 'write+session s', 'first step s', 's/step', 'peak RSS GiB', 'finite'],
+        columns: [
+          'px',
+          'checkpointing',
+          'params',
+          'write+session s',
+          'first step s',
+          's/step',
+          'peak RSS GiB',
+          'finite',
+        ],
         rows,
         notes: [
           'one step = forward + loss + all 256 LoRA gradients (one ORT run) + clip + AdamW in TypeScript',
-          'peak RSS is the process VmHWM, cumulative over the sizes run in one process: run BENCH_TRAIN_RES=512 alone for its own peak',
+          'peak RSS is the process VmHWM, cumulative over the rows run in one process: run one size and setting per process (BENCH_TRAIN_RES, BENCH_TRAIN_CHECKPOINTING) for its own peak',
+          'checkpointing: each resnet and Transformer2D recomputed in the backward pass (Graph.checkpoint)',
           'reference: diffusers LoRA training ≈ 11 GB GPU memory at fp16 512 px batch 1 (spec.md); no cpu figure is published',
         ],
       },

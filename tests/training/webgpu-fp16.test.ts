@@ -34,6 +34,7 @@ describe.skipIf(!webgpu.ok)('LoRA training step under the fp16 policy (webgpu)',
         rank: 4,
         alpha: 2,
         storage: 'f16',
+        gradientCheckpointing: true,
         objective: { kind: 'mse' },
       });
       const session = await openGraphSession(built.graph, {

@@ -17,6 +17,7 @@ interface TrainLoraCliOptions {
   lr?: number;
   batch?: number;
   resolution?: number;
+  gradientCheckpointing: boolean;
   seed?: number;
   out: string;
   log?: string;
@@ -101,6 +102,10 @@ export function registerTrainLora(program: Command): void {
     .option('--batch <b>', 'images (hps) or pairs (dpo) per step, accumulated (default 1)', integerParser(1))
     .option('--resolution <px>', 'training resolution, centre crop (default 512)', integerParser(8))
     .option(
+      '--no-gradient-checkpointing',
+      'keep every UNet activation for the backward pass: ≈ 30% faster steps, ≈ 3× the memory at 512 px',
+    )
+    .option(
       '--seed <s>',
       'seed for initialisation, data order, noise and timesteps (default 0)',
       integerParser(0),
@@ -179,6 +184,7 @@ async function trainLoraCommand(options: TrainLoraCliOptions): Promise<void> {
       lr: options.lr,
       batch: options.batch,
       resolution: options.resolution,
+      gradientCheckpointing: options.gradientCheckpointing,
       seed: options.seed,
       out: options.out,
       log: options.log,

@@ -22,6 +22,12 @@ export interface UnetBuildOptions {
   lora?: LoraProvider;
   /** Default 'attention'. */
   loraScope?: UnetLoraScope;
+  /**
+   * Gradient checkpointing for training graphs: each resnet (with the skip concatenation before it) and each
+   * Transformer2D is a Graph.checkpoint segment, recomputed in the backward pass instead of keeping its
+   * activations. The forward values are unchanged; inference ignores it. Default off.
+   */
+  checkpointing?: boolean;
 }
 
 /**
@@ -39,6 +45,8 @@ interface Ctx {
   lora?: LoraProvider;
   loraScope: UnetLoraScope;
   params: Map<string, Tensor>;
+  /** Builds a block as a checkpoint segment when checkpointing is on. */
+  block(name: string, build: () => Tensor): Tensor;
 }
 
 function p(ctx: Ctx, name: string): Tensor {
@@ -172,6 +180,7 @@ export function buildUnet(weights: ComponentWeights, cfg: UnetConfig, options: U
     lora: options.lora,
     loraScope: options.loraScope ?? 'attention',
     params: new Map(),
+    block: options.checkpointing ? (name, build) => g.checkpoint(name, build) : (_name, build) => build(),
   };
   const levels = cfg.blockOutChannels.length;
   const factor = 2 ** (levels - 1);
@@ -181,14 +190,18 @@ export function buildUnet(weights: ComponentWeights, cfg: UnetConfig, options: U
   const timeIn = g.input(UNET_TIME, ['batch', cfg.blockOutChannels[0]!]);
   const context = g.input(UNET_CONTEXT, ['batch', 'sequence', cfg.crossAttentionDim]);
   const temb = linear(ctx, g.silu(linear(ctx, timeIn, 'time_embedding.linear_1')), 'time_embedding.linear_2');
+  // An up block's resnet concatenates the skip inside its segment, so only the two halves stay alive.
+  const resnetBlock = (name: string, x: Tensor, skip?: Tensor) =>
+    ctx.block(name, () => resnet(ctx, skip ? g.concat([x, skip], 1) : x, name, temb));
+  const transformerBlock = (name: string, x: Tensor, heads: number) =>
+    ctx.block(name, () => transformer2d(ctx, x, context, name, heads));
 
   let h = conv(ctx, sample, 'conv_in');
   const skips: Tensor[] = [h];
   for (let b = 0; b < levels; b++) {
     for (let l = 0; l < cfg.layersPerBlock; l++) {
-      h = resnet(ctx, h, `down_blocks.${b}.resnets.${l}`, temb);
-      if (cfg.downHasAttention[b])
-        h = transformer2d(ctx, h, context, `down_blocks.${b}.attentions.${l}`, cfg.heads[b]!);
+      h = resnetBlock(`down_blocks.${b}.resnets.${l}`, h);
+      if (cfg.downHasAttention[b]) h = transformerBlock(`down_blocks.${b}.attentions.${l}`, h, cfg.heads[b]!);
       skips.push(h);
     }
     if (b < levels - 1) {
@@ -196,17 +209,15 @@ export function buildUnet(weights: ComponentWeights, cfg: UnetConfig, options: U
       skips.push(h);
     }
   }
-  h = resnet(ctx, h, 'mid_block.resnets.0', temb);
-  h = transformer2d(ctx, h, context, 'mid_block.attentions.0', cfg.heads[levels - 1]!);
-  h = resnet(ctx, h, 'mid_block.resnets.1', temb);
+  h = resnetBlock('mid_block.resnets.0', h);
+  h = transformerBlock('mid_block.attentions.0', h, cfg.heads[levels - 1]!);
+  h = resnetBlock('mid_block.resnets.1', h);
 
   const upHeads = [...cfg.heads].reverse();
   for (let b = 0; b < levels; b++) {
     for (let l = 0; l <= cfg.layersPerBlock; l++) {
-      h = g.concat([h, skips.pop()!], 1);
-      h = resnet(ctx, h, `up_blocks.${b}.resnets.${l}`, temb);
-      if (cfg.upHasAttention[b])
-        h = transformer2d(ctx, h, context, `up_blocks.${b}.attentions.${l}`, upHeads[b]!);
+      h = resnetBlock(`up_blocks.${b}.resnets.${l}`, h, skips.pop()!);
+      if (cfg.upHasAttention[b]) h = transformerBlock(`up_blocks.${b}.attentions.${l}`, h, upHeads[b]!);
     }
     if (b < levels - 1) h = conv(ctx, g.upsample(h, 2), `up_blocks.${b}.upsamplers.0.conv`);
   }

@@ -44,6 +44,8 @@ export const loraTrainingConfigSchema = z
     schedule: z.enum(['constant', 'cosine']).default('constant'),
     warmupSteps: z.number().int().min(0).default(0),
     resolution: positiveInt.default(512),
+    /** Recompute each UNet block's activations in the backward pass: far less memory for ≈ one more forward pass. */
+    gradientCheckpointing: z.boolean().default(true),
     seed: z.number().int().min(0).default(0),
     /** Diffusion-DPO's β. */
     beta: z.number().positive().default(5000),

@@ -34,6 +34,8 @@ export interface LoraGraphOptions {
   alpha: number;
   storage: WeightStorage;
   objective: Objective;
+  /** Recompute each UNet block's activations in the backward pass instead of keeping them (less memory, ≈ one more forward). */
+  gradientCheckpointing: boolean;
 }
 
 export interface LoraParamSpec extends LoraModule {
@@ -63,6 +65,7 @@ export function buildLoraTrainingGraph(
     height: options.height,
     width: options.width,
     storage: options.storage,
+    checkpointing: options.gradientCheckpointing,
     lora: (g, spec) => {
       const names = loraParamNames(spec.module);
       params.push({ ...spec, ...names });

@@ -198,6 +198,7 @@ export async function trainLora(
       alpha,
       storage: precision === 'fp16' ? 'f16' : 'f32',
       objective,
+      gradientCheckpointing: config.gradientCheckpointing,
     });
     session = await openGraphSession(built.graph, { ...base, precision });
     const shape: StepShape = {
