@@ -5,7 +5,7 @@
 // free memory and disk first and skips a size that does not fit (BENCH_TRAIN_RES=256,512 picks sizes;
 // BENCH_TRAIN_CHECKPOINTING=on,off picks the gradient-checkpointing settings, default both).
 // Published reference (spec.md): diffusers LoRA training ≈ 11 GB GPU at fp16 512 px batch 1.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,21 +20,31 @@ import { SD15_UNET, syntheticUnetWeights } from '../unet/synthetic';
 
 const GiB = 2 ** 30;
 
-function peakRssGiB(): number {
-  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+/** VmHWM (peak) or VmRSS (current) of this process. */
+function rssGiB(field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
   return match ? Number(match[1]) / 1024 / 1024 : NaN;
 }
 
+/** Resets VmHWM to the current RSS (Linux clear_refs 5), so the next peak is the steps' own. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Rough needs: weights (3.4 GB), activations growing with the latent area, attention scores with its square.
- * Fitted to the measured peaks in RESULTS.md: without checkpointing 7.4 GiB at 256 px (512 px ≈ 25 GiB);
- * with it only the block outputs and one block's recomputation stay alive.
+ * Rough needs: the open session (≈ 7 GiB: 3.2 GiB of weights, apparently loaded and prepacked), plus
+ * what a step adds, growing with the attention scores (the latent area squared). Fitted to RESULTS.md: with
+ * checkpointing 7.2 GiB at 256 px and 12.1 GiB at 512 px; without it 7.3 and 18.0 GiB.
  */
 function estimateGiB(latent: number, quick: boolean, checkpointing: boolean): { ram: number; disk: number } {
   if (quick) return { ram: 1, disk: 0.1 };
   const area = (latent / 32) ** 2;
-  const activations = checkpointing ? 1.5 * area + 0.15 * area ** 2 : 4 * area + 0.3 * area ** 2;
-  return { ram: 4 + activations, disk: 4 };
+  return { ram: 7.2 + (checkpointing ? 0.3 : 0.7) * area ** 2, disk: 4 };
 }
 
 async function benchOne(
@@ -91,6 +101,9 @@ async function benchOne(
       optimizer.step(params, r.grads);
       return r.loss;
     };
+    const sessionPeak = rssGiB();
+    const reset = resetPeakRss();
+    const beforeSteps = rssGiB('VmRSS');
     const first = await timed(step);
     ctx.log(`session ${(open.ms / 1000).toFixed(1)} s, first step ${(first.ms / 1000).toFixed(1)} s`);
     const times: number[] = [];
@@ -98,8 +111,12 @@ async function benchOne(
       times.push((await timed(step)).ms / 1000);
       ctx.log(`step ${i + 1}: ${times.at(-1)!.toFixed(2)} s`);
     }
+    const stepPeak = reset ? rssGiB() : NaN;
     await session.release();
     return {
+      sessionPeak,
+      beforeSteps,
+      stepPeak,
       parameters,
       openS: open.ms / 1000,
       firstS: first.ms / 1000,
@@ -144,6 +161,8 @@ export const suite: BenchSuite = {
             '-',
             '-',
             '-',
+            '-',
+            '-',
             `skipped: needs ≈${need.ram.toFixed(0)} GiB RAM / ${need.disk} GiB disk, free ${freeRam.toFixed(1)} / ${freeDisk.toFixed(0)}`,
           ]);
           continue;
@@ -156,7 +175,9 @@ export const suite: BenchSuite = {
           r.openS,
           r.firstS,
           r.perStep,
-          peakRssGiB(),
+          r.sessionPeak,
+          r.beforeSteps,
+          r.stepPeak,
           r.finite ? 'yes' : 'NO',
         ]);
       }
@@ -170,13 +191,15 @@ export const suite: BenchSuite = {
           'write+session s',
           'first step s',
           's/step',
-          'peak RSS GiB',
+          'session peak RSS GiB',
+          'RSS before steps GiB',
+          'step peak RSS GiB',
           'finite',
         ],
         rows,
         notes: [
           'one step = forward + loss + all 256 LoRA gradients (one ORT run) + clip + AdamW in TypeScript',
-          'peak RSS is the process VmHWM, cumulative over the rows run in one process: run one size and setting per process (BENCH_TRAIN_RES, BENCH_TRAIN_CHECKPOINTING) for its own peak',
+          'session peak RSS: the process VmHWM up to the open session (weights written and loaded), cumulative over the rows run in one process; step peak RSS: VmHWM over the training steps alone (reset by /proc/self/clear_refs after the session opens); step peak − RSS before steps is what the steps add (activations, workspace)',
           'checkpointing: each resnet and Transformer2D recomputed in the backward pass (Graph.checkpoint)',
           'reference: diffusers LoRA training ≈ 11 GB GPU memory at fp16 512 px batch 1 (spec.md); no cpu figure is published',
         ],

@@ -18,13 +18,20 @@ function sumAll(g: Graph, terms: readonly Tensor[]): Tensor {
   return terms.slice(1).reduce((acc, t) => g.add(acc, t), terms[0]!);
 }
 
+/** +0 computed from `t` (|0·max t|): a data dependency on t that, while t is finite, changes nothing. */
+function zeroAfter(g: Graph, t: Tensor): Tensor {
+  const everyAxis = t.shape.map((_, i) => i);
+  return g.abs(g.mul(g.max(t, everyAxis), 0));
+}
+
 /**
  * Re-emits the op values of a checkpointed segment that its output depends on, from the segment's inputs,
  * for its gradient rules to use instead of the forward pass's values (which are then freed after their
  * forward uses). Activations entering the segment pass through x − |0·max(dy)| first: exact for every
- * finite x (signed zeros included), but a data dependency on the output's gradient, so the recomputation
- * runs just before the segment's backward and onnxruntime cannot merge it back into the forward pass
- * (common-subexpression elimination). Returns the recomputed values by original id.
+ * x, signed zeros included, while dy is finite (a non-finite dy gives NaN gradients instead of ±∞), yet a
+ * data dependency on the output's gradient, so the recomputation runs just before the segment's backward
+ * and onnxruntime cannot merge it back into the forward pass (common-subexpression
+ * elimination). Returns the recomputed values by original id.
  */
 function recompute(g: Graph, segment: CheckpointSegment, dy: Tensor): Map<number, Tensor> {
   const inside = (t: Tensor) => t.id >= segment.start && t.id <= segment.end;
@@ -36,15 +43,7 @@ function recompute(g: Graph, segment: CheckpointSegment, dy: Tensor): Map<number
     needed.add(t.id);
     stack.push(...t.source.inputs);
   }
-  const zero = g.abs(
-    g.mul(
-      g.max(
-        dy,
-        dy.shape.map((_, i) => i),
-      ),
-      0,
-    ),
-  );
+  const zero = zeroAfter(g, dy);
   const barriers = new Map<number, Tensor>();
   const barrier = (t: Tensor): Tensor => {
     const activation = t.source.kind === 'op' || t.source.kind === 'input';

@@ -1,5 +1,6 @@
 // `hps-studio train-lora` end to end on sd-tiny: pairs JSONL in (a tie skipped), a JSONL step log out, a kohya
-// file that `hps-studio generate --lora` loads and that changes the image; argument errors are one line.
+// file that `hps-studio generate --lora` loads and that changes the image; the same losses without gradient
+// checkpointing; argument errors are one line.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -118,6 +119,28 @@ describe('hps-studio train-lora', () => {
     const [a, b] = [await pixels('plain'), await pixels('adapted')];
     expect(a.length).toBe(b.length);
     expect(a.equals(b)).toBe(false);
+  }, 900_000);
+
+  it('--no-gradient-checkpointing follows the same loss curve as the default (checkpointed) run', async () => {
+    const losses = async (...flags: string[]) => {
+      const name = flags.length ? 'plain' : 'checkpointed';
+      const log = path.join(dir, `${name}.jsonl`);
+      const run = await cli(
+        'train-lora',
+        ...['--recipe', 'hps', '--model', tinyFolder, '--vocab', clipVocab],
+        ...['--pairs', path.join(dir, 'pairs.jsonl'), '--steps', '2', '--lr', '0.01', '--resolution', '32'],
+        ...['--out', path.join(dir, `${name}.safetensors`), '--log', log, ...flags],
+      );
+      expect(run.code, run.stderr).toBe(0);
+      return readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { loss: number }).loss);
+    };
+    const checkpointed = await losses();
+    const plain = await losses('--no-gradient-checkpointing');
+    expect(plain).toHaveLength(2);
+    plain.forEach((loss, i) => expect(Math.abs(loss - checkpointed[i]!)).toBeLessThanOrEqual(1e-6 * loss));
   }, 900_000);
 
   it('needs exactly one of --library and --pairs', async () => {

@@ -20,7 +20,7 @@ export const LoraTrainingSettingsSchema = z
     lr: z.number().positive().max(1).default(1e-4),
     batch: z.number().int().min(1).max(64).default(1),
     resolution: z.number().int().min(8).max(2048).default(512),
-    /** Recompute UNet block activations in the backward pass: ≈ 3× less memory at 512 px, ≈ 30% slower steps. */
+    /** Recompute UNet block activations in the backward pass: a 512 px fp32 step peaks at 12 instead of 18 GiB; steps ≈ 25% slower. */
     gradientCheckpointing: z.boolean().default(true),
     seed: z.number().int().min(0).default(0),
     checkpointEvery: z.number().int().min(0).default(50),
