@@ -72,7 +72,8 @@ async function benchOne(
       `${latent}×${latent} latents: ${(parameters / 1e6).toFixed(0)}M frozen parameters, ${built.params.length} LoRA modules, ${built.graph.segments.length} checkpoint segments`,
     );
     const open = await timed(() =>
-      openGraphSession(built.graph, { ep: 'cpu', precision: 'fp32', sessions, workDir }),
+      // As the trainer opens it: without ORT's CPU arena.
+      openGraphSession(built.graph, { ep: 'cpu', precision: 'fp32', sessions, workDir, cpuMemArena: false }),
     );
     const session = open.value;
     const params: Record<string, Float32Array> = {};

@@ -71,6 +71,17 @@ describe('SessionCache', () => {
     }
   });
 
+  it("runs without ORT's CPU memory arena (as training steps do) and matches the hand computation", async () => {
+    const own = new SessionCache();
+    try {
+      const s = await own.get({ hash: mlp.hash, ep: 'cpu', cpuMemArena: false }, mlp);
+      expectClose((await s.run(X)).y!.data as Float32Array, mlpReference(X.x!.data as Float32Array), 1e-5);
+      await s.release();
+    } finally {
+      await own.clear();
+    }
+  });
+
   it('falls back from an unavailable EP (cuda) to cpu and says why', async () => {
     const s = await cache.get({ hash: mlp.hash, ep: 'cuda', fallback: ['cpu'] }, mlp);
     const report = s.report();

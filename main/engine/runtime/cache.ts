@@ -21,6 +21,8 @@ export interface SessionRequest {
   /** Profile the first run to report node placement (default true). */
   profilePlacement?: boolean;
   intraOpNumThreads?: number;
+  /** See CreateOptions.cpuMemArena (default on). */
+  cpuMemArena?: boolean;
 }
 
 /** The artifact, or a function that builds it — called only when neither cache has the session. */
@@ -137,6 +139,7 @@ export class SessionCache {
       optimizedStem:
         request.optimizedModelCache && this.options.cacheDir ? this.optimizedStem(request) : undefined,
       intraOpNumThreads: request.intraOpNumThreads,
+      cpuMemArena: request.cpuMemArena,
     });
     const { session, ...rest } = created;
     return new EngineSession(session, identity, rest, { source, createMs: performance.now() - started });

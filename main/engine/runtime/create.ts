@@ -23,6 +23,12 @@ export interface CreateOptions {
   /** Cache ORT's optimized graph at this path stem (one file per EP: `${stem}.${ep}.onnx`). */
   optimizedStem?: string;
   intraOpNumThreads?: number;
+  /**
+   * ORT's CPU memory arena (default on). Training steps turn it off: the arena keeps every freed activation
+   * block for reuse, so one big forward + backward run holds far more than its live tensors (measured on the
+   * SD 1.5 LoRA step at 512 px: 5.1 GiB added by a step with the arena, 2.7 GiB without).
+   */
+  cpuMemArena?: boolean;
 }
 
 export type OptimizedModelState = 'off' | 'written' | 'loaded' | 'rejected';
@@ -59,6 +65,7 @@ async function createOn(model: string | Uint8Array, ep: ExecutionProvider, optio
     // Placement warnings go to the report instead of stderr.
     logSeverityLevel: 3,
     ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+    ...(options.cpuMemArena === false ? { enableCpuMemArena: false } : {}),
     ...(prefix ? { enableProfiling: true, profileFilePrefix: prefix } : {}),
   };
   if (!options.optimizedStem) {

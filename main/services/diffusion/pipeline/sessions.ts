@@ -16,6 +16,8 @@ export interface GraphSessionOptions {
   /** Folder of lowered models with external weights, one subfolder per graph hash. */
   workDir: string;
   intraOpNumThreads?: number;
+  /** ORT's CPU memory arena (default on; training steps run without it, see CreateOptions.cpuMemArena). */
+  cpuMemArena?: boolean;
   /** com.microsoft.MultiHeadAttention (default: on GPU EPs except webgpu, see fusedAttentionFor). */
   fusedAttention?: boolean;
 }
@@ -69,6 +71,7 @@ export async function openGraphSession(graph: Graph, options: GraphSessionOption
       precision: options.precision,
       profilePlacement: false,
       intraOpNumThreads: options.intraOpNumThreads,
+      cpuMemArena: options.cpuMemArena,
     },
     artifact,
   );

@@ -200,7 +200,7 @@ export async function trainLora(
       objective,
       gradientCheckpointing: config.gradientCheckpointing,
     });
-    session = await openGraphSession(built.graph, { ...base, precision });
+    session = await openGraphSession(built.graph, { ...base, precision, cpuMemArena: false });
     const shape: StepShape = {
       config: model.unet.config,
       latentHeight: latentSize,
