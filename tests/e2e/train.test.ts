@@ -56,6 +56,9 @@ describe('Train view (browser mode)', () => {
     await page.getByRole('textbox', { name: 'Vocabulary', exact: true }).fill(clipVocab);
     await page.getByRole('spinbutton', { name: 'Steps', exact: true }).fill('4');
     await page.getByRole('spinbutton', { name: 'Resolution', exact: true }).fill('32');
+    // Gradient checkpointing is on by default (512 px fits a desktop), under Advanced settings.
+    await page.getByText('Advanced settings').click();
+    expect(await page.getByRole('checkbox', { name: 'Gradient checkpointing' }).isChecked()).toBe(true);
     await page.getByRole('button', { name: 'Train LoRA' }).click();
 
     await page.getByRole('img', { name: 'Loss curve' }).waitFor({ timeout: 240_000 });
