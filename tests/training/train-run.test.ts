@@ -106,6 +106,7 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
       expect(meta.ss_network_dim).toBe('4');
       expect(meta.ss_network_alpha).toBe('4');
       expect(meta.ss_base_model_version).toBe('sd_v1');
+      expect(meta.ss_gradient_checkpointing).toBe('True'); // the default
       expect(meta.ss_training_comment).toContain('Weird image. ');
       const names = file.names();
       expect(names).toContain(

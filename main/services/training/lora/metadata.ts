@@ -28,6 +28,7 @@ export function trainingMetadata(config: LoraTrainingConfig, facts: RunFacts): R
     ss_optimizer: `AdamW(weight_decay=${config.weightDecay})`,
     ss_max_grad_norm: String(config.gradClip ?? 0),
     ss_gradient_accumulation_steps: String(config.batch),
+    ss_gradient_checkpointing: config.gradientCheckpointing ? 'True' : 'False',
     ss_batch_size_per_device: '1',
     ss_resolution: `(${config.resolution}, ${config.resolution})`,
     ss_seed: String(config.seed),
