@@ -1,26 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, REPO_ROOT, runCli } from './run-cli';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin/hps-studio.mjs');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
-      cwd: root,
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(args, { timeoutMs: 120_000 });
 
 const tmp = mkdtempSync(join(tmpdir(), 'hps-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -70,7 +55,9 @@ describe('hps-studio CLI', () => {
 
   it('serve creates the library folder, prints the URL and answers API calls', async () => {
     const library = join(tmp, 'new-library');
-    const child = spawn(process.execPath, [bin, 'serve', '--library', library, '--port', '0'], { cwd: root });
+    const child = spawn(process.execPath, [CLI_BIN, 'serve', '--library', library, '--port', '0'], {
+      cwd: REPO_ROOT,
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

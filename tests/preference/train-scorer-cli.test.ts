@@ -1,27 +1,14 @@
 // `hps-studio train-scorer` as a script calls it: JSON summary on stdout, one JSONL line per step in --log,
 // progress on stderr, and an output file that `hps-studio score` loads under the base kind.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VOCAB, fixture } from '../models/clip-fixtures';
 import { syntheticLibrary } from './synthetic';
+import { runCli } from '../cli/run-cli';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/hps-studio.mjs');
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      maxBuffer: 64 * 2 ** 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout: string; stderr: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(args);
 
 let dir: string;
 let libraryDir: string;

@@ -1,31 +1,12 @@
 // `hps-studio score --json` as scripts call it: a child process, one JSON array on stdout, progress on stderr.
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { f32, fixture, IMAGES, maxAbsDiff, PROMPTS, relativeError, VOCAB } from '../models/clip-fixtures';
+import { runCli } from '../cli/run-cli';
 
-const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../bin/hps-studio.mjs');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'score', ...args], {
-      maxBuffer: 64 * 2 ** 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout: string; stderr: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(['score', ...args]);
 
 type Row = { image: string; prompt?: string; cosine?: number; score?: number; error?: string };
 

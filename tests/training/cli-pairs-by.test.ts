@@ -1,32 +1,17 @@
 // `hps-studio train-lora --library DIR --pairs-by SCORER_ID`: a one-step run on sd-tiny trained on the pairs a
 // scorer's stored scores choose (the summary line says what was used and skipped); argument misuse and a scorer
 // without scores are one-line errors.
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Library } from '../../main/services/library';
 import { clipVocab, tempDir, tinyFolder } from '../sd/helpers';
+import { runCli } from '../cli/run-cli';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = path.join(root, 'bin/hps-studio.mjs');
 const dir = tempDir('train-cli-pairs-by-');
 const libraryDir = path.join(dir, 'library');
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
-      cwd: root,
-      timeout: 300_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 beforeAll(async () => {
   const library = Library.open(libraryDir);

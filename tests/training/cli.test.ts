@@ -1,31 +1,16 @@
 // `hps-studio train-lora` end to end on sd-tiny: pairs JSONL in (a tie skipped), a JSONL step log out, a kohya
 // file that `hps-studio generate --lora` loads and that changes the image; the same losses without gradient
 // checkpointing; argument errors are one line.
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clipVocab, tempDir, tinyFolder } from '../sd/helpers';
+import { runCli } from '../cli/run-cli';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = path.join(root, 'bin/hps-studio.mjs');
 const dir = tempDir('train-cli-');
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
-      cwd: root,
-      timeout: 600_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(args, { timeoutMs: 600_000 });
 
 async function solid(file: string, rgb: [number, number, number]): Promise<void> {
   await sharp({
