@@ -82,17 +82,23 @@ export async function readPairsJsonl(file: string): Promise<PairsReport> {
   return report;
 }
 
+/** Every image a pair names must exist; the error lists the missing ones in file order (the first few). */
 async function requireImages(pairs: readonly TrainingPair[], source: string): Promise<void> {
-  await Promise.all(
-    [...new Set(pairs.flatMap((p) => [p.chosen, p.rejected]))].map(async (image) => {
-      if (
-        !(await stat(image).then(
-          (s) => s.isFile(),
-          () => false,
-        ))
-      )
-        throw new Error(`${source}: image ${image} does not exist`);
-    }),
+  const images = [...new Set(pairs.flatMap((p) => [p.chosen, p.rejected]))];
+  const present = await Promise.all(
+    images.map((image) =>
+      stat(image).then(
+        (s) => s.isFile(),
+        () => false,
+      ),
+    ),
+  );
+  const missing = images.filter((_, i) => !present[i]);
+  if (missing.length === 0) return;
+  const shown = missing.slice(0, 3).join(', ');
+  const more = missing.length > 3 ? ` and ${missing.length - 3} more` : '';
+  throw new Error(
+    `${source}: ${missing.length === 1 ? 'image' : 'images'} ${shown}${more} ${missing.length === 1 ? 'does' : 'do'} not exist`,
   );
 }
 
