@@ -7,6 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallOutput, EventPayload } from '../../main/api';
+import { loadStateDict, toFloat32, writeSafetensors, type TensorSource } from '../../main/checkpoints';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import { clipVocab, repoRoot, startTestApi, tinyModel, type TestApi } from './generate-helpers';
 
@@ -122,6 +123,19 @@ describe('generate API over HTTP', () => {
     // Scale 0 is the base model exactly; scale 1 changes the image.
     expect((await pixels(off)).equals(await pixels(plain))).toBe(true);
     expect((await pixels(adapted)).equals(await pixels(plain))).toBe(false);
+    expect(adapted.loraWarnings).toEqual([]);
+
+    // A module the pipeline cannot apply (a 3×3 LoCon) is named on the batch; the rest still applies.
+    const withLocon = path.join(t.base, 'with-locon.safetensors');
+    await writeWithLocon(lora, withLocon, 'down_blocks.0.resnets.0.conv1', 32);
+    const partial = await run({ loras: [{ file: withLocon, scale: 1 }] });
+    expect(partial.loraWarnings).toEqual([
+      'with-locon.safetensors: 1 target not applied, e.g. unet.down_blocks.0.resnets.0.conv1 (3×3 convolution LoRA (LoCon) is not applied)',
+    ]);
+    expect((await pixels(partial)).equals(await pixels(adapted))).toBe(true);
+    expect((await t.call('generate.batch', { batchId: partial.batchId })).loraWarnings).toEqual(
+      partial.loraWarnings,
+    );
   }, 300_000);
 
   it('gives every image a chip from every loaded scorer, HPS v2 first, live and in the batch', async () => {
@@ -202,6 +216,7 @@ describe('generate API over HTTP', () => {
       scorer: undefined,
       scorers: [],
       scoreErrors: {},
+      loraWarnings: [],
     });
   });
 
@@ -212,3 +227,24 @@ describe('generate API over HTTP', () => {
     await expect(t.call('generate.batch', { batchId: '../x' })).rejects.toMatchObject({ status: 400 });
   });
 });
+
+/** The kohya file plus a rank-2 LoRA on a 3×3 convolution of `channels` in and out (a LoCon module). */
+async function writeWithLocon(source: string, file: string, conv: string, channels: number): Promise<void> {
+  const state = await loadStateDict(source);
+  const tensors = new Map<string, TensorSource>();
+  try {
+    for (const [name, t] of state.tensors)
+      tensors.set(name, { dtype: 'F32', shape: [...t.shape], data: toFloat32(t.dtype, await t.read()) });
+  } finally {
+    await state.close();
+  }
+  const key = `lora_unet_${conv.replaceAll('.', '_')}`;
+  const down = new Float32Array(2 * channels * 9).fill(0.01);
+  tensors.set(`${key}.lora_down.weight`, { dtype: 'F32', shape: [2, channels, 3, 3], data: down });
+  tensors.set(`${key}.lora_up.weight`, {
+    dtype: 'F32',
+    shape: [channels, 2, 1, 1],
+    data: new Float32Array(channels * 2).fill(0.01),
+  });
+  await writeSafetensors(file, tensors);
+}

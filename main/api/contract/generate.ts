@@ -66,6 +66,8 @@ export const GeneratedBatchSchema = z.object({
   scorers: z.array(z.string()),
   /** Scorers that could not score some image of this batch (or any: unloaded meanwhile, cancelled), with why. */
   scoreErrors: z.record(z.string(), z.string()),
+  /** LoRA files with modules that were not applied (3×3 LoCon, LoHa, …), one line each. */
+  loraWarnings: z.array(z.string()),
   seconds: z.number(),
   /** The library comparison this batch became, once sent to labeling. */
   comparisonId: z.number().nullable(),

@@ -54,11 +54,12 @@ async function readBatch(ctx: ApiContext, batchId: string): Promise<Batch> {
 }
 
 /** Batches written before the loaded scorers gave the chips had one `scorer` (also in the settings). */
-type LegacyBatch = Omit<Batch, 'images' | 'scorers' | 'scoreErrors' | 'settings'> & {
+type LegacyBatch = Omit<Batch, 'images' | 'scorers' | 'scoreErrors' | 'settings' | 'loraWarnings'> & {
   settings: Batch['settings'] & { scorer?: unknown };
   images: (Omit<Batch['images'][number], 'scores'> & { scores?: Record<string, number> })[];
   scorers?: string[];
   scoreErrors?: Record<string, string>;
+  loraWarnings?: string[];
   scorer?: unknown;
   score?: unknown;
 };
@@ -71,6 +72,7 @@ function upgradeBatch({ scorer: _scorer, score: _score, ...batch }: LegacyBatch)
     images: batch.images.map(({ path: file, seed, scores }) => ({ path: file, seed, scores: scores ?? {} })),
     scorers: batch.scorers ?? [],
     scoreErrors: batch.scoreErrors ?? {},
+    loraWarnings: batch.loraWarnings ?? [],
   };
 }
 
@@ -172,6 +174,7 @@ export function startGeneration(
           .list()
           .map((scorer) => scorer.id),
         scoreErrors: {},
+        loraWarnings: output.loraWarnings,
         seconds: (performance.now() - started) / 1000,
         comparisonId: null,
       };

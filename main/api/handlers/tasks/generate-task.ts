@@ -36,6 +36,8 @@ export type GenerateTaskEvent =
 
 export interface GenerateTaskOutput {
   images: { file: string; seed: number }[];
+  /** One line per LoRA file with modules it could not apply (3×3 LoCon, LoHa, …). */
+  loraWarnings: string[];
 }
 
 const pipelines = new Map<string, Promise<SdPipeline>>();
@@ -82,6 +84,7 @@ async function generateNow(
   channel: TaskChannel<GenerateTaskEvent>,
 ): Promise<GenerateTaskOutput> {
   const pipe = await pipelineFor(input);
+  const loraWarnings = await loraWarningsOf(pipe, input.loras);
   let previews = Promise.resolve();
   const { images } = await pipe.generate({
     prompt: input.prompt,
@@ -112,5 +115,17 @@ async function generateNow(
       return { file, seed: img.seed };
     }),
   );
-  return { images: files };
+  return { images: files, loraWarnings };
+}
+
+async function loraWarningsOf(pipe: SdPipeline, loras: GenerateTaskInput['loras']): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const { file } of loras) {
+    const { skipped } = await pipe.lora(file);
+    if (skipped.length > 0)
+      warnings.push(
+        `${path.basename(file)}: ${skipped.length} ${skipped.length === 1 ? 'target' : 'targets'} not applied, e.g. ${skipped[0]}`,
+      );
+  }
+  return warnings;
 }

@@ -1,5 +1,5 @@
 // One finished batch: the images with their seeds (click to reuse) and a score chip from every loaded scorer,
-// and "send to labeling".
+// "send to labeling", and which LoRA modules could not be applied.
 import { useState } from 'react';
 import { useApi } from '../../api/hooks';
 import { GeneratedChips, type Batch } from './GeneratedChips';
@@ -40,6 +40,11 @@ export function ResultGrid({ batch, onReuseSeed }: { batch: Batch; onReuseSeed(s
         )}
         {error && <span className="error">{error}</span>}
       </header>
+      {batch.loraWarnings.map((warning) => (
+        <p key={warning} className="small warning" role="note">
+          LoRA {warning}
+        </p>
+      ))}
       <div className="gen-grid">
         {batch.images.map((image) => (
           <figure key={image.path} className="gen-image">
