@@ -59,6 +59,8 @@ describe('Train view (browser mode)', () => {
     // Gradient checkpointing is on by default (512 px fits a desktop), under Advanced settings.
     await page.getByText('Advanced settings').click();
     expect(await page.getByRole('checkbox', { name: 'Gradient checkpointing' }).isChecked()).toBe(true);
+    expect(await page.getByRole('combobox', { name: 'Output format' }).inputValue()).toBe('kohya');
+    expect(await page.getByRole('textbox', { name: 'Regularisation folder' }).inputValue()).toBe('');
     await page.getByRole('button', { name: 'Train LoRA' }).click();
 
     await page.getByRole('img', { name: 'Loss curve' }).waitFor({ timeout: 240_000 });

@@ -143,4 +143,33 @@ describe('hps-studio train-lora', () => {
     expect(code).toBe(1);
     expect(stderr.trim()).toBe('hps-studio: give exactly one of --library DIR or --pairs FILE.jsonl');
   });
+
+  it('takes a regularisation folder for the HPS recipe only, and its ratio only with it', async () => {
+    const args = (recipe: string, ...extra: string[]) =>
+      cli(
+        'train-lora',
+        '--recipe',
+        recipe,
+        '--model',
+        tinyFolder,
+        '--pairs',
+        'p.jsonl',
+        '--steps',
+        '1',
+        '--out',
+        path.join(dir, 'x.safetensors'),
+        ...extra,
+      );
+    const dpo = await args('dpo', '--regularization', dir);
+    expect(dpo.stderr.trim()).toBe(
+      'hps-studio: --regularization belongs to the HPS recipe (Diffusion-DPO trains on pairs only)',
+    );
+    const ratioAlone = await args('hps', '--regularization-ratio', '0.5');
+    expect(ratioAlone.stderr.trim()).toBe(
+      'hps-studio: --regularization-ratio applies with --regularization DIR only',
+    );
+    const tooMuch = await args('hps', '--regularization', dir, '--regularization-ratio', '0.99');
+    expect(tooMuch.code).not.toBe(0);
+    expect(tooMuch.stderr).toContain('expected a number from 0 to 0.95.');
+  });
 });

@@ -28,6 +28,11 @@ export const LoraTrainingSettingsSchema = z
     warmupSteps: z.number().int().min(0).default(0),
     beta: z.number().positive().default(5000),
     format: z.enum(['kohya', 'peft']).default('kohya'),
+    /** HPS recipe: a folder of images with same-named .txt captions, mixed in at `ratio` of the samples. */
+    regularization: z
+      .object({ folder: LocalPath, ratio: z.number().min(0).max(0.95).default(0.25) })
+      .strict()
+      .optional(),
     ep: ExecutionProviderSchema.default('cpu'),
     /** Pairs chosen by a scorer's stored scores (a library.status `scorers` id) instead of human labels. */
     pairsBy: z.string().min(1).max(200).optional(),
@@ -39,7 +44,11 @@ export const LoraTrainingSettingsSchema = z
       .regex(/^[A-Za-z0-9_-]{1,80}$/, 'use letters, digits, - and _')
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.regularization === undefined || s.recipe === 'hps', {
+    message: 'a regularisation folder belongs to the HPS recipe (Diffusion-DPO trains on pairs only)',
+    path: ['regularization'],
+  });
 
 export const TrainingProgressSchema = z.object({
   jobId: z.string(),

@@ -20,8 +20,17 @@ export const DEFAULT_TRAIN: Required<
     | 'batch'
     | 'checkpointEvery'
     | 'gradientCheckpointing'
+    | 'format'
   >
-> & { model: string; vocab: string; pairsBy: string; minMargin: number } = {
+> & {
+  model: string;
+  vocab: string;
+  pairsBy: string;
+  minMargin: number;
+  /** HPS recipe: images with .txt captions mixed in ('' for none). */
+  regularizationFolder: string;
+  regularizationRatio: number;
+} = {
   recipe: 'hps',
   model: '',
   vocab: '',
@@ -36,6 +45,9 @@ export const DEFAULT_TRAIN: Required<
   batch: 1,
   checkpointEvery: 50,
   gradientCheckpointing: true,
+  format: 'kohya',
+  regularizationFolder: '',
+  regularizationRatio: 0.25,
 };
 
 type Form = typeof DEFAULT_TRAIN;
@@ -71,10 +83,20 @@ export function TrainForm({
   // A remembered scorer that the library no longer lists falls back to the human labels.
   const scorer = scorers.includes(form.pairsBy) ? form.pairsBy : '';
   const start = () => {
-    const { vocab, model, pairsBy: _pairsBy, minMargin, ...rest } = form;
+    const {
+      vocab,
+      model,
+      pairsBy: _pairsBy,
+      minMargin,
+      regularizationFolder,
+      regularizationRatio,
+      ...rest
+    } = form;
+    const folder = regularizationFolder.trim();
     onStart({
       ...rest,
       model: model.trim(),
+      ...(folder && rest.recipe === 'hps' ? { regularization: { folder, ratio: regularizationRatio } } : {}),
       ...(vocab.trim() ? { vocab: vocab.trim() } : {}),
       ...(scorer ? { pairsBy: scorer, ...(minMargin > 0 ? { minMargin } : {}) } : {}),
     });
@@ -191,7 +213,36 @@ export function TrainForm({
             />{' '}
             Gradient checkpointing
           </label>
+          <Field label="Output format">
+            <select
+              aria-label="Output format"
+              value={form.format}
+              onChange={(e) => patch({ format: e.target.value as Form['format'] })}
+            >
+              <option value="kohya">kohya (A1111, ComfyUI)</option>
+              <option value="peft">PEFT / diffusers</option>
+            </select>
+          </Field>
         </div>
+        {form.recipe === 'hps' && (
+          <div className="gen-row">
+            <Field label="Regularisation folder (images + .txt captions)">
+              <input
+                aria-label="Regularisation folder"
+                value={form.regularizationFolder}
+                onChange={(e) => patch({ regularizationFolder: e.target.value })}
+              />
+            </Field>
+            <NumberField
+              label="Regularisation share"
+              value={form.regularizationRatio}
+              min={0}
+              max={0.95}
+              step={0.05}
+              onChange={(regularizationRatio) => patch({ regularizationRatio })}
+            />
+          </div>
+        )}
       </details>
       <div className="gen-actions">
         <button
