@@ -5,7 +5,7 @@
 import { lazy, Suspense, useState } from 'react';
 import type { CallInput, EventPayload } from '../../../../main/api/contract';
 import { useApi, useCall, useEvent } from '../../api/hooks';
-import { Field } from '../Field';
+import { Field, NumberField } from '../Field';
 import { LabelNextPanel } from './LabelNextPanel';
 
 const LossChart = lazy(() => import('./LossChart').then((m) => ({ default: m.LossChart })));
@@ -130,31 +130,14 @@ export function ScorerSection() {
         </Field>
       </div>
       <div className="gen-row">
-        <Field label="Blocks k">
-          <input
-            type="number"
-            aria-label="Blocks k"
-            value={form.blocks}
-            onChange={(e) => patch({ blocks: Number(e.target.value) })}
-          />
-        </Field>
-        <Field label="Scorer steps">
-          <input
-            type="number"
-            aria-label="Scorer steps"
-            value={form.steps}
-            onChange={(e) => patch({ steps: Number(e.target.value) })}
-          />
-        </Field>
-        <Field label="Scorer learning rate">
-          <input
-            type="number"
-            step={1e-6}
-            aria-label="Scorer learning rate"
-            value={form.lr}
-            onChange={(e) => patch({ lr: Number(e.target.value) })}
-          />
-        </Field>
+        <NumberField label="Blocks k" value={form.blocks} min={1} onChange={(blocks) => patch({ blocks })} />
+        <NumberField label="Scorer steps" value={form.steps} min={1} onChange={(steps) => patch({ steps })} />
+        <NumberField
+          label="Scorer learning rate"
+          value={form.lr}
+          step={1e-6}
+          onChange={(lr) => patch({ lr })}
+        />
         <button
           type="button"
           className="primary"
