@@ -90,39 +90,24 @@ export function parseTrainingConfig(input: unknown): LoraTrainingConfig {
 }
 
 /** The settings that shape the training curve: a checkpoint resumes only a run with the same ones. */
+const CURVE_SETTINGS = [
+  'recipe',
+  'model',
+  'data',
+  'regularization',
+  'rank',
+  'alpha',
+  'lr',
+  'weightDecay',
+  'gradClip',
+  'batch',
+  'schedule',
+  'warmupSteps',
+  'resolution',
+  'seed',
+  'beta',
+] as const satisfies readonly (keyof LoraTrainingConfig)[];
+
 export function curveFingerprint(config: LoraTrainingConfig): string {
-  const {
-    recipe,
-    model,
-    data,
-    regularization,
-    rank,
-    alpha,
-    lr,
-    weightDecay,
-    gradClip,
-    batch,
-    schedule,
-    warmupSteps,
-    resolution,
-    seed,
-    beta,
-  } = config;
-  return JSON.stringify({
-    recipe,
-    model,
-    data,
-    regularization,
-    rank,
-    alpha,
-    lr,
-    weightDecay,
-    gradClip,
-    batch,
-    schedule,
-    warmupSteps,
-    resolution,
-    seed,
-    beta,
-  });
+  return JSON.stringify(Object.fromEntries(CURVE_SETTINGS.map((key) => [key, config[key]])));
 }
