@@ -1,5 +1,5 @@
 // training.start's HPS-recipe extras: a regularisation folder (images with same-named .txt captions) reaches the
-// run's dataset at the chosen share, and is refused at once for Diffusion-DPO, which trains on pairs only.
+// run's dataset at the chosen share, and is refused at once (the service's rule) for Diffusion-DPO.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -43,7 +43,10 @@ describe('training.start regularisation', () => {
   it('is refused for Diffusion-DPO with a message that says why', async () => {
     await expect(
       t.call('training.start', { ...tiny, recipe: 'dpo', regularization: { folder } }),
-    ).rejects.toThrow(/regularisation folder belongs to the HPS recipe/);
+    ).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/regularisation folder applies to the hps recipe only/),
+    });
   });
 
   it("reaches the HPS run's dataset: the folder's captioned images at the chosen share", async () => {

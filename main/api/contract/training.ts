@@ -44,11 +44,7 @@ export const LoraTrainingSettingsSchema = z
       .regex(/^[A-Za-z0-9_-]{1,80}$/, 'use letters, digits, - and _')
       .optional(),
   })
-  .strict()
-  .refine((s) => s.regularization === undefined || s.recipe === 'hps', {
-    message: 'a regularisation folder belongs to the HPS recipe (Diffusion-DPO trains on pairs only)',
-    path: ['regularization'],
-  });
+  .strict();
 
 export const TrainingProgressSchema = z.object({
   jobId: z.string(),

@@ -11,6 +11,7 @@ import { labelNextByDisagreement } from '../../services/preference-training';
 import {
   listTrainingRuns,
   noScoresMessage,
+  parseTrainingConfig,
   type LoraTrainingInput,
   type TrainingProgress,
   type TrainingResult,
@@ -57,7 +58,7 @@ export function loraServiceInput(
   // Fail at once rather than as a failed job when the scorer has stored nothing to choose pairs by.
   if (pairsBy !== undefined && !libraryAt(ctx.libraryDir).catalog.scoredModels().includes(pairsBy))
     throw new ApiError('bad_request', noScoresMessage(pairsBy));
-  return {
+  const input: LoraTrainingInput = {
     ...rest,
     data: {
       library: ctx.libraryDir,
@@ -69,6 +70,13 @@ export function loraServiceInput(
     workDir: path.join(ctx.dataDir, 'cache', 'training'),
     resume: true,
   };
+  // The service's own rules (e.g. a regularisation folder only with the HPS recipe) answer now, not as a failed job.
+  try {
+    parseTrainingConfig(input);
+  } catch (error) {
+    throw new ApiError('bad_request', (error as Error).message);
+  }
+  return input;
 }
 
 export function startTrainingJob(

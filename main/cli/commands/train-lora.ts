@@ -194,8 +194,6 @@ async function trainLoraCommand(options: TrainLoraCliOptions): Promise<void> {
     throw new CliError('--min-margin applies with --pairs-by SCORER_ID only');
   if (options.regularizationRatio !== undefined && options.regularization === undefined)
     throw new CliError('--regularization-ratio applies with --regularization DIR only');
-  if (options.regularization !== undefined && options.recipe !== 'hps')
-    throw new CliError('--regularization belongs to the HPS recipe (Diffusion-DPO trains on pairs only)');
   const job = startTraining(
     {
       recipe: options.recipe,
