@@ -12,7 +12,8 @@ import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader'
 import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { buildLoraTrainingGraph, type LoraTrainingGraph } from '../../main/services/training/lora/graph';
 import { runStep, stepFeeds, type StepResult } from '../../main/services/training/lora/step';
-import { fixture, readF32, relativeError, tempDir, tinyFolder } from '../sd/helpers';
+import { fixture, relativeError, tempDir, tinyFolder } from '../sd/helpers';
+import { fixtureTrainingInputs } from './fixture-batch';
 
 const manifest = JSON.parse(readFileSync(fixture('manifest.json'), 'utf8')) as { train: { loss: number } };
 let model: SdModel;
@@ -48,25 +49,7 @@ async function fixtureStep(
     workDir: tempDir('train-fixture-'),
   });
   opened.push(session);
-  const params: Record<string, Float32Array> = {};
-  for (const spec of built.params) {
-    const m = lora.unet.get(spec.module)!;
-    params[spec.down] = m.down;
-    params[spec.up] = m.up;
-  }
-  const ts = readFileSync(fixture('train_timesteps.i64'));
-  const timesteps = Array.from(
-    new BigInt64Array(ts.buffer.slice(ts.byteOffset, ts.byteOffset + ts.byteLength)),
-    Number,
-  );
-  const batch = {
-    noisy: readF32('train_noisy.f32'),
-    target: readF32('train_noise.f32'),
-    timesteps,
-    context: readF32('unet_ehs.f32'),
-    sequence: 77,
-  };
-  const shape = { config: model.unet.config, latentHeight: 16, latentWidth: 16, contextWidth: 32 };
+  const { params, batch, shape } = fixtureTrainingInputs(model, lora, built);
   return {
     built,
     result: await runStep(session, stepFeeds(batch, shape, params, built.params), built.params),

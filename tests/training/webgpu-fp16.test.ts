@@ -11,7 +11,8 @@ import { loadSdModel } from '../../main/services/diffusion/loader';
 import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { buildLoraTrainingGraph } from '../../main/services/training/lora/graph';
 import { runStep, stepFeeds } from '../../main/services/training/lora/step';
-import { fixture, readF32, relativeError, tempDir, tinyFolder } from '../sd/helpers';
+import { fixture, relativeError, tempDir, tinyFolder } from '../sd/helpers';
+import { fixtureTrainingInputs } from './fixture-batch';
 
 const sessions = new SessionCache();
 /** The trainer's initial fp16 loss scale. */
@@ -43,24 +44,7 @@ describe.skipIf(!webgpu.ok)('LoRA training step under the fp16 policy (webgpu)',
         sessions,
         workDir: tempDir('train-webgpu-'),
       });
-      const params: Record<string, Float32Array> = {};
-      for (const spec of built.params) {
-        params[spec.down] = lora.unet.get(spec.module)!.down;
-        params[spec.up] = lora.unet.get(spec.module)!.up;
-      }
-      const ts = readFileSync(fixture('train_timesteps.i64'));
-      const timesteps = Array.from(
-        new BigInt64Array(ts.buffer.slice(ts.byteOffset, ts.byteOffset + ts.byteLength)),
-        Number,
-      );
-      const batch = {
-        noisy: readF32('train_noisy.f32'),
-        target: readF32('train_noise.f32'),
-        timesteps,
-        context: readF32('unet_ehs.f32'),
-        sequence: 77,
-      };
-      const shape = { config: model.unet.config, latentHeight: 16, latentWidth: 16, contextWidth: 32 };
+      const { params, batch, shape } = fixtureTrainingInputs(model, lora, built);
       const result = await runStep(
         session,
         stepFeeds(batch, shape, params, built.params, LOSS_SCALE),
