@@ -1,20 +1,36 @@
 #!/usr/bin/env node
 // `npm test`: runs every suite through Vitest (unit, parity, engine, e2e) and ends with one line
 // "N passed, N failed, N skipped" totalling them all. Skipped tests (e.g. the Electron e2e without an
-// Electron binary) are reported as skipped, never as passed.
+// Electron binary) are reported as skipped, never as passed. Before the summary, tests/margin-reporter.ts prints
+// the parity checks and tests closest to their tolerance or timeout.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureTestPrerequisites } from './test-prerequisites.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const reportDir = join(root, '.cache');
 mkdirSync(reportDir, { recursive: true });
 const report = join(reportDir, 'vitest-report.json');
+const parityLog = join(reportDir, 'parity-margins.jsonl');
 rmSync(report, { force: true });
+rmSync(parityLog, { force: true });
+
+// npm hands the project's .npmrc settings to scripts as npm_config_*; a nested npx would warn about
+// onnxruntime-node's one again.
+const env = { ...process.env, HPS_PARITY_LOG: parityLog };
+delete env.npm_config_onnxruntime_node_install;
 
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
   return r.status ?? 1;
+}
+
+const missing = ensureTestPrerequisites(root);
+if (missing) {
+  console.error(missing);
+  console.log('0 passed, 1 failed, 0 skipped');
+  process.exit(1);
 }
 
 if (existsSync(join(root, 'renderer/vite.config.ts'))) {
@@ -30,6 +46,7 @@ const status = run('npx', [
   'run',
   '--reporter=default',
   '--reporter=json',
+  '--reporter=./tests/margin-reporter.ts',
   `--outputFile.json=${report}`,
   ...extra,
 ]);

@@ -13,6 +13,7 @@ import {
   relativeError,
   runOnce,
 } from './clip-fixtures';
+import { expectWithin } from '../parity';
 
 const EMBED = 64;
 const tokensV1 = i32('v1_tokens.i32');
@@ -60,12 +61,9 @@ describe('HPS v1 tiny (OpenAI layout, QuickGELU) on cpu', () => {
     const imageErr = relativeError(out.image, f32('v1_image_features.f32'));
     const textErr = relativeError(out.text, f32('v1_text_features.f32'));
     const cosErr = maxAbsDiff(cosineMatrix(out.image, out.text, EMBED), f32('v1_cosine.f32'));
-    console.log(
-      `v1 cpu: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, cosine max|Δ| ${cosErr.toExponential(2)}`,
-    );
-    expect(imageErr).toBeLessThanOrEqual(1e-4);
-    expect(textErr).toBeLessThanOrEqual(1e-4);
-    expect(cosErr).toBeLessThanOrEqual(1e-4);
+    expectWithin('v1 cpu image features (relative)', imageErr, 1e-4);
+    expectWithin('v1 cpu text features (relative)', textErr, 1e-4);
+    expectWithin('v1 cpu cosine max |Δ|', cosErr, 1e-4);
   });
 
   it('gives the same results from transformers CLIPModel names (q/k/v split, Linear projections)', async () => {
@@ -88,12 +86,9 @@ describe.each(['hps_v2_tiny.pt', 'hps_v2_tiny.safetensors'])(
         const imageErr = relativeError(normalizeRows(out.image, EMBED), f32('v2_image_features.f32'));
         const textErr = relativeError(normalizeRows(out.text, EMBED), f32('v2_text_features.f32'));
         const scoreErr = maxAbsDiff(cosineMatrix(out.image, out.text, EMBED), f32('v2_score.f32'));
-        console.log(
-          `v2 ${file} cpu: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, score max|Δ| ${scoreErr.toExponential(2)}`,
-        );
-        expect(imageErr).toBeLessThanOrEqual(1e-4);
-        expect(textErr).toBeLessThanOrEqual(1e-4);
-        expect(scoreErr).toBeLessThanOrEqual(1e-4);
+        expectWithin(`v2 ${file} cpu image features (relative)`, imageErr, 1e-4);
+        expectWithin(`v2 ${file} cpu text features (relative)`, textErr, 1e-4);
+        expectWithin(`v2 ${file} cpu score max |Δ|`, scoreErr, 1e-4);
       } finally {
         await sd.close();
       }
