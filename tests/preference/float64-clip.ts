@@ -5,7 +5,7 @@
 // differences on that small head, exact to far below float32's resolution.
 import { loadStateDict, toFloat32 } from '../../main/checkpoints';
 
-interface Matrix {
+export interface Matrix {
   rows: number;
   cols: number;
   data: Float64Array;
@@ -31,6 +31,11 @@ export async function readWeights(file: string): Promise<Weights> {
 export class Float64Clip {
   constructor(private readonly weights: Weights) {}
 
+  /** A weight and its shape (a copy the caller may keep). */
+  weight(name: string): { shape: number[]; data: Float64Array } {
+    return { shape: [...this.shape(name)], data: this.w(name).slice() };
+  }
+
   private w(name: string): Float64Array {
     const tensor = this.weights.get(name);
     if (!tensor) throw new Error(`no weight ${name}`);
@@ -41,7 +46,7 @@ export class Float64Clip {
     return this.weights.get(name)!.shape;
   }
 
-  private blocks(prefix: string): number {
+  blocks(prefix: string): number {
     let n = 0;
     while (this.weights.has(`${prefix}.resblocks.${n}.ln_1.weight`)) n++;
     return n;
@@ -123,6 +128,12 @@ export class Float64Clip {
 
   /** The class token after the last vision block (before ln_post), for one [3, S, S] normalised image. */
   visionClassToken(pixels: Float64Array): Float64Array {
+    const hidden = this.visionHidden(pixels, this.blocks('visual.transformer'));
+    return hidden.data.slice(0, hidden.cols);
+  }
+
+  /** Every token after the first `depth` vision blocks, for one [3, S, S] normalised image. */
+  visionHidden(pixels: Float64Array, depth: number): Matrix {
     const [width, , patch] = this.shape('visual.conv1.weight') as [number, number, number];
     const size = Math.round(Math.sqrt(pixels.length / 3));
     const grid = size / patch;
@@ -146,13 +157,25 @@ export class Float64Clip {
           x[t * width + o] = sum + positional[t * width + o]!;
         }
     let m = this.layerNorm({ rows: tokens, cols: width, data: x }, 'visual.ln_pre');
-    for (let l = 0; l < this.blocks('visual.transformer'); l++)
-      m = this.residualBlock(m, `visual.transformer.resblocks.${l}`, false);
-    return m.data.slice(0, width);
+    for (let l = 0; l < depth; l++) m = this.residualBlock(m, `visual.transformer.resblocks.${l}`, false);
+    return m;
   }
 
   /** encode_text: ln_final at the EOT token (the highest id), projected. */
   textFeatures(ids: ArrayLike<number>): Float64Array {
+    const m = this.textHidden(ids, this.blocks('transformer'));
+    const width = m.cols;
+    let eot = 0;
+    for (let t = 1; t < ids.length; t++) if (ids[t]! > ids[eot]!) eot = t;
+    const pooled = this.layerNorm(
+      { rows: 1, cols: width, data: m.data.slice(eot * width, (eot + 1) * width) },
+      'ln_final',
+    );
+    return this.project(pooled.data, 'text_projection');
+  }
+
+  /** Every token after the first `depth` text blocks. */
+  textHidden(ids: ArrayLike<number>, depth: number): Matrix {
     const width = this.shape('ln_final.weight')[0]!;
     const embedding = this.w('token_embedding.weight');
     const positional = this.w('positional_embedding');
@@ -161,15 +184,8 @@ export class Float64Clip {
       for (let k = 0; k < width; k++)
         x[t * width + k] = embedding[ids[t]! * width + k]! + positional[t * width + k]!;
     let m: Matrix = { rows: ids.length, cols: width, data: x };
-    for (let l = 0; l < this.blocks('transformer'); l++)
-      m = this.residualBlock(m, `transformer.resblocks.${l}`, true);
-    let eot = 0;
-    for (let t = 1; t < ids.length; t++) if (ids[t]! > ids[eot]!) eot = t;
-    const pooled = this.layerNorm(
-      { rows: 1, cols: width, data: m.data.slice(eot * width, (eot + 1) * width) },
-      'ln_final',
-    );
-    return this.project(pooled.data, 'text_projection');
+    for (let l = 0; l < depth; l++) m = this.residualBlock(m, `transformer.resblocks.${l}`, true);
+    return m;
   }
 
   /** v @ P with P stored [in, out] (CLIP's projections). */
