@@ -79,6 +79,43 @@ describe('library calls', () => {
     expect(jobs[0]!.message).toMatch(/1 errors/);
   });
 
+  it('reads a relative prompts path from the image folder and refuses wrong paths before any job starts', async () => {
+    const jobsBefore = api.services.jobs.list().length;
+    const refused = async (request: object) => {
+      const error = await api.call('library.import', request, OWNER).then(
+        () => null,
+        (err: { code: string; message: string }) => err,
+      );
+      expect(error?.code).toBe('bad_request');
+      return error!.message;
+    };
+    const folder = join(dir, 'src');
+    expect(await refused({ format: 'folder', folder, prompts: 'missing.csv' })).toBe(
+      `there is no prompts file at ${join(folder, 'missing.csv')} (a relative prompts path is read from the image folder)`,
+    );
+    expect(await refused({ format: 'folder', folder: 'src', prompts: 'prompts.jsonl' })).toMatch(
+      /^the image folder must be a full path .*, not "src"$/,
+    );
+    expect(await refused({ format: 'folder', folder: join(dir, 'nowhere'), prompts: 'p.csv' })).toBe(
+      `there is no image folder at ${join(dir, 'nowhere')}`,
+    );
+    expect(await refused({ format: 'pairs', file: folder })).toBe(
+      `the file ${folder} is a folder, not a file`,
+    );
+    expect(api.services.jobs.list()).toHaveLength(jobsBefore);
+
+    const { jobId } = (await api.call(
+      'library.import',
+      { format: 'folder', folder, prompts: 'prompts.jsonl', split: 'pairs' },
+      OWNER,
+    )) as { jobId: string };
+    const outcome = await waitForImport(jobId);
+    expect(outcome.error).toBeNull();
+    // The same rows as the first import: every image and comparison is already in the library.
+    expect(outcome.report).toMatchObject({ imagesAdded: 0, comparisonsAdded: 0 });
+    expect(outcome.report!.errors).toHaveLength(1);
+  });
+
   it('labels, undoes and reports progress for the local user, committed before answering', async () => {
     const first = (await api.call('labeling.next', {}, OWNER)) as {
       item: { comparisonId: number; shownOrder: number[]; images: { id: number; path: string }[] };

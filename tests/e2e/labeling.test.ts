@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Library } from '../../main/services/library';
@@ -51,12 +51,13 @@ beforeAll(async () => {
   serve = await startServe(library);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-  // Expected noise: the 401 the login screen starts from, the killed server and the aborted submit.
+  // Expected noise: the 401 the login screen starts from, the 400 of the refused import path, the killed
+  // server and the aborted submit.
   page.on(
     'console',
     (m) =>
       m.type() === 'error' &&
-      !/status of 40[13]|ERR_CONNECTION_(REFUSED|RESET)/.test(m.text()) &&
+      !/status of 40[013]|ERR_CONNECTION_(REFUSED|RESET)/.test(m.text()) &&
       consoleErrors.push(m.text()),
   );
   page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -117,7 +118,15 @@ describe('labeling in team mode (hps-studio serve)', () => {
     await page.getByRole('button', { name: 'Import…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Import' });
     await dialog.getByLabel('Image folder').fill(source);
-    await dialog.getByLabel('Prompts file').fill(promptsFile);
+    // A relative prompts path is read from the image folder; a wrong one is refused before any job starts.
+    await dialog.getByLabel('Prompts file').fill('missing.csv');
+    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+    await dialog
+      .getByText(
+        /no prompts file at .*missing\.csv \(a relative prompts path is read from the image folder\)/,
+      )
+      .waitFor();
+    await dialog.getByLabel('Prompts file').fill(basename(promptsFile));
     await dialog.getByRole('button', { name: 'Import', exact: true }).click();
     const report = dialog.getByLabel('Import report');
     await report.waitFor({ timeout: 60_000 });

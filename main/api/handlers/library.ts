@@ -9,6 +9,8 @@ import {
   importHpd,
   importPairs,
   importPickapic,
+  ImportSourceError,
+  resolveImportSource,
   type Comparison,
   type ImportProgress,
   type ImportReport,
@@ -45,6 +47,16 @@ function runImport(
       return importPickapic(library, request.file, options);
     case 'pairs':
       return importPairs(library, request.file, options);
+  }
+}
+
+/** The request with its paths resolved and checked, or a 400 that says which path is wrong. */
+function checkedImportSource(request: ParsedInput<'library.import'>): ParsedInput<'library.import'> {
+  try {
+    return resolveImportSource(request);
+  } catch (err) {
+    if (err instanceof ImportSourceError) throw new ApiError('bad_request', err.message);
+    throw err;
   }
 }
 
@@ -204,7 +216,8 @@ export const libraryHandlers = {
     };
   },
 
-  'library.import': async (request, ctx) => {
+  'library.import': async (input, ctx) => {
+    const request = checkedImportSource(input);
     const library = libraryAt(ctx.libraryDir);
     const { id, done } = ctx.jobs.start(
       { kind: 'library.import', title: importTitle(request) },

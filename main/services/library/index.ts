@@ -16,6 +16,7 @@ export { importFolder, type FolderImportOptions } from './import/folder';
 export { importHpd, type HpdImportOptions } from './import/hpd';
 export { importPickapic } from './import/pickapic';
 export { importPairs } from './import/pairs';
+export { ImportSourceError, resolveImportSource, type ImportSource } from './import/sources';
 export type { ExportReport } from './export/common';
 export { exportPairs, type PairsExportOptions } from './export/pairs';
 export { exportHpdV2, type HpdExportOptions } from './export/hpd';
