@@ -7,6 +7,7 @@ export const ProbeResultSchema = z.object({
   ep: ExecutionProviderSchema,
   ok: z.boolean(),
   reason: z.string().optional(),
+  hint: z.string().optional(),
   ms: z.number(),
 });
 

@@ -13,7 +13,8 @@ export function registerDoctor(program: Command): void {
     .addHelpText(
       'after',
       `
-Each execution provider runs a tiny ONNX graph; it prints "ok" or the reason it is unavailable.
+Each execution provider runs a tiny ONNX graph; it prints "ok" or the reason it is unavailable, and
+what to do where that is known (an NVIDIA GPU without the CUDA EP: npm install --onnxruntime-node-install=cuda12).
 Exits with status 1 when even cpu fails.
 
 Examples:
@@ -39,8 +40,10 @@ async function doctor(options: { json?: boolean }): Promise<void> {
     console.log(`Node         ${versions.node}`);
     console.log(`onnxruntime  ${versions.onnxruntime}`);
     console.log('Execution providers:');
-    for (const r of results)
+    for (const r of results) {
       console.log(`  ${r.ep}: ${r.ok ? `ok (${r.ms} ms)` : `unavailable — ${r.reason}`}`);
+      if (r.hint) console.log(`    → ${r.hint}`);
+    }
   }
   if (!results.find((r) => r.ep === 'cpu')?.ok) process.exitCode = 1;
 }

@@ -1,6 +1,7 @@
 // Probes which onnxruntime execution providers work on this machine by running a tiny Add graph on each.
 import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../onnx/proto';
+import { cudaHint, nvidiaGpuPresent } from './nvidia';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -10,6 +11,8 @@ export interface ProbeResult {
   ok: boolean;
   /** Why the EP is unavailable, in ORT's words. */
   reason?: string;
+  /** What the user can do to make an unavailable EP work here. */
+  hint?: string;
   ms: number;
 }
 
@@ -40,7 +43,9 @@ export async function probeExecutionProvider(ep: ExecutionProvider): Promise<Pro
       const { y } = await session.run({ x: new ort.Tensor('float32', x, [2, 3]) });
       const got = y?.data as Float32Array | undefined;
       const wrong = !got || got.some((v, i) => v !== 2 * x[i]!);
-      return wrong ? { ep, ok: false, reason: 'ran but returned a wrong result', ms: elapsed() } : { ep, ok: true, ms: elapsed() };
+      return wrong
+        ? { ep, ok: false, reason: 'ran but returned a wrong result', ms: elapsed() }
+        : { ep, ok: true, ms: elapsed() };
     } finally {
       await session.release();
     }
@@ -49,9 +54,16 @@ export async function probeExecutionProvider(ep: ExecutionProvider): Promise<Pro
   }
 }
 
-export async function probeExecutionProviders(eps: readonly ExecutionProvider[] = EXECUTION_PROVIDERS): Promise<ProbeResult[]> {
+export async function probeExecutionProviders(
+  eps: readonly ExecutionProvider[] = EXECUTION_PROVIDERS,
+  nvidiaGpu: () => boolean = nvidiaGpuPresent,
+): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
-  for (const ep of eps) results.push(await probeExecutionProvider(ep));
+  for (const ep of eps) {
+    const result = await probeExecutionProvider(ep);
+    if (ep === 'cuda' && !result.ok && nvidiaGpu()) result.hint = cudaHint();
+    results.push(result);
+  }
   return results;
 }
 

@@ -50,7 +50,10 @@ function Doctor() {
               <td>
                 <span className={`badge ${r.ok ? 'ok' : 'off'}`}>{r.ok ? 'ok' : 'unavailable'}</span>
               </td>
-              <td className="muted">{r.ok ? `tiny graph ran in ${r.ms} ms` : r.reason}</td>
+              <td className="muted">
+                {r.ok ? `tiny graph ran in ${r.ms} ms` : r.reason}
+                {r.hint && <p className="hint">To fix: {r.hint}</p>}
+              </td>
             </tr>
           ))}
         </tbody>
