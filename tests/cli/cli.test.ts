@@ -41,42 +41,51 @@ describe('hps-studio CLI', () => {
     const badPort = await cli('serve', '--library', tmp, '--port', 'seventy');
     expect(badPort.code).toBe(1);
     expect(badPort.stderr).toMatch(/port.*expected a port number/);
-    const noLibrary = await cli('serve');
-    expect(noLibrary.code).toBe(1);
-    expect(noLibrary.stderr).toMatch(/required option '-l, --library <dir>'/);
+    const emptyLibrary = await cli('serve', '--library', ' ');
+    expect(emptyLibrary.code).toBe(1);
+    expect(emptyLibrary.stderr).toMatch(/--library <dir>.*must not be empty/);
     const unknown = await cli('frobnicate');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
     const badLibrary = await cli('serve', '--library', '/dev/null/library');
     expect(badLibrary.code).toBe(1);
     expect(badLibrary.stderr).toMatch(/cannot create the library folder/);
-    for (const r of [badPort, noLibrary, unknown, badLibrary]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    for (const r of [badPort, emptyLibrary, unknown, badLibrary]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('serve creates the library folder, prints the URL and answers API calls', async () => {
-    const library = join(tmp, 'new-library');
-    const child = spawn(process.execPath, [CLI_BIN, 'serve', '--library', library, '--port', '0'], {
-      cwd: REPO_ROOT,
-    });
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /Open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-          if (m) resolve(m[1]!);
+  it.each([
+    ['--library', ['--library', join(tmp, 'new-library')], join(tmp, 'new-library')],
+    [
+      'no --library (library/ in the data folder)',
+      ['--data', join(tmp, 'data')],
+      join(tmp, 'data', 'library'),
+    ],
+  ])(
+    'serve with %s creates the library folder, prints the URL and answers API calls',
+    async (_, args, library) => {
+      const child = spawn(process.execPath, [CLI_BIN, 'serve', ...args, '--port', '0'], {
+        cwd: REPO_ROOT,
+      });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /Open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+            if (m) resolve(m[1]!);
+          });
+          child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
         });
-        child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-      });
-      expect(existsSync(library)).toBe(true);
-      const res = await fetch(`${url}api/system.info`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      });
-      expect(await res.json()).toMatchObject({ mode: 'serve', libraryDir: library });
-    } finally {
-      child.kill('SIGTERM');
-    }
-  });
+        expect(existsSync(library)).toBe(true);
+        const res = await fetch(`${url}api/system.info`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        expect(await res.json()).toMatchObject({ mode: 'serve', libraryDir: library });
+      } finally {
+        child.kill('SIGTERM');
+      }
+    },
+  );
 });

@@ -1,76 +1,105 @@
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createApi, createApiServices } from '../../api';
+import { createApi, createApiServices, defaultDataDir } from '../../api';
 import { teamAuthenticator } from '../../api/library-access';
 import { appVersion } from '../../common/app-version';
 import { isLoopbackHost, startServer } from '../../server';
 import { CliError } from '../errors';
 import { parseNonEmpty, parsePort } from '../options';
+import { portIsFree } from '../serve/free-port';
+import { openBrowser } from '../serve/open-browser';
+import { RENDERER_DIR, ensureRendererBuilt } from '../serve/renderer-build';
+
+export const DEFAULT_PORT = 7860;
 
 interface ServeOptions {
-  library: string;
+  library?: string;
   data?: string;
   host: string;
   port: number;
+  open?: boolean;
 }
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('Serve the studio UI and API to a browser (browser mode; team annotation later).')
-    .requiredOption('-l, --library <dir>', 'library folder (created if missing)', parseNonEmpty)
+    .description('Serve the studio UI and API to a browser (browser mode; team annotation).')
+    .option(
+      '-l, --library <dir>',
+      'library folder, created if missing (default: library/ in the data folder)',
+      parseNonEmpty,
+    )
     .option(
       '--data <dir>',
       'user data folder; models go in its models/ (default ~/.hps-studio)',
       parseNonEmpty,
     )
     .option('--host <host>', 'address to bind; keep 127.0.0.1 unless you mean to share it', '127.0.0.1')
-    .option('-p, --port <port>', 'port to listen on (0 picks a free one)', parsePort, 7860)
+    .option(
+      '-p, --port <port>',
+      `port to listen on (0 picks a free one; default ${DEFAULT_PORT}, or a free one if that is taken)`,
+      parsePort,
+    )
+    .option(
+      '--open',
+      'open the studio in your browser (BROWSER=<program> picks it, BROWSER=none never opens)',
+    )
     .addHelpText(
       'after',
       `
 Examples:
-  $ hps-studio serve --library ~/hps-library
+  $ hps-studio serve                              # the default library in ~/.hps-studio/library
+  $ hps-studio serve --library ~/hps-library --open
   $ hps-studio serve --library ./library --port 8080`,
     )
     .action(serve);
 }
 
+/** The asked port; without one the default, or a free port when another program holds the default. */
+async function choosePort(options: ServeOptions): Promise<{ port: number; note?: string }> {
+  if (options.port !== undefined) return { port: options.port };
+  if (await portIsFree(options.host, DEFAULT_PORT)) return { port: DEFAULT_PORT };
+  return { port: 0, note: `port ${DEFAULT_PORT} is in use, so the studio takes a free one` };
+}
+
+async function listen(options: ServeOptions, libraryDir: string) {
+  const dataDir = options.data === undefined ? undefined : resolve(options.data);
+  const api = createApi(
+    createApiServices({ libraryDir, dataDir, app: { version: appVersion(), mode: 'serve', electron: null } }),
+  );
+  const { port, note } = await choosePort(options);
+  if (note) console.log(note);
+  try {
+    return await startServer({
+      api,
+      host: options.host,
+      port,
+      staticDir: RENDERER_DIR,
+      // Team mode: once the library has a login, every request needs a token (see library-access.ts).
+      authenticate: teamAuthenticator(libraryDir),
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new CliError(`port ${port} is already in use; pick another with --port.`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new CliError(`cannot bind to host ${options.host}.`);
+    throw err;
+  }
+}
+
 async function serve(options: ServeOptions): Promise<void> {
-  const libraryDir = resolve(options.library);
+  const libraryDir = resolve(options.library ?? join(options.data ?? defaultDataDir(), 'library'));
   try {
     mkdirSync(libraryDir, { recursive: true });
   } catch (err) {
     throw new CliError(`cannot create the library folder ${libraryDir}: ${(err as Error).message}`);
   }
-  const api = createApi(
-    createApiServices({
-      libraryDir,
-      dataDir: options.data === undefined ? undefined : resolve(options.data),
-      app: { version: appVersion(), mode: 'serve', electron: null },
-    }),
-  );
-  let url: string;
-  let close: () => Promise<void>;
-  try {
-    const started = await startServer({
-      api,
-      host: options.host,
-      port: options.port,
-      // Team mode: once the library has a login, every request needs a token (see library-access.ts).
-      authenticate: teamAuthenticator(libraryDir),
-    });
-    url = started.url;
-    close = () => started.app.close();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw new CliError(`port ${options.port} is already in use; pick another with --port.`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
-      throw new CliError(`cannot bind to host ${options.host}.`);
-    throw err;
-  }
+  const ui = ensureRendererBuilt();
+  if (!ui.ready)
+    console.warn(`Warning: ${ui.reason}; the API runs, but pages answer with how to build the UI.`);
+  const { app, url } = await listen(options, libraryDir);
   console.log(`HPS Studio is serving the library ${libraryDir}`);
   console.log(`Open ${url} in your browser. Press Ctrl+C to stop.`);
   if (!isLoopbackHost(options.host)) {
@@ -78,6 +107,16 @@ async function serve(options: ServeOptions): Promise<void> {
       `Warning: ${options.host} is reachable from other machines, and anyone who can reach it has full access.`,
     );
   }
+  if (options.open) {
+    const opened = await openBrowser(url);
+    console.log(
+      opened.opened ? `Opened it with ${opened.with}.` : `Not opening a browser: ${opened.reason}.`,
+    );
+  }
+  stopOnSignals(() => app.close());
+}
+
+function stopOnSignals(close: () => Promise<void>): void {
   let stopping = false;
   const stop = () => {
     // A second Ctrl+C while scoring jobs wind down stops at once.
