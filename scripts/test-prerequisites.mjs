@@ -46,27 +46,42 @@ export function testRequirements(env = process.env) {
   ];
 }
 
-function isDebianRoot() {
-  return existsSync('/etc/debian_version') && process.getuid?.() === 0 && onPath('apt-get');
+function thisSystem() {
+  const debian = existsSync('/etc/debian_version');
+  return { debian, root: process.getuid?.() === 0, apt: onPath('apt-get') };
+}
+
+function runInstallScript(root) {
+  return (
+    spawnSync('bash', [join(root, '.ci/install-system.sh')], { cwd: root, stdio: 'inherit' }).status === 0
+  );
 }
 
 /**
  * Returns null when every requirement is met (installing them first as root on Debian), else the one message
- * that tells the user what is missing and the exact command to run.
+ * that tells the user what is missing and the exact command to run. The options exist for tests.
  */
-export function ensureTestPrerequisites(root, { log = console.log } = {}) {
-  const missing = testRequirements().filter((r) => !r.present());
+export function ensureTestPrerequisites(
+  root,
+  {
+    requirements = testRequirements,
+    system = thisSystem(),
+    install = runInstallScript,
+    log = console.log,
+  } = {},
+) {
+  const missing = requirements().filter((r) => !r.present());
   if (missing.length === 0) return null;
   const names = missing.map((r) => r.name).join('; ');
   const packages = missing.flatMap((r) => r.packages).join(', ');
-  if (isDebianRoot()) {
+  if (system.debian && system.root && system.apt) {
     log(`npm test: installing the system packages the tests need (${packages}) with ${INSTALL_COMMAND} …`);
-    const r = spawnSync('bash', [join(root, '.ci/install-system.sh')], { cwd: root, stdio: 'inherit' });
-    const still = testRequirements().filter((req) => !req.present());
-    if (r.status === 0 && still.length === 0) return null;
-    return `${INSTALL_COMMAND} did not install ${still.map((s) => s.name).join('; ') || 'everything'}; see its output above.`;
+    const installed = install(root);
+    const still = requirements().filter((req) => !req.present());
+    if (installed && still.length === 0) return null;
+    return `${INSTALL_COMMAND} did not install ${still.map((r) => r.name).join('; ') || 'everything'}; see its output above.`;
   }
-  if (existsSync('/etc/debian_version'))
+  if (system.debian)
     return `The tests need ${names}, which this machine lacks. Install them with: sudo ${INSTALL_COMMAND}`;
   return (
     `The tests need ${names}, which this machine lacks. On Debian/Ubuntu: sudo ${INSTALL_COMMAND}; ` +
