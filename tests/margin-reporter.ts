@@ -50,7 +50,9 @@ function summarise(kind: string, usages: Usage[]): string[] {
   const edge = sorted.filter((u) => u.used > EDGE);
   return [
     `${kind}: ${usages.length} checked, ${edge.length} within ${Math.round((1 - EDGE) * 100)} % of the limit; closest:`,
-    ...sorted.slice(0, Math.max(SHOWN, edge.length)).map((u) => `  ${u.used > EDGE ? '!' : ' '} ${u.detail}  ${u.name}`),
+    ...sorted
+      .slice(0, Math.max(SHOWN, edge.length))
+      .map((u) => `  ${u.used > EDGE ? '!' : ' '} ${u.detail}  ${u.name}`),
   ];
 }
 

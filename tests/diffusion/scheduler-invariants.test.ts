@@ -10,6 +10,7 @@ import { DdimScheduler } from '../../main/services/diffusion/schedulers/ddim';
 import { createScheduler, type SchedulerName } from '../../main/services/diffusion/schedulers/registry';
 import type { Scheduler } from '../../main/services/diffusion/schedulers/scheduler';
 import { readF32, relativeError, sdFixturePath } from './fixtures';
+import { expectWithin } from '../parity';
 
 const x0 = readF32('sched_x0.f32');
 
@@ -76,7 +77,11 @@ describe('Euler ancestral (no diffusers fixture)', () => {
       for (let i = 0; i < n; i += 97)
         expect(out[i]!).toBeCloseTo(sigmaDown - sigmas[index]! + sigmaUp * noise[i]!, 4);
       const next = sigmas[index + 1]! ** 2;
-      expect(Math.abs(sigmaDown ** 2 + sigmaUp ** 2 - next) / next).toBeLessThan(1e-4);
+      expectWithin(
+        `σ_down² + σ_up² = σ_next² at step ${index}`,
+        Math.abs(sigmaDown ** 2 + sigmaUp ** 2 - next) / next,
+        1e-4,
+      );
       expect(sigmaUp).toBeGreaterThan(0);
     }
   });
@@ -123,7 +128,11 @@ describe('UniPC (no diffusers fixture)', () => {
   });
 
   it('reduces to the first-order DPM-Solver++ step for a single step', () => {
-    expect(relativeError(sample('unipc', 1), sample('dpmpp-2m', 1))).toBeLessThan(1e-6);
+    expectWithin(
+      'UniPC 1 step vs DPM++ 2M 1 step',
+      relativeError(sample('unipc', 1), sample('dpmpp-2m', 1)),
+      1e-6,
+    );
   });
 
   it('is repeatable: setTimesteps clears the multistep history', () => {
@@ -159,10 +168,8 @@ describe('forward process and spacings', () => {
     const reference = readF32('train_noisy.f32');
     const exact = ours.filter((v, i) => v === reference[i]).length;
     const error = relativeError(ours, reference);
-    console.log(
-      `addNoise: relative error ${error.toExponential(3)}, ${((100 * exact) / ours.length).toFixed(1)}% bit-exact`,
-    );
-    expect(error).toBeLessThanOrEqual(1e-6);
+    console.log(`addNoise: ${((100 * exact) / ours.length).toFixed(1)}% bit-exact`);
+    expectWithin('addNoise vs train_noisy', error, 1e-6);
     expect(exact).toBe(ours.length);
   });
 

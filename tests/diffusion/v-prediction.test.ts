@@ -2,13 +2,14 @@
  * Velocity (v-prediction, SD 2.x 768) support: a v-model that is the exact reparametrisation of an
  * epsilon-model must give the same samples, since every scheduler converts to x0 / ε per step.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { TorchGenerator } from '../../main/services/diffusion/rng/torch-generator';
 import { SD1_SCHEDULER_CONFIG, type SchedulerConfig } from '../../main/services/diffusion/schedulers/config';
 import { alphasCumprodFor } from '../../main/services/diffusion/schedulers/noise-schedule';
 import { createScheduler, type SchedulerName } from '../../main/services/diffusion/schedulers/registry';
 import { addNoiseVp, velocityVp, type Scheduler } from '../../main/services/diffusion/schedulers/scheduler';
 import { readF32, relativeError } from './fixtures';
+import { expectWithin } from '../parity';
 
 const x0 = readF32('sched_x0.f32');
 const alphasCumprod = alphasCumprodFor(SD1_SCHEDULER_CONFIG);
@@ -61,7 +62,7 @@ describe('v-prediction', () => {
         run(name, V_CONFIG, alphaSigma),
         run(name, SD1_SCHEDULER_CONFIG, alphaSigma),
       );
-      expect(error).toBeLessThan(1e-5);
+      expectWithin(`${name}: v-prediction loop vs epsilon loop`, error, 1e-5);
     });
   }
 
@@ -76,7 +77,11 @@ describe('v-prediction', () => {
         config.predictionType === 'v_prediction' ? eps.map((e, i) => (e - sigma * x0[i]!) / alpha) : eps;
       return scheduler.step(output, t, x0);
     };
-    expect(relativeError(step(V_CONFIG), step(SD1_SCHEDULER_CONFIG))).toBeLessThan(1e-5);
+    expectWithin(
+      'one v-prediction step vs epsilon step',
+      relativeError(step(V_CONFIG), step(SD1_SCHEDULER_CONFIG)),
+      1e-5,
+    );
   });
 
   it('velocityVp is the target that maps a noised sample back: x0 = √ᾱ·x_t − √(1 − ᾱ)·v', () => {
@@ -86,11 +91,13 @@ describe('v-prediction', () => {
     const v = velocityVp(alphasCumprod, x0, noise, t);
     const a = Math.sqrt(alphasCumprod[640]!);
     const b = Math.sqrt(1 - alphasCumprod[640]!);
-    expect(
+    expectWithin(
+      'x0 = √ᾱ·x_t − √(1−ᾱ)·v',
       relativeError(
         noisy.map((x, i) => a * x - b * v[i]!),
         x0,
       ),
-    ).toBeLessThan(1e-6);
+      1e-6,
+    );
   });
 });

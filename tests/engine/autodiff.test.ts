@@ -4,6 +4,7 @@ import { addTrainingOutputs, gradients } from '../../main/engine/autodiff';
 import { Graph } from '../../main/engine/ir/graph';
 import { lowerGraph } from '../../main/engine/onnx/lower';
 import { maxAbsDiff, runGraph } from './helpers';
+import { expectWithin } from '../parity';
 
 const f32 = (values: number[], dims: number[]) => ({ data: Float32Array.from(values), dims });
 
@@ -59,11 +60,13 @@ describe('autodiff', () => {
     const z = [1 - 3 + 0.5, 2 + 2 - 0.5, -1 - 1 + 0.5, -2 + 0 - 0.5];
     const yv = z.map((v) => 2 * v);
     const dz = yv.map((v) => (2 * v * 2) / 4);
-    expect(maxAbsDiff(out.y!.data as Float32Array, yv)).toBeLessThan(1e-6);
+    expectWithin('y vs hand computation', maxAbsDiff(out.y!.data as Float32Array, yv), 1e-6);
     expect((out.loss!.data as Float32Array)[0]).toBeCloseTo(yv.reduce((a, v) => a + v * v, 0) / 4, 5);
     const dw = [0, 1].flatMap((o) => [0, 1, 2].map((i) => dz[o]! * xs[i]! + dz[2 + o]! * xs[3 + i]!));
-    expect(maxAbsDiff(out['grad/w']!.data as Float32Array, dw)).toBeLessThan(1e-5);
-    expect(maxAbsDiff(out['grad/b']!.data as Float32Array, [dz[0]! + dz[2]!, dz[1]! + dz[3]!])).toBeLessThan(
+    expectWithin('dL/dw vs hand computation', maxAbsDiff(out['grad/w']!.data as Float32Array, dw), 1e-5);
+    expectWithin(
+      'dL/db vs hand computation',
+      maxAbsDiff(out['grad/b']!.data as Float32Array, [dz[0]! + dz[2]!, dz[1]! + dz[3]!]),
       1e-5,
     );
   });
@@ -106,7 +109,11 @@ describe('autodiff', () => {
       const colSums = [0, 1, 2].map((i) => xs.filter((_, k) => k % 3 === i).reduce((a, v) => a + v, 0));
       // d/dw of Σz + mean z = (1 + 1/(2·batch)) · column sums of x.
       const expected = colSums.flatMap((s) => [s, s].map((v) => v * (1 + 1 / (2 * batch))));
-      expect(maxAbsDiff(out['grad/w']!.data as Float32Array, expected)).toBeLessThan(1e-4);
+      expectWithin(
+        `batch ${batch}: dL/dw vs column sums`,
+        maxAbsDiff(out['grad/w']!.data as Float32Array, expected),
+        1e-4,
+      );
     }
   });
 });

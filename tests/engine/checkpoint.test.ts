@@ -5,6 +5,7 @@ import { addTrainingOutputs } from '../../main/engine/autodiff';
 import { Graph, type Tensor } from '../../main/engine/ir/graph';
 import type { Precision } from '../../main/engine/ops/types';
 import { type HostTensor, compile, randn, rng } from './helpers';
+import { expectWithin } from '../parity';
 
 type Wrap = (label: string, build: () => Tensor) => Tensor;
 const plain: Wrap = (_label, build) => build();
@@ -92,8 +93,11 @@ describe('gradient checkpointing', () => {
   it.each(['fp64', 'fp32'] as const)('MLP with 3 segments: the same gradients in %s', async (precision) => {
     const r = await bothWays(mlp, values(1, mlpShapes), mlpShapes, precision);
     const err = worstRelative(r.plain.out, r.checkpointed.out);
-    console.log(`MLP ${precision}: checkpointed vs plain gradients, max relative ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(precision === 'fp64' ? 1e-12 : 1e-6);
+    expectWithin(
+      `MLP ${precision}: checkpointed vs plain gradients`,
+      err,
+      precision === 'fp64' ? 1e-12 : 1e-6,
+    );
     // Each layer's linear (a Gemm, with the Tanh fused in fp32) and Sigmoid run again in the backward pass.
     const gemms = (nodes: { opType: string }[]) => count(nodes, 'Gemm') + count(nodes, 'FusedGemm');
     expect(gemms(r.checkpointed.nodes)).toBe(gemms(r.plain.nodes) + 3);
@@ -142,8 +146,7 @@ describe('gradient checkpointing', () => {
   it('conv + GroupNorm + attention in 2 segments: the same gradients in fp32, convs recomputed', async () => {
     const r = await bothWays(convBlock, values(2, convShapes), convShapes, 'fp32');
     const err = worstRelative(r.plain.out, r.checkpointed.out);
-    console.log(`conv/attention fp32: checkpointed vs plain gradients, max relative ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(1e-6);
+    expectWithin('conv/attention fp32: checkpointed vs plain gradients', err, 1e-6);
     const convs = (nodes: { opType: string }[]) =>
       nodes.filter((n) => /^(Fused)?Conv$/.test(n.opType)).length;
     // The resnet's first conv runs again (CSE did not merge it into the forward pass); the second conv's

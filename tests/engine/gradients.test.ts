@@ -1,8 +1,9 @@
 // Finite-difference checks of every op's gradient rule (float64 on the CPU EP where ORT has double
 // kernels, float32 otherwise), including broadcasting cases. Prints the measured errors.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import type { Graph, Tensor } from '../../main/engine/ir/graph';
 import { type InputSpec, compareGradients, gradCheck } from './helpers';
+import { expectWithin } from '../parity';
 
 /**
  * Tolerances on max|fd − analytic| / max|analytic|. float64: central differences with h = 1e-6 leave
@@ -306,19 +307,17 @@ cases.push({
   build: unetBlock,
 });
 
-const measured: string[] = [];
-
 describe('gradient rules vs central finite differences', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const r = await gradCheck(c.inputs, c.build, c.step);
-      measured.push(`${c.name.padEnd(44)} ${r.precision}  max rel err ${r.maxError.toExponential(2)}`);
-      expect(r.maxError).toBeLessThan(c.tolerance ?? TOLERANCE[r.precision]);
+      expectWithin(
+        `${c.name} (${r.precision}) vs finite differences`,
+        r.maxError,
+        c.tolerance ?? TOLERANCE[r.precision],
+      );
     });
   }
-  afterAll(() => {
-    console.log(`gradient checks (max |fd − analytic| / max |analytic|):\n${measured.join('\n')}`);
-  });
 });
 
 /** lavapipe's float32 kernels sum in other orders than ORT's CPU ones; 1e-3 of the gradient's scale still catches a wrong kernel. */
@@ -335,7 +334,7 @@ describe('gradient graphs on webgpu match cpu (float32)', () => {
         placed.get(p.opType)!.add(p.provider);
       }
       if (r.maxError >= worst.error) worst = { error: r.maxError, name: c.name };
-      expect(r.maxError).toBeLessThan(WEBGPU_TOLERANCE);
+      expectWithin(`${c.name} gradients on webgpu vs cpu`, r.maxError, WEBGPU_TOLERANCE);
     });
   }
   afterAll(() => {

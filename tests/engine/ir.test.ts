@@ -47,9 +47,12 @@ describe('fp16 conversion', () => {
     expect(toHalfBits(2 ** -24)).toBe(0x0001); // smallest subnormal
     expect(toHalfBits(2 ** -26)).toBe(0x0000);
     expect(Number.isNaN(fromHalfBits(toHalfBits(NaN)))).toBe(true);
-    for (const v of [0.1, -3.14159, 1e-5, 1234.5])
-      expect(Math.abs(fromHalfBits(toHalfBits(v)) - v)).toBeLessThanOrEqual(
-        Math.max(Math.abs(v) * 2 ** -11, 2 ** -25),
-      );
+    // Round to nearest: no other half is closer (an exact property, so no tolerance).
+    for (const v of [0.1, -3.14159, 1e-5, 1234.5]) {
+      const bits = toHalfBits(v);
+      const error = Math.abs(fromHalfBits(bits) - v);
+      for (const neighbour of [bits - 1, bits + 1])
+        expect(error, `${v}`).toBeLessThanOrEqual(Math.abs(fromHalfBits(neighbour) - v));
+    }
   });
 });

@@ -8,6 +8,7 @@ import { Graph, type ParamData } from '../../main/engine/ir/graph';
 import { fromHalfBits, toHalfArray } from '../../main/engine/onnx/half';
 import { lower, lowerGraph, writeArtifact } from '../../main/engine/onnx/lower';
 import { maxAbsDiff, randn, rng, runGraph } from './helpers';
+import { expectWithin } from '../parity';
 
 function mlpGraph(weights: ParamData, name = 'mlp'): Graph {
   const g = new Graph(name);
@@ -43,7 +44,11 @@ describe('lowering', () => {
     const rounded = Float32Array.from(half, fromHalfBits);
     const ref = await runGraph(mlpGraph(rounded), xFeed);
     const got = await runGraph(mlpGraph(half), xFeed);
-    expect(maxAbsDiff(got.y!.data as Float32Array, ref.y!.data as Float32Array)).toBeLessThan(1e-6);
+    expectWithin(
+      'fp16 weights cast to fp32 vs rounded fp32 weights',
+      maxAbsDiff(got.y!.data as Float32Array, ref.y!.data as Float32Array),
+      1e-6,
+    );
   });
 
   it('computes in fp16 with softmax and LayerNorm kept in fp32, float32 at the boundary', async () => {
@@ -60,7 +65,11 @@ describe('lowering', () => {
       const fp32 = await runGraph(mlpGraph(wValues), xFeed, { ep });
       const fp16 = await runGraph(mlpGraph(toHalfArray(wValues)), xFeed, { ep, precision: 'fp16' });
       // fp16 has 11 significant bits: probabilities agree to a few 1e-3.
-      expect(maxAbsDiff(fp16.y!.data as Float32Array, fp32.y!.data as Float32Array)).toBeLessThan(5e-3);
+      expectWithin(
+        `fp16 vs fp32 on ${ep}`,
+        maxAbsDiff(fp16.y!.data as Float32Array, fp32.y!.data as Float32Array),
+        5e-3,
+      );
     }
   });
 
@@ -137,7 +146,11 @@ describe('attention lowering variants', () => {
     const a = await runGraph(attentionGraph(), feeds, { fusedAttention: true });
     const b = await runGraph(attentionGraph(), feeds, { fusedAttention: false });
     expect(a.y!.dims).toEqual([1, 2, 3, 4]);
-    expect(maxAbsDiff(a.y!.data as Float32Array, b.y!.data as Float32Array)).toBeLessThan(1e-5);
+    expectWithin(
+      'fused vs unfused attention',
+      maxAbsDiff(a.y!.data as Float32Array, b.y!.data as Float32Array),
+      1e-5,
+    );
   });
 });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, type Tensor } from '../../main/engine/ir/graph';
 import { type Ep, maxAbsDiff, randn, rng, runGraph } from './helpers';
+import { expectWithin } from '../parity';
 
 /** fp32 kernels vs float64 references on O(1) values; webgpu (lavapipe) reorders sums more. */
 const TOL: Record<Ep, number> = { cpu: 2e-5, webgpu: 2e-4 };
@@ -193,7 +194,11 @@ describe.each(['cpu', 'webgpu'] as const)('op forward vs JS reference on %s', (e
         Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, v.values])),
       );
       expect(y!.data.length).toBe(expected.length);
-      expect(maxAbsDiff(y!.data as Float32Array, expected)).toBeLessThan(TOL[ep]);
+      expectWithin(
+        `${c.name} on ${ep} vs JS reference`,
+        maxAbsDiff(y!.data as Float32Array, expected),
+        TOL[ep],
+      );
     });
   }
 });

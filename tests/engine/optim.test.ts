@@ -7,6 +7,7 @@ import {
   constantSchedule,
   cosineWithWarmup,
 } from '../../main/engine/optim';
+import { expectWithin } from '../parity';
 
 // Float64 references written from the algorithm boxes in the torch.optim docs (not from our code).
 function torchAdamWReference(
@@ -37,8 +38,10 @@ function torchAdamWReference(
 
 function expectClose(got: ArrayLike<number>, want: readonly number[], rel = 2e-6): void {
   expect(got.length).toBe(want.length);
+  let worst = 0;
   for (let i = 0; i < want.length; i++)
-    expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(want[i]!)));
+    worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!)));
+  expectWithin('optimizer vs torch reference, |Δ| / max(1, |want|)', worst, rel);
 }
 
 const GRADS = [

@@ -7,6 +7,8 @@ import type { ModelArtifact } from '../../main/engine/onnx/artifact';
 import { writeExternalDataModel } from '../../main/engine/onnx/external-data';
 import { PROFILE_DIR } from '../../main/engine/runtime/profile';
 import { artifactOf, dtypeModel, groupNormModel, matmulChain, mixedModel, mlpModel } from './runtime-models';
+import { maxAbsDiff } from './helpers';
+import { expectWithin } from '../parity';
 
 const mlp = artifactOf(mlpModel());
 const mixed = artifactOf(mixedModel());
@@ -31,7 +33,7 @@ function mlpReference(x: Float32Array): number[] {
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
   expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(tol);
+  expectWithin('session output vs JS reference, max |Δ|', maxAbsDiff(got, want), tol);
 }
 
 let cacheDir: string;

@@ -16,6 +16,7 @@ import {
   stackPixels,
   type DecodedImage,
 } from '../../main/image';
+import { expectWithin } from '../parity';
 
 const clipDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/fixtures/clip');
 const PLANE = IMAGE_SIZE * IMAGE_SIZE;
@@ -53,12 +54,11 @@ describe('HPS v1 / OpenAI CLIP preprocessing (PIL bicubic, uint8) vs v1_pixels',
         maxAbs = Math.max(maxAbs, diff);
         if (diff > 0) offByOne++;
       }
-      console.log(`v1 ${images[i]}: max |Δ| ${maxAbs.toExponential(2)}, values off by one level ${offByOne}`);
-      expect(maxAbs).toBeLessThanOrEqual(oneLevel * 1.0001);
-      expect(offByOne).toBeLessThanOrEqual(0.005 * PER_IMAGE);
+      expectWithin(`v1 ${images[i]}: max |Δ| (one uint8 level)`, maxAbs, oneLevel * 1.0001);
+      expectWithin(`v1 ${images[i]}: values off by one level`, offByOne, 0.005 * PER_IMAGE);
       worst = Math.max(worst, maxAbs);
     });
-    expect(worst).toBeLessThanOrEqual(oneLevel * 1.0001);
+    expectWithin('v1 worst image: max |Δ|', worst, oneLevel * 1.0001);
   });
 
   it('PickScore crops with floor: 517×333 → 347×224, offset 61 (not round-half-even 62)', () => {
@@ -76,7 +76,7 @@ describe('HPS v1 / OpenAI CLIP preprocessing (PIL bicubic, uint8) vs v1_pixels',
       }
     }
     // Same resized pixels one column over; HF's ×(1/255) rescale may differ from /255 by one float32 ulp.
-    expect(maxAbs).toBeLessThan(1e-6);
+    expectWithin('PickScore crop vs HF processor, one column over', maxAbs, 1e-6);
   });
 });
 
@@ -92,8 +92,8 @@ describe('HPS v2 preprocessing (float tensor, torch bicubic, letterbox) vs v2_pi
         maxAbs = Math.max(maxAbs, diff);
         if (diff > 0) inexact++;
       }
-      console.log(`v2 ${images[i]}: max |Δ| ${maxAbs.toExponential(2)}, values not bit-exact ${inexact}`);
-      expect(maxAbs).toBeLessThanOrEqual(5e-4);
+      console.log(`v2 ${images[i]}: values not bit-exact ${inexact}`);
+      expectWithin(`v2 ${images[i]}: max |Δ|`, maxAbs, 5e-4);
     });
   });
 

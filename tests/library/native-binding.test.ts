@@ -6,7 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Library } from '../../main/services/library';
 
 const require = createRequire(import.meta.url);
-const nodeBinding = join(require.resolve('better-sqlite3/package.json'), '..', 'build/Release/better_sqlite3.node');
+const nodeBinding = join(
+  require.resolve('better-sqlite3/package.json'),
+  '..',
+  'build/Release/better_sqlite3.node',
+);
 
 describe('HPS_SQLITE_BINDING (the Electron-ABI build used by npm start)', () => {
   const dirs: string[] = [];

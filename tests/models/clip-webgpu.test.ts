@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createScorer, type ComputePrecision, type ScoreEntry } from '../../main/services/scoring';
 import { f32, fixture, IMAGES, maxAbsDiff, PROMPTS, relativeError, VOCAB } from './clip-fixtures';
+import { expectWithin } from '../parity';
 
 const TOLERANCE: Record<ComputePrecision, { features: number; cosine: number }> = {
   fp32: { features: 1e-4, cosine: 1e-4 },
@@ -33,12 +34,17 @@ describe.each(['fp32', 'fp16'] as const)('hps-v1 scorer on webgpu, %s', (precisi
         Float32Array.from(rows, (r) => r.cosine!),
         f32('v1_cosine.f32'),
       );
-      console.log(
-        `webgpu ${precision}: image rel ${imageErr.toExponential(2)}, text rel ${textErr.toExponential(2)}, cosine max|Δ| ${cosErr.toExponential(2)}`,
+      expectWithin(
+        `webgpu ${precision}: v1 image features (relative)`,
+        imageErr,
+        TOLERANCE[precision].features,
       );
-      expect(imageErr).toBeLessThanOrEqual(TOLERANCE[precision].features);
-      expect(textErr).toBeLessThanOrEqual(TOLERANCE[precision].features);
-      expect(cosErr).toBeLessThanOrEqual(TOLERANCE[precision].cosine);
+      expectWithin(
+        `webgpu ${precision}: v1 text features (relative)`,
+        textErr,
+        TOLERANCE[precision].features,
+      );
+      expectWithin(`webgpu ${precision}: v1 cosine max |Δ|`, cosErr, TOLERANCE[precision].cosine);
     } finally {
       await scorer.close();
     }

@@ -7,7 +7,8 @@
 // (the tiny random model sees the two images almost alike), so a few roundings of each share move the sum by
 // ~1e-4 relative. float64-step.ts recomputes the step exactly, independently of the engine; it is pinned to the
 // reference by reproducing the fixture's loss and every other gradient within 1e-4. For the tensors where the
-// fixture is more than half the tolerance from the exact gradient (FIXTURE_LIMITED, asserted below), ours is
+// fixture is more than half the tolerance from the exact gradient (FIXTURE_LIMITED in fixture-limited.ts,
+// asserted below), ours is
 // checked against the exact gradient instead: our step graph lowered in float64 (the engine's gradient-check
 // precision) within 1e-4, and our float32 run within float32's resolution of it (1e-6 of one image's share;
 // relative to the cancelled sum, no float32 computation gets within 1e-4 of the exact value there, torch's
@@ -26,6 +27,7 @@ import { compile } from '../engine/helpers';
 import { f32, fixture, i32, relativeError } from '../models/clip-fixtures';
 import { expectWithin } from '../parity';
 import { Float64Clip, readWeights } from './float64-clip';
+import { FIXTURE_LIMITED, FLOAT32_RESOLUTION, errorPerShare } from './fixture-limited';
 import { type ExactStep, exactPreferenceStep } from './float64-step';
 
 const manifest = JSON.parse(readFileSync(fixture('manifest.json'), 'utf8')) as { v1_train: { loss: number } };
@@ -41,17 +43,6 @@ function safetensorsNames(file: string): string[] {
   );
 }
 const GRADIENT_NAMES = safetensorsNames(fixture('v1_train_grads.safetensors'));
-/**
- * The tensors whose fixture gradient is more than TOLERANCE / 2 from the exact (float64) gradient, measured
- * when this list was written: logit_scale 7.4e-5, the last vision block's attn.out_proj.bias 6.4e-5 and
- * mlp.c_proj.bias 1.19e-4, visual.ln_post.bias 8.9e-5. All are shared by both images and cancel between them.
- */
-const FIXTURE_LIMITED = [
-  'logit_scale',
-  'visual.transformer.resblocks.1.attn.out_proj.bias',
-  'visual.transformer.resblocks.1.mlp.c_proj.bias',
-  'visual.ln_post.bias',
-];
 const PINNED = GRADIENT_NAMES.filter((n) => !FIXTURE_LIMITED.includes(n));
 
 let workDir: string;
@@ -162,7 +153,6 @@ describe('the float64 recomputation (float64-step.ts) is pinned to the fixture',
 
 describe('where the fixture is limited by float32: ours against the exact gradient', () => {
   const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
-  const distance = (a: ArrayLike<number>, b: ArrayLike<number>) => norm(Array.from(a, (v, i) => v - b[i]!));
 
   it.each(FIXTURE_LIMITED)(
     '%s: our step graph in float64 within 1e-4 of the float64 recomputation',
@@ -180,22 +170,21 @@ describe('where the fixture is limited by float32: ours against the exact gradie
     (name) => {
       const exactGradient = exact.grads.get(name)!;
       const [share] = exact.shares.get(name)!;
-      const shareNorm = norm(share!);
       console.log(
-        `${name}: image shares of norm ${shareNorm.toExponential(2)} cancel to ${norm(exactGradient).toExponential(2)}; ` +
+        `${name}: image shares of norm ${norm(share!).toExponential(2)} cancel to ${norm(exactGradient).toExponential(2)}; ` +
           `relative to the exact gradient: fixture ${relativeError(reference.get(name)!, exactGradient).toExponential(2)}, ` +
           `ours in float32 ${relativeError(result.grads[name]!, exactGradient).toExponential(2)}`,
       );
       expectWithin(
         `${name}: ours (fp32) vs exact, per share`,
-        distance(result.grads[name]!, exactGradient) / shareNorm,
-        1e-6,
+        errorPerShare(result.grads[name]!, exactGradient, share!),
+        FLOAT32_RESOLUTION,
       );
       // The fixture is as close as float32 allows, too: the reference is right, only its resolution is coarse.
       expectWithin(
         `${name}: fixture vs exact, per share`,
-        distance(reference.get(name)!, exactGradient) / shareNorm,
-        1e-6,
+        errorPerShare(reference.get(name)!, exactGradient, share!),
+        FLOAT32_RESOLUTION,
       );
     },
   );

@@ -4,11 +4,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { eotIndices } from '../../main/models/clip';
 import { loadBaseModel, type BaseModel } from '../../main/services/preference-training/base-model';
 import { PreferenceSessions } from '../../main/services/preference-training/model-sessions';
 import { f32, fixture, i32, normalizeRows, relativeError } from '../models/clip-fixtures';
+import { expectWithin } from '../parity';
 
 let workDir: string;
 const bases: Record<'v1' | 'v2', BaseModel> = {} as never;
@@ -37,8 +38,16 @@ describe.each([
       const texts = await sessions.textFeatures(await sessions.textHidden(tokens, eotIndices(tokens, 77)));
       // v1 fixtures are encode_image/encode_text outputs; v2's are L2-normalised.
       const norm = (x: Float32Array) => (version === 'v2' ? normalizeRows(x, 64) : x);
-      expect(relativeError(norm(images), f32(`${version}_image_features.f32`))).toBeLessThan(1e-4);
-      expect(relativeError(norm(texts), f32(`${version}_text_features.f32`))).toBeLessThan(1e-4);
+      expectWithin(
+        `${version} split towers: image features`,
+        relativeError(norm(images), f32(`${version}_image_features.f32`)),
+        1e-4,
+      );
+      expectWithin(
+        `${version} split towers: text features`,
+        relativeError(norm(texts), f32(`${version}_text_features.f32`)),
+        1e-4,
+      );
     } finally {
       await sessions.close();
     }

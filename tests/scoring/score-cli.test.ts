@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { f32, fixture, IMAGES, maxAbsDiff, PROMPTS, relativeError, VOCAB } from '../models/clip-fixtures';
 import { runCli } from '../cli/run-cli';
+import { expectWithin } from '../parity';
 
 const cli = (args: string[]) => runCli(['score', ...args]);
 
@@ -45,8 +46,7 @@ describe('hps-studio score --json', () => {
       Float32Array.from(rows, (r) => r.cosine!),
       f32('v1_cosine.f32'),
     );
-    console.log(`CLI hps-v1 cosine max|Δ| ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(1e-4);
+    expectWithin('CLI hps-v1 cosine max |Δ|', err, 1e-4);
     expect(run.stderr).toMatch(/scoring: 7\/7 images/);
   });
 
@@ -68,8 +68,7 @@ describe('hps-studio score --json', () => {
       Float32Array.from(rows, (r) => r.cosine!),
       f32('v2_score.f32'),
     );
-    console.log(`CLI hps-v2 score max|Δ| ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(1e-4);
+    expectWithin('CLI hps-v2 score max |Δ|', err, 1e-4);
     rows.forEach((r) => expect(r.score).toBeCloseTo(100 * r.cosine!, 8));
   });
 
@@ -91,8 +90,7 @@ describe('hps-studio score --json', () => {
       Float32Array.from(rows, (r) => r.score!),
       f32('aesthetic.f32'),
     );
-    console.log(`CLI aesthetic relative error ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(1e-4);
+    expectWithin('CLI aesthetic (relative)', err, 1e-4);
   });
 
   it('a folder with a corrupt image in the middle: an error entry, the others scored, exit 0', async () => {

@@ -1,5 +1,5 @@
 // Parity of the SD components with diffusers 0.19.3 / transformers on the tiny fixture model (README: ≤ 1e-4).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   buildTextEncoder,
   buildUnet,
@@ -20,6 +20,7 @@ import {
 } from '../../main/models/sd';
 import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
 import { readF32, readI64AsI32, relativeError, runGraph, tinyFolder } from './helpers';
+import { expectWithin } from '../parity';
 
 const TOLERANCE = 1e-4;
 let model: SdModel;
@@ -41,8 +42,7 @@ describe('SD components vs diffusers (sd-tiny)', () => {
       TEXT_OUTPUT,
     );
     const err = relativeError(out, readF32('te_last_hidden_state.f32'));
-    console.log(`text encoder relative error ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(TOLERANCE);
+    expectWithin('text encoder vs te_last_hidden_state', err, TOLERANCE);
   });
 
   it.each([999, 500, 1])('UNet at t = %i', async (t) => {
@@ -62,8 +62,7 @@ describe('SD components vs diffusers (sd-tiny)', () => {
       UNET_OUTPUT,
     );
     const err = relativeError(out, readF32(`unet_out_t${t}.f32`));
-    console.log(`UNet t=${t} relative error ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(TOLERANCE);
+    expectWithin(`UNet t=${t} vs unet_out_t${t}`, err, TOLERANCE);
   });
 
   it('VAE decode: vae_latent → vae_decoded', async () => {
@@ -74,8 +73,7 @@ describe('SD components vs diffusers (sd-tiny)', () => {
       VAE_DECODED,
     );
     const err = relativeError(out, readF32('vae_decoded.f32'));
-    console.log(`VAE decode relative error ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(TOLERANCE);
+    expectWithin('VAE decode vs vae_decoded', err, TOLERANCE);
   });
 
   it('VAE encode: vae_image → mean, std', async () => {
@@ -87,8 +85,7 @@ describe('SD components vs diffusers (sd-tiny)', () => {
     const std = await runGraph(graph, feeds, VAE_STD);
     const errMean = relativeError(mean, readF32('vae_enc_mean.f32'));
     const errStd = relativeError(std, readF32('vae_enc_std.f32'));
-    console.log(`VAE encode relative error mean ${errMean.toExponential(2)} std ${errStd.toExponential(2)}`);
-    expect(errMean).toBeLessThanOrEqual(TOLERANCE);
-    expect(errStd).toBeLessThanOrEqual(TOLERANCE);
+    expectWithin('VAE encode mean vs vae_enc_mean', errMean, TOLERANCE);
+    expectWithin('VAE encode std vs vae_enc_std', errStd, TOLERANCE);
   });
 });

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { clipVocab, readF32, repoRoot, tempDir, tinyFolder } from './helpers';
+import { expectWithin } from '../parity';
 
 const bin = path.join(repoRoot, 'bin/hps-studio.mjs');
 
@@ -67,10 +68,7 @@ describe('hps-studio generate (sd-tiny)', () => {
     const ref = readF32('pipe_image.f32');
     let worst = 0;
     for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(data[i]! / 255 - ref[i]!));
-    console.log(
-      `CLI image vs pipe_image: max |Δ| ${worst.toExponential(2)} (limit ${(1 / 255).toExponential(2)})`,
-    );
-    expect(worst).toBeLessThanOrEqual(1 / 255);
+    expectWithin('CLI image vs pipe_image, max |Δ|', worst, 1 / 255);
   }, 240_000);
 
   it('explains a missing tokenizer and a bad size in one line', async () => {

@@ -21,6 +21,7 @@ import type { Graph } from '../../main/engine/ir/graph';
 import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
 import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { fixture, readF32, relativeError, tempDir, tinyFolder } from './helpers';
+import { expectWithin } from '../parity';
 
 let model: SdModel;
 let lora: LoraWeights;
@@ -85,11 +86,8 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
         await unetOut(session, loraFeeds(modules, [{ lora, scale: 1 }])),
         readF32('unet_lora_out_t500.f32'),
       );
-      console.log(
-        `UNet t=500 without LoRA ${plain.toExponential(2)}, with the kohya LoRA ${patched.toExponential(2)}`,
-      );
-      expect(plain).toBeLessThanOrEqual(1e-4);
-      expect(patched).toBeLessThanOrEqual(1e-4);
+      expectWithin('UNet t=500 without LoRA vs unet_out_t500', plain, 1e-4);
+      expectWithin('UNet t=500 with the kohya LoRA vs unet_lora_out_t500', patched, 1e-4);
     } finally {
       await session.release();
     }
@@ -109,8 +107,7 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
     try {
       const out = await unetOut(session, loraFeeds(io.modules, [{ lora, scale: 1 }]));
       const err = relativeError(out, readF32('unet_lora_out_t500.f32'));
-      console.log(`UNet t=500 with the kohya LoRA on the generation graph ${err.toExponential(2)}`);
-      expect(err).toBeLessThanOrEqual(1e-4);
+      expectWithin('kohya LoRA on the generation graph vs unet_lora_out_t500', err, 1e-4);
     } finally {
       await session.release();
     }
@@ -125,7 +122,7 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
       ]);
       expect(half[`lora/${modules[0]!.module}/down`]!.dims[0]).toBe(8);
       const err = relativeError(await unetOut(session, half), readF32('unet_lora_out_t500.f32'));
-      expect(err).toBeLessThanOrEqual(1e-4);
+      expectWithin('two half-strength copies vs unet_lora_out_t500', err, 1e-4);
     } finally {
       await session.release();
     }
@@ -187,7 +184,7 @@ describe('LoRA as UNet graph inputs (sd-tiny)', () => {
         await unetOut(session, loraFeeds(modules, [{ lora: peft, scale: 1 }])),
         readF32('unet_lora_out_t500.f32'),
       );
-      expect(err).toBeLessThanOrEqual(1e-4);
+      expectWithin('PEFT layout vs unet_lora_out_t500', err, 1e-4);
     } finally {
       await session.release();
     }

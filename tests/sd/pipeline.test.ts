@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SdPipeline } from '../../main/services/diffusion/pipeline';
 import { SCHEDULER_NAMES } from '../../main/services/diffusion/schedulers';
 import { clipVocab, fixture, readF32, relativeError, tempDir, tinyFolder, tinySingleFile } from './helpers';
+import { expectWithin } from '../parity';
 
 const REQUEST = {
   prompt: 'a red cube on a blue table',
@@ -51,11 +52,9 @@ describe('SD txt2img pipeline (sd-tiny)', () => {
       maxFloat = Math.max(maxFloat, Math.abs(unit[i]! - ref[i]!));
       maxPng = Math.max(maxPng, Math.abs(result.images[0]!.image.data[i]! / 255 - ref[i]!));
     }
-    console.log(
-      `pipeline: initial latents (pipe_latents) relative error ${latentErr.toExponential(2)}, image max |Δ| float ${maxFloat.toExponential(2)}, uint8/255 ${maxPng.toExponential(2)}`,
-    );
-    expect(latentErr).toBeLessThanOrEqual(1e-4);
-    expect(maxPng).toBeLessThanOrEqual(1 / 255);
+    console.log(`pipeline: image max |Δ| before uint8 rounding ${maxFloat.toExponential(2)}`);
+    expectWithin('initial latents vs pipe_latents', latentErr, 1e-4);
+    expectWithin('PNG image vs pipe_image, max |Δ|', maxPng, 1 / 255);
     // PNDM's PLMS schedule for 10 steps has 11 model calls (the first timestep twice), as in diffusers.
     expect(total).toBe(11);
     expect(steps).toEqual(Array.from({ length: total }, (_, i) => i + 1));
@@ -67,7 +66,11 @@ describe('SD txt2img pipeline (sd-tiny)', () => {
     const single = await pipe.generate({ ...REQUEST, steps: 2 });
     const pair = await pipe.generate({ ...REQUEST, steps: 2, batch: 2 });
     expect(pair.images.map((i) => i.seed)).toEqual([11, 12]);
-    expect(relativeError(pair.images[0]!.unit, single.images[0]!.unit)).toBeLessThan(1e-5);
+    expectWithin(
+      'batch image 0 vs the batch-1 image',
+      relativeError(pair.images[0]!.unit, single.images[0]!.unit),
+      1e-5,
+    );
     expect(relativeError(pair.images[1]!.unit, single.images[0]!.unit)).toBeGreaterThan(1e-3);
   });
 
@@ -120,8 +123,7 @@ describe('SD txt2img pipeline (sd-tiny)', () => {
       let worst = 0;
       for (let i = 0; i < ref.length; i++)
         worst = Math.max(worst, Math.abs(result.images[0]!.unit[i]! - ref[i]!));
-      console.log(`single-file (fp16 weights) image vs pipe_image: max |Δ| ${(worst * 255).toFixed(3)}/255`);
-      expect(worst).toBeLessThanOrEqual(1 / 255);
+      expectWithin('single-file (fp16 weights) image vs pipe_image, max |Δ|', worst, 1 / 255);
     } finally {
       await single.close();
     }

@@ -16,6 +16,7 @@ import {
 import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
 import { openGraphSession, type ComputePrecision } from '../../main/services/diffusion/pipeline/sessions';
 import { readF32, relativeError, tempDir, tinyFolder } from './helpers';
+import { expectWithin } from '../parity';
 
 let model: SdModel;
 const sessions = new SessionCache();
@@ -59,8 +60,7 @@ describe('UNet on the WebGPU EP (sd-tiny, t = 500)', () => {
           [UNET_CONTEXT]: { dtype: 'float32', data: readF32('unet_ehs.f32'), dims: [2, 77, 32] },
         });
         const err = relativeError(out[UNET_OUTPUT]!.data as Float32Array, readF32('unet_out_t500.f32'));
-        console.log(`UNet on webgpu ${precision}: relative error ${err.toExponential(2)}`);
-        expect(err).toBeLessThanOrEqual(tolerance);
+        expectWithin(`UNet on webgpu ${precision} vs unet_out_t500`, err, tolerance);
       } finally {
         await session.release();
       }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../../main/engine/ir/graph';
 import { dpoLoss } from '../../main/services/training/lora/graph';
 import { compile, gradCheck, randn, rng } from '../engine/helpers';
+import { expectWithin } from '../parity';
 
 const PAIRS = 2;
 const WIDTH = 3;
@@ -47,7 +48,7 @@ describe('Diffusion-DPO loss', () => {
         const ours = (out.loss!.data as Float32Array)[0]!;
         const ref = referenceLoss(values, beta);
         expect(ref).toBeGreaterThan(0.01);
-        expect(Math.abs(ours - ref) / ref).toBeLessThan(1e-4);
+        expectWithin(`β = ${beta}: loss vs the reference`, Math.abs(ours - ref) / ref, 1e-4);
       } finally {
         await compiled.release();
       }
@@ -55,10 +56,11 @@ describe('Diffusion-DPO loss', () => {
 
     it(`β = ${beta}: the gradient matches finite differences`, async () => {
       const result = await gradCheck([{ name: 'x', shape: [4 * PAIRS, WIDTH], values }], build(beta));
-      console.log(
-        `β ${beta}: ${result.precision} max relative gradient error ${result.maxError.toExponential(2)}`,
+      expectWithin(
+        `β = ${beta}: ${result.precision} gradient vs finite differences`,
+        result.maxError,
+        result.precision === 'fp64' ? 1e-6 : 2e-2,
       );
-      expect(result.maxError).toBeLessThan(result.precision === 'fp64' ? 1e-6 : 2e-2);
     });
   }
 
@@ -86,7 +88,7 @@ describe('Diffusion-DPO loss', () => {
         expected += Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
       }
       expected /= PAIRS;
-      expect(Math.abs(ours - expected) / Math.max(1, expected)).toBeLessThan(1e-4);
+      expectWithin('DPO loss vs its closed form', Math.abs(ours - expected) / Math.max(1, expected), 1e-4);
     } finally {
       await compiled.release();
     }

@@ -14,6 +14,7 @@ import { buildLoraTrainingGraph, type LoraTrainingGraph } from '../../main/servi
 import { runStep, stepFeeds, type StepResult } from '../../main/services/training/lora/step';
 import { fixture, relativeError, tempDir, tinyFolder } from '../sd/helpers';
 import { fixtureTrainingInputs } from './fixture-batch';
+import { expectWithin } from '../parity';
 
 const manifest = JSON.parse(readFileSync(fixture('manifest.json'), 'utf8')) as { train: { loss: number } };
 let model: SdModel;
@@ -92,10 +93,7 @@ describe.each([true, false])(
 
     it('loss equals train.loss', () => {
       const rel = Math.abs(result.loss - manifest.train.loss) / manifest.train.loss;
-      console.log(
-        `checkpointing ${on}: loss ${result.loss} vs ${manifest.train.loss} (relative ${rel.toExponential(2)})`,
-      );
-      expect(rel).toBeLessThanOrEqual(1e-4);
+      expectWithin(`checkpointing ${on}: loss vs train.loss`, rel, 1e-4);
     });
 
     it('every LoRA gradient matches train_grads.safetensors (relative error ≤ 1e-4)', async () => {
@@ -116,11 +114,8 @@ describe.each([true, false])(
             compared++;
           }
         }
-        console.log(
-          `checkpointing ${on}: ${compared} LoRA gradients; worst relative error ${worst.toExponential(2)} (${worstName})`,
-        );
         expect(compared).toBe(256);
-        expect(worst).toBeLessThanOrEqual(1e-4);
+        expectWithin(`checkpointing ${on}: worst of 256 LoRA gradients (${worstName})`, worst, 1e-4);
       } finally {
         await ref.close();
       }

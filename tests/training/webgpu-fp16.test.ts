@@ -2,7 +2,7 @@
 // LoRA matrices fed and returned in fp32. The fixture step's loss and LoRA gradients stay close to the fp32
 // reference with the trainer's fp16 loss scale (fp16 arithmetic: loose bounds, reported).
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { loadStateDict, toFloat32 } from '../../main/checkpoints';
 import { probeExecutionProvider, SessionCache } from '../../main/engine/runtime';
 import { kohyaLoraKey } from '../../main/models/sd/keys';
@@ -13,6 +13,7 @@ import { buildLoraTrainingGraph } from '../../main/services/training/lora/graph'
 import { runStep, stepFeeds } from '../../main/services/training/lora/step';
 import { fixture, relativeError, tempDir, tinyFolder } from '../sd/helpers';
 import { fixtureTrainingInputs } from './fixture-batch';
+import { expectWithin } from '../parity';
 
 const sessions = new SessionCache();
 /** The trainer's initial fp16 loss scale. */
@@ -77,12 +78,9 @@ describe.skipIf(!webgpu.ok)('LoRA training step under the fp16 policy (webgpu)',
       }
       const lossError = Math.abs(result.loss - manifest.train.loss) / manifest.train.loss;
       const overall = Math.sqrt(diff / norm);
-      console.log(
-        `webgpu fp16: loss relative error ${lossError.toExponential(2)}, all LoRA gradients ${overall.toExponential(2)}, worst single tensor ${worst.toExponential(2)}`,
-      );
-      expect(lossError).toBeLessThan(1e-2);
-      expect(overall).toBeLessThan(3e-2);
-      expect(worst).toBeLessThan(1e-1);
+      expectWithin('webgpu fp16 loss vs train.loss', lossError, 1e-2);
+      expectWithin('webgpu fp16 all LoRA gradients', overall, 3e-2);
+      expectWithin('webgpu fp16 worst single LoRA gradient', worst, 1e-1);
     } finally {
       await model.close();
     }
