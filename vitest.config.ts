@@ -8,5 +8,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 180_000,
     hookTimeout: 180_000,
+    // expect.poll waits on background jobs and events; its 1 s default flips under load on 2 cores.
+    expect: { poll: { timeout: 30_000 } },
   },
 });

@@ -106,7 +106,8 @@ describe('npm start without an Electron binary', () => {
       expect(run.output()).toMatch(
         /ELECTRON_SKIP_BINARY_DOWNLOAD is set, so the studio runs in your browser/,
       );
-      expect(run.output()).toMatch(/Not opening a browser: BROWSER=none/);
+      // Printed after the URL: wait for it rather than race the child's next write.
+      await expect.poll(() => run.output()).toMatch(/Not opening a browser: BROWSER=none/);
     } finally {
       await interrupt(run.child);
     }
