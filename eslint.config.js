@@ -77,9 +77,9 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              regex: '(^|/)main/(?!api/(contract|bridge)$)',
+              regex: '(^|/)main/(?!contract(/bridge)?$)',
               message:
-                'The renderer may import only main/api/contract and main/api/bridge (types and schemas).',
+                'The renderer may import only main/contract and main/contract/bridge (types and schemas).',
             },
             { group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' },
           ],

@@ -9,8 +9,8 @@ import {
   type IpcMainInvokeEvent,
   type UtilityProcess,
 } from 'electron';
-import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../main/api/bridge';
-import type { CallResult } from '../main/api/contract';
+import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../main/contract/bridge';
+import type { CallResult } from '../main/contract';
 import { HOST_ENV, type HostToMain, type MainToHost } from './host-protocol';
 import { isAppUrl } from './protocols';
 

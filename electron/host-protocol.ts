@@ -1,6 +1,6 @@
 // Messages between the Electron main process and the engine host (utility process). Kept tiny: the host
 // runs the same dispatcher as `serve`, so validation happens there once.
-import type { CallResult, EventMessage } from '../main/api/contract';
+import type { CallResult, EventMessage } from '../main/contract';
 
 export type MainToHost = { type: 'call'; id: number; name: string; input: unknown };
 

@@ -1,10 +1,10 @@
 // Preload (sandboxed, context-isolated): exposes `window.hps` with one method per contract call and `on` for
 // events. The renderer never sees ipcRenderer; payloads are validated in the engine host before any handler.
-// The call and event names are baked in at build time (scripts/build-electron.mjs) from main/api/contract,
+// The call and event names are baked in at build time (scripts/build-electron.mjs) from main/contract,
 // so the preload stays a few KB instead of bundling zod and every schema.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../main/api/bridge';
-import type { CallResult, EventMessage } from '../main/api/contract';
+import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../main/contract/bridge';
+import type { CallResult, EventMessage } from '../main/contract';
 
 declare const __HPS_CALL_NAMES__: readonly string[];
 declare const __HPS_EVENT_NAMES__: readonly string[];

@@ -2,7 +2,7 @@
 // `hps-image://library/<path>` serves library files. Both map URLs to files only through resolveInsideRoot.
 import { pathToFileURL } from 'node:url';
 import { net, protocol } from 'electron';
-import { IMAGE_PROTOCOL } from '../main/api/bridge';
+import { IMAGE_PROTOCOL } from '../main/contract/bridge';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../main/common/csp';
 import { resolveInsideRoot } from '../main/common/paths';
 

@@ -15,7 +15,7 @@ const root = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist-electron' } } });
 const outdir = resolve(root, values.outdir);
 register();
-const { CALL_NAMES, EVENT_NAMES } = await import('../main/api/contract.ts');
+const { CALL_NAMES, EVENT_NAMES } = await import('../main/contract/index.ts');
 
 /** Each worker module's bundle entry name (workerModule's first argument in main/) and its source. */
 const WORKER_ENTRIES = {

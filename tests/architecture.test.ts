@@ -1,8 +1,9 @@
 // The layering of ../shared/docs/architecture.md, checked on every import in the source tree:
-//   common ← engine ← checkpoints/tokenizer/image ← models ← services ← api ← server/cli
-// main/ may also read the model catalog (models/, data only). main/ never imports 'electron'; the renderer reaches main/ only through main/api/contract and
-// main/api/bridge; electron/ uses main/ at run time only through api/bridge, api/contract and common
-// (the engine host loads main/api dynamically, inside the utility process).
+//   common, contract ← engine ← checkpoints/tokenizer/image ← models ← services ← api ← server/cli
+// main/ may also read the model catalog (models/, data only). main/ never imports 'electron'; the contract (zod
+// schemas, name lists, errors) imports nothing of the product; the renderer reaches main/ only through main/contract
+// and main/contract/bridge; electron/ uses main/ at run time only through the contract and common (the engine host
+// loads main/api dynamically, inside the utility process).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 /** Layer rank of each folder under main/: a file may import main/ folders of equal or lower rank. */
 const MAIN_LAYERS: Record<string, number> = {
   common: 0,
+  contract: 0,
   engine: 1,
   checkpoints: 2,
   tokenizer: 2,
@@ -98,7 +100,7 @@ const electronImports = sourceFiles('electron').flatMap(importsOf);
 describe('architecture', () => {
   it('finds the source tree (the scan itself works)', () => {
     expect(mainImports.length).toBeGreaterThan(20);
-    expect(rendererImports.some((i) => i.specifier.endsWith('main/api/contract'))).toBe(true);
+    expect(rendererImports.some((i) => i.specifier.endsWith('main/contract'))).toBe(true);
     expect(electronImports.some((i) => i.specifier === 'electron')).toBe(true);
   });
 
@@ -143,18 +145,28 @@ describe('architecture', () => {
     expect(up.map(describeImport)).toEqual([]);
   });
 
-  it('the renderer imports only main/api/contract and main/api/bridge from main/, and no Node or Electron', () => {
+  it('the contract imports nothing of the product (zod and its own files only)', () => {
+    const bad = mainImports
+      .filter((i) => i.file.startsWith('main/contract/'))
+      .filter((i) => {
+        const to = target(i);
+        return to === null ? i.specifier !== 'zod' : !to.startsWith('main/contract');
+      });
+    expect(bad.map(describeImport)).toEqual([]);
+  });
+
+  it('the renderer imports only main/contract and main/contract/bridge from main/, and no Node or Electron', () => {
     const bad = rendererImports.filter((imp) => {
       if (imp.specifier === 'electron' || imp.specifier.startsWith('node:')) return true;
       const to = target(imp);
       if (!to || !to.startsWith('main/')) return to !== null && !to.startsWith('renderer/');
-      return to !== 'main/api/contract' && to !== 'main/api/bridge';
+      return to !== 'main/contract' && to !== 'main/contract/bridge';
     });
     expect(bad.map(describeImport)).toEqual([]);
   });
 
   it('the Electron shell loads engine and services only inside the engine host, never in its own process', () => {
-    const allowed = ['main/api/contract', 'main/api/bridge', 'main/common/'];
+    const allowed = ['main/contract', 'main/contract/', 'main/common/'];
     const bad = electronImports.filter((imp) => {
       const to = target(imp);
       if (!to || !to.startsWith('main/') || imp.typeOnly) return false;

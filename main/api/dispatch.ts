@@ -1,9 +1,9 @@
 // The one place a call is run, whatever the transport: name check, access check, input validation,
 // handler, output validation.
 import { z } from 'zod';
-import { calls, isCallName, type CallName } from './contract';
+import { calls, isCallName, type CallName } from '../contract';
 import type { ApiContext, ApiServices, AuthInfo } from './context';
-import { ApiError } from './errors';
+import { ApiError } from '../contract/errors';
 import { handlers, type Handler } from './handlers';
 
 export async function dispatch(name: string, input: unknown, ctx: ApiContext): Promise<unknown> {

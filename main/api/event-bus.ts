@@ -1,6 +1,6 @@
 // Typed, validated event fan-out from services to the transports (IPC bridge, WebSocket clients).
 import { z } from 'zod';
-import { events, type EventMessage, type EventName, type EventPayload } from './contract';
+import { events, type EventMessage, type EventName, type EventPayload } from '../contract';
 
 export type EventListener = (message: EventMessage) => void;
 

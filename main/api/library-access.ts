@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { Library, type Annotator } from '../services/library';
 import type { AuthInfo } from './context';
-import { ApiError } from './errors';
+import { ApiError } from '../contract/errors';
 
 const open = new Map<string, Library>();
 

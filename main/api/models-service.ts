@@ -22,8 +22,8 @@ import {
   type DetectedCheckpoint,
 } from '../services/models/detect';
 import { bytesUnder, LocalModels } from '../services/models/local-models';
-import type { CallOutput, EventPayload } from './contract';
-import { ApiError } from './errors';
+import type { CallOutput, EventPayload } from '../contract';
+import { ApiError } from '../contract/errors';
 import type { EventBus } from './event-bus';
 
 type Progress = EventPayload<'model.progress'>;

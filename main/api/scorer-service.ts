@@ -17,9 +17,9 @@ import {
 } from '../services/scoring';
 import { scoreLibrary } from '../services/scoring/jobs';
 import { nearDuplicateGroups } from '../services/scoring/near-duplicates';
-import type { CallOutput, ParsedInput } from './contract';
+import type { CallOutput, ParsedInput } from '../contract';
 import type { ApiServices } from './context';
-import { ApiError } from './errors';
+import { ApiError } from '../contract/errors';
 import { imageView, orderScorers } from './handlers/library-views';
 import { libraryAt } from './library-access';
 

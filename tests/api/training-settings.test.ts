@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoraTrainingSettingsSchema } from '../../main/api/contract/training';
+import { LoraTrainingSettingsSchema } from '../../main/contract/training';
 import type { ApiContext } from '../../main/api/context';
 import { loraServiceInput } from '../../main/api/handlers/training';
 import { closeLibraries } from '../../main/api/library-access';

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallResult, EventMessage } from '../../main/api/contract';
+import type { CallResult, EventMessage } from '../../main/contract';
 import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import type { HostToMain } from '../../electron/host-protocol';
 import { f32, fixture, manifest, VOCAB } from '../models/clip-fixtures';

@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import { agreementReport, metricAccuracyReport } from '../../services/evaluation';
 import type { Library } from '../../services/library';
 import { listTrainedScorers } from '../../services/preference-training';
-import { ApiError } from '../errors';
+import { ApiError } from '../../contract/errors';
 import { libraryAt } from '../library-access';
 import { orderScorers } from './library-views';
 import type { Handlers } from './types';

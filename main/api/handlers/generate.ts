@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type GENERATE_SCHEDULERS, type CallOutput, type ParsedInput } from '../contract';
+import { type GENERATE_SCHEDULERS, type CallOutput, type ParsedInput } from '../../contract';
 import type { ApiContext } from '../context';
-import { ApiError } from '../errors';
+import { ApiError } from '../../contract/errors';
 import { libraryAt } from '../library-access';
 import { ScorerService } from '../scorer-service';
 import { type SCHEDULER_NAMES } from '../../services/diffusion/schedulers';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { z } from 'zod';
 import type { Comparison, Library } from '../../services/library';
-import { LabelQueueSourceSchema } from '../contract';
+import { LabelQueueSourceSchema } from '../../contract';
 
 const FILE = 'labeling-queue.json';
 

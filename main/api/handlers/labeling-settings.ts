@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { LabelingSettingsSchema } from '../contract';
+import { LabelingSettingsSchema } from '../../contract';
 
 export type LabelingSettings = z.infer<typeof LabelingSettingsSchema>;
 

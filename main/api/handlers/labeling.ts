@@ -1,7 +1,7 @@
 import type { Comparison, Library } from '../../services/library';
 import type { ApiContext } from '../context';
-import type { CallOutput } from '../contract';
-import { ApiError } from '../errors';
+import type { CallOutput } from '../../contract';
+import { ApiError } from '../../contract/errors';
 import { ScorerService } from '../scorer-service';
 import { callerAnnotator, libraryAt } from '../library-access';
 import {

@@ -17,8 +17,8 @@ import {
   type Library,
 } from '../../services/library';
 import { itemAgreement, ratingsFromJudgments } from '../../services/evaluation';
-import type { CallOutput, ParsedInput } from '../contract';
-import { ApiError } from '../errors';
+import type { CallOutput, ParsedInput } from '../../contract';
+import { ApiError } from '../../contract/errors';
 import { callerAnnotator, libraryAt } from '../library-access';
 import { ScorerService } from '../scorer-service';
 import { imageView, orderScorers, scoreIndex } from './library-views';

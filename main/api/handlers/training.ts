@@ -2,9 +2,9 @@
 // the worker channel, progress as training.progress events (their losses kept for views that open mid-run),
 // restart of a stopped run from its checkpoint, and the run history from <library>/training-runs.
 import path from 'node:path';
-import type { CallOutput, EventPayload, ParsedInput } from '../contract';
+import type { CallOutput, EventPayload, ParsedInput } from '../../contract';
 import type { ApiContext } from '../context';
-import { ApiError } from '../errors';
+import { ApiError } from '../../contract/errors';
 import { libraryAt } from '../library-access';
 import type { JobRegistry } from '../../services/jobs';
 import { labelNextByDisagreement } from '../../services/preference-training';

@@ -1,4 +1,4 @@
-import type { CallName, CallOutput, ParsedInput } from '../contract';
+import type { CallName, CallOutput, ParsedInput } from '../../contract';
 import type { ApiContext } from '../context';
 
 /** A handler gets the already-validated input; its output is validated against the contract too. */

@@ -1,6 +1,6 @@
 // The renderer's one way to reach main: typed from the contract, and the same in Electron (window.hps from
 // the preload) and in the browser (fetch + WebSocket to `hps-studio serve`). Imports only types from main/api.
-import type { HpsBridge } from '../../../main/api/bridge';
+import type { HpsBridge } from '../../../main/contract/bridge';
 import type {
   ApiErrorCode,
   CallInput,
@@ -10,7 +10,7 @@ import type {
   EventMessage,
   EventName,
   EventPayload,
-} from '../../../main/api/contract';
+} from '../../../main/contract';
 
 declare global {
   interface Window {

@@ -1,7 +1,7 @@
 // React bindings for the API client: `useCall` for data (TanStack Query), `useEvent` for pushed events.
 import { useQuery, type UseQueryOptions } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef } from 'react';
-import type { CallInput, CallName, CallOutput, EventName, EventPayload } from '../../../main/api/contract';
+import type { CallInput, CallName, CallOutput, EventName, EventPayload } from '../../../main/contract';
 import type { ApiClient } from './client';
 
 export const ApiContext = createContext<ApiClient | null>(null);

@@ -1,6 +1,6 @@
 // Running and recent jobs: loaded once with jobs.list, then kept current by job.progress events.
 import { useQueryClient } from '@tanstack/react-query';
-import type { CallOutput, EventPayload } from '../../../main/api/contract';
+import type { CallOutput, EventPayload } from '../../../main/contract';
 import { callKey, useApi, useCall, useEvent } from '../api/hooks';
 
 type Job = EventPayload<'job.progress'>;

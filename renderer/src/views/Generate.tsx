@@ -2,7 +2,7 @@
 // progress as job.progress, the batch as generate.done. Seeds are shown and reusable, each image gets a score
 // chip from every loaded scorer (generate.scored, one per scorer), and a batch goes to labeling as one comparison.
 import { useState } from 'react';
-import { WEIRD_IMAGE_NEGATIVE, type EventPayload } from '../../../main/api/contract';
+import { WEIRD_IMAGE_NEGATIVE, type EventPayload } from '../../../main/contract';
 import { useApi, useEvent } from '../api/hooks';
 import { withScores, type Batch } from '../components/generate/GeneratedChips';
 import { ResultGrid } from '../components/generate/ResultGrid';

@@ -1,4 +1,4 @@
-import type { CallOutput } from '../../../main/api/contract';
+import type { CallOutput } from '../../../main/contract';
 import { Page } from '../components/Page';
 import { useCall } from '../api/hooks';
 

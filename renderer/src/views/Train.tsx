@@ -3,7 +3,7 @@
 // checkpoint), and after a run the A/B grid that sends base-vs-adapted pairs back to labeling.
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { CallOutput } from '../../../main/api/contract';
+import type { CallOutput } from '../../../main/contract';
 import { callKey, useApi, useCall, useEvent } from '../api/hooks';
 import { Page } from '../components/Page';
 import { AbGrid } from '../components/train/AbGrid';

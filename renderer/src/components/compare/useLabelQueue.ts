@@ -1,7 +1,7 @@
 // The labeling loop: the current item, the next one fetched and decoded ahead, committed submits (the UI
 // advances only after the server answers) and undo that returns to the last judged item.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/api/contract';
+import type { CallInput, CallOutput } from '../../../../main/contract';
 import { useApi } from '../../api/hooks';
 import { idempotencyKey, preloadImages } from './preload';
 

@@ -10,7 +10,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 import { scorerLabel } from '../compare/ScoreChips';
 
 type Model = CallOutput<'evaluation.metricAccuracy'>['models'][number];

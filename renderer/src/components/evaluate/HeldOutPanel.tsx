@@ -1,6 +1,6 @@
 // Scorers fine-tuned on this library, judged only on the prompts held out from their training: before and
 // after, next to every other scorer on the same pairs (their full-library rows above include training labels).
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 import { scorerLabel } from '../compare/ScoreChips';
 
 type HeldOutScorer = CallOutput<'evaluation.heldOut'>['scorers'][number];

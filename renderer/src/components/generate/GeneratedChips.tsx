@@ -1,6 +1,6 @@
 // A generated image's score chips: one per scorer that was loaded when the batch finished (HPS v2.1 first,
 // the order the server sends), "…" until that scorer's generate.scored arrives, or a hint when none was loaded.
-import type { CallOutput, EventPayload } from '../../../../main/api/contract';
+import type { CallOutput, EventPayload } from '../../../../main/contract';
 import { scorerLabel } from '../compare/ScoreChips';
 
 export type Batch = CallOutput<'generate.batch'>;

@@ -1,6 +1,6 @@
 // Generation settings: model (installed or a path), steps, CFG, seed with a dice, all eight schedulers, size,
 // batch, LoRAs with scales, and EP. The score chips come from the scorers loaded in Models.
-import { GENERATE_SCHEDULERS } from '../../../../main/api/contract';
+import { GENERATE_SCHEDULERS } from '../../../../main/contract';
 import { useCall } from '../../api/hooks';
 import { randomSeed, type GenerateForm } from './settings';
 import { Field, NumberField } from '../Field';

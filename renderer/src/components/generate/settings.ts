@@ -1,7 +1,7 @@
 // The Generate form's state: what the user edits (numbers as they type them), kept in localStorage so a
 // model path and favourite settings survive a reload, and turned into the generate.start input.
-import type { CallInput } from '../../../../main/api/contract';
-import { type GENERATE_SCHEDULERS } from '../../../../main/api/contract';
+import type { CallInput } from '../../../../main/contract';
+import { type GENERATE_SCHEDULERS } from '../../../../main/contract';
 
 export type Scheduler = (typeof GENERATE_SCHEDULERS)[number];
 

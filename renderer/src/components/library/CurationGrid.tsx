@@ -1,6 +1,6 @@
 // The curation grid: one card per comparison with its thumbnails, label state, agreement and best scores.
 // Click selects, Shift+click selects a range, Ctrl/Cmd+click toggles one.
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 import { useApi } from '../../api/hooks';
 import { scorerLabel } from '../compare/ScoreChips';
 

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/api/contract';
+import type { CallInput, CallOutput } from '../../../../main/contract';
 import { useApi } from '../../api/hooks';
 import { Dialog } from './Dialog';
 

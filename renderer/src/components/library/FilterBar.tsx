@@ -1,4 +1,4 @@
-import type { CallInput } from '../../../../main/api/contract';
+import type { CallInput } from '../../../../main/contract';
 import { scorerLabel } from '../compare/ScoreChips';
 
 export type Query = Omit<CallInput<'library.comparisons'>, 'offset' | 'limit'>;

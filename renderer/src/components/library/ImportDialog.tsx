@@ -2,7 +2,7 @@
 // server), progress comes from job.progress events, and the report lists every file that failed.
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/api/contract';
+import type { CallInput, CallOutput } from '../../../../main/contract';
 import { useApi, useEvent } from '../../api/hooks';
 import { Dialog } from './Dialog';
 

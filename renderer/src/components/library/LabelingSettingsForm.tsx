@@ -2,7 +2,7 @@
 // gold items (known answers) are mixed in.
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 import { callKey, useApi, useCall } from '../../api/hooks';
 
 type Settings = CallOutput<'labeling.settings'>;

@@ -1,5 +1,5 @@
 // The catalog: one row per model with its size, purpose, state (with a live progress bar), EP and actions.
-import type { CallOutput, EventPayload } from '../../../../main/api/contract';
+import type { CallOutput, EventPayload } from '../../../../main/contract';
 import { EpBadge } from './EpBadge';
 import { formatBytes, formatDuration, formatRate, secondsLeft } from './format';
 

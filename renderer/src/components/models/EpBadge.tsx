@@ -1,4 +1,4 @@
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 
 type ModelEp = CallOutput<'models.catalog'>['models'][number]['ep'];
 

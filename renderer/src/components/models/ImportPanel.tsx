@@ -1,7 +1,7 @@
 // Import a checkpoint the user already has: its architecture is read from its tensors first, then it is
 // copied into the store (as a catalog model when it is one) or registered where it lies.
 import { useState, type FormEvent } from 'react';
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 import { useApi } from '../../api/hooks';
 
 type Detection = CallOutput<'models.detect'>;

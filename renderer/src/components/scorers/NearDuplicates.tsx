@@ -1,7 +1,7 @@
 // Near-duplicates by a loaded scorer's image embeddings (cosine ≥ threshold), beside the exact-hash duplicates.
 // Nothing is computed until asked: encoding a large library takes a while on the first run.
 import { useState } from 'react';
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 import { useApi, useCall } from '../../api/hooks';
 
 type Result = CallOutput<'library.nearDuplicates'>;

@@ -3,7 +3,7 @@
 // and Generate fill in from the `score.updated` events the jobs emit.
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/api/contract';
+import type { CallInput, CallOutput } from '../../../../main/contract';
 import { callKey, useApi, useCall, useEvent } from '../../api/hooks';
 import './scorers.css';
 

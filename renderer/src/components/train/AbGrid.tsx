@@ -1,7 +1,7 @@
 // After training: the same prompts and seeds without and with the LoRA (for the HPS recipe the adapted side
 // also gets the identifier as negative prompt), with a chip from every loaded scorer, and sent to labeling as one comparison per pair so annotators measure adapted vs base.
 import { useRef, useState } from 'react';
-import { WEIRD_IMAGE_NEGATIVE, type CallOutput } from '../../../../main/api/contract';
+import { WEIRD_IMAGE_NEGATIVE, type CallOutput } from '../../../../main/contract';
 import { useApi, useEvent } from '../../api/hooks';
 import { GeneratedChips, withScores, type Batch } from '../generate/GeneratedChips';
 import { loadForm, toInput } from '../generate/settings';

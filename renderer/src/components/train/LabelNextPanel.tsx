@@ -1,7 +1,7 @@
 // Active learning: find the unlabeled comparisons worth a human's time — where one scorer is least certain, or
 // where the scorers the library has scores from disagree most — and put them at the head of Compare's queue.
 import { useState } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/api/contract';
+import type { CallInput, CallOutput } from '../../../../main/contract';
 import { useApi, useCall } from '../../api/hooks';
 import { Field } from '../Field';
 

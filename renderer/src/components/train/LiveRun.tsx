@@ -1,6 +1,6 @@
 // A training job as it runs: step, steps/s, ETA, the loss curve, and pause / resume / cancel.
 import { lazy, Suspense } from 'react';
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 import { useApi } from '../../api/hooks';
 
 // recharts arrives with the first chart, as in the Evaluate view.

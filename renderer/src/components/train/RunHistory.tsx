@@ -1,5 +1,5 @@
 // The library's training runs, newest first; a stopped run can continue from its last checkpoint.
-import type { CallOutput } from '../../../../main/api/contract';
+import type { CallOutput } from '../../../../main/contract';
 
 type Run = CallOutput<'training.runs'>['runs'][number];
 

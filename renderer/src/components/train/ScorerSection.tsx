@@ -3,7 +3,7 @@
 // live readouts (its chips then show in every view, Generate included), and find the comparisons worth labeling
 // next (LabelNextPanel).
 import { lazy, Suspense, useState } from 'react';
-import type { CallInput, EventPayload } from '../../../../main/api/contract';
+import type { CallInput, EventPayload } from '../../../../main/contract';
 import { useApi, useCall, useEvent } from '../../api/hooks';
 import { Field, NumberField } from '../Field';
 import { LabelNextPanel } from './LabelNextPanel';

@@ -1,6 +1,6 @@
 // One-click LoRA training: recipe, model and the main defaults in view; everything else folded away.
 import { useState } from 'react';
-import type { CallInput } from '../../../../main/api/contract';
+import type { CallInput } from '../../../../main/contract';
 import { useCall } from '../../api/hooks';
 import { Field, NumberField } from '../Field';
 

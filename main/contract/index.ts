@@ -1,19 +1,20 @@
 // THE API contract: every call renderer → main and every event main → renderer, declared once with zod.
-// Both transports (Electron IPC, HTTP/WebSocket) and the renderer client are typed from this file.
+// Both transports (Electron IPC, HTTP/WebSocket) and the renderer client are typed from this folder, which
+// imports nothing of the product (only zod), so every layer may depend on it.
 // To add a call: add an entry to one of the `*Calls` objects (or a new file spread in below), then a
 // handler with the same name in main/api/handlers/ — a missing handler is a type error.
 import type { z } from 'zod';
-import type { CallSpec } from './contract/define';
-import { evaluationCalls } from './contract/evaluation';
-import { generateCalls } from './contract/generate';
-import { events } from './contract/events';
-import { jobCalls } from './contract/jobs';
-import { labelingCalls } from './contract/labeling';
-import { libraryCalls } from './contract/library';
-import { modelCalls } from './contract/models';
-import { scorerCalls } from './contract/scorers';
-import { systemCalls } from './contract/system';
-import { trainingCalls } from './contract/training';
+import type { CallSpec } from './define';
+import { evaluationCalls } from './evaluation';
+import { generateCalls } from './generate';
+import { events } from './events';
+import { jobCalls } from './jobs';
+import { labelingCalls } from './labeling';
+import { libraryCalls } from './library';
+import { modelCalls } from './models';
+import { scorerCalls } from './scorers';
+import { systemCalls } from './system';
+import { trainingCalls } from './training';
 
 export const calls = {
   ...systemCalls,
@@ -28,16 +29,17 @@ export const calls = {
 } satisfies Record<string, CallSpec>;
 
 export { events };
-export * from './contract/define';
-export * from './contract/evaluation';
-export * from './contract/generate';
-export * from './contract/jobs';
-export * from './contract/labeling';
-export * from './contract/library';
-export * from './contract/models';
-export * from './contract/scorers';
-export * from './contract/system';
-export * from './contract/training';
+export * from './define';
+export * from './errors';
+export * from './evaluation';
+export * from './generate';
+export * from './jobs';
+export * from './labeling';
+export * from './library';
+export * from './models';
+export * from './scorers';
+export * from './system';
+export * from './training';
 
 export type Calls = typeof calls;
 export type CallName = keyof Calls;
@@ -64,10 +66,3 @@ export function isEventName(name: string): name is EventName {
   return Object.hasOwn(events, name);
 }
 
-/** Error codes shared by the transports; HTTP maps them to status codes. */
-export const API_ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'forbidden', 'internal'] as const;
-export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
-
-/** The result envelope used by the Electron bridge (HTTP uses status codes plus `{ error }`). */
-export type CallResult<T = unknown> =
-  { ok: true; output: T } | { ok: false; error: { code: ApiErrorCode; message: string } };
