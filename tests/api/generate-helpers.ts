@@ -30,10 +30,7 @@ export interface TestApi {
   events: EventMessage[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are checked field by field
   call<T = any>(name: string, input?: unknown): Promise<T>;
-  next<E extends EventName>(
-    event: E,
-    match?: (payload: EventPayload<E>) => boolean,
-  ): Promise<EventPayload<E>>;
+  next<E extends EventName>(event: E, match: (payload: EventPayload<E>) => boolean): Promise<EventPayload<E>>;
 }
 
 export async function startTestApi(
@@ -64,10 +61,16 @@ export async function startTestApi(
     if (!res.ok) throw Object.assign(new Error(body.error.message), { status: res.status });
     return body;
   };
-  const next = <E extends EventName>(event: E, match: (payload: EventPayload<E>) => boolean = () => true) =>
+  // Looks at the events already recorded first: an event can arrive before the call that caused it has
+  // answered (a cancel that lands at once), and every caller matches on an id that is new to that call.
+  const next = <E extends EventName>(event: E, match: (payload: EventPayload<E>) => boolean) =>
     new Promise<EventPayload<E>>((resolve) => {
+      const matches = (message: EventMessage) =>
+        message.event === event && match(message.payload as EventPayload<E>);
+      const seen = events.find(matches);
+      if (seen) return resolve(seen.payload as EventPayload<E>);
       const off = services.events.subscribe((message) => {
-        if (message.event === event && match(message.payload as EventPayload<E>)) {
+        if (matches(message)) {
           off();
           resolve(message.payload as EventPayload<E>);
         }

@@ -264,13 +264,17 @@ describe('labeling in team mode (hps-studio serve)', () => {
   it('stays on the item with an error when a judgment cannot be saved, and saves it on the next try', async () => {
     const before = await shown();
     await page.route('**/api/labeling.submit', (route) => route.abort('connectionreset'));
-    await page.keyboard.press('t');
-    await page
-      .getByRole('alert')
-      .getByText(/Not saved/)
-      .waitFor();
-    expect((await shown()).comparisonId).toBe(before.comparisonId);
-    await page.unroute('**/api/labeling.submit');
+    try {
+      await page.keyboard.press('t');
+      await page
+        .getByRole('alert')
+        .getByText(/Not saved/)
+        .waitFor();
+      expect((await shown()).comparisonId).toBe(before.comparisonId);
+    } finally {
+      // Whatever happened above, the later tests must reach the server.
+      await page.unroute('**/api/labeling.submit');
+    }
     await page.keyboard.press('t');
     await waitForItem('not', before.comparisonId);
     expect(await page.getByRole('alert').count()).toBe(0);

@@ -1,7 +1,7 @@
 // Pairwise (and N-way) labeling, keyboard first: the judgment is committed before the next item shows, and
 // the next item is already fetched and decoded so it appears at once.
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'react';
 import { callKey, useCall, useEvent } from '../api/hooks';
 import { EmptyState } from '../components/EmptyState';
 import { SessionBar } from '../components/compare/SessionBar';
@@ -86,7 +86,9 @@ export function Compare() {
     [decide, mode, ranking, setRanking],
   );
 
-  useEffect(() => {
+  // A layout effect, so the handler is swapped in the same commit that puts the new item on screen: a key
+  // pressed as soon as an item appears must act on that item, not be dropped by the last item's busy handler.
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (isTyping(e.target) || e.altKey || e.metaKey) return;
       if (e.key === '?') return setSheet((s) => !s);
