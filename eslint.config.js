@@ -5,7 +5,17 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const ABOVE_ENGINE = ['checkpoints', 'models', 'services', 'api', 'server', 'cli', 'tokenizer', 'image'];
+const ABOVE_ENGINE = [
+  'checkpoints',
+  'models',
+  'services',
+  'app',
+  'api',
+  'server',
+  'cli',
+  'tokenizer',
+  'image',
+];
 
 export default tseslint.config(
   {

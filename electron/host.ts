@@ -25,26 +25,24 @@ async function loadApi(appRoot: string): Promise<typeof ApiModule> {
 }
 
 async function start(): Promise<void> {
-  const { createApi, createApiServices, closeApiServices, OWNER, toApiError } = await loadApi(
-    env(HOST_ENV.appRoot),
-  );
+  const { createApi, createApp, OWNER, toApiError } = await loadApi(env(HOST_ENV.appRoot));
   const api = createApi(
-    createApiServices({
+    createApp({
       libraryDir: env(HOST_ENV.libraryDir),
       dataDir: env(HOST_ENV.dataDir),
-      app: {
+      info: {
         version: env(HOST_ENV.appVersion),
         mode: 'desktop',
         electron: process.versions.electron ?? null,
       },
     }),
   );
-  // Quitting stops this process with SIGTERM (host-bridge stop()): cancel scoring, close the scorers' sessions
-  // and the library first.
-  process.once('SIGTERM', () => void closeApiServices(api.services).finally(() => process.exit(0)));
+  // Quitting stops this process with SIGTERM (host-bridge stop()): cancel the jobs, close the scorers'
+  // sessions, the workers and the library first.
+  process.once('SIGTERM', () => void api.app.close().finally(() => process.exit(0)));
   const port = process.parentPort;
   const send = (message: HostToMain) => port.postMessage(message);
-  api.services.events.subscribe((message) => send({ type: 'event', message }));
+  api.app.events.subscribe((message) => send({ type: 'event', message }));
   port.on('message', async ({ data }: { data: MainToHost }) => {
     if (data?.type !== 'call') return;
     try {

@@ -20,11 +20,10 @@ const { CALL_NAMES, EVENT_NAMES } = await import('../main/contract/index.ts');
 /** Each worker module's bundle entry name (workerModule's first argument in main/) and its source. */
 const WORKER_ENTRIES = {
   'runtime-worker': 'main/engine/runtime/worker-main.ts',
-  'jobs-worker': 'main/services/jobs/worker-bootstrap.mjs',
-  'task-worker': 'main/api/handlers/tasks/task-entry.mjs',
-  'generate-task': 'main/api/handlers/tasks/generate-task.ts',
-  'training-task': 'main/api/handlers/tasks/training-task.ts',
-  'scorer-task': 'main/api/handlers/tasks/scorer-task.ts',
+  'task-worker': 'main/app/tasks/task-entry.mjs',
+  'generate-task': 'main/app/tasks/generate-task.ts',
+  'training-task': 'main/app/tasks/training-task.ts',
+  'scorer-task': 'main/app/tasks/scorer-task.ts',
 };
 /** Native addons (and Electron itself) load at run time; tsx is only reached from sources, never in the bundle. */
 const EXTERNAL = ['electron', 'onnxruntime-node', 'sharp', 'better-sqlite3', 'tsx', 'tsx/*'];

@@ -1,9 +1,12 @@
 // The layering of ../shared/docs/architecture.md, checked on every import in the source tree:
-//   common, contract ← engine ← checkpoints/tokenizer/image ← models ← services ← api ← server/cli
+//   common, contract ← engine ← checkpoints/tokenizer/image ← models ← services ← app ← api ← server/cli
+// (app/ is the composition root that owns all state; nothing in main/ keeps mutable state at module level, and
+// api/handlers are one-line calls into it).
 // main/ may also read the model catalog (models/, data only). main/ never imports 'electron'; the contract (zod
-// schemas, name lists, errors) imports nothing of the product; the renderer reaches main/ only through main/contract
-// and main/contract/bridge; electron/ uses main/ at run time only through the contract and common (the engine host
-// loads main/api dynamically, inside the utility process).
+// schemas, errors, and in contract/names.ts the name lists every layer shares) imports nothing of the product,
+// so it is the bottom floor every layer may import (the engine only its name lists); the renderer reaches main/
+// only through main/contract and main/contract/bridge; electron/ uses main/ at run time only through the contract
+// and common (the engine host loads main/api dynamically, inside the utility process).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,9 +25,10 @@ const MAIN_LAYERS: Record<string, number> = {
   image: 2,
   models: 3,
   services: 4,
-  api: 5,
-  server: 6,
-  cli: 6,
+  app: 5,
+  api: 6,
+  server: 7,
+  cli: 7,
 };
 
 interface Import {
@@ -97,6 +101,42 @@ const mainImports = sourceFiles('main').flatMap(importsOf);
 const rendererImports = sourceFiles('renderer/src').flatMap(importsOf);
 const electronImports = sourceFiles('electron').flatMap(importsOf);
 
+/**
+ * Top-level declarations of a main/ file that can hold state: `let`/`var`, or a const Map/Set/WeakMap not typed
+ * Readonly (a lookup table says so in its type).
+ */
+function moduleState(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const collection = (d: ts.VariableDeclaration) =>
+    d.initializer !== undefined &&
+    /^new (Map|Set|WeakMap|WeakSet)\b/.test(d.initializer.getText(sf)) &&
+    !d.type?.getText(sf).startsWith('Readonly');
+  return sf.statements.filter(ts.isVariableStatement).flatMap((statement) => {
+    const mutable = !(statement.declarationList.flags & ts.NodeFlags.Const);
+    return statement.declarationList.declarations
+      .filter((d) => mutable || collection(d))
+      .map((d) => `${file}: ${d.name.getText(sf)}`);
+  });
+}
+
+/** Top-level statements of a handlers file other than imports, type declarations and its exported map. */
+function handlerFileExtras(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  return sf.statements
+    .filter((st) => !ts.isImportDeclaration(st) && !ts.isExportDeclaration(st))
+    .filter((st) => !ts.isTypeAliasDeclaration(st) && !ts.isInterfaceDeclaration(st))
+    .filter((st) => {
+      if (!ts.isVariableStatement(st)) return true;
+      const exported = st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      return !(
+        exported && st.declarationList.declarations.every((d) => /Handlers$/.test(d.name.getText(sf)))
+      );
+    })
+    .map((st) => `${file}: ${st.getText(sf).split('\n')[0]}`);
+}
+
 describe('architecture', () => {
   it('finds the source tree (the scan itself works)', () => {
     expect(mainImports.length).toBeGreaterThan(20);
@@ -135,12 +175,13 @@ describe('architecture', () => {
     expect(violations).toEqual([]);
   });
 
-  it('the engine imports nothing above it', () => {
+  it('the engine imports nothing above it (only common/ and the contract’s name lists)', () => {
+    const below = ['main/engine/', 'main/common/', 'main/contract/names'];
     const up = mainImports
       .filter((i) => i.file.startsWith('main/engine/'))
       .filter((i) => {
         const to = target(i);
-        return to !== null && !to.startsWith('main/engine/') && !to.startsWith('main/common/');
+        return to !== null && !below.some((prefix) => to.startsWith(prefix));
       });
     expect(up.map(describeImport)).toEqual([]);
   });
@@ -173,5 +214,16 @@ describe('architecture', () => {
       return !allowed.some((a) => to === a || (a.endsWith('/') && to.startsWith(a)));
     });
     expect(bad.map(describeImport)).toEqual([]);
+  });
+
+  it('main/ keeps no mutable state at module level (the app owns it all)', () => {
+    const files = sourceFiles('main').filter((f) => /\.(ts|mts)$/.test(f));
+    expect(files.flatMap(moduleState)).toEqual([]);
+  });
+
+  it('api/handlers hold only their handler map: the work lives in app/ and services/', () => {
+    const files = sourceFiles('main/api/handlers').filter((f) => !f.endsWith('/index.ts'));
+    expect(files.length).toBeGreaterThan(5);
+    expect(files.flatMap(handlerFileExtras)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SessionCache, type ExecutionProvider } from '../../main/engine/runtime';
+import { SessionCache, openGraphSession, type ExecutionProvider } from '../../main/engine/runtime';
 import {
   buildUnet,
   loraFeeds,
@@ -21,7 +21,6 @@ import {
   type LoraWeights,
   type UnetConfig,
 } from '../../main/models/sd';
-import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { type BenchContext, type BenchSuite, type BenchTable, timed } from '../harness';
 import { SD15_UNET, syntheticUnetWeights } from './synthetic';
 

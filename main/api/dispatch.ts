@@ -2,7 +2,8 @@
 // handler, output validation.
 import { z } from 'zod';
 import { calls, isCallName, type CallName } from '../contract';
-import type { ApiContext, ApiServices, AuthInfo } from './context';
+import type { App } from '../app/app';
+import type { ApiContext, AuthInfo } from './context';
 import { ApiError } from '../contract/errors';
 import { handlers, type Handler } from './handlers';
 
@@ -27,11 +28,11 @@ export async function dispatch(name: string, input: unknown, ctx: ApiContext): P
   return output.data;
 }
 
-/** Binds dispatch to the process's services; transports call `api.call(name, input, auth)`. */
-export function createApi(services: ApiServices) {
+/** Binds dispatch to the process's studio; transports call `api.call(name, input, auth)`. */
+export function createApi(app: App) {
   return {
-    services,
-    call: (name: string, input: unknown, auth: AuthInfo) => dispatch(name, input, { ...services, auth }),
+    app,
+    call: (name: string, input: unknown, auth: AuthInfo) => dispatch(name, input, { app, auth }),
   };
 }
 

@@ -2,6 +2,7 @@
 export * from '../contract';
 export * from './context';
 export * from './dispatch';
-export * from './event-bus';
-export { closeApiServices } from './shutdown';
+export { App, createApp, defaultDataDir, type AppInfo, type AppOptions } from '../app/app';
+export { teamAuthenticator } from '../app/caller';
+export type { EventListener } from '../app/event-bus';
 export type { Handler, Handlers } from './handlers';

@@ -12,3 +12,12 @@ export function parseNonEmpty(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('must not be empty.');
   return value;
 }
+
+/** A parser for one name of a list (the contract's name lists: execution providers, schedulers, kinds). */
+export function oneOf<T extends string>(names: readonly T[]) {
+  return (value: string): T => {
+    if (!(names as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`expected one of ${names.join(', ')}.`);
+    return value as T;
+  };
+}

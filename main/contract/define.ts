@@ -20,3 +20,6 @@ export function defineCall<I extends z.ZodType, O extends z.ZodType>(spec: CallS
 
 /** Input of calls that take no arguments: `{}` and nothing else. */
 export const NoInput = z.object({}).strict();
+
+/** A file or folder on the machine that runs main/ (checkpoints, vocabularies, datasets, output folders). */
+export const LocalPath = z.string().trim().min(1, 'give the path of a file or folder').max(4096);

@@ -4,8 +4,7 @@ export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /** The result envelope used by the Electron bridge (HTTP uses status codes plus `{ error }`). */
 export type CallResult<T = unknown> =
-  | { ok: true; output: T }
-  | { ok: false; error: { code: ApiErrorCode; message: string } };
+  { ok: true; output: T } | { ok: false; error: { code: ApiErrorCode; message: string } };
 
 /** An error a call answers with: its code says which (HTTP status, bridge envelope). */
 export class ApiError extends Error {

@@ -1,25 +1,12 @@
 // Generate calls: txt2img as a background job (step previews and the finished batch arrive as events),
 // the generator models available, and "send to labeling" (a batch becomes one comparison in the library).
 import { z } from 'zod';
-import { defineCall, NoInput } from './define';
-import { ExecutionProviderSchema } from './system';
-
-/** The pipeline's eight schedulers (services/diffusion/schedulers; the handler checks the lists agree). */
-export const GENERATE_SCHEDULERS = [
-  'pndm',
-  'ddim',
-  'euler',
-  'euler-a',
-  'lms',
-  'dpmpp-2m',
-  'dpmpp-2m-karras',
-  'unipc',
-] as const;
+import { defineCall, LocalPath, NoInput } from './define';
+import { ExecutionProviderSchema, SchedulerNameSchema } from './names';
 
 /** The HPS recipe's identifier: generating with it as the negative prompt steers away from "weird" images. */
 export const WEIRD_IMAGE_NEGATIVE = 'Weird image. ';
 
-const LocalPath = z.string().trim().min(1).max(4096);
 const Side = z.number().int().min(8).max(2048);
 
 export const GenerateSettingsSchema = z
@@ -37,7 +24,7 @@ export const GenerateSettingsSchema = z
       .int()
       .min(0)
       .max(2 ** 32 - 1),
-    scheduler: z.enum(GENERATE_SCHEDULERS).default('pndm'),
+    scheduler: SchedulerNameSchema.default('pndm'),
     width: Side.default(512),
     height: Side.default(512),
     batch: z.number().int().min(1).max(16).default(1),

@@ -37,6 +37,7 @@ export * from './jobs';
 export * from './labeling';
 export * from './library';
 export * from './models';
+export * from './names';
 export * from './scorers';
 export * from './system';
 export * from './training';
@@ -65,4 +66,3 @@ export function isCallName(name: string): name is CallName {
 export function isEventName(name: string): name is EventName {
   return Object.hasOwn(events, name);
 }
-

@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import { defineCall, NoInput } from './define';
 import { LibraryImageSchema } from './library';
-
-export const JudgmentKindSchema = z.enum(['choice', 'tie', 'both-bad', 'skip', 'ranking']);
+import { JudgmentKindSchema } from './names';
 
 export const ScoreChipSchema = z.object({ modelId: z.string(), score: z.number() });
 

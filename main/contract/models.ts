@@ -1,24 +1,12 @@
 // Model calls: the catalog with what is on disk, background downloads (pause / resume / cancel), delete,
 // import of a local checkpoint (architecture detected from its tensors), disk usage, and the EP each runs on.
 import { z } from 'zod';
-import { defineCall, NoInput } from './define';
-import { ExecutionProviderSchema } from './system';
+import { defineCall, LocalPath, NoInput } from './define';
+import { DetectedKindSchema, ExecutionProviderSchema } from './names';
 
 const ModelId = z.string().min(1).max(200);
 
 export const ModelStateSchema = z.enum(['installed', 'partial', 'absent', 'downloading']);
-
-export const DetectedKindSchema = z.enum([
-  'openai-clip',
-  'open-clip',
-  'hf-clip',
-  'aesthetic-mlp',
-  'sd-single-file',
-  'sd-diffusers',
-  'lora-kohya',
-  'lora-peft',
-  'trained-scorer',
-]);
 
 export const DetectedCheckpointSchema = z.object({
   path: z.string(),
@@ -102,8 +90,6 @@ export const DetectResultSchema = z.discriminatedUnion('supported', [
   }),
   z.object({ supported: z.literal(false), message: z.string() }),
 ]);
-
-const LocalPath = z.string().trim().min(1, 'give the path of a checkpoint file or folder').max(4096);
 
 export const modelCalls = {
   'models.catalog': defineCall({

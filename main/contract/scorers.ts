@@ -1,12 +1,9 @@
 // Loaded scorers (the live readouts' models): load from the model store or a path, unload, score the library
 // in the background (chips arrive as `score.updated`), and near-duplicates by image-embedding cosine.
 import { z } from 'zod';
-import { defineCall, NoInput } from './define';
+import { defineCall, LocalPath, NoInput } from './define';
 import { LibraryImageSchema } from './library';
-import { ExecutionProviderSchema } from './system';
-
-const LocalPath = z.string().trim().min(1).max(4096);
-const ScorerKindSchema = z.enum(['hps-v1', 'hps-v2', 'clip', 'aesthetic', 'pickscore']);
+import { ExecutionProviderSchema, ScorerKindSchema } from './names';
 
 export const LoadedScorerSchema = z.object({
   /** The model id its scores are stored under (catalog id, or the file's name): the chips' key. */

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineCall, NoInput } from './define';
-
-export const ExecutionProviderSchema = z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
+import { ExecutionProviderSchema } from './names';
 
 export const ProbeResultSchema = z.object({
   ep: ExecutionProviderSchema,

@@ -1,11 +1,10 @@
 // Training calls: one-click LoRA training from the library's labels (HPS recipe or Diffusion-DPO) as a
 // pausable job with live losses, checkpoints, resume of a stopped run, and the run history.
 import { z } from 'zod';
-import { defineCall, NoInput } from './define';
+import { defineCall, LocalPath, NoInput } from './define';
 import { HeldOutResultSchema } from './evaluation';
-import { ExecutionProviderSchema } from './system';
+import { ExecutionProviderSchema, TrainableKindSchema } from './names';
 
-const LocalPath = z.string().trim().min(1).max(4096);
 const LabelNextLimit = z.number().int().min(1).max(1000).default(20);
 const JobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
 
@@ -92,7 +91,7 @@ export const TrainingLiveSchema = z.object({
 /** Preference-model (scorer) fine-tuning on the library's labels: defaults as the service's. */
 export const ScorerTrainingSettingsSchema = z
   .object({
-    kind: z.enum(['hps-v1', 'hps-v2', 'clip', 'pickscore']),
+    kind: TrainableKindSchema,
     /** The base scorer's checkpoint. */
     base: LocalPath,
     vocab: LocalPath,
@@ -162,7 +161,7 @@ export const trainingCalls = {
       z
         .object({
           source: z.literal('uncertainty'),
-          kind: z.enum(['hps-v1', 'hps-v2', 'clip', 'pickscore']),
+          kind: TrainableKindSchema,
           model: LocalPath,
           vocab: LocalPath,
           limit: LabelNextLimit,

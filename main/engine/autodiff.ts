@@ -1,7 +1,7 @@
 // Reverse-mode automatic differentiation over the graph IR. The backward pass is built from the ops'
 // gradient rules into the same graph, so one lowered model returns the loss and every gradient.
 import { type CheckpointSegment, type Graph, type Tensor, isFloat } from './ir/graph';
-import { formatShape, isStatic } from './ir/shape';
+import { broadcastAxes, formatShape, isStatic } from './ir/shape';
 import { getOp } from './ops';
 
 /** Values on a path from any of `wrt` (forward reachability). */
@@ -101,7 +101,7 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tenso
     const grads = def.grad(g, { inputs: inputs.map(current), output: current(v), attrs, dy, needs });
     inputs.forEach((input, i) => {
       const grad = grads[i];
-      if (needs[i] && grad) contribute(input, checkGradShape(grad, input, op));
+      if (needs[i] && grad) contribute(input, unbroadcast(g, grad, input, op));
     });
   }
 
@@ -114,13 +114,23 @@ export function gradients(g: Graph, loss: Tensor, wrt: readonly Tensor[]): Tenso
   });
 }
 
-function checkGradShape(grad: Tensor, input: Tensor, op: string): Tensor {
-  if (formatShape(grad.shape) !== formatShape(input.shape)) {
+/**
+ * Sums a gradient over the axes its input was broadcast along, back to the input's shape. Gradient rules
+ * return gradients in the broadcast shape they computed them in; this is the one place that reduces them.
+ */
+function unbroadcast(g: Graph, grad: Tensor, input: Tensor, op: string): Tensor {
+  const lead = grad.rank - input.rank;
+  const reducible = lead >= 0 && input.shape.every((d, i) => d === 1 || d === grad.shape[i + lead]);
+  if (!reducible) {
     throw new Error(
       `gradient rule of ${op} produced ${formatShape(grad.shape)} for input ${formatShape(input.shape)}`,
     );
   }
-  return grad;
+  const { leading, kept } = broadcastAxes(input.shape, grad.shape);
+  let reduced = grad;
+  if (leading.length) reduced = g.sum(reduced, leading, false);
+  if (kept.length) reduced = g.sum(reduced, kept, true);
+  return reduced;
 }
 
 export interface TrainingOutputs {

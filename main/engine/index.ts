@@ -16,7 +16,7 @@
 //   (nearest ×s), reshape (0 copies, -1 infers), reshapeLike, transpose, slice, split, concat, gather,
 //   unsqueeze, squeeze, expand, expandLike, pad, sum/mean/max, logSoftmax (+ sumAll/meanAll), cast, where,
 //   equal/greater/less. Tensors have fluent forms: x.add(y).mul(2).reshape([...]).
-//   Every op is one OpDef in ops/ (shape rule, ONNX lowering, gradient rule); `opTypes()` lists them.
+//   Every op is one OpDef in ops/ (shape rule, ONNX lowering, gradient rule); OpType is the union of their names.
 //
 // Train: one model returns the loss, any named forward outputs and grad/<input> per trainable input:
 //   addTrainingOutputs(g, loss);                     // or gradients(g, loss, [tensors]) for custom use
@@ -24,11 +24,12 @@
 // Lower: Graph → ONNX (opset 18, IR 8) → ModelArtifact for the runtime's session cache:
 //   const artifact = lower(g, { ep: 'webgpu', precision: 'fp16' });  // all weights inline
 //   const lowered = lowerGraph(g, opts); await writeArtifact(lowered, dir); // large/lazy weights → model.onnx.data
-// Precision policy: 'fp32' (fp16 weights are Cast to fp32), 'fp16' (compute in fp16; softmax, LogSoftmax,
-//   LayerNorm and GroupNorm run in fp32 between casts), 'fp64' (gradient checks on CPU). Graph inputs and
-//   outputs stay float32 under fp32/fp16. defaultPrecision(ep) gives 'fp32' on cpu and 'fp16' on GPU EPs
-//   (LowerOptions defaults to 'fp32'). The hash covers graph, weights (bytes or lazy keys), EP and precision.
-//   The runtime's SessionRequest.precision spells these 'f32' | 'f16'.
+// Precision: ComputePrecision 'fp32' (fp16 weights are Cast to fp32) or 'fp16' (compute in fp16; softmax,
+//   LogSoftmax, LayerNorm and GroupNorm run in fp32 between casts); lowering also takes 'fp64' (gradient checks
+//   on CPU). Graph inputs and outputs stay float32 under fp32/fp16. Weights come as WeightStorage 'f32' | 'f16'.
+//   LowerOptions defaults to 'fp32'. The hash covers graph, weights (bytes or lazy keys), EP and precision.
+// Sessions: runtime/graph-session.ts is the one way from a Graph to a session, with the per-EP policy
+//   (precisionFor, storageFor, fusedAttentionFor, the inline limit): openGraphSession(graph, options).
 // EP-aware lowerings: attention → com.microsoft.MultiHeadAttention off cpu (fusedAttention), LogSoftmax
 //   decomposed off cpu (WebGPU lacks it), GroupNorm as Reshape + InstanceNormalization + Reshape, nearest
 //   upsample as Reshape/Expand under fp64 (no double Resize on CPU).
@@ -39,18 +40,25 @@ export {
   Tensor,
   type ParamData,
   type LazyParamData,
+  type WeightStorage,
   type ConstData,
   type InputOptions,
   type ParamOptions,
 } from './ir/graph';
 export type { AttentionOptions, ConvOptions, GemmOptions, Operand } from './ir/builder';
 export { type DType, type Dim, type Shape, broadcastShapes } from './ir/shape';
-export { getOp, opTypes, type OpDef, type LowerContext, type Precision as ComputePrecision } from './ops';
+export {
+  getOp,
+  type OpDef,
+  type OpType,
+  type LowerContext,
+  type Precision,
+  type ComputePrecision,
+} from './ops';
 export { addTrainingOutputs, gradients, type TrainingOutputs } from './autodiff';
 export {
   lower,
   lowerGraph,
-  defaultPrecision,
   toArtifact,
   writeArtifact,
   OPSET,

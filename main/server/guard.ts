@@ -3,7 +3,7 @@
 // site cannot post to the API (a JSON content type forces a CORS preflight that we never answer).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_NAMES.has(host) || host.startsWith('127.');

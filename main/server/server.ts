@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { type Api, type ApiErrorCode, type AuthInfo, closeApiServices, toApiError } from '../api';
+import { type Api, type ApiErrorCode, type AuthInfo, toApiError } from '../api';
 import { APP_ROOT } from '../common/app-version';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../common/csp';
 import { resolveInsideRoot } from '../common/paths';
@@ -46,9 +46,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const authenticate = options.authenticate ?? localOwner;
   const staticDir = options.staticDir ?? fileURLToPath(new URL('dist/renderer/', APP_ROOT));
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
-  // Closing the server ends its API: scoring jobs cancelled, scorers' sessions and the library closed.
+  // Closing the server closes its studio: jobs cancelled, scorers' sessions, workers and the library closed.
   app.addHook('onClose', async () => {
-    await closeApiServices(api.services);
+    await api.app.close();
   });
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, _request, reply) => {
@@ -92,7 +92,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       socket.close(4401, 'unauthorized');
       return;
     }
-    const unsubscribe = api.services.events.subscribe((message) => {
+    const unsubscribe = api.app.events.subscribe((message) => {
       // Annotators label blind: model scores never reach them, not even as events.
       if (auth.role === 'annotator' && message.event === 'score.updated') return;
       socket.send(JSON.stringify(message));
@@ -104,7 +104,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     if (!(await authOf(request)))
       return reply.code(401).send({ error: { code: 'unauthorized', message: 'missing or unknown token' } });
     const raw = request.url.slice('/library-files/'.length).split('?')[0]!;
-    const resolved = resolveInsideRoot(api.services.libraryDir, raw);
+    const resolved = resolveInsideRoot(api.app.libraryDir, raw);
     if (!resolved.ok) return reply.code(404).send({ error: { code: 'not_found', message: resolved.reason } });
     const type = IMAGE_TYPES[extname(resolved.path).toLowerCase()];
     if (!type) return reply.code(404).send({ error: { code: 'not_found', message: 'not an image file' } });

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CALL_NAMES,
-  calls,
-  createApiServices,
-  dispatch,
-  EVENT_NAMES,
-  EventBus,
-  OWNER,
-  type ApiContext,
-} from '../../main/api';
+import { CALL_NAMES, calls, createApp, dispatch, EVENT_NAMES, OWNER, type ApiContext } from '../../main/api';
+import { EventBus } from '../../main/app/event-bus';
 import { handlers, type Handlers } from '../../main/api/handlers';
 import { systemHandlers } from '../../main/api/handlers/system';
 
 const ctx = (): ApiContext => ({
-  ...createApiServices({
+  app: createApp({
     libraryDir: '/tmp/hps-contract-library',
-    app: { version: '1.2.3', mode: 'serve', electron: null },
+    info: { version: '1.2.3', mode: 'serve', electron: null },
   }),
   auth: OWNER,
 });

@@ -9,7 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import {
   createApi,
-  createApiServices,
+  createApp,
+  type App,
   type EventMessage,
   type EventName,
   type EventPayload,
@@ -25,7 +26,9 @@ export interface TestApi {
   base: string;
   libraryDir: string;
   url: string;
-  app: FastifyInstance;
+  server: FastifyInstance;
+  /** The studio behind the server (closed by closing the server). */
+  app: App;
   api: ReturnType<typeof createApi>;
   events: EventMessage[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are checked field by field
@@ -42,15 +45,19 @@ export async function startTestApi(
   const base = await mkdtemp(path.join(tmpdir(), prefix));
   const libraryDir = path.join(base, 'library');
   await prepareLibrary?.(libraryDir);
-  const services = createApiServices({
+  const app = createApp({
     libraryDir,
     dataDir: path.join(base, 'data'),
-    app: { version: '0.0.0', mode: 'serve', electron: null },
+    info: { version: '0.0.0', mode: 'serve', electron: null },
   });
-  const api = createApi(services);
+  const api = createApi(app);
   const events: EventMessage[] = [];
-  services.events.subscribe((message) => events.push(message));
-  const { app, url } = await startServer({ api, port: 0, staticDir: staticDir ?? path.join(base, 'no-ui') });
+  app.events.subscribe((message) => events.push(message));
+  const { app: server, url } = await startServer({
+    api,
+    port: 0,
+    staticDir: staticDir ?? path.join(base, 'no-ui'),
+  });
   const call = async (name: string, input: unknown = {}) => {
     const res = await fetch(new URL(`api/${name}`, url), {
       method: 'POST',
@@ -69,14 +76,14 @@ export async function startTestApi(
         message.event === event && match(message.payload as EventPayload<E>);
       const seen = events.find(matches);
       if (seen) return resolve(seen.payload as EventPayload<E>);
-      const off = services.events.subscribe((message) => {
+      const off = app.events.subscribe((message) => {
         if (matches(message)) {
           off();
           resolve(message.payload as EventPayload<E>);
         }
       });
     });
-  return { base, libraryDir, url, app, api, events, call, next };
+  return { base, libraryDir, url, server, app, api, events, call, next };
 }
 
 async function noise(file: string, seed: number, smooth: boolean): Promise<void> {

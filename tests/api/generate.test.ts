@@ -8,7 +8,6 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallOutput, EventPayload } from '../../main/api';
 import { loadStateDict, toFloat32, writeSafetensors, type TensorSource } from '../../main/checkpoints';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import { clipVocab, repoRoot, startTestApi, tinyModel, type TestApi } from './generate-helpers';
 
 const clipFixtures = path.resolve(repoRoot, '../shared/fixtures/clip');
@@ -35,8 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.app.close();
-  closeLibraries();
+  await t?.server.close();
   if (t) await rm(t.base, { recursive: true, force: true });
 });
 
@@ -82,12 +80,12 @@ describe('generate API over HTTP', () => {
   }, 300_000);
 
   it('sends a batch to labeling as one comparison', async () => {
-    const before = libraryAt(t.libraryDir).stats().comparisons;
+    const before = t.app.library.stats().comparisons;
     const sent = await t.call('generate.sendToLabeling', { batchId });
     expect(sent.created).toBe(true);
-    const comparison = libraryAt(t.libraryDir).getComparison(sent.comparisonId)!;
+    const comparison = t.app.library.getComparison(sent.comparisonId)!;
     expect(comparison.images).toHaveLength(2);
-    expect(libraryAt(t.libraryDir).stats().comparisons).toBe(before + 1);
+    expect(t.app.library.stats().comparisons).toBe(before + 1);
     expect((await t.call('generate.batch', { batchId })).comparisonId).toBe(sent.comparisonId);
     // Sending again finds the same comparison instead of duplicating it.
     expect(await t.call('generate.sendToLabeling', { batchId })).toEqual({
@@ -101,7 +99,7 @@ describe('generate API over HTTP', () => {
     const [a, b] = batch.images.map((i: { path: string }) => ({ batchId, path: i.path }));
     const { comparisonIds } = await t.call('generate.sendPairs', { pairs: [{ base: a, adapted: b }] });
     expect(comparisonIds).toHaveLength(1);
-    const comparison = libraryAt(t.libraryDir).getComparison(comparisonIds[0])!;
+    const comparison = t.app.library.getComparison(comparisonIds[0])!;
     expect(comparison.prompt).toBe(settings.prompt);
     expect(comparison.images).toHaveLength(2);
     await expect(
@@ -148,7 +146,7 @@ describe('generate API over HTTP', () => {
     const started = await t.call('generate.start', { ...settings, seed: 21 });
     const scored = new Map<string, EventPayload<'generate.scored'>>();
     const bothScored = new Promise<void>((resolve) => {
-      const off = t.api.services.events.subscribe((m) => {
+      const off = t.app.events.subscribe((m) => {
         if (m.event !== 'generate.scored' || m.payload.batchId !== started.batchId) return;
         scored.set(m.payload.scorerId, m.payload);
         if (scored.size < 2) return;
@@ -175,11 +173,11 @@ describe('generate API over HTTP', () => {
 
     // Sent to labeling, the library's background job scores the same (image, prompt) pairs: the same numbers.
     const { comparisonId } = await t.call('generate.sendToLabeling', { batchId: started.batchId });
-    const library = libraryAt(t.libraryDir);
+    const library = t.app.library;
     const comparison = library.getComparison(comparisonId)!;
     const stored = () =>
-      library.catalog
-        .scores({ promptId: comparison.promptId })
+      library.scores
+        .list({ promptId: comparison.promptId })
         .filter((s) => comparison.images.some((image) => image.id === s.imageId));
     await expect.poll(() => stored().length, { timeout: 60_000 }).toBe(4);
     for (const s of stored()) {

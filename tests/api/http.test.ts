@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi, createApiServices, type EventMessage } from '../../main/api';
+import { createApi, createApp, type EventMessage } from '../../main/api';
 import { createServer, startServer } from '../../main/server';
 
 let base: string;
 let app: FastifyInstance;
 let url: string;
 const services = () =>
-  createApiServices({
+  createApp({
     libraryDir: join(base, 'library'),
-    app: { version: '9.9.9', mode: 'serve', electron: null },
+    info: { version: '9.9.9', mode: 'serve', electron: null },
   });
 let api: ReturnType<typeof createApi>;
 
@@ -93,14 +93,14 @@ describe('HTTP transport', () => {
   });
 
   it('lists and cancels jobs', async () => {
-    const { id } = api.services.jobs.start(
+    const { id } = api.app.jobs.start(
       { kind: 'test', title: 'waits' },
       (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', reject)),
     );
     const listed = await (await post('jobs.list', {})).json();
     expect(listed.jobs[0]).toMatchObject({ id, status: 'running' });
     expect(await (await post('jobs.cancel', { id })).json()).toEqual({ cancelled: true });
-    expect(api.services.jobs.get(id)?.status).toBe('cancelled');
+    expect(api.app.jobs.get(id)?.status).toBe('cancelled');
   });
 
   it('pushes job.progress events over the /api/events WebSocket', async () => {
@@ -113,7 +113,7 @@ describe('HTTP transport', () => {
         if (message.event === 'job.progress' && message.payload.status === 'done') resolve();
       }),
     );
-    const { id } = api.services.jobs.start({ kind: 'test', title: 'ws' }, async (ctx) =>
+    const { id } = api.app.jobs.start({ kind: 'test', title: 'ws' }, async (ctx) =>
       ctx.progress(0.5, 'half'),
     );
     await finished;

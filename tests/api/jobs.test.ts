@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JobCancelledError, JobRegistry, runInWorker, type JobState } from '../../main/services/jobs';
-
-const task = new URL('./tasks/count.ts', import.meta.url);
+import { JobCancelledError, JobRegistry, type JobState } from '../../main/services/jobs';
 
 describe('JobRegistry', () => {
   it('reports start, progress and completion to listeners', async () => {
@@ -45,37 +43,5 @@ describe('JobRegistry', () => {
     const jobs = new JobRegistry(2);
     for (let i = 0; i < 4; i++) await jobs.start({ kind: 'test', title: `j${i}` }, async () => i).done;
     expect(jobs.list().map((j) => j.title)).toEqual(['j3', 'j2']);
-  });
-});
-
-describe('runInWorker', () => {
-  it('runs a TypeScript task in a worker thread and forwards its progress', async () => {
-    const jobs = new JobRegistry();
-    const progress: number[] = [];
-    jobs.onChange((j) => progress.push(j.progress));
-    const { done } = jobs.start({ kind: 'test', title: 'sum' }, (ctx) =>
-      runInWorker<number>(task, 'sumTo', { n: 1000, steps: 4 }, ctx),
-    );
-    await expect(done).resolves.toBe((999 * 1000) / 2);
-    expect(progress.at(-1)).toBe(1);
-  });
-
-  it('terminates the worker when the job is cancelled', async () => {
-    const jobs = new JobRegistry();
-    const { id, done } = jobs.start({ kind: 'test', title: 'spin' }, (ctx) =>
-      runInWorker(task, 'spin', null, ctx),
-    );
-    await new Promise<void>((resolve) => jobs.onChange((j) => j.message === 'spinning' && resolve()));
-    jobs.cancel(id);
-    await expect(done).rejects.toBeInstanceOf(JobCancelledError);
-  });
-
-  it('passes a task error back as the job error', async () => {
-    const jobs = new JobRegistry();
-    const { id, done } = jobs.start({ kind: 'test', title: 'fail' }, (ctx) =>
-      runInWorker(task, 'fail', null, ctx),
-    );
-    await expect(done).rejects.toThrow('task failed on purpose');
-    expect(jobs.get(id)?.error).toBe('task failed on purpose');
   });
 });

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi, createApiServices, type Api, type AuthInfo, OWNER } from '../../main/api';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
+import { createApi, createApp, type Api, type AuthInfo, OWNER } from '../../main/api';
 
 const COMPARISONS = 6;
 
@@ -23,7 +22,7 @@ const png = (shade: number) =>
     .toBuffer();
 
 function annotator(name: string): AuthInfo {
-  const created = libraryAt(join(dir, 'library')).createAnnotator(name).annotator;
+  const created = api.app.library.createAnnotator(name).annotator;
   return { role: 'annotator', annotatorId: String(created.id) };
 }
 
@@ -47,12 +46,12 @@ async function judge(auth: AuthInfo, key: string): Promise<number | null> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hps-api-queue-'));
   api = createApi(
-    createApiServices({
+    createApp({
       libraryDir: join(dir, 'library'),
-      app: { version: 'test', mode: 'serve', electron: null },
+      info: { version: 'test', mode: 'serve', electron: null },
     }),
   );
-  const library = libraryAt(join(dir, 'library'));
+  const library = api.app.library;
   ids = [];
   for (let c = 0; c < COMPARISONS; c++) {
     const images = [await png(c * 30), await png(c * 30 + 15)];
@@ -60,8 +59,8 @@ beforeAll(async () => {
   }
 });
 
-afterAll(() => {
-  closeLibraries();
+afterAll(async () => {
+  await api?.app.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

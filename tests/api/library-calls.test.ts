@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createApi, createApiServices, type Api, type AuthInfo, OWNER } from '../../main/api';
-import { closeLibraries, libraryAt, teamAuthenticator } from '../../main/api/library-access';
+import { createApi, createApp, type Api, type AuthInfo, OWNER } from '../../main/api';
+import { teamAuthenticator } from '../../main/app/caller';
 import { createServer } from '../../main/server';
 
 let dir: string;
@@ -48,9 +48,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hps-api-library-'));
   const prompts = await writeFolder(join(dir, 'src'), 3, 3);
   api = createApi(
-    createApiServices({
+    createApp({
       libraryDir: join(dir, 'library'),
-      app: { version: 'test', mode: 'serve', electron: null },
+      info: { version: 'test', mode: 'serve', electron: null },
     }),
   );
   const { jobId } = (await api.call(
@@ -62,8 +62,8 @@ beforeAll(async () => {
   expect(outcome.error).toBeNull();
 });
 
-afterAll(() => {
-  closeLibraries();
+afterAll(async () => {
+  await api?.app.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -74,13 +74,13 @@ describe('library calls', () => {
     };
     // 3 prompts × C(3,2) pairs.
     expect(status.stats).toMatchObject({ images: 9, comparisons: 9 });
-    const jobs = api.services.jobs.list();
+    const jobs = api.app.jobs.list();
     expect(jobs[0]).toMatchObject({ kind: 'library.import', status: 'done', progress: 1 });
     expect(jobs[0]!.message).toMatch(/1 errors/);
   });
 
   it('reads a relative prompts path from the image folder and refuses wrong paths before any job starts', async () => {
-    const jobsBefore = api.services.jobs.list().length;
+    const jobsBefore = api.app.jobs.list().length;
     const refused = async (request: object) => {
       const error = await api.call('library.import', request, OWNER).then(
         () => null,
@@ -102,7 +102,7 @@ describe('library calls', () => {
     expect(await refused({ format: 'pairs', file: folder })).toBe(
       `the file ${folder} is a folder, not a file`,
     );
-    expect(api.services.jobs.list()).toHaveLength(jobsBefore);
+    expect(api.app.jobs.list()).toHaveLength(jobsBefore);
 
     const { jobId } = (await api.call(
       'library.import',
@@ -136,7 +136,7 @@ describe('library calls', () => {
     expect(stored).toMatchObject({ duplicate: false });
     await expect(api.call('labeling.progress', {}, OWNER)).resolves.toEqual({ judged: 1, remaining: 8 });
     // Committed: a second connection to the database sees it.
-    const library = libraryAt(join(dir, 'library'));
+    const library = api.app.library;
     expect(library.judgments.byKey('key-00000001')?.chosenImageId).toBe(first.item.shownOrder[1]);
     const retry = (await api.call('labeling.submit', submit, OWNER)) as { duplicate: boolean };
     expect(retry.duplicate).toBe(true);
@@ -218,12 +218,24 @@ describe('team mode over HTTP', () => {
   let close: () => Promise<void>;
   let adminToken: string;
   let annotatorToken: string;
+  let served: Api;
 
   beforeAll(async () => {
-    const library = libraryAt(join(dir, 'library'));
+    const library = api.app.library;
     adminToken = library.createAnnotator('ada', 'admin').token;
     annotatorToken = library.createAnnotator('ann', 'annotator').token;
-    const app = await createServer({ api, port: 0, authenticate: teamAuthenticator(join(dir, 'library')) });
+    // The server's own studio on the same folder (as a second process would have): closing it leaves `api` open.
+    served = createApi(
+      createApp({
+        libraryDir: join(dir, 'library'),
+        info: { version: 'test', mode: 'serve', electron: null },
+      }),
+    );
+    const app = await createServer({
+      api: served,
+      port: 0,
+      authenticate: teamAuthenticator(() => served.app.library),
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
@@ -294,8 +306,8 @@ describe('team mode over HTTP', () => {
     };
     const annotator = await received(annotatorToken);
     const admin = await received(adminToken);
-    api.services.events.emit('score.updated', { imageId: '1', scorerId: 'hps-v2.1', score: 27 });
-    api.services.jobs.start({ kind: 'test', title: 'ping' }, async () => undefined);
+    served.app.events.emit('score.updated', { imageId: '1', scorerId: 'hps-v2.1', score: 27 });
+    served.app.jobs.start({ kind: 'test', title: 'ping' }, async () => undefined);
     await expect.poll(() => annotator.events.includes('job.progress')).toBe(true);
     await expect.poll(() => admin.events.includes('score.updated')).toBe(true);
     expect(annotator.events).not.toContain('score.updated');
@@ -317,7 +329,7 @@ describe('team mode over HTTP', () => {
 
 describe('labeling settings', () => {
   it('serves each item to k annotators under the stored overlap, and only admins change it', async () => {
-    const library = libraryAt(join(dir, 'library'));
+    const library = api.app.library;
     const a = library.createAnnotator('overlap-a').annotator;
     const b = library.createAnnotator('overlap-b').annotator;
     const asA: AuthInfo = { role: 'annotator', annotatorId: String(a.id) };
@@ -354,17 +366,17 @@ describe('labeling settings', () => {
 
 describe('evaluation calls', () => {
   it('computes metric accuracy from stored scores under both conventions', async () => {
-    const library = libraryAt(join(dir, 'library'));
+    const library = api.app.library;
     const [comparison] = library.listComparisons({ state: 'unlabeled' });
     const [a, b] = comparison!.images;
-    library.catalog.setScore({
+    library.scores.set({
       modelId: 'hps-v2.1',
       imageId: a!.id,
       promptId: comparison!.promptId,
       score: 27,
       cosine: 0.27,
     });
-    library.catalog.setScore({
+    library.scores.set({
       modelId: 'hps-v2.1',
       imageId: b!.id,
       promptId: comparison!.promptId,

@@ -4,18 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, expect, it } from 'vitest';
-import { createApi, createApiServices, OWNER, type Api } from '../../main/api';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
+import { createApi, createApp, OWNER, type Api } from '../../main/api';
 import type { Library } from '../../main/services/library';
 
 const dir = mkdtempSync(join(tmpdir(), 'hps-api-roundtrip-'));
-afterAll(() => {
-  closeLibraries();
+const opened: Api[] = [];
+afterAll(async () => {
+  for (const api of opened) await api.app.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const apiFor = (libraryDir: string) =>
-  createApi(createApiServices({ libraryDir, app: { version: 'test', mode: 'serve', electron: null } }));
+function apiFor(libraryDir: string): Api {
+  const api = createApi(createApp({ libraryDir, info: { version: 'test', mode: 'serve', electron: null } }));
+  opened.push(api);
+  return api;
+}
 
 async function runImport(api: Api, request: unknown) {
   const { jobId } = (await api.call('library.import', request, OWNER)) as { jobId: string };
@@ -96,7 +99,5 @@ it('exports pairs JSONL and re-imports it into an empty library with the same ju
   const report = await runImport(b, { format: 'pairs', file: out });
   expect(report.errors).toEqual([]);
   expect(report.judgmentsAdded).toBe(6);
-  expect(judgmentsByContent(libraryAt(join(dir, 'b')))).toEqual(
-    judgmentsByContent(libraryAt(join(dir, 'a'))),
-  );
+  expect(judgmentsByContent(b.app.library)).toEqual(judgmentsByContent(a.app.library));
 });

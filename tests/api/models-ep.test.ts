@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBus } from '../../main/api';
-import { EP_PREFERENCE, ModelsService } from '../../main/api/models-service';
+import { EventBus } from '../../main/app/event-bus';
+import { EP_PREFERENCE, ModelManager } from '../../main/app/model-manager';
 import type { ExecutionProvider, ProbeResult } from '../../main/engine/runtime';
 import { JobRegistry } from '../../main/services/jobs';
 
@@ -25,7 +25,7 @@ function service(working: readonly ExecutionProvider[]) {
       reason: working.includes(ep) ? undefined : 'no',
     }));
   };
-  const models = new ModelsService({ dataDir, jobs: new JobRegistry(), events: new EventBus(), probe });
+  const models = new ModelManager({ dataDir, jobs: new JobRegistry(), events: new EventBus(), probe });
   return { models, probes: () => probes };
 }
 

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi, createApiServices, type EventMessage, type EventPayload } from '../../main/api';
+import { createApi, createApp, type EventMessage, type EventPayload } from '../../main/api';
 import { startServer } from '../../main/server';
-import { parseCatalog } from '../../main/services/models';
+import { parseCatalog } from '../../main/services/model-store';
 import { startServer as startFileServer, type TestServer } from '../models/http-server';
 
 const fixtures = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
@@ -71,11 +71,11 @@ beforeAll(async () => {
   });
   base = await mkdtemp(join(tmpdir(), 'hps-models-api-'));
   const tinySha = sha256(await readFile(join(fixtures, 'clip/hps_v2_tiny.pt')));
-  const services = createApiServices({
+  const services = createApp({
     libraryDir: join(base, 'library'),
     dataDir: join(base, 'data'),
     modelCatalog: catalog(files.url, tinySha),
-    app: { version: '0.0.0', mode: 'serve', electron: null },
+    info: { version: '0.0.0', mode: 'serve', electron: null },
   });
   api = createApi(services);
   services.events.subscribe((message: EventMessage) => {
@@ -110,7 +110,7 @@ function nextProgress(
   match: (event: EventPayload<'model.progress'>) => boolean,
 ): Promise<EventPayload<'model.progress'>> {
   return new Promise((resolve) => {
-    const off = api.services.events.subscribe((message) => {
+    const off = api.app.events.subscribe((message) => {
       if (message.event === 'model.progress' && match(message.payload)) {
         off();
         resolve(message.payload);

@@ -6,10 +6,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { createApi, createApiServices, OWNER, type Api } from '../../main/api';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
-import { ScorerService } from '../../main/api/scorer-service';
+import { createApi, createApp, OWNER, type Api } from '../../main/api';
 import type { Scorer } from '../../main/services/scoring';
+import { ClipScorer } from '../../main/services/scoring/clip-scorer';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 
 const ID = 'hps_v1_tiny';
@@ -19,7 +18,14 @@ let corrupt: { id: number; path: string; bytes: Buffer };
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-scorer-failures-'));
-  const library = libraryAt(path.join(base, 'library'));
+  api = createApi(
+    createApp({
+      libraryDir: path.join(base, 'library'),
+      dataDir: path.join(base, 'data'),
+      info: { version: 'test', mode: 'serve', electron: null },
+    }),
+  );
+  const library = api.app.library;
   const imageIds: number[] = [];
   for (const name of ['img0_rgb_512x512.png', 'img3_rgb_517x333.png'])
     imageIds.push((await library.addImage(await readFile(fixture(name)))).image.id);
@@ -27,18 +33,10 @@ beforeAll(async () => {
   const image = library.getImage(imageIds[0]!)!;
   corrupt = { id: image.id, path: library.imagePath(image), bytes: await readFile(library.imagePath(image)) };
   writeFileSync(corrupt.path, Buffer.from('truncated'));
-  api = createApi(
-    createApiServices({
-      libraryDir: library.dir,
-      dataDir: path.join(base, 'data'),
-      app: { version: 'test', mode: 'serve', electron: null },
-    }),
-  );
 }, 60_000);
 
 afterAll(async () => {
-  await ScorerService.of(api.services).closeAll();
-  closeLibraries();
+  await api?.app.close();
   await rm(base, { recursive: true, force: true });
 });
 
@@ -47,9 +45,9 @@ const call = (name: string, input: unknown = {}): Promise<any> => api.call(name,
 
 async function settled(jobId: string) {
   await expect
-    .poll(() => api.services.jobs.get(jobId)?.status, { timeout: 60_000, interval: 20 })
+    .poll(() => api.app.jobs.get(jobId)?.status, { timeout: 60_000, interval: 20 })
     .not.toBe('running');
-  return api.services.jobs.get(jobId)!;
+  return api.app.jobs.get(jobId)!;
 }
 
 const listed = async () => (await call('scorers.list')).scorers[0];
@@ -60,10 +58,11 @@ describe('scorers and images they cannot read', () => {
   it('counts the unreadable image after the first run', async () => {
     const { scorer } = await call('scorers.load', { path: fixture('hps_v1_tiny.pt'), vocab: VOCAB });
     expect(scorer.failed).toBe(0);
-    score = vi.spyOn(ScorerService.of(api.services).scorer(ID)!, 'score');
+    // The loaded scorer is the one ClipScorer: its score() is what a run would call.
+    score = vi.spyOn(ClipScorer.prototype, 'score');
     expect((await settled(scorer.jobId)).status).toBe('done');
     expect(await listed()).toMatchObject({ id: ID, failed: 1, jobId: null });
-    expect(libraryAt(api.services.libraryDir).catalog.scores({ modelId: ID })).toHaveLength(1);
+    expect(api.app.library.scores.list({ modelId: ID })).toHaveLength(1);
   }, 60_000);
 
   it('skips it on the next run', async () => {
@@ -85,7 +84,7 @@ describe('scorers and images they cannot read', () => {
     ({ jobIds } = await call('scorers.scoreLibrary', { id: ID, retryFailed: true }));
     expect((await settled(jobIds[0])).status).toBe('done');
     expect((await listed()).failed).toBe(0);
-    expect(libraryAt(api.services.libraryDir).catalog.scores({ modelId: ID })).toHaveLength(2);
+    expect(api.app.library.scores.list({ modelId: ID })).toHaveLength(2);
   }, 60_000);
 
   it('refuses a retry for a scorer that is not loaded', async () => {

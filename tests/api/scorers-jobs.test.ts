@@ -6,35 +6,33 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiServices, type ApiServices } from '../../main/api';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
-import { ScorerService } from '../../main/api/scorer-service';
+import { createApp, type App } from '../../main/api';
+import { ClipScorer } from '../../main/services/scoring/clip-scorer';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 
 let base: string;
-let services: ApiServices;
-let scorers: ScorerService;
+let services: App;
+let scorers: App['scorers'];
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-scorer-jobs-'));
-  const library = libraryAt(path.join(base, 'library'));
+  services = createApp({
+    libraryDir: path.join(base, 'library'),
+    dataDir: path.join(base, 'data'),
+    info: { version: 'test', mode: 'serve', electron: null },
+  });
+  const library = services.library;
   const imageIds: number[] = [];
   for (const name of ['img0_rgb_512x512.png', 'img2_rgb_300x700.png', 'img3_rgb_517x333.png'])
     imageIds.push((await library.addImage(await readFile(fixture(name)))).image.id);
   library.addComparison({ prompt: 'first prompt', imageIds });
   library.addComparison({ prompt: 'second prompt', imageIds });
-  services = createApiServices({
-    libraryDir: library.dir,
-    dataDir: path.join(base, 'data'),
-    app: { version: 'test', mode: 'serve', electron: null },
-  });
-  scorers = ScorerService.of(services);
+  scorers = services.scorers;
   await scorers.load({ kind: 'hps-v1', path: fixture('hps_v1_tiny.pt'), vocab: VOCAB, scoreLibrary: false });
 }, 60_000);
 
 afterAll(async () => {
-  await scorers?.closeAll();
-  closeLibraries();
+  await services?.close();
   await rm(base, { recursive: true, force: true });
 });
 
@@ -45,7 +43,18 @@ async function settled(jobId: string) {
   return services.jobs.get(jobId)!;
 }
 
-const stored = () => libraryAt(services.libraryDir).catalog.scores({ modelId: 'hps_v1_tiny' });
+/** The loaded scorer's own object: the `this` of its score() when the studio scores files with it. */
+async function loadedScorer(id: string, files: string[]): Promise<ClipScorer> {
+  const score = vi.spyOn(ClipScorer.prototype, 'score');
+  try {
+    await scorers.scoreFiles(id, files.slice(0, 1), 'which scorer');
+    return score.mock.contexts[0] as ClipScorer;
+  } finally {
+    score.mockRestore();
+  }
+}
+
+const stored = () => services.library.scores.list({ modelId: 'hps_v1_tiny' });
 
 describe('background scoring job', () => {
   it('stops when cancelled, storing nothing of the batch in flight', async () => {
@@ -67,19 +76,16 @@ describe('background scoring job', () => {
     expect(stored()).toHaveLength(6);
     expect(seen).toHaveLength(6);
     // Both prompts' batches are done; the images' embeddings are all in the scorer's cache now.
-    const library = libraryAt(services.libraryDir);
-    const encodings = await scorers
-      .scorer('hps_v1_tiny')!
-      .encodeImages(library.listImages().map((image) => library.imagePath(image)));
+    const library = services.library;
+    const files = library.listImages().map((image) => library.imagePath(image));
+    const encodings = await (await loadedScorer('hps_v1_tiny', files)).encodeImages(files);
     expect(encodings.map((e) => e.cached)).toEqual([true, true, true]);
   }, 60_000);
 
   it('cancels a running job on unload', async () => {
-    libraryAt(services.libraryDir).addComparison({
+    services.library.addComparison({
       prompt: 'third prompt',
-      imageIds: libraryAt(services.libraryDir)
-        .listImages()
-        .map((image) => image.id),
+      imageIds: services.library.listImages().map((image) => image.id),
     });
     const [jobId] = scorers.scoreLibrary('hps_v1_tiny');
     expect(await scorers.unload('hps_v1_tiny')).toBe(true);
@@ -94,14 +100,14 @@ describe('background scoring job', () => {
       vocab: VOCAB,
       scoreLibrary: false,
     });
-    const scorer = scorers.scorer('hps_v1_tiny')!;
+    const files = ['img0_rgb_512x512.png', 'img1_rgb_768x512.png', 'img2_rgb_300x700.png'].map(fixture);
+    const scorer = await loadedScorer('hps_v1_tiny', files);
     const order: string[] = [];
     const realClose = scorer.close.bind(scorer);
     vi.spyOn(scorer, 'close').mockImplementation(() => {
       order.push('close');
       return realClose();
     });
-    const files = ['img0_rgb_512x512.png', 'img1_rgb_768x512.png', 'img2_rgb_300x700.png'].map(fixture);
     const scoring = scorers.scoreFiles('hps_v1_tiny', files, 'a prompt').then(
       () => order.push('scored'),
       (error: Error) => order.push(`aborted: ${error.message}`),

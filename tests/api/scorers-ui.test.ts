@@ -8,9 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi, createApiServices, OWNER, type Api } from '../../main/api';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
-import { ScorerService } from '../../main/api/scorer-service';
+import { createApi, createApp, OWNER, type Api } from '../../main/api';
 import { startServer } from '../../main/server';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 import { ensureRendererBuilt, launchChromium } from '../e2e/browser-harness';
@@ -26,18 +24,18 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-scorers-ui-'));
   const staticDir = ensureRendererBuilt();
-  const library = libraryAt(path.join(base, 'library'));
+  const services = createApp({
+    libraryDir: path.join(base, 'library'),
+    dataDir: path.join(base, 'data'),
+    info: { version: 'test', mode: 'serve', electron: null },
+  });
+  const library = services.library;
   const image = async (bytes: Buffer | Promise<Buffer>) => (await library.addImage(await bytes)).image.id;
   const a = await image(sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 95 }).toBuffer());
   const a2 = await image(sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 70 }).toBuffer());
   const b = await image(readFile(fixture('img2_rgb_300x700.png')));
   library.addComparison({ prompt: 'a red bird', imageIds: [a, b] });
   library.addComparison({ prompt: 'a red bird, again', imageIds: [a2, b] });
-  const services = createApiServices({
-    libraryDir: library.dir,
-    dataDir: path.join(base, 'data'),
-    app: { version: 'test', mode: 'serve', electron: null },
-  });
   api = createApi(services);
   await api.call('models.import', { path: fixture('hps_v2_tiny.pt'), mode: 'in-place' }, OWNER);
   const server = await startServer({ api, port: 0, staticDir });
@@ -50,9 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (api) await ScorerService.of(api.services).closeAll();
   await close?.();
-  closeLibraries();
   await rm(base, { recursive: true, force: true });
 });
 
@@ -65,15 +61,13 @@ describe('scorers in the UI', () => {
     await panel.getByRole('button', { name: 'Load' }).click();
     await panel.getByRole('cell', { name: 'hps_v2_tiny' }).waitFor();
     await panel.getByText('cpu · fp32').waitFor();
-    await expect.poll(() => libraryAt(api.services.libraryDir).catalog.scores().length).toBe(4);
+    await expect.poll(() => api.app.library.scores.list().length).toBe(4);
   }, 60_000);
 
   it('shows the stored score as a chip in Compare once blind mode is off', async () => {
     await page.goto(`${url}#/compare`);
     await page.getByLabel('Blind mode').uncheck();
-    const stored = libraryAt(api.services.libraryDir)
-      .catalog.scores()
-      .map((s) => s.score.toFixed(2));
+    const stored = api.app.library.scores.list().map((s) => s.score.toFixed(2));
     const chip = page.locator('.chip', { hasText: 'hps_v2_tiny' }).first();
     await chip.waitFor();
     expect(stored).toContain((await chip.locator('b').textContent())!.trim());
@@ -91,7 +85,7 @@ describe('scorers in the UI', () => {
   }, 30_000);
 
   it('counts an image the scorer could not read and scores it on Retry once the file is good', async () => {
-    const library = libraryAt(api.services.libraryDir);
+    const library = api.app.library;
     const { image } = await library.addImage(await readFile(fixture('img3_rgb_517x333.png')));
     const file = library.imagePath(image);
     const bytes = await readFile(file);
@@ -100,7 +94,7 @@ describe('scorers in the UI', () => {
     const { jobIds } = (await api.call('scorers.scoreLibrary', { id: 'hps_v2_tiny' }, OWNER)) as {
       jobIds: string[];
     };
-    await expect.poll(() => api.services.jobs.get(jobIds[0])?.status).toBe('done');
+    await expect.poll(() => api.app.jobs.get(jobIds[0])?.status).toBe('done');
 
     await page.goto(`${url}#/models`);
     const panel = page.getByRole('region', { name: 'Loaded scorers' });
@@ -109,7 +103,7 @@ describe('scorers in the UI', () => {
     writeFileSync(file, bytes);
     await failed.getByRole('button', { name: 'Retry' }).click();
     await expect
-      .poll(() => library.catalog.scores({ modelId: 'hps_v2_tiny' }).some((s) => s.imageId === image.id))
+      .poll(() => library.scores.list({ modelId: 'hps_v2_tiny' }).some((s) => s.imageId === image.id))
       .toBe(true);
     await failed.waitFor({ state: 'detached' });
     expect(pageErrors).toEqual([]);

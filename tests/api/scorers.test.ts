@@ -10,11 +10,12 @@ import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createApi, createApiServices, type Api, type EventMessage } from '../../main/api';
-import { closeLibraries, libraryAt, teamAuthenticator } from '../../main/api/library-access';
-import { ScorerService } from '../../main/api/scorer-service';
+import { createApi, createApp, type Api, type EventMessage } from '../../main/api';
+import { teamAuthenticator } from '../../main/app/caller';
 import { createServer } from '../../main/server';
+import type { Library } from '../../main/services/library';
 import { createScorer, isScoreError, type Scorer } from '../../main/services/scoring';
+import { withLibrary } from '../library/open-library';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 
 let base: string;
@@ -27,8 +28,7 @@ const ids: Record<string, number> = {};
 const sockets: WebSocket[] = [];
 
 /** A: a photo-like fixture; A2: the same re-encoded at another JPEG quality; B, C: unrelated fixtures. */
-async function prepareLibrary(libraryDir: string): Promise<void> {
-  const library = libraryAt(libraryDir);
+async function prepareLibrary(library: Library): Promise<void> {
   const sources = {
     a: await sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 95 }).toBuffer(),
     a2: await sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 70 }).toBuffer(),
@@ -47,24 +47,22 @@ async function prepareLibrary(libraryDir: string): Promise<void> {
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-scorers-'));
   const libraryDir = path.join(base, 'library');
-  await prepareLibrary(libraryDir);
+  await withLibrary(libraryDir, prepareLibrary);
   api = createApi(
-    createApiServices({
+    createApp({
       libraryDir,
       dataDir: path.join(base, 'data'),
-      app: { version: 'test', mode: 'serve', electron: null },
+      info: { version: 'test', mode: 'serve', electron: null },
     }),
   );
-  app = await createServer({ api, port: 0, authenticate: teamAuthenticator(libraryDir) });
+  app = await createServer({ api, port: 0, authenticate: teamAuthenticator(() => api.app.library) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 }, 60_000);
 
 afterAll(async () => {
   for (const socket of sockets) socket.close();
-  await ScorerService.of(api.services).closeAll();
   await app?.close();
-  closeLibraries();
   await rm(base, { recursive: true, force: true });
 });
 
@@ -89,9 +87,9 @@ async function listen(token: string): Promise<EventMessage[]> {
 
 async function jobDone(jobId: string) {
   await expect
-    .poll(() => api.services.jobs.get(jobId)?.status, { timeout: 60_000, interval: 50 })
+    .poll(() => api.app.jobs.get(jobId)?.status, { timeout: 60_000, interval: 50 })
     .not.toBe('running');
-  return api.services.jobs.get(jobId)!;
+  return api.app.jobs.get(jobId)!;
 }
 
 const model = fixture('hps_v2_tiny.pt');
@@ -114,8 +112,8 @@ describe('loaded scorers', () => {
     const job = await jobDone(loaded.body.scorer.jobId);
     expect(job.status, job.error).toBe('done');
 
-    const library = libraryAt(api.services.libraryDir);
-    const stored = library.catalog.scores({ modelId: 'hps_v2_tiny' });
+    const library = api.app.library;
+    const stored = library.scores.list({ modelId: 'hps_v2_tiny' });
     // (a, b) under the bird prompt; (a2, c, a) under the castle prompt.
     expect(stored).toHaveLength(5);
     direct = await createScorer({ kind: 'hps-v2', model, vocab: VOCAB });
@@ -154,8 +152,8 @@ describe('loaded scorers', () => {
     const again = await post('scorers.scoreLibrary', {});
     expect(again.body.jobIds).toHaveLength(1);
     await jobDone(again.body.jobIds[0]);
-    const library = libraryAt(api.services.libraryDir);
-    expect(library.catalog.scores({ modelId: 'hps_v2_tiny' })).toHaveLength(5);
+    const library = api.app.library;
+    expect(library.scores.list({ modelId: 'hps_v2_tiny' })).toHaveLength(5);
 
     const folder = path.join(base, 'new');
     mkdirSync(folder, { recursive: true });
@@ -178,19 +176,19 @@ describe('loaded scorers', () => {
     });
     expect(imported.status).toBe(200);
     await expect
-      .poll(() => library.catalog.scores({ modelId: 'hps_v2_tiny' }).length, { timeout: 60_000 })
+      .poll(() => library.scores.list({ modelId: 'hps_v2_tiny' }).length, { timeout: 60_000 })
       .toBe(7);
   }, 120_000);
 
   it('scores a comparison that is about to be served when a pair of it lacks a score', async () => {
-    const library = libraryAt(api.services.libraryDir);
+    const library = api.app.library;
     const { comparison } = library.addComparison({ prompt: 'a bird at dusk', imageIds: [ids.b!, ids.c!] });
-    const service = ScorerService.of(api.services);
+    const service = api.app.scorers;
     service.scoreComparison(comparison);
     const [running] = service.list();
     expect(running!.jobId).not.toBeNull();
     await jobDone(running!.jobId!);
-    const scored = library.catalog.scores({ modelId: 'hps_v2_tiny', promptId: comparison.promptId });
+    const scored = library.scores.list({ modelId: 'hps_v2_tiny', promptId: comparison.promptId });
     expect(scored.map((s) => s.imageId).sort()).toEqual([ids.b, ids.c].sort());
     service.scoreComparison(comparison);
     expect(service.list()[0]!.jobId).toBeNull();

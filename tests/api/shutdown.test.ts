@@ -6,26 +6,26 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createApiServices } from '../../main/api';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
-import { ScorerService } from '../../main/api/scorer-service';
+import { createApp } from '../../main/api';
+import { ClipScorer } from '../../main/services/scoring/clip-scorer';
+import { withLibrary } from '../library/open-library';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 import { repoRoot, startTestApi } from './generate-helpers';
 
 const bases: string[] = [];
 
 afterAll(async () => {
-  closeLibraries();
   for (const base of bases) await rm(base, { recursive: true, force: true });
 });
 
 /** Three images under eight prompts: enough pairs that the scoring job still runs when the server closes. */
 async function smallLibrary(dir: string): Promise<void> {
-  const library = libraryAt(dir);
-  const imageIds: number[] = [];
-  for (const name of ['img0_rgb_512x512.png', 'img1_rgb_768x512.png', 'img2_rgb_300x700.png'])
-    imageIds.push((await library.addImage(await readFile(fixture(name)))).image.id);
-  for (let i = 0; i < 8; i++) library.addComparison({ prompt: `prompt number ${i}`, imageIds });
+  await withLibrary(dir, async (library) => {
+    const imageIds: number[] = [];
+    for (const name of ['img0_rgb_512x512.png', 'img1_rgb_768x512.png', 'img2_rgb_300x700.png'])
+      imageIds.push((await library.addImage(await readFile(fixture(name)))).image.id);
+    for (let i = 0; i < 8; i++) library.addComparison({ prompt: `prompt number ${i}`, imageIds });
+  });
 }
 
 describe('shutdown', () => {
@@ -38,15 +38,15 @@ describe('shutdown', () => {
       bases.push(t.base);
       const { scorer } = await t.call('scorers.load', { path: fixture('hps_v1_tiny.pt'), vocab: VOCAB });
       expect(scorer.jobId).toEqual(expect.any(String));
-      const service = ScorerService.of(t.api.services);
-      const close = vi.spyOn(service.scorer(scorer.id)!, 'close');
-      const library = libraryAt(t.libraryDir);
+      const service = t.app.scorers;
+      const close = vi.spyOn(ClipScorer.prototype, 'close');
+      const library = t.app.library;
 
-      await t.app.close();
+      await t.server.close();
 
       expect(close).toHaveBeenCalledOnce();
       expect(service.list()).toEqual([]);
-      expect(t.api.services.jobs.get(scorer.jobId)?.status).toBe('cancelled');
+      expect(t.app.jobs.get(scorer.jobId)?.status).toBe('cancelled');
       expect(library.db.open).toBe(false);
       // Shut down, the service takes no new scorer (nothing would close it).
       await expect(
@@ -59,20 +59,18 @@ describe('shutdown', () => {
     }
   }, 60_000);
 
-  it('an API that never loaded a scorer closes its library', async () => {
+  it('a studio that never loaded a scorer closes its library, and refuses the library after', async () => {
     const base = await mkdtemp(path.join(tmpdir(), 'hps-shutdown-bare-'));
     bases.push(base);
-    const services = createApiServices({
+    const app = createApp({
       libraryDir: path.join(base, 'library'),
       dataDir: path.join(base, 'data'),
-      app: { version: 'test', mode: 'serve', electron: null },
+      info: { version: 'test', mode: 'serve', electron: null },
     });
-    const library = libraryAt(services.libraryDir);
-    const { closeApiServices } = await import('../../main/api');
-    await closeApiServices(services);
+    const library = app.library;
+    await app.close();
     expect(library.db.open).toBe(false);
-    // A later call reopens it.
-    expect(libraryAt(services.libraryDir).db.open).toBe(true);
+    expect(() => app.library).toThrow(/closed/);
   });
 
   it.each(['SIGINT', 'SIGTERM'] as const)(

@@ -4,9 +4,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiContext } from '../../main/api/context';
-import { loraServiceInput } from '../../main/api/handlers/training';
-import { closeLibraries } from '../../main/api/library-access';
 import { Library } from '../../main/services/library';
 import { parseTrainingConfig } from '../../main/services/training/lora';
 import { loadDataset } from '../../main/services/training/lora/dataset';
@@ -34,7 +31,7 @@ async function contrarianScores(dir: string): Promise<void> {
         [chosen, 0.1],
         [rejected, 0.6],
       ] as const)
-        library.catalog.setScore({
+        library.scores.set({
           modelId: SCORER,
           imageId: image.id,
           promptId: comparison.promptId,
@@ -52,8 +49,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await t?.app.close();
-  closeLibraries();
+  await t?.server.close();
   if (t) await rm(t.base, { recursive: true, force: true });
 });
 
@@ -72,11 +68,10 @@ describe('training.start with pairs chosen by a scorer', () => {
     });
   });
 
-  it("the handler's settings build a dataset of the scorer's pairs, not the human labels", async () => {
+  it("the studio's settings build a dataset of the scorer's pairs, not the human labels", async () => {
     expect(human.size).toBe(2);
-    const ctx = { libraryDir: t.libraryDir, dataDir: path.join(t.base, 'data') } as ApiContext;
     const settings = { ...tiny, recipe: 'dpo' as const, steps: 1, pairsBy: SCORER, minMargin: 0.2 };
-    const input = loraServiceInput(settings as Parameters<typeof loraServiceInput>[0], ctx, 'x');
+    const input = t.app.training.loraInput(settings as Parameters<typeof t.app.training.loraInput>[0], 'x');
     expect(input.data).toEqual({ library: t.libraryDir, pairsBy: { scorer: SCORER, minMargin: 0.2 } });
     const dataset = await loadDataset(parseTrainingConfig(input), path.join(t.base, 'work'));
     const byPrompt = (a: { prompt: string }, b: { prompt: string }) => a.prompt.localeCompare(b.prompt);

@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLibraries, libraryAt } from '../../main/api/library-access';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 import { syntheticLibrary } from '../preference/synthetic';
 import { startTestApi, type TestApi } from './generate-helpers';
@@ -21,8 +20,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await t?.app.close();
-  closeLibraries();
+  await t?.server.close();
   if (t) await rm(t.base, { recursive: true, force: true });
 });
 
@@ -98,11 +96,11 @@ describe('scorer training API over HTTP', () => {
     await expect
       .poll(async () => (await t.call('scorers.list')).scorers[0].jobId, { timeout: 120_000, interval: 100 })
       .toBeNull();
-    const library = libraryAt(t.libraryDir);
+    const library = t.app.library;
     const pairs = new Set(
       library.listComparisons({}).flatMap((c) => c.images.map((image) => `${image.id}/${c.prompt}`)),
     );
-    const scores = library.catalog.scores({ modelId: 'brightness' });
+    const scores = library.scores.list({ modelId: 'brightness' });
     expect(scores).toHaveLength(pairs.size);
     expect(scores.every((s) => Number.isFinite(s.score) && s.cosine !== null)).toBe(true);
     expect((await t.call('library.status')).scorers).toContain('brightness');
@@ -127,7 +125,7 @@ describe('scorer training API over HTTP', () => {
       scorers: ['brightness', 'hps_v1_tiny'],
     });
     expect(unscored).toBe(0);
-    const unlabeled = libraryAt(t.libraryDir).listComparisons({ state: 'unlabeled' });
+    const unlabeled = t.app.library.listComparisons({ state: 'unlabeled' });
     expect(new Set(queue.map((q: { comparisonId: number }) => q.comparisonId))).toEqual(
       new Set(unlabeled.map((c) => c.id)),
     );

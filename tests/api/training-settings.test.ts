@@ -5,9 +5,6 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoraTrainingSettingsSchema } from '../../main/contract/training';
-import type { ApiContext } from '../../main/api/context';
-import { loraServiceInput } from '../../main/api/handlers/training';
-import { closeLibraries } from '../../main/api/library-access';
 import { parseTrainingConfig } from '../../main/services/training/lora';
 import { loadDataset } from '../../main/services/training/lora/dataset';
 import { clipVocab, labeledLibrary, startTestApi, tinyModel, type TestApi } from './generate-helpers';
@@ -32,8 +29,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await t?.app.close();
-  closeLibraries();
+  await t?.server.close();
   if (t) await rm(t.base, { recursive: true, force: true });
 });
 
@@ -51,8 +47,7 @@ describe('training.start regularisation', () => {
 
   it("reaches the HPS run's dataset: the folder's captioned images at the chosen share", async () => {
     const settings = LoraTrainingSettingsSchema.parse({ ...tiny, regularization: { folder, ratio: 0.4 } });
-    const ctx = { libraryDir: t.libraryDir, dataDir: path.join(t.base, 'data') } as ApiContext;
-    const config = parseTrainingConfig(loraServiceInput(settings, ctx, 'reg'));
+    const config = parseTrainingConfig(t.app.training.loraInput(settings, 'reg'));
     expect(config.regularization).toEqual({ folder, ratio: 0.4 });
     const dataset = await loadDataset(config, path.join(t.base, 'work'));
     expect(dataset.regularization.map((r) => [path.basename(r.image), r.caption])).toEqual([

@@ -4,7 +4,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLibraries } from '../../main/api/library-access';
 import { openSafetensors } from '../../main/checkpoints';
 import { clipVocab, labeledLibrary, startTestApi, tinyModel, type TestApi } from './generate-helpers';
 
@@ -17,8 +16,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await t?.app.close();
-  closeLibraries();
+  await t?.server.close();
   if (t) await rm(t.base, { recursive: true, force: true });
 });
 

@@ -5,9 +5,10 @@
 import { describe, it } from 'vitest';
 import { TorchGenerator } from '../../main/services/diffusion/rng/torch-generator';
 import { SD1_SCHEDULER_CONFIG, type SchedulerConfig } from '../../main/services/diffusion/schedulers/config';
+import { addNoiseVp, velocityVp } from '../../main/services/diffusion/schedulers/forward-process';
 import { alphasCumprodFor } from '../../main/services/diffusion/schedulers/noise-schedule';
 import { createScheduler, type SchedulerName } from '../../main/services/diffusion/schedulers/registry';
-import { addNoiseVp, velocityVp, type Scheduler } from '../../main/services/diffusion/schedulers/scheduler';
+import type { Scheduler } from '../../main/services/diffusion/schedulers/scheduler';
 import { readF32, relativeError } from './fixtures';
 import { expectWithin } from '../parity';
 

@@ -2,7 +2,6 @@
 // and a Chromium page on it that records console and page errors.
 import { rm } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { closeLibraries } from '../../main/api/library-access';
 import { startTestApi, type TestApi } from '../api/generate-helpers';
 import { ensureRendererBuilt, launchChromium } from './browser-harness';
 
@@ -32,8 +31,7 @@ export async function servedPage(prefix: string, seed?: (dir: string) => Promise
     errors,
     async close() {
       await browser.close();
-      await t.app.close();
-      closeLibraries();
+      await t.server.close();
       await rm(t.base, { recursive: true, force: true });
     },
   };

@@ -4,7 +4,6 @@
 // gets a chip from each (HPS v2 first), filled in live.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { libraryAt } from '../../main/api/library-access';
 import path from 'node:path';
 import { clipVocab, repoRoot, tinyModel, type TestApi } from '../api/generate-helpers';
 import { servedPage } from './generate-helpers';
@@ -64,7 +63,7 @@ describe('Generate view (browser mode)', () => {
     const status = batch.getByRole('status');
     await status.waitFor();
     const id = Number(/comparison (\d+)/.exec((await status.textContent()) ?? '')?.[1]);
-    const comparison = libraryAt(t.libraryDir).getComparison(id);
+    const comparison = t.app.library.getComparison(id);
     expect(comparison?.prompt).toBe('a red cube on a blue table');
     expect(comparison?.images).toHaveLength(2);
     expect(errors).toEqual([]);

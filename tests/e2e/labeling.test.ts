@@ -194,14 +194,14 @@ describe('labeling in team mode (hps-studio serve)', () => {
     try {
       for (const comparison of db.listComparisons()) {
         for (const [k, image] of comparison.images.entries()) {
-          db.catalog.setScore({
+          db.scores.set({
             modelId: 'pickscore-v1',
             imageId: image.id,
             promptId: comparison.promptId,
             score: 20 + ((image.id * 7) % 5) / 2,
             cosine: null,
           });
-          db.catalog.setScore({
+          db.scores.set({
             modelId: 'hps-v2.1',
             imageId: image.id,
             promptId: comparison.promptId,

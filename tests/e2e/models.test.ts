@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRendererBuilt, launchChromium } from './browser-harness';
-import { bundledCatalog } from '../../main/services/models';
+import { bundledCatalog } from '../../main/services/model-store';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));

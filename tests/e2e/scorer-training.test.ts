@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { libraryAt } from '../../main/api/library-access';
 import type { TestApi } from '../api/generate-helpers';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 import { syntheticLibrary } from '../preference/synthetic';
@@ -92,7 +91,7 @@ describe('Train view: your own preference model (browser mode)', () => {
     expect(await list.textContent()).toContain('disagreement');
     await panel.getByRole('button', { name: 'Send to Compare queue' }).click();
     await queue.filter({ hasText: 'by disagreement' }).waitFor();
-    const unlabeled = libraryAt(t.libraryDir).listComparisons({ state: 'unlabeled' });
+    const unlabeled = t.app.library.listComparisons({ state: 'unlabeled' });
     expect((await t.call('labeling.queue')).size).toBe(unlabeled.length);
 
     await panel.getByRole('button', { name: 'Clear queue' }).click();

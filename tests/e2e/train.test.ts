@@ -22,7 +22,7 @@ async function labeledAndScored(dir: string): Promise<void> {
   try {
     for (const comparison of library.listComparisons())
       comparison.images.forEach((image, i) =>
-        library.catalog.setScore({
+        library.scores.set({
           modelId: SCORER,
           imageId: image.id,
           promptId: comparison.promptId,

@@ -56,14 +56,14 @@ beforeAll(async () => {
   // Scorer "m" prefers the first image in c1, c2, c4 and the second in c3.
   comparisons.forEach((comparison, n) => {
     const [first, second] = comparison.images;
-    lib.catalog.setScore({
+    lib.scores.set({
       modelId: 'm',
       imageId: first!.id,
       promptId: comparison.promptId,
       score: n === 2 ? 0.1 : 0.9,
       cosine: null,
     });
-    lib.catalog.setScore({
+    lib.scores.set({
       modelId: 'm',
       imageId: second!.id,
       promptId: comparison.promptId,

@@ -66,7 +66,7 @@ describe('comparison filters for the curation grid', () => {
       });
     judge(0, 'tie');
     judge(1, 'skip'); // a skip is not a label
-    lib.catalog.tagComparisons([made[1]!.id, made[3]!.id], 'hard');
+    lib.tags.addToComparisons([made[1]!.id, made[3]!.id], 'hard');
     lib.setExcluded(made[4]!.id, true);
     lib.setGold(made[2]!.id, made[2]!.images[0]!.id);
     const ids = (filter: Parameters<Library['listComparisons']>[0]) =>

@@ -225,14 +225,14 @@ describe('other export formats', () => {
   it('scores CSV lists model, prompt, image hash and score', () => {
     const [comparison] = source.listComparisons();
     const image = comparison!.images[0]!;
-    source.catalog.setScore({
+    source.scores.set({
       modelId: 'hps-v2.1',
       imageId: image.id,
       promptId: comparison!.promptId,
       score: 27.25,
       cosine: 0.2725,
     });
-    source.catalog.setScore({
+    source.scores.set({
       modelId: 'aesthetic',
       imageId: image.id,
       promptId: comparison!.promptId,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Library, type Comparison } from '../../main/services/library';
+import { Library, type Annotator, type Comparison } from '../../main/services/library';
 import { makePng, seeded, tempDir } from './helpers';
 
 let lib: Library;
@@ -229,6 +229,52 @@ describe('blind assignment', () => {
     );
   });
 
+  it('isOpenTo applies the same rule to one comparison', () => {
+    const [me, other] = ['me', 'other'].map((name) => lib.annotators.create(name).annotator) as [
+      Annotator,
+      Annotator,
+    ];
+    const [excluded, judgedByMe, full, gold] = comparisons as [
+      Comparison,
+      Comparison,
+      Comparison,
+      Comparison,
+    ];
+    const open = (comparison: Comparison, overlap = 1) =>
+      lib.judgments.isOpenTo(comparison.id, me.id, overlap);
+    expect(comparisons.map((comparison) => open(comparison))).toEqual([true, true, true, true]);
+
+    lib.setExcluded(excluded.id, true);
+    expect(open(excluded)).toBe(false);
+
+    choose(me.id, judgedByMe);
+    expect(open(judgedByMe, 2)).toBe(false);
+
+    // A skip does not count towards the overlap; a real judgment does.
+    lib.judgments.submit({
+      comparisonId: full.id,
+      annotatorId: other.id,
+      kind: 'skip',
+      shownOrder: ids(full),
+      idempotencyKey: 'skip',
+    });
+    expect(open(full)).toBe(true);
+    lib.judgments.undoLast(other.id);
+    choose(other.id, full);
+    expect(open(full)).toBe(false);
+    expect(open(full, 2)).toBe(true);
+
+    // Gold is open past the overlap, but still not twice to one annotator.
+    lib.setGold(gold.id, ids(gold)[0]!);
+    choose(other.id, gold);
+    expect(open(gold)).toBe(true);
+    choose(me.id, gold);
+    expect(open(gold)).toBe(false);
+
+    expect(lib.judgments.isOpenTo(424242, me.id, 1)).toBe(false);
+    expect(() => open(full, 0)).toThrow(/overlap/);
+  });
+
   it('skips excluded comparisons', () => {
     const { annotator } = lib.annotators.create('ann');
     comparisons.slice(1).forEach((comparison) => lib.setExcluded(comparison.id, true));
@@ -238,32 +284,24 @@ describe('blind assignment', () => {
   });
 });
 
-describe('scores, tags and jobs', () => {
-  it('upserts scores, tags images and comparisons, and tracks job state', () => {
+describe('scores and tags', () => {
+  it('upserts scores and tags images and comparisons', () => {
     const image = comparisons[0]!.images[0]!;
     const promptId = comparisons[0]!.promptId;
-    lib.catalog.setScore({ modelId: 'hps-v2.1', imageId: image.id, promptId, score: 27.5, cosine: 0.275 });
-    lib.catalog.setScore({ modelId: 'hps-v2.1', imageId: image.id, promptId, score: 28, cosine: 0.28 });
-    expect(lib.catalog.scores()).toEqual([
+    lib.scores.set({ modelId: 'hps-v2.1', imageId: image.id, promptId, score: 27.5, cosine: 0.275 });
+    lib.scores.set({ modelId: 'hps-v2.1', imageId: image.id, promptId, score: 28, cosine: 0.28 });
+    expect(lib.scores.list()).toEqual([
       { modelId: 'hps-v2.1', imageId: image.id, promptId, score: 28, cosine: 0.28 },
     ]);
     expect(() =>
-      lib.catalog.setScore({ modelId: 'x', imageId: image.id, promptId, score: NaN, cosine: null }),
+      lib.scores.set({ modelId: 'x', imageId: image.id, promptId, score: NaN, cosine: null }),
     ).toThrow(/finite/);
-    lib.catalog.tagImages([image.id], 'keep');
-    lib.catalog.tagComparisons([comparisons[1]!.id], 'hard');
-    expect(lib.catalog.imageTags(image.id)).toEqual(['keep']);
-    expect(lib.catalog.comparisonTags(comparisons[1]!.id)).toEqual(['hard']);
-    lib.catalog.untagImages([image.id], 'keep');
-    expect(lib.catalog.imageTags(image.id)).toEqual([]);
-    const job = lib.catalog.createJob('score', { modelId: 'hps-v2.1' });
-    expect(job).toMatchObject({ state: 'queued', progress: 0, payload: { modelId: 'hps-v2.1' } });
-    expect(lib.catalog.updateJob(job.id, { state: 'running', progress: 0.5 })).toMatchObject({
-      state: 'running',
-      progress: 0.5,
-    });
-    expect(() => lib.catalog.updateJob(job.id, { progress: 2 })).toThrow(/progress/);
-    expect(lib.catalog.jobs({ state: 'running' }).map((j) => j.id)).toEqual([job.id]);
+    lib.tags.addToImages([image.id], 'keep');
+    lib.tags.addToComparisons([comparisons[1]!.id], 'hard');
+    expect(lib.tags.ofImage(image.id)).toEqual(['keep']);
+    expect(lib.tags.ofComparison(comparisons[1]!.id)).toEqual(['hard']);
+    lib.tags.removeFromImages([image.id], 'keep');
+    expect(lib.tags.ofImage(image.id)).toEqual([]);
   });
 
   it('deleting a comparison removes its judgments but keeps images', () => {

@@ -29,7 +29,6 @@ describe('library schema', () => {
       'comparisons',
       'image_tags',
       'images',
-      'jobs',
       'judgments',
       'prompts',
       'schema_version',
@@ -116,16 +115,42 @@ describe('library schema', () => {
     `);
     db.close();
     const lib = Library.open(dir);
-    expect(currentVersion(lib.db)).toBe(3);
-    expect(lib.catalog.scores()).toHaveLength(1);
-    expect(lib.catalog.scoreFailures('m')).toEqual([]);
-    lib.catalog.setScoreFailure({ modelId: 'm', imageId: 1, error: 'unreadable' });
-    expect(lib.catalog.scoreFailures('m')).toEqual([
+    expect(currentVersion(lib.db)).toBe(SCHEMA_VERSION);
+    expect(lib.scores.list()).toHaveLength(1);
+    expect(lib.scores.failures('m')).toEqual([]);
+    lib.scores.recordFailure({ modelId: 'm', imageId: 1, error: 'unreadable' });
+    expect(lib.scores.failures('m')).toEqual([
       { modelId: 'm', imageId: 1, error: 'unreadable', failedAt: expect.any(String) },
     ]);
     // A failure for an image the library does not have is not recorded.
-    lib.catalog.setScoreFailure({ modelId: 'm', imageId: 99, error: 'unreadable' });
+    lib.scores.recordFailure({ modelId: 'm', imageId: 99, error: 'unreadable' });
     expect(lib.db.prepare('SELECT COUNT(*) AS n FROM score_failures').get()).toEqual({ n: 1 });
+    lib.close();
+  });
+
+  it('migration 4 drops the unused jobs table of a version-3 library, keeping its data', () => {
+    const dir = folder();
+    const db = new Database(path.join(dir, 'library.sqlite'));
+    migrate(db, MIGRATIONS.slice(0, 3));
+    db.exec(`
+      INSERT INTO prompts (id, text, created_at) VALUES (1, 'p', 't');
+      INSERT INTO images (id, hash, ext, width, height, byte_size, created_at)
+        VALUES (1, '${'a'.repeat(64)}', 'png', 1, 1, 1, 't'), (2, '${'b'.repeat(64)}', 'png', 1, 1, 1, 't');
+      INSERT INTO comparisons (id, prompt_id, signature, created_at) VALUES (1, 1, '1,2', 't');
+      INSERT INTO comparison_images VALUES (1, 0, 1), (1, 1, 2);
+      INSERT INTO annotators (id, name, role, created_at) VALUES (1, 'a', 'annotator', 't');
+      INSERT INTO judgments (comparison_id, annotator_id, kind, shown_order, created_at, idempotency_key)
+        VALUES (1, 1, 'tie', '[1,2]', 't', 'k1');
+      INSERT INTO scores VALUES ('m', 1, 1, 0.5, NULL, 't');
+      INSERT INTO jobs (id, kind, state, created_at, updated_at) VALUES ('j', 'score', 'done', 't', 't');
+    `);
+    db.close();
+    const lib = Library.open(dir);
+    expect(currentVersion(lib.db)).toBe(4);
+    expect(lib.db.prepare("SELECT name FROM sqlite_master WHERE name = 'jobs'").get()).toBeUndefined();
+    expect(lib.stats()).toMatchObject({ images: 2, comparisons: 1, judgments: 1 });
+    expect(lib.judgments.list().map((j) => j.idempotencyKey)).toEqual(['k1']);
+    expect(lib.scores.list()).toEqual([{ modelId: 'm', imageId: 1, promptId: 1, score: 0.5, cosine: null }]);
     lib.close();
   });
 

@@ -2,13 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  SCORER_KINDS,
-  bundledCatalog,
-  findEntry,
-  parseCatalog,
-  withRequirements,
-} from '../../main/services/models';
+import { SCORER_KINDS } from '../../main/contract/names';
+import { bundledCatalog, findEntry, parseCatalog, withRequirements } from '../../main/services/model-store';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
 

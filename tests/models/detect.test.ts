@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../main/checkpoints';
-import { detectCheckpoint, UnsupportedCheckpointError } from '../../main/services/models/detect';
+import { detectCheckpoint, UnsupportedCheckpointError } from '../../main/services/model-store/detect';
 import { HEADER_FORMAT, METADATA_KEY } from '../../main/services/preference-training/saved-scorer';
 
 const fixtures = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));

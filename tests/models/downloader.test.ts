@@ -10,7 +10,7 @@ import {
   downloadFile,
   partPaths,
   type DownloadProgress,
-} from '../../main/services/models';
+} from '../../main/services/model-store';
 import { startServer, type Route, type TestServer } from './http-server';
 
 const body = new Uint8Array(randomBytes(300 * 1024));

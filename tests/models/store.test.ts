@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelStore, parseCatalog, type ModelDownloadProgress } from '../../main/services/models';
+import { ModelStore, parseCatalog, type ModelDownloadProgress } from '../../main/services/model-store';
 import { startServer, type TestServer } from './http-server';
 
 const vocab = new Uint8Array(randomBytes(20 * 1024));

@@ -17,7 +17,7 @@ let open: Comparison[];
 /** Stores one scorer's scores for the images of a comparison, in the comparison's image order. */
 function store(modelId: string, c: Comparison, scores: number[]) {
   c.images.forEach((image, i) =>
-    library.catalog.setScore({
+    library.scores.set({
       modelId,
       imageId: image.id,
       promptId: c.promptId,

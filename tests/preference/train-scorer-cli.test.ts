@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi, createApp, OWNER } from '../../main/api';
 import { VOCAB, fixture } from '../models/clip-fixtures';
 import { syntheticLibrary } from './synthetic';
 import { runCli } from '../cli/run-cli';
@@ -91,6 +92,33 @@ describe('hps-studio train-scorer', () => {
     const rows = JSON.parse(scored.stdout) as { score?: number }[];
     expect(rows).toHaveLength(2);
     expect(rows.every((row) => Number.isFinite(row.score))).toBe(true);
+  }, 180_000);
+
+  it("saves the held-out report, so Evaluate's held-out table lists a CLI-trained scorer", async () => {
+    const out = path.join(libraryDir, 'scorers', 'from-cli.safetensors');
+    const run = await cli([
+      'train-scorer',
+      ...['--base', fixture('hps_v1_tiny.pt'), '--kind', 'hps-v1', '--vocab', VOCAB],
+      ...['--library', libraryDir, '--steps', '2', '--batch', '2', '--held-out', '0.5', '--out', out],
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { before: unknown; after: unknown; testComparisons: number };
+    const api = createApi(
+      createApp({ libraryDir, info: { version: 'test', mode: 'serve', electron: null } }),
+    );
+    try {
+      const { scorers } = (await api.call('evaluation.heldOut', {}, OWNER)) as {
+        scorers: { id: string; kind: string; before: unknown; after: unknown; testComparisons: number }[];
+      };
+      expect(scorers.find((s) => s.id === 'from-cli')).toMatchObject({
+        kind: 'hps-v1',
+        before: summary.before,
+        after: summary.after,
+        testComparisons: summary.testComparisons,
+      });
+    } finally {
+      await api.app.close();
+    }
   }, 180_000);
 
   it('refuses a folder that holds no library', async () => {

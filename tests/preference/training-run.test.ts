@@ -141,7 +141,7 @@ describe('label next with the trained scorer', () => {
             [c.prompt],
           );
           rows.forEach((row, i) =>
-            library.catalog.setScore({
+            library.scores.set({
               modelId,
               imageId: c.images[i]!.id,
               promptId: c.promptId,

@@ -48,7 +48,7 @@ function readsOfCorrupt(): number {
   return reads.length;
 }
 
-const failures = () => library.catalog.scoreFailures(MODEL);
+const failures = () => library.scores.failures(MODEL);
 
 describe('images that cannot be scored', () => {
   it('are tried once per run and recorded', async () => {
@@ -60,7 +60,7 @@ describe('images that cannot be scored', () => {
       expect.objectContaining({ modelId: MODEL, imageId: corrupt.id, error: result.failed[0]!.error }),
     ]);
     // Another scorer has its own record.
-    expect(library.catalog.scoreFailures('another-scorer')).toEqual([]);
+    expect(library.scores.failures('another-scorer')).toEqual([]);
   }, 60_000);
 
   it('are skipped by the next run', async () => {
@@ -97,7 +97,7 @@ describe('images that cannot be scored', () => {
   }, 60_000);
 
   it('disappear with their image', async () => {
-    library.catalog.setScoreFailure({ modelId: MODEL, imageId: corrupt.id, error: 'unreadable' });
+    library.scores.recordFailure({ modelId: MODEL, imageId: corrupt.id, error: 'unreadable' });
     expect(failures()).toHaveLength(1);
     library.db.prepare('DELETE FROM comparison_images WHERE image_id = ?').run(corrupt.id);
     library.db.prepare('DELETE FROM images WHERE id = ?').run(corrupt.id);

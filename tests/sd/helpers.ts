@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { SessionCache, type ExecutionProvider } from '../../main/engine/runtime';
+import { SessionCache, openGraphSession, type ExecutionProvider } from '../../main/engine/runtime';
 import type { Graph } from '../../main/engine/ir/graph';
-import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const sdDir = path.resolve(repoRoot, '../shared/fixtures/sd');

@@ -3,7 +3,12 @@
 // merged into its weights (tests/sd/synthetic-lora.ts), at strengths 1 and 0.5; strength 0 is the base model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { SessionCache, type EngineSession, type TensorMap } from '../../main/engine/runtime';
+import {
+  SessionCache,
+  openGraphSession,
+  type EngineSession,
+  type TensorMap,
+} from '../../main/engine/runtime';
 import {
   buildTextEncoder,
   buildUnet,
@@ -23,7 +28,6 @@ import {
 } from '../../main/models/sd';
 import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
 import { SdPipeline } from '../../main/services/diffusion/pipeline';
-import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { clipVocab, readF32, readI64AsI32, relativeError, tempDir, tinyFolder } from './helpers';
 import { syntheticModules, writeKohyaLora, writeMergedModel, type SyntheticModule } from './synthetic-lora';
 import { expectWithin } from '../parity';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors, toFloat32 } from '../../main/checkpoints';
 import { addTrainingOutputs } from '../../main/engine/autodiff';
-import { SessionCache, type TensorMap } from '../../main/engine/runtime';
+import { SessionCache, openGraphSession, type TensorMap } from '../../main/engine/runtime';
 import {
   buildUnet,
   loadLoraFile,
@@ -18,7 +18,6 @@ import {
   type LoraWeights,
 } from '../../main/models/sd';
 import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
-import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { fixture, readF32, relativeError, tempDir, tinyFolder } from './helpers';
 import { expectWithin } from '../parity';
 

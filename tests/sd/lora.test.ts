@@ -3,7 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { writeSafetensors, type TensorSource } from '../../main/checkpoints';
-import { SessionCache, type EngineSession, type TensorMap } from '../../main/engine/runtime';
+import {
+  SessionCache,
+  openGraphSession,
+  type EngineSession,
+  type TensorMap,
+} from '../../main/engine/runtime';
 import {
   buildUnet,
   loadLoraFile,
@@ -19,7 +24,6 @@ import {
 } from '../../main/models/sd';
 import type { Graph } from '../../main/engine/ir/graph';
 import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
-import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { fixture, readF32, relativeError, tempDir, tinyFolder } from './helpers';
 import { expectWithin } from '../parity';
 

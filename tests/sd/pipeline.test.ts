@@ -3,7 +3,7 @@
 // cancellation, size validation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SdPipeline } from '../../main/services/diffusion/pipeline';
-import { SCHEDULER_NAMES } from '../../main/services/diffusion/schedulers';
+import { SCHEDULER_NAMES } from '../../main/contract/names';
 import { clipVocab, fixture, readF32, relativeError, tempDir, tinyFolder, tinySingleFile } from './helpers';
 import { expectWithin } from '../parity';
 

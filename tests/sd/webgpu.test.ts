@@ -2,7 +2,7 @@
 // WebGPU has). Stated tolerances: fp32 ≤ 1e-4 relative (the README's float32 bound; measured 5e-6 with
 // attention unfused: ORT's WebGPU MultiHeadAttention alone costs ~5e-3), fp16 (the GPU policy) ≤ 2e-2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionCache } from '../../main/engine/runtime';
+import { SessionCache, openGraphSession, type ComputePrecision } from '../../main/engine/runtime';
 import {
   buildUnet,
   loraFeeds,
@@ -14,7 +14,6 @@ import {
   UNET_TIME,
 } from '../../main/models/sd';
 import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
-import { openGraphSession, type ComputePrecision } from '../../main/services/diffusion/pipeline/sessions';
 import { readF32, relativeError, tempDir, tinyFolder } from './helpers';
 import { expectWithin } from '../parity';
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
       [images[0]!, 0.3],
       [images[1]!, 0.2],
     ] as const)
-      library.catalog.setScore({
+      library.scores.set({
         modelId: 'hps-v2.1',
         imageId: image.id,
         promptId: scored.comparison.promptId,

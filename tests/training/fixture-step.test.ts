@@ -5,11 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStateDict, toFloat32 } from '../../main/checkpoints';
-import { SessionCache, type EngineSession } from '../../main/engine/runtime';
+import { SessionCache, openGraphSession, type EngineSession } from '../../main/engine/runtime';
 import { kohyaLoraKey } from '../../main/models/sd/keys';
 import { loadLoraFile, type LoraWeights } from '../../main/models/sd';
 import { loadSdModel, type SdModel } from '../../main/services/diffusion/loader';
-import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { buildLoraTrainingGraph, type LoraTrainingGraph } from '../../main/services/training/lora/graph';
 import { runStep, stepFeeds, type StepResult } from '../../main/services/training/lora/step';
 import { fixture, relativeError, tempDir, tinyFolder } from '../sd/helpers';

@@ -32,7 +32,7 @@ beforeAll(async () => {
     const comparison = (prompt: string, images: ImageRecord[]) =>
       library.addComparison({ prompt, imageIds: images.map((i) => i.id) }).comparison;
     const score = (modelId: string, promptId: number, image: ImageRecord, value: number) =>
-      library.catalog.setScore({ modelId, imageId: image.id, promptId, score: value, cosine: null });
+      library.scores.set({ modelId, imageId: image.id, promptId, score: value, cosine: null });
 
     const three = comparison('three cats', [img[0]!, img[1]!, img[2]!]);
     [0.2, 0.9, 0.5].forEach((v, i) => score('hps-a', three.promptId, img[i]!, v));

@@ -4,11 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, it } from 'vitest';
 import { loadStateDict, toFloat32 } from '../../main/checkpoints';
-import { probeExecutionProvider, SessionCache } from '../../main/engine/runtime';
+import { openGraphSession, probeExecutionProvider, SessionCache } from '../../main/engine/runtime';
 import { kohyaLoraKey } from '../../main/models/sd/keys';
 import { loadLoraFile } from '../../main/models/sd';
 import { loadSdModel } from '../../main/services/diffusion/loader';
-import { openGraphSession } from '../../main/services/diffusion/pipeline/sessions';
 import { buildLoraTrainingGraph } from '../../main/services/training/lora/graph';
 import { runStep, stepFeeds } from '../../main/services/training/lora/step';
 import { fixture, relativeError, tempDir, tinyFolder } from '../sd/helpers';

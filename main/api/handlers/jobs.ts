@@ -1,6 +1,6 @@
 import type { Handlers } from './types';
 
 export const jobHandlers = {
-  'jobs.list': async (_input, ctx) => ({ jobs: ctx.jobs.list() }),
-  'jobs.cancel': async ({ id }, ctx) => ({ cancelled: ctx.jobs.cancel(id) }),
+  'jobs.list': async (_input, { app }) => ({ jobs: app.jobs.list() }),
+  'jobs.cancel': async ({ id }, { app }) => ({ cancelled: app.jobs.cancel(id) }),
 } satisfies Partial<Handlers>;

@@ -1,14 +1,12 @@
-// Loaded scorers and their background scoring jobs, and near-duplicates by image embedding (scorer-service.ts).
-import { ScorerService } from '../scorer-service';
 import type { Handlers } from './types';
 
 export const scorerHandlers = {
-  'scorers.list': async (_input, ctx) => ({ scorers: ScorerService.of(ctx).list() }),
-  'scorers.load': async (input, ctx) => ({ scorer: await ScorerService.of(ctx).load(input) }),
-  'scorers.unload': async ({ id }, ctx) => ({ unloaded: await ScorerService.of(ctx).unload(id) }),
-  'scorers.scoreLibrary': async ({ id, retryFailed }, ctx) => ({
-    jobIds: ScorerService.of(ctx).scoreLibrary(id, { retryFailed }),
+  'scorers.list': async (_input, { app }) => ({ scorers: app.scorers.list() }),
+  'scorers.load': async (input, { app }) => ({ scorer: await app.scorers.load(input) }),
+  'scorers.unload': async ({ id }, { app }) => ({ unloaded: await app.scorers.unload(id) }),
+  'scorers.scoreLibrary': async ({ id, retryFailed }, { app }) => ({
+    jobIds: app.scorers.scoreLibrary(id, { retryFailed }),
   }),
-  'library.nearDuplicates': async ({ scorerId, threshold }, ctx) =>
-    ScorerService.of(ctx).nearDuplicates(scorerId, threshold),
+  'library.nearDuplicates': async ({ scorerId, threshold }, { app }) =>
+    app.scorers.nearDuplicates(scorerId, threshold),
 } satisfies Partial<Handlers>;

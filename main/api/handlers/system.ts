@@ -3,15 +3,15 @@ import { probeExecutionProviders } from '../../engine/runtime/probe';
 import type { Handlers } from './types';
 
 export const systemHandlers = {
-  'system.info': async (_input, ctx) => ({
-    appVersion: ctx.app.version,
-    mode: ctx.app.mode,
+  'system.info': async (_input, { app }) => ({
+    appVersion: app.info.version,
+    mode: app.info.mode,
     node: process.versions.node,
-    electron: ctx.app.electron,
+    electron: app.info.electron,
     onnxruntime: ort.env.versions.node ?? 'unknown',
     platform: process.platform,
     arch: process.arch,
-    libraryDir: ctx.libraryDir,
+    libraryDir: app.libraryDir,
   }),
   'system.doctor': async (input) => ({ results: await probeExecutionProviders(input.eps) }),
 } satisfies Partial<Handlers>;

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { appVersion } from '../../common/app-version';
-import { EXECUTION_PROVIDERS, probeExecutionProviders } from '../../engine/runtime/probe';
+import { EXECUTION_PROVIDERS } from '../../contract/names';
+import { probeExecutionProviders } from '../../engine/runtime/probe';
 
 export function registerDoctor(program: Command): void {
   program

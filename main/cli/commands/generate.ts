@@ -1,12 +1,16 @@
-import { access, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../engine/runtime';
-import { SdPipeline, writePng, type LoraRequest } from '../../services/diffusion/pipeline';
-import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from '../../services/diffusion/schedulers';
+import {
+  EXECUTION_PROVIDERS,
+  SCHEDULER_NAMES,
+  type ExecutionProvider,
+  type SchedulerName,
+} from '../../contract/names';
+import { generateImages } from '../../services/diffusion/generate-images';
+import { SdPipeline, type LoraRequest } from '../../services/diffusion/pipeline';
 import { CliError } from '../errors';
-import { parseNonEmpty } from '../options';
+import { oneOf, parseNonEmpty } from '../options';
 
 interface GenerateCliOptions {
   model: string;
@@ -39,18 +43,6 @@ function parseCfg(value: string): number {
   if (value.trim() === '' || !Number.isFinite(n) || n < 0)
     throw new InvalidArgumentError('expected a non-negative number.');
   return n;
-}
-
-function parseScheduler(value: string): SchedulerName {
-  if (!isSchedulerName(value))
-    throw new InvalidArgumentError(`expected one of ${SCHEDULER_NAMES.join(', ')}.`);
-  return value;
-}
-
-function parseEp(value: string): ExecutionProvider {
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
-  return value as ExecutionProvider;
 }
 
 /** FILE[:SCALE]; a suffix that is not a number belongs to the path (C:\\ on Windows). */
@@ -94,7 +86,7 @@ export function registerGenerate(program: Command): void {
       integerIn(0, Number.MAX_SAFE_INTEGER, 'a seed'),
       0,
     )
-    .option('--scheduler <name>', `sampler: ${SCHEDULER_NAMES.join(' | ')}`, parseScheduler, 'pndm')
+    .option('--scheduler <name>', `sampler: ${SCHEDULER_NAMES.join(' | ')}`, oneOf(SCHEDULER_NAMES), 'pndm')
     .option(
       '--width <w>',
       'image width (a multiple of the VAE scale factor; default: the model size)',
@@ -108,7 +100,12 @@ export function registerGenerate(program: Command): void {
       collectLora,
       [],
     )
-    .option('--ep <ep>', `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`, parseEp, 'cpu')
+    .option(
+      '--ep <ep>',
+      `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`,
+      oneOf(EXECUTION_PROVIDERS),
+      'cpu',
+    )
     .requiredOption('--out <dir>', 'folder for the PNG files (created if missing)', parseNonEmpty)
     .addHelpText(
       'after',
@@ -124,78 +121,32 @@ Examples:
     .action(generate);
 }
 
-async function freeName(dir: string, seed: number): Promise<string> {
-  for (let n = 0; ; n++) {
-    const file = path.join(dir, n === 0 ? `seed-${seed}.png` : `seed-${seed}-${n}.png`);
-    const taken = await access(file).then(
-      () => true,
-      () => false,
-    );
-    if (!taken) return file;
-  }
-}
-
-async function generate(options: GenerateCliOptions): Promise<void> {
-  if ((options.width === undefined) !== (options.height === undefined))
+async function generate({ model, vocab, ep, out, lora, ...settings }: GenerateCliOptions): Promise<void> {
+  if ((settings.width === undefined) !== (settings.height === undefined))
     throw new CliError('give --width and --height together.');
-  const pipe = await SdPipeline.open(options.model, {
-    ep: options.ep,
-    vocab: options.vocab,
-    workDir: graphCacheDir(),
-  }).catch((error: Error) => {
+  const pipe = await SdPipeline.open(model, { ep, vocab, workDir: graphCacheDir() }).catch((error: Error) => {
     throw new CliError(error.message);
   });
   try {
-    for (const { file } of options.lora) {
-      const lora = await pipe.lora(file).catch((error: Error) => {
-        throw new CliError(error.message);
-      });
-      if (lora.skipped.length > 0)
-        console.error(
-          `hps-studio: warning: ${file}: ${lora.skipped.length} targets not applied, e.g. ${lora.skipped[0]}`,
-        );
-    }
-    const size = pipe.model.unet.config.sampleSize * pipe.scaleFactor;
     const tty = process.stderr.isTTY;
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
-    const result = await pipe
-      .generate({
-        prompt: options.prompt,
-        negative: options.negative,
-        steps: options.steps,
-        cfg: options.cfg,
-        seed: options.seed,
-        scheduler: options.scheduler,
-        width: options.width ?? size,
-        height: options.height ?? size,
-        batch: options.batch,
-        loras: options.lora,
-        signal: controller.signal,
-        onProgress: (e) =>
-          process.stderr.write(
-            `${tty ? '\r' : ''}step ${e.step}/${e.total} (t = ${e.timestep})${tty ? '' : '\n'}`,
-          ),
-      })
-      .catch((error: Error) => {
-        throw new CliError(error.message);
-      });
+    const { images, loraWarnings } = await generateImages(pipe, {
+      ...settings,
+      loras: lora,
+      outDir: out,
+      signal: controller.signal,
+      onProgress: (e) =>
+        process.stderr.write(
+          `${tty ? '\r' : ''}step ${e.step}/${e.total} (t = ${e.timestep})${tty ? '' : '\n'}`,
+        ),
+    }).catch((error: Error) => {
+      throw new CliError(error.message);
+    });
     if (tty) process.stderr.write('\n');
-    await mkdir(options.out, { recursive: true });
-    const rows = [];
-    for (const image of result.images) {
-      const file = await freeName(options.out, image.seed);
-      await writePng(image.image, file);
-      rows.push({
-        file,
-        seed: image.seed,
-        prompt: options.prompt,
-        negative: options.negative,
-        steps: options.steps,
-        cfg: options.cfg,
-        scheduler: options.scheduler,
-      });
-    }
+    for (const warning of loraWarnings) console.error(`hps-studio: warning: ${warning}`);
+    const { prompt, negative, steps, cfg, scheduler } = settings;
+    const rows = images.map(({ file, seed }) => ({ file, seed, prompt, negative, steps, cfg, scheduler }));
     process.stdout.write(`${JSON.stringify(rows)}\n`);
   } finally {
     await pipe.close();

@@ -1,19 +1,21 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../engine/runtime';
+import {
+  EXECUTION_PROVIDERS,
+  SCORER_KINDS,
+  type ExecutionProvider,
+  type ScorerKind,
+} from '../../contract/names';
 import {
   createScorer,
   isScoreError,
-  isScorerKind,
   KIND_SPECS,
-  SCORER_KINDS,
   type ScoreProgress,
   type ScoreRow,
-  type ScorerKind,
 } from '../../services/scoring';
 import { CliError } from '../errors';
-import { parseNonEmpty } from '../options';
+import { oneOf, parseNonEmpty } from '../options';
 
 interface ScoreCliOptions {
   kind: ScorerKind;
@@ -26,7 +28,7 @@ interface ScoreCliOptions {
   json?: boolean;
 }
 
-const IMAGE_EXTENSIONS = new Set([
+const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
   '.png',
   '.jpg',
   '.jpeg',
@@ -37,17 +39,6 @@ const IMAGE_EXTENSIONS = new Set([
   '.tiff',
   '.bmp',
 ]);
-
-function parseKind(value: string): ScorerKind {
-  if (!isScorerKind(value)) throw new InvalidArgumentError(`expected one of ${SCORER_KINDS.join(', ')}.`);
-  return value;
-}
-
-function parseEp(value: string): ExecutionProvider {
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
-  return value as ExecutionProvider;
-}
 
 function parseBatch(value: string): number {
   const n = Number(value);
@@ -67,7 +58,7 @@ export function registerScore(program: Command): void {
     .description(
       'Score images against prompts with HPS v1, HPS v2/v2.1, CLIP score, PickScore, or the LAION aesthetic head.',
     )
-    .requiredOption('--kind <kind>', `scorer: ${SCORER_KINDS.join(' | ')}`, parseKind)
+    .requiredOption('--kind <kind>', `scorer: ${SCORER_KINDS.join(' | ')}`, oneOf(SCORER_KINDS))
     .requiredOption(
       '--model <checkpoint>',
       'CLIP checkpoint file or folder (aesthetic: the ViT-L/14 CLIP)',
@@ -80,7 +71,12 @@ export function registerScore(program: Command): void {
       parseNonEmpty,
     )
     .option('--prompt <text>', 'a prompt (repeat for several; not used by aesthetic)', collect, [])
-    .option('--ep <ep>', `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`, parseEp, 'cpu')
+    .option(
+      '--ep <ep>',
+      `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`,
+      oneOf(EXECUTION_PROVIDERS),
+      'cpu',
+    )
     .option('--batch <n>', 'images per inference run', parseBatch, 8)
     .option('--json', 'print one JSON array on stdout')
     .argument('<images...>', 'image files or folders (folders: their image files, sorted)')

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createApi, createApiServices, defaultDataDir } from '../../api';
-import { teamAuthenticator } from '../../api/library-access';
+import { createApi, createApp, defaultDataDir, teamAuthenticator } from '../../api';
 import { appVersion } from '../../common/app-version';
 import { isLoopbackHost, startServer } from '../../server';
 import { CliError } from '../errors';
@@ -65,9 +64,12 @@ async function choosePort(options: ServeOptions): Promise<{ port: number; note?:
 
 async function listen(options: ServeOptions, libraryDir: string) {
   const dataDir = options.data === undefined ? undefined : resolve(options.data);
-  const api = createApi(
-    createApiServices({ libraryDir, dataDir, app: { version: appVersion(), mode: 'serve', electron: null } }),
-  );
+  const studio = createApp({
+    libraryDir,
+    dataDir,
+    info: { version: appVersion(), mode: 'serve', electron: null },
+  });
+  const api = createApi(studio);
   const { port, note } = await choosePort(options);
   if (note) console.log(note);
   try {
@@ -76,8 +78,8 @@ async function listen(options: ServeOptions, libraryDir: string) {
       host: options.host,
       port,
       staticDir: RENDERER_DIR,
-      // Team mode: once the library has a login, every request needs a token (see library-access.ts).
-      authenticate: teamAuthenticator(libraryDir),
+      // Team mode: once the library has a login, every request needs a token (see app/caller.ts).
+      authenticate: teamAuthenticator(() => studio.library),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

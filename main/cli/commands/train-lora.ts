@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../engine/runtime';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../contract/names';
 import { startTraining, type LoraTrainingInput, type TrainingProgress } from '../../services/training/lora';
 import { CliError } from '../errors';
-import { parseNonEmpty } from '../options';
+import { oneOf, parseNonEmpty } from '../options';
 
 interface TrainLoraCliOptions {
   recipe: 'hps' | 'dpo';
@@ -66,12 +66,6 @@ function parseRatio(value: string): number {
   if (!Number.isFinite(n) || n < 0 || n > 0.95)
     throw new InvalidArgumentError('expected a number from 0 to 0.95.');
   return n;
-}
-
-function parseEp(value: string): ExecutionProvider {
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
-  return value as ExecutionProvider;
 }
 
 export function registerTrainLora(program: Command): void {
@@ -142,7 +136,12 @@ export function registerTrainLora(program: Command): void {
       integerParser(0),
     )
     .option('--no-resume', 'start over even when <out>.checkpoints holds a checkpoint of the same settings')
-    .option('--ep <ep>', `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`, parseEp, 'cpu')
+    .option(
+      '--ep <ep>',
+      `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`,
+      oneOf(EXECUTION_PROVIDERS),
+      'cpu',
+    )
     .option('--json', 'print progress as JSON lines')
     .addHelpText(
       'after',

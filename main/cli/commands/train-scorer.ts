@@ -1,18 +1,17 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../engine/runtime';
-import { Library } from '../../services/library';
 import {
-  DEFAULT_SETTINGS,
+  EXECUTION_PROVIDERS,
   TRAINABLE_KINDS,
-  loadBaseModel,
-  saveTrainedScorer,
-  trainPreferenceModel,
+  type ExecutionProvider,
   type TrainableKind,
-} from '../../services/preference-training';
+} from '../../contract/names';
+import { Library } from '../../services/library';
+import { DEFAULT_SETTINGS } from '../../services/preference-training';
+import { trainAndSaveScorer } from '../../services/preference-training/train-and-save';
 import { CliError } from '../errors';
-import { parseNonEmpty } from '../options';
+import { oneOf, parseNonEmpty } from '../options';
 
 interface TrainScorerCliOptions {
   base: string;
@@ -113,7 +112,12 @@ export function registerTrainScorer(program: Command): void {
       'LoRA scale numerator (scale = alpha / rank; default: the rank)',
       positiveNumber,
     )
-    .option('--ep <ep>', `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`, parseEp, 'cpu')
+    .option(
+      '--ep <ep>',
+      `execution provider: ${EXECUTION_PROVIDERS.join(' | ')}`,
+      oneOf(EXECUTION_PROVIDERS),
+      'cpu',
+    )
     .addHelpText(
       'after',
       `
@@ -130,12 +134,6 @@ Example:
       --library ./lib --blocks 2 --steps 500 --lr 1e-5 --out mine.safetensors --log train.jsonl`,
     )
     .action(trainScorer);
-}
-
-function parseEp(value: string): ExecutionProvider {
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(value))
-    throw new InvalidArgumentError(`expected one of ${EXECUTION_PROVIDERS.join(', ')}.`);
-  return value as ExecutionProvider;
 }
 
 async function trainScorer(options: TrainScorerCliOptions): Promise<void> {
@@ -155,15 +153,13 @@ async function trainScorer(options: TrainScorerCliOptions): Promise<void> {
     loraAlpha: options.loraAlpha ?? (options.loraRank || DEFAULT_SETTINGS.loraAlpha),
   };
   if (options.log) await writeFile(options.log, '');
-  console.error(`loading ${options.kind} from ${options.base}`);
-  const base = await loadBaseModel(options.kind, options.base).catch((error: Error) => {
-    throw new CliError(error.message);
-  });
   const library = Library.open(libraryDir);
   try {
-    const { report, trained } = await trainPreferenceModel({
+    const { report, header } = await trainAndSaveScorer({
       library,
-      base,
+      kind: options.kind,
+      basePath: options.base,
+      out: options.out,
       vocab: options.vocab,
       settings,
       ep: options.ep,
@@ -176,16 +172,6 @@ async function trainScorer(options: TrainScorerCliOptions): Promise<void> {
       },
     }).catch((error: Error) => {
       throw new CliError(error.message);
-    });
-    const header = await saveTrainedScorer(options.out, {
-      base,
-      trained,
-      settings: { ...report.settings },
-      heldOut: {
-        before: report.before.dropTies.accuracy,
-        after: report.after.dropTies.accuracy,
-        pairs: report.heldOutPairs,
-      },
     });
     console.error(`saved ${options.out}`);
     process.stdout.write(

@@ -1,4 +1,5 @@
 // The model-facing API: one method per op (and a few composites), so model code reads like PyTorch.
+import type { OpType } from '../ops';
 import type { Tensor } from './graph';
 import type { DType, Dim } from './shape';
 import { normAxis } from './shape';
@@ -28,7 +29,7 @@ export interface AttentionOptions {
 }
 
 export abstract class OpBuilder {
-  abstract op(type: string, inputs: readonly Tensor[], attrs?: unknown): Tensor;
+  abstract op(type: OpType, inputs: readonly Tensor[], attrs?: unknown): Tensor;
   abstract scalar(value: number, dtype?: DType): Tensor;
 
   private lift(a: Operand, like: Operand): Tensor {
@@ -37,7 +38,7 @@ export abstract class OpBuilder {
     return this.scalar(a, like.dtype);
   }
 
-  private binary(type: string, a: Operand, b: Operand): Tensor {
+  private binary(type: OpType, a: Operand, b: Operand): Tensor {
     return this.op(type, [this.lift(a, b), this.lift(b, a)]);
   }
 
@@ -250,7 +251,7 @@ export abstract class OpBuilder {
       x.shape.map((_, i) => i),
     );
   }
-  private reduce(type: string, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  private reduce(type: OpType, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
     const ax = [...new Set(axes.map((a) => normAxis(a, x.rank)))].sort((p, q) => p - q);
     return this.op(type, [x], { axes: ax, keepdims });
   }

@@ -1,6 +1,6 @@
 // The graph builder: typed tensor handles over an append-only list of values (inputs, parameters,
 // constants, op results). Creation order is a topological order, which autodiff and lowering rely on.
-import { getOp } from '../ops';
+import { type OpType, getOp } from '../ops';
 import { OpBuilder } from './builder';
 import {
   type DType,
@@ -21,8 +21,11 @@ export type ParamData =
   | Uint16Array
   | LazyParamData;
 
+/** How weights reach a graph: float32, or IEEE half bit patterns (storageFor(precision) picks one). */
+export type WeightStorage = 'f32' | 'f16';
+
 export interface LazyParamData {
-  storage: 'f32' | 'f16';
+  storage: WeightStorage;
   byteLength: number;
   /** Stable identity of the bytes (file path + offset + size + mtime, or a content hash): part of the graph hash. */
   key: string;
@@ -35,7 +38,7 @@ export type ValueSource =
   | { kind: 'input'; name: string; trainable: boolean; init?: Float32Array }
   | { kind: 'param'; name: string; data: ParamData }
   | { kind: 'const'; data: ConstData }
-  | { kind: 'op'; op: string; inputs: readonly Tensor[]; attrs: unknown };
+  | { kind: 'op'; op: OpType; inputs: readonly Tensor[]; attrs: unknown };
 
 export interface TensorInfo {
   dtype: DType;
@@ -156,7 +159,7 @@ export class Graph extends OpBuilder {
   }
 
   /** Applies a registered op: its shape rule runs now, its lowering and gradient later. */
-  override op(type: string, inputs: readonly Tensor[], attrs: unknown = {}): Tensor {
+  override op(type: OpType, inputs: readonly Tensor[], attrs: unknown = {}): Tensor {
     for (const t of inputs) {
       if (t.graph !== this) throw new Error(`${type}: input ${t} belongs to another graph`);
       this.checkNotSealed(t, type);
@@ -250,7 +253,7 @@ export class Graph extends OpBuilder {
   }
 }
 
-export function paramStorage(data: ParamData): 'f32' | 'f16' {
+export function paramStorage(data: ParamData): WeightStorage {
   if (data instanceof Float32Array) return 'f32';
   if (data instanceof Uint16Array) return 'f16';
   return data.storage;

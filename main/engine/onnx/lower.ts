@@ -90,14 +90,6 @@ async function* loadOnce(data: LazyParamData): AsyncIterable<Uint8Array> {
   yield bytes;
 }
 
-/**
- * The per-EP default policy: CPU kernels compute fp32 (fp16 weights are widened once at session load);
- * GPU EPs compute fp16 with softmax and normalisations in fp32.
- */
-export function defaultPrecision(ep: string): 'fp32' | 'fp16' {
-  return ep === 'cpu' ? 'fp32' : 'fp16';
-}
-
 export function lowerGraph(g: Graph, options: LowerOptions = {}): LoweredModel {
   const precision = options.precision ?? 'fp32';
   const ep = options.ep ?? 'cpu';

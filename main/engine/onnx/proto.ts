@@ -99,7 +99,10 @@ function encodeValueInfo(v: ValueInfoProto): ProtoMessage {
   if (v.shape) {
     const shape = new ProtoMessage();
     for (const d of v.shape) {
-      shape.message(1, typeof d === 'number' ? new ProtoMessage().int(1, d) : new ProtoMessage().string(2, d));
+      shape.message(
+        1,
+        typeof d === 'number' ? new ProtoMessage().int(1, d) : new ProtoMessage().string(2, d),
+      );
     }
     tensorType.message(2, shape);
   }

@@ -43,7 +43,9 @@ export class ProtoMessage {
   }
 
   bytes(field: number, value: Uint8Array): this {
-    return this.key(field, 2).push(encodeVarint(BigInt(value.byteLength))).push(value);
+    return this.key(field, 2)
+      .push(encodeVarint(BigInt(value.byteLength)))
+      .push(value);
   }
 
   message(field: number, child: ProtoMessage): this {

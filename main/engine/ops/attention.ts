@@ -5,7 +5,7 @@ import type { Graph, Tensor, TensorInfo } from '../ir/graph';
 import { type Dim, broadcastShapes, formatShape, isStatic } from '../ir/shape';
 import { transposeLast } from './matmul';
 import { type LowerArgs, type LowerContext, type OpDef, attr } from './types';
-import { sameDtype, sameShape, unbroadcast } from './util';
+import { sameDtype, sameShape } from './util';
 
 interface AttentionAttrs {
   scale: number;
@@ -21,7 +21,7 @@ function lastTwoSwapped(rank: number): number[] {
   return perm;
 }
 
-const attention: OpDef<AttentionAttrs> = {
+const attention = {
   type: 'Attention',
   infer: (inputs) => {
     const [q, k, v, mask] = inputs;
@@ -47,7 +47,7 @@ const attention: OpDef<AttentionAttrs> = {
     if (!ctx.fusedAttention || !lowerFused(ctx, args)) lowerUnfused(ctx, args);
   },
   // P = softmax(S), S = q·kᵀ·s + m:  dV = Pᵀ·dO, dS = P ⊙ (dP − Σ dP ⊙ P) with dP = dO·vᵀ,
-  // dq = s·dS·k, dk = s·dSᵀ·q, dm = dS summed to the mask's shape.
+  // dq = s·dS·k, dk = s·dSᵀ·q, dm = dS (broadcast over the mask).
   grad: (g, { inputs: [q, k, v, mask], dy, attrs: { scale }, needs }) => {
     const p = probabilities(g, q!, k!, mask, scale);
     const dp = g.matmul(dy, transposeLast(g, v!));
@@ -57,10 +57,10 @@ const attention: OpDef<AttentionAttrs> = {
       needs[0] ? g.matmul(dsScaled, k!) : undefined,
       needs[1] ? g.matmul(transposeLast(g, dsScaled), q!) : undefined,
       needs[2] ? g.matmul(transposeLast(g, p), dy) : undefined,
-      mask && needs[3] ? unbroadcast(g, ds, mask.shape) : undefined,
+      mask && needs[3] ? ds : undefined,
     ];
   },
-};
+} as const satisfies OpDef<AttentionAttrs>;
 
 function probabilities(g: Graph, q: Tensor, k: Tensor, mask: Tensor | undefined, scale: number): Tensor {
   const scores = g.mul(g.matmul(q, transposeLast(g, k)), scale);
@@ -118,4 +118,4 @@ function lowerFused(
   return true;
 }
 
-export const attentionOps = [attention] as OpDef<never>[];
+export const attentionOps = [attention] as const;

@@ -42,7 +42,7 @@ function withBias(inputs: readonly TensorInfo[], outChannels: Dim): void {
     throw new Error(`bias ${formatShape(b.shape)} must be [${outChannels}]`);
 }
 
-const conv: OpDef<ConvAttrs> = {
+const conv = {
   type: 'Conv',
   infer: (inputs, a) => {
     const [x, w] = inputs;
@@ -68,7 +68,7 @@ const conv: OpDef<ConvAttrs> = {
     needs[1] ? convWeightGrad(g, x!, w!, dy, attrs) : undefined,
     b && needs[2] ? g.sum(dy, spatialAndBatch(dy)) : undefined,
   ],
-};
+} as const satisfies OpDef<ConvAttrs>;
 
 function spatialAndBatch(t: Tensor): number[] {
   return [0, ...Array.from({ length: t.rank - 2 }, (_, i) => i + 2)];
@@ -129,7 +129,7 @@ function convWeightGrad(g: Graph, x: Tensor, w: Tensor, dy: Tensor, a: ConvAttrs
   return g.transpose(dw, [1, 0, ...spatialAxes]);
 }
 
-const convTranspose: OpDef<ConvTransposeAttrs> = {
+const convTranspose = {
   type: 'ConvTranspose',
   infer: (inputs, a) => {
     const [x, w] = inputs;
@@ -156,6 +156,6 @@ const convTranspose: OpDef<ConvTransposeAttrs> = {
     };
     ctx.node('ConvTranspose', inputs, attributes, { output: out });
   },
-};
+} as const satisfies OpDef<ConvTransposeAttrs>;
 
-export const convOps = [conv, convTranspose] as OpDef<never>[];
+export const convOps = [conv, convTranspose] as const;

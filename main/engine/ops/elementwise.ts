@@ -2,15 +2,16 @@
 import type { Graph, Tensor, TensorInfo } from '../ir/graph';
 import { broadcastShapes, isFloat } from '../ir/shape';
 import { OnnxDataType } from '../onnx/proto';
-import { type GradArgs, type OpDef, attr } from './types';
-import { direct, sameDtype, unaryOp, unbroadcast } from './util';
+import { type OpDef, attr } from './types';
+import { direct, sameDtype, unaryOp } from './util';
 
 const SQRT1_2 = Math.SQRT1_2;
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-function binary(
-  type: string,
+/** A broadcasting binary op: its gradients keep the broadcast shape; autodiff sums each to its input's. */
+function binary<T extends string>(
+  type: T,
   grad?: (
     g: Graph,
     a: Tensor,
@@ -19,24 +20,19 @@ function binary(
     dy: Tensor,
     needs: readonly boolean[],
   ) => (Tensor | undefined)[],
-): OpDef {
+): OpDef<Record<string, never>, T> {
   return {
     type,
-    infer: (inputs: readonly TensorInfo[]) => ({
+    infer: (inputs) => ({
       dtype: sameDtype(inputs),
       shape: broadcastShapes(inputs[0]!.shape, inputs[1]!.shape),
     }),
     lower: direct(type),
-    grad: grad
-      ? (g: Graph, { inputs: [a, b], output, dy, needs }: GradArgs<unknown>) => {
-          const [da, db] = grad(g, a!, b!, output, dy, needs);
-          return [da && unbroadcast(g, da, a!.shape), db && unbroadcast(g, db, b!.shape)];
-        }
-      : undefined,
+    grad: grad && ((g, { inputs: [a, b], output, dy, needs }) => grad(g, a!, b!, output, dy, needs)),
   };
 }
 
-function comparison(type: string): OpDef {
+function comparison<T extends string>(type: T): OpDef<Record<string, never>, T> {
   return {
     type,
     infer: (inputs) => {
@@ -54,7 +50,7 @@ function swishGrad(g: Graph, x: Tensor, dy: Tensor, k: number): Tensor {
   return g.mul(dy, g.add(s, ds));
 }
 
-export const elementwiseOps: OpDef[] = [
+export const elementwiseOps = [
   binary('Add', (_g, _a, _b, _y, dy) => [dy, dy]),
   binary('Sub', (g, _a, _b, _y, dy, needs) => [dy, needs[1] ? g.neg(dy) : undefined]),
   binary('Mul', (g, a, b, _y, dy, needs) => [
@@ -83,15 +79,15 @@ export const elementwiseOps: OpDef[] = [
       };
     },
     lower: direct('Where'),
-    grad: (g, { inputs: [c, a, b], dy, needs }) => {
+    grad: (g, { inputs: [c], dy, needs }) => {
       const zero = g.scalar(0, dy.dtype);
       return [
         undefined,
-        needs[1] ? unbroadcast(g, g.where(c!, dy, zero), a!.shape) : undefined,
-        needs[2] ? unbroadcast(g, g.where(c!, zero, dy), b!.shape) : undefined,
+        needs[1] ? g.where(c!, dy, zero) : undefined,
+        needs[2] ? g.where(c!, zero, dy) : undefined,
       ];
     },
-  },
+  } as const satisfies OpDef,
   unaryOp('Neg', direct('Neg'), (g, _x, _y, dy) => g.neg(dy)),
   // Where instead of Sign: the WebGPU EP has no Sign kernel.
   unaryOp('Abs', direct('Abs'), (g, x, _y, dy) => g.where(g.less(x, 0), g.neg(dy), dy)),
@@ -116,7 +112,7 @@ export const elementwiseOps: OpDef[] = [
     grad: (g, { inputs: [x], dy, attrs }) => [
       g.where(g.less(x!, attrs.min), 0, g.where(g.greater(x!, attrs.max), 0, dy)),
     ],
-  } satisfies OpDef<{ min: number; max: number }> as unknown as OpDef,
+  } as const satisfies OpDef<{ min: number; max: number }>,
   unaryOp('Relu', direct('Relu'), (g, x, _y, dy) => g.where(g.greater(x, 0), dy, 0)),
   // GELU(x) = x·(1 + erf(x/√2))·0.5; opset 18 has no Gelu, so it lowers to Erf arithmetic, written exactly
   // as PyTorch's ONNX export writes it because onnxruntime's GeluFusion matches only that node pattern.
@@ -159,5 +155,5 @@ export const elementwiseOps: OpDef[] = [
       ctx.node('Cast', inputs, { to: attr.int(OnnxDataType[ctx.onnxType(attrs.to)]) }, { output: out });
     },
     grad: (g, { inputs: [x], dy }) => [isFloat(x!.dtype) ? g.cast(dy, x!.dtype) : undefined],
-  } satisfies OpDef<{ to: TensorInfo['dtype'] }> as unknown as OpDef,
-];
+  } as const satisfies OpDef<{ to: TensorInfo['dtype'] }>,
+] as const;

@@ -2,7 +2,7 @@
 import type { Graph, Tensor } from '../ir/graph';
 import { type Dim, broadcastShapes, formatShape } from '../ir/shape';
 import { type OpDef, attr } from './types';
-import { direct, requireRank, sameDtype, unbroadcast } from './util';
+import { direct, requireRank, sameDtype } from './util';
 
 /** Swaps the last two axes. */
 export function transposeLast(g: Graph, t: Tensor): Tensor {
@@ -22,7 +22,7 @@ interface GemmAttrs {
   beta: number;
 }
 
-const matMul: OpDef = {
+const matMul = {
   type: 'MatMul',
   infer: ([a, b]) => {
     requireRank(a!, 2, 'MatMul');
@@ -35,12 +35,12 @@ const matMul: OpDef = {
   },
   lower: direct('MatMul'),
   grad: (g, { inputs: [a, b], dy, needs }) => [
-    needs[0] ? unbroadcast(g, g.matmul(dy, transposeLast(g, b!)), a!.shape) : undefined,
-    needs[1] ? unbroadcast(g, g.matmul(transposeLast(g, a!), dy), b!.shape) : undefined,
+    needs[0] ? g.matmul(dy, transposeLast(g, b!)) : undefined,
+    needs[1] ? g.matmul(transposeLast(g, a!), dy) : undefined,
   ],
-};
+} as const satisfies OpDef;
 
-const gemm: OpDef<GemmAttrs> = {
+const gemm = {
   type: 'Gemm',
   infer: ([a, b, c], { transA, transB }) => {
     if (a!.shape.length !== 2 || b!.shape.length !== 2)
@@ -62,7 +62,7 @@ const gemm: OpDef<GemmAttrs> = {
     };
     ctx.node('Gemm', inputs, attributes, { output: out });
   },
-  // With A' = op(A), B' = op(B): dA' = α·dY·B'ᵀ, dB' = α·A'ᵀ·dY, dC = β·dY summed to C's shape.
+  // With A' = op(A), B' = op(B): dA' = α·dY·B'ᵀ, dB' = α·A'ᵀ·dY, dC = β·dY (broadcast over C).
   grad: (g, { inputs: [a, b, c], dy, needs, attrs: { transA, transB, alpha, beta } }) => [
     needs[0]
       ? transA
@@ -74,8 +74,8 @@ const gemm: OpDef<GemmAttrs> = {
         ? g.gemm(dy, a!, undefined, { transA: true, transB: transA, alpha })
         : g.gemm(a!, dy, undefined, { transA: !transA, alpha })
       : undefined,
-    c && needs[2] ? unbroadcast(g, beta === 1 ? dy : g.mul(dy, beta), c.shape) : undefined,
+    c && needs[2] ? (beta === 1 ? dy : g.mul(dy, beta)) : undefined,
   ],
-};
+} as const satisfies OpDef<GemmAttrs>;
 
-export const matmulOps = [matMul, gemm] as OpDef<never>[];
+export const matmulOps = [matMul, gemm] as const;

@@ -3,7 +3,7 @@
 import type { Graph, Tensor } from '../ir/graph';
 import { formatShape, isStatic } from '../ir/shape';
 import { type OpDef, attr } from './types';
-import { requireFloat, reshapeTo, sameDtype, sameShape, unbroadcast } from './util';
+import { requireFloat, reshapeTo, sameDtype, sameShape } from './util';
 
 interface NormAttrs {
   axis: number;
@@ -15,7 +15,7 @@ interface GroupAttrs {
   eps: number;
 }
 
-const softmax: OpDef<{ axis: number }> = {
+const softmax = {
   type: 'Softmax',
   fp32: true,
   infer: ([x]) => {
@@ -27,9 +27,9 @@ const softmax: OpDef<{ axis: number }> = {
   },
   // dx = y ⊙ (dy − Σ(dy ⊙ y)) along the axis.
   grad: (g, { output: y, dy, attrs }) => [g.mul(y, g.sub(dy, g.sum(g.mul(dy, y), [attrs.axis], true)))],
-};
+} as const satisfies OpDef<{ axis: number }>;
 
-const logSoftmax: OpDef<{ axis: number }> = {
+const logSoftmax = {
   type: 'LogSoftmax',
   fp32: true,
   infer: ([x]) => {
@@ -44,12 +44,14 @@ const logSoftmax: OpDef<{ axis: number }> = {
     // The WebGPU EP has no LogSoftmax kernel: z − log Σ exp z with z = x − max x, all native there.
     const axes = ctx.i64([attrs.axis]);
     const z = ctx.node('Sub', [x!, ctx.node('ReduceMax', [x!, axes], { keepdims: attr.int(1) })]);
-    const lse = ctx.node('Log', [ctx.node('ReduceSum', [ctx.node('Exp', [z]), axes], { keepdims: attr.int(1) })]);
+    const lse = ctx.node('Log', [
+      ctx.node('ReduceSum', [ctx.node('Exp', [z]), axes], { keepdims: attr.int(1) }),
+    ]);
     ctx.node('Sub', [z, lse], {}, { output: out });
   },
   // dx = dy − softmax(x) · Σ dy along the axis.
   grad: (g, { output: y, dy, attrs }) => [g.sub(dy, g.mul(g.exp(y), g.sum(dy, [attrs.axis], true)))],
-};
+} as const satisfies OpDef<{ axis: number }>;
 
 /**
  * Gradient of x̂ = (x − μ)·rstd over `axes` given dx̂:
@@ -72,7 +74,7 @@ function normalizeGrad(
   return { dx: g.mul(rstd, inner), xhat };
 }
 
-const layerNorm: OpDef<NormAttrs> = {
+const layerNorm = {
   type: 'LayerNorm',
   fp32: true,
   infer: (inputs, { axis }) => {
@@ -97,17 +99,17 @@ const layerNorm: OpDef<NormAttrs> = {
     const { dx, xhat } = normalizeGrad(g, x!, w ? g.mul(dy, w) : dy, axes, attrs.eps);
     return [
       needs[0] ? dx : undefined,
-      w && needs[1] ? unbroadcast(g, g.mul(dy, xhat), w.shape) : undefined,
-      b && needs[2] ? unbroadcast(g, dy, b.shape) : undefined,
+      w && needs[1] ? g.mul(dy, xhat) : undefined,
+      b && needs[2] ? dy : undefined,
     ];
   },
-};
+} as const satisfies OpDef<NormAttrs>;
 
 /**
  * Group normalisation without the affine part (the builder adds it as Mul/Add). Lowered as
  * Reshape [N, G, −1] → InstanceNormalization → Reshape, because the WebGPU EP has no GroupNormalization.
  */
-const groupNormalize: OpDef<GroupAttrs> = {
+const groupNormalize = {
   type: 'GroupNormalize',
   fp32: true,
   infer: ([x], { groups }) => {
@@ -132,6 +134,6 @@ const groupNormalize: OpDef<GroupAttrs> = {
     const { dx } = normalizeGrad(g, grouped(x!), grouped(dy), [2], attrs.eps);
     return [reshapeTo(g, dx, x!)];
   },
-};
+} as const satisfies OpDef<GroupAttrs>;
 
-export const normOps = [softmax, logSoftmax, layerNorm, groupNormalize] as OpDef<never>[];
+export const normOps = [softmax, logSoftmax, layerNorm, groupNormalize] as const;

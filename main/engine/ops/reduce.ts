@@ -23,10 +23,10 @@ function reducedCount(g: Graph, x: Tensor, axes: number[]): Tensor | number {
   return g.sum(g.expandLike(g.scalar(1, x.dtype), x), axes, true);
 }
 
-function reduceOp(
-  type: string,
+function reduceOp<T extends string>(
+  type: T,
   grad: (g: Graph, x: Tensor, y: Tensor, dy: Tensor, a: ReduceAttrs) => Tensor,
-): OpDef<ReduceAttrs> {
+): OpDef<ReduceAttrs, T> {
   return {
     type,
     infer: ([x], { axes, keepdims }) => {
@@ -55,4 +55,4 @@ export const reduceOps = [
     const mask = g.cast(g.equal(x, yk), dy.dtype);
     return g.div(g.mul(mask, spread(g, x, dy, a)), g.sum(mask, a.axes, true));
   }),
-] as OpDef<never>[];
+] as const;

@@ -2,20 +2,20 @@
 import type { Graph, Tensor, TensorInfo } from '../ir/graph';
 import { type Dim, broadcastShapes, formatShape, isStatic, resolveReshape, staticSize } from '../ir/shape';
 import { type OpDef, attr } from './types';
-import { reshapeTo, unbroadcast } from './util';
+import { reshapeTo } from './util';
 
 const INT64_MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-const reshape: OpDef<{ shape: number[] }> = {
+const reshape = {
   type: 'Reshape',
   infer: ([x], { shape }) => ({ dtype: x!.dtype, shape: resolveReshape(x!.shape, shape) }),
   lower: (ctx, { inputs: [x], attrs, out }) => {
     ctx.node('Reshape', [x!, ctx.i64(attrs.shape)], {}, { output: out });
   },
   grad: (g, { inputs: [x], dy }) => [reshapeTo(g, dy, x!)],
-};
+} as const satisfies OpDef<{ shape: number[] }>;
 
-const reshapeLike: OpDef = {
+const reshapeLike = {
   type: 'ReshapeLike',
   infer: ([x, ref]) => {
     if (isStatic(x!.shape) && isStatic(ref!.shape) && staticSize(x!.shape) !== staticSize(ref!.shape)) {
@@ -27,9 +27,9 @@ const reshapeLike: OpDef = {
     ctx.node('Reshape', [x!, ctx.shapeOf(ref!, inputInfo[1]!.shape)], {}, { output: out });
   },
   grad: (g, { inputs: [x], dy }) => [reshapeTo(g, dy, x!), undefined],
-};
+} as const satisfies OpDef;
 
-const transpose: OpDef<{ perm: number[] }> = {
+const transpose = {
   type: 'Transpose',
   infer: ([x], { perm }) => {
     const sorted = [...perm].sort((a, b) => a - b);
@@ -45,7 +45,7 @@ const transpose: OpDef<{ perm: number[] }> = {
     perm.forEach((p, i) => (inverse[p] = i));
     return [g.transpose(dy, inverse)];
   },
-};
+} as const satisfies OpDef<{ perm: number[] }>;
 
 interface SliceAttrs {
   starts: number[];
@@ -61,7 +61,7 @@ function sliceRange(dim: Dim, start: number, end: number): [number, number] | un
   return [b, Math.max(b, clamp(end))];
 }
 
-const slice: OpDef<SliceAttrs> = {
+const slice = {
   type: 'Slice',
   infer: ([x], { starts, ends, axes }) => {
     if (starts.length !== ends.length || starts.length !== axes.length)
@@ -89,9 +89,9 @@ const slice: OpDef<SliceAttrs> = {
     });
     return [pads.some((p) => p > 0) ? g.pad(dy, pads) : dy];
   },
-};
+} as const satisfies OpDef<SliceAttrs>;
 
-const concat: OpDef<{ axis: number }> = {
+const concat = {
   type: 'Concat',
   infer: (inputs, { axis }) => {
     const first = inputs[0]!;
@@ -121,9 +121,9 @@ const concat: OpDef<{ axis: number }> = {
       return needs[i] ? g.slice(dy, [start - size], [start], [axis]) : undefined;
     });
   },
-};
+} as const satisfies OpDef<{ axis: number }>;
 
-const gather: OpDef<{ axis: number }> = {
+const gather = {
   type: 'Gather',
   infer: ([x, idx], { axis }) => {
     if (idx!.dtype !== 'i32' && idx!.dtype !== 'i64')
@@ -138,7 +138,7 @@ const gather: OpDef<{ axis: number }> = {
   },
   // Scatter-add as a one-hot matrix product: no int64 and no ScatterND, so every EP runs it.
   grad: (g, { inputs: [x, idx], dy, attrs: { axis } }) => [gatherGrad(g, x!, idx!, dy, axis), undefined],
-};
+} as const satisfies OpDef<{ axis: number }>;
 
 /**
  * With x viewed as [P, V, Q] around the gathered axis and dy as [P, K, Q] (K = index count):
@@ -159,7 +159,7 @@ function gatherGrad(g: Graph, x: Tensor, idx: Tensor, dy: Tensor, axis: number):
   return reshapeTo(g, g.matmul(g.transpose(oneHot, [1, 0]), flatDy), x);
 }
 
-const unsqueeze: OpDef<{ axes: number[] }> = {
+const unsqueeze = {
   type: 'Unsqueeze',
   infer: ([x], { axes }) => {
     const shape: Dim[] = [...x!.shape];
@@ -170,9 +170,9 @@ const unsqueeze: OpDef<{ axes: number[] }> = {
     ctx.node('Unsqueeze', [x!, ctx.i64(attrs.axes)], {}, { output: out });
   },
   grad: (g, { dy, attrs }) => [g.squeeze(dy, attrs.axes)],
-};
+} as const satisfies OpDef<{ axes: number[] }>;
 
-const squeeze: OpDef<{ axes: number[] }> = {
+const squeeze = {
   type: 'Squeeze',
   infer: ([x], { axes }) => {
     for (const a of axes) if (x!.shape[a] !== 1) throw new Error(`axis ${a} has size ${x!.shape[a]}, not 1`);
@@ -182,28 +182,29 @@ const squeeze: OpDef<{ axes: number[] }> = {
     ctx.node('Squeeze', [x!, ctx.i64(attrs.axes)], {}, { output: out });
   },
   grad: (g, { dy, attrs }) => [g.unsqueeze(dy, attrs.axes)],
-};
+} as const satisfies OpDef<{ axes: number[] }>;
 
-const expand: OpDef<{ shape: number[] }> = {
+const expand = {
   type: 'Expand',
   infer: ([x], { shape }) => ({ dtype: x!.dtype, shape: broadcastShapes(x!.shape, shape) }),
   lower: (ctx, { inputs: [x], attrs, out }) => {
     ctx.node('Expand', [x!, ctx.i64(attrs.shape)], {}, { output: out });
   },
-  grad: (g, { inputs: [x], dy }) => [unbroadcast(g, dy, x!.shape)],
-};
+  // dy as it is: autodiff sums it over the axes x was broadcast along.
+  grad: (_g, { dy }) => [dy],
+} as const satisfies OpDef<{ shape: number[] }>;
 
 /** Broadcasts t to the runtime shape of `ref` (symbolic dims a static target cannot name). */
-const expandLike: OpDef = {
+const expandLike = {
   type: 'ExpandLike',
   infer: ([t, ref]) => ({ dtype: t!.dtype, shape: broadcastShapes(t!.shape, ref!.shape) }),
   lower: (ctx, { inputs: [t, ref], inputInfo, out }) => {
     ctx.node('Expand', [t!, ctx.shapeOf(ref!, inputInfo[1]!.shape)], {}, { output: out });
   },
-  grad: (g, { inputs: [t], dy }) => [unbroadcast(g, dy, t!.shape), undefined],
-};
+  grad: (_g, { dy }) => [dy, undefined],
+} as const satisfies OpDef;
 
-const pad: OpDef<{ pads: number[] }> = {
+const pad = {
   type: 'Pad',
   infer: ([x], { pads }) => {
     const rank = x!.shape.length;
@@ -231,9 +232,9 @@ const pad: OpDef<{ pads: number[] }> = {
       ),
     ];
   },
-};
+} as const satisfies OpDef<{ pads: number[] }>;
 
-const upsampleNearest: OpDef<{ scale: number }> = {
+const upsampleNearest = {
   type: 'UpsampleNearest',
   infer: ([x], { scale }) => {
     if (x!.shape.length < 3 || !Number.isInteger(scale) || scale < 1)
@@ -264,7 +265,7 @@ const upsampleNearest: OpDef<{ scale: number }> = {
     const blocks = g.reshape(dy, [...lead, h!, scale, w!, scale]);
     return [g.sum(blocks, [x!.rank - 1, x!.rank + 1])];
   },
-};
+} as const satisfies OpDef<{ scale: number }>;
 
 function lowerUpsampleByExpand(
   ctx: Parameters<OpDef['lower']>[0],
@@ -297,4 +298,4 @@ export const shapeOps = [
   expandLike,
   pad,
   upsampleNearest,
-] as OpDef<never>[];
+] as const;

@@ -3,8 +3,11 @@ import type { AttributeValue, OnnxDataTypeName } from '../onnx/proto';
 import type { Graph, Tensor, TensorInfo } from '../ir/graph';
 import type { DType, Shape } from '../ir/shape';
 
+/** What models run in ('fp16' keeps softmax and normalisations in fp32); precisionFor(ep) picks one. */
+export type ComputePrecision = 'fp32' | 'fp16';
+
 /** What 'f32' computes in: fp64 exists for gradient checks on the CPU EP. */
-export type Precision = 'fp64' | 'fp32' | 'fp16';
+export type Precision = ComputePrecision | 'fp64';
 
 export interface NodeOptions {
   /** Name the output (the op's final node must write the value's name). */
@@ -58,11 +61,15 @@ export interface GradArgs<A> {
   needs: readonly boolean[];
 }
 
-export interface OpDef<A = Record<string, never>> {
-  readonly type: string;
+/** `T` is the op's name as a literal type: the registry derives OpType, the union of every name, from it. */
+export interface OpDef<A = Record<string, never>, T extends string = string> {
+  readonly type: T;
   infer(inputs: readonly TensorInfo[], attrs: A): TensorInfo;
   lower(ctx: LowerContext, args: LowerArgs<A>): void;
-  /** Input gradients built from graph ops; undefined where an input gets none. Absent: not differentiable. */
+  /**
+   * Input gradients built from graph ops; undefined where an input gets none. Absent: not differentiable.
+   * A gradient may keep the broadcast shape it was computed in: autodiff sums it back to its input's shape.
+   */
   grad?(g: Graph, args: GradArgs<A>): readonly (Tensor | undefined)[];
   /** Under the fp16 policy, compute this op in fp32 (softmax and normalisations overflow or lose mass in fp16). */
   readonly fp32?: boolean;

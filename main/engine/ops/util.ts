@@ -1,16 +1,7 @@
 // Helpers shared by op definitions.
 import type { Graph, Tensor, TensorInfo } from '../ir/graph';
-import { type DType, type Shape, broadcastAxes, formatShape, isFloat, isStatic } from '../ir/shape';
+import { type DType, type Shape, formatShape, isFloat, isStatic } from '../ir/shape';
 import type { LowerArgs, LowerContext, OpDef } from './types';
-
-/** Sums a broadcast gradient back to the shape its input had. */
-export function unbroadcast(g: Graph, dy: Tensor, shape: Shape): Tensor {
-  const { leading, kept } = broadcastAxes(shape, dy.shape);
-  let r = dy;
-  if (leading.length) r = g.sum(r, leading, false);
-  if (kept.length) r = g.sum(r, kept, true);
-  return r;
-}
 
 /** Reshapes to a shape that may hold symbolic dims: static when possible, else through the runtime shape of `ref`. */
 export function reshapeTo(g: Graph, t: Tensor, ref: Tensor): Tensor {
@@ -52,11 +43,11 @@ export function direct(onnxOp: string) {
 }
 
 /** A float → float op that keeps its input's shape. */
-export function unaryOp(
-  type: string,
+export function unaryOp<T extends string>(
+  type: T,
   lower: OpDef['lower'],
   grad?: (g: Graph, x: Tensor, y: Tensor, dy: Tensor) => Tensor,
-): OpDef {
+): OpDef<Record<string, never>, T> {
   return {
     type,
     infer: ([x]) => {

@@ -3,9 +3,9 @@
 // and serialising the graph (the artifact factory is then never called).
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ExecutionProvider } from '../../contract/names';
 import type { ModelArtifact } from '../onnx/artifact';
 import { createOnFirstWorkingEp, fallbackOrder } from './create';
-import type { ExecutionProvider } from './probe';
 import { EngineSession, type Precision, type SessionIdentity } from './session';
 
 export interface SessionRequest {

@@ -3,7 +3,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProvider } from './probe';
+import type { ExecutionProvider } from '../../contract/names';
 import { newProfilePrefix, PROFILE_DIR } from './profile';
 
 export const DEFAULT_FALLBACK: readonly ExecutionProvider[] = ['webgpu', 'cpu'];

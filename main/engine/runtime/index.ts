@@ -9,6 +9,9 @@
 //   session.report();  // { ep: 'webgpu', attempts, placement, fallbackNodes: [{ name, opType }], nodesByProvider, ... }
 //   await session.release();                     // once per get(): back to the cache (LRU keeps maxIdleSessions idle)
 //
+// From an engine Graph, under the per-EP policy (precision, attention lowering, external data under workDir):
+//   const session = await openGraphSession(graph, { ep, precision: precisionFor(ep), sessions: cache, workDir });
+//
 // Off the caller's thread (Electron main, HTTP server): the same calls through a worker.
 //   const worker = new RuntimeWorker({ cacheDir });
 //   const remote = await worker.open(request, artifactOrFactory);
@@ -42,16 +45,23 @@ export {
   type ValueInfo,
   type Precision,
 } from './session';
+export {
+  INLINE_LIMIT_BYTES,
+  fusedAttentionFor,
+  graphArtifact,
+  graphSessionRequest,
+  openGraphSession,
+  precisionFor,
+  storageFor,
+  type ComputePrecision,
+  type GraphSessionOptions,
+  type GraphTarget,
+} from './graph-session';
 export { RuntimeWorker, RemoteSession, type WorkerRunOptions } from './worker';
 export { DEFAULT_FALLBACK, fallbackOrder } from './create';
 export { abortError } from './run-queue';
 export { parseProfile, type NodePlacement } from './profile';
 export { checkTensor, type TensorData, type TensorDtype, type TensorMap } from './tensors';
-export {
-  EXECUTION_PROVIDERS,
-  probeExecutionProvider,
-  probeExecutionProviders,
-  tinyAddModel,
-  type ExecutionProvider,
-  type ProbeResult,
-} from './probe';
+export { probeExecutionProvider, probeExecutionProviders, tinyAddModel, type ProbeResult } from './probe';
+/** Sessions are asked for by the contract's EP names. */
+export type { ExecutionProvider } from '../../contract/names';

@@ -1,10 +1,8 @@
 // Probes which onnxruntime execution providers work on this machine by running a tiny Add graph on each.
 import * as ort from 'onnxruntime-node';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../contract/names';
 import { encodeModel } from '../onnx/proto';
 import { cudaHint, nvidiaGpuPresent } from './nvidia';
-
-export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
-export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface ProbeResult {
   ep: ExecutionProvider;

@@ -1,9 +1,9 @@
 // One ORT session: typed-array runs in a FIFO queue that honours AbortSignals, and a report of where it ran.
 import type * as ort from 'onnxruntime-node';
+import type { ExecutionProvider } from '../../contract/names';
 import type { CreatedSession, OptimizedModelState } from './create';
 import { discardProfile, takeProfile, type NodePlacement } from './profile';
 import { RunQueue } from './run-queue';
-import type { ExecutionProvider } from './probe';
 import { checkTensor, fromOrtTensor, toOrtTensor, type TensorMap } from './tensors';
 
 /** The engine's compute precision (ops/types.ts): the graph was lowered for it, so it keys the cache. */

@@ -64,6 +64,13 @@ export interface BlockSettings {
   mask?: Tensor;
 }
 
+/** Float mask added to the text tower's scores: −∞ above the diagonal (build_attention_mask). */
+export function causalMask(g: Graph, length: number): Tensor {
+  const data = new Float32Array(length * length);
+  for (let i = 0; i < length; i++) data.fill(-Infinity, i * length + i + 1, (i + 1) * length);
+  return g.constant(data, [length, length]);
+}
+
 export function residualBlock(g: Graph, x: Tensor, p: Params, name: string, s: BlockSettings): Tensor {
   const attended = x.add(
     selfAttention(g, layerNorm(g, x, p, `${name}.ln_1`, s.eps), p, `${name}.attn`, s.tower, s.mask),

@@ -1,8 +1,8 @@
 // CLIP's two encoders as engine graphs, read side by side with OpenAI model.py (VisionTransformer,
 // CLIP.encode_text). Both take a symbolic batch dim; outputs are the unnormalised features.
 import { Graph, type Tensor } from '../../engine/ir/graph';
-import { blockWeightNames, layerNorm, transformer, type Params } from './blocks';
-import type { ClipConfig } from './config';
+import { blockWeightNames, causalMask, layerNorm, transformer, type Params } from './blocks';
+import type { ClipConfig, VisionConfig } from './config';
 
 export const IMAGE_INPUT = 'pixels';
 export const IMAGE_OUTPUT = 'image_features';
@@ -35,16 +35,22 @@ export function textWeightNames(cfg: ClipConfig): string[] {
   return [...top, ...blockWeightNames('transformer', cfg.text.layers)];
 }
 
-/** encode_image: pixels [batch, 3, S, S] → image_features [batch, embed]. */
-export function buildVisionTower(g: Graph, cfg: ClipConfig, p: Params): Tensor {
-  const { width, patchSize, grid, imageSize } = cfg.vision;
-  const pixels = g.input(IMAGE_INPUT, ['batch', 3, imageSize, imageSize]);
+/** pixels [batch, 3, S, S] → class and patch tokens plus their positions [batch, grid² + 1, width]. */
+export function embedImage(g: Graph, vision: VisionConfig, p: Params, pixels: Tensor): Tensor {
+  const { width, patchSize, grid } = vision;
   const patches = g.conv(pixels, p('visual.conv1.weight'), undefined, { stride: patchSize });
   const tokens = patches.reshape([0, width, -1]).transpose([0, 2, 1]);
   // cat([class_embedding, patches]) + positional_embedding, as a zero row padded in front plus a table whose
   // row 0 is class + position 0: the same float32 sums, and no batch-sized expand of the class token.
   const classRow = g.pad(p('visual.class_embedding').reshape([1, width]), [0, 0, grid * grid, 0]);
-  const embedded = g.pad(tokens, [0, 1, 0, 0, 0, 0]).add(classRow.add(p('visual.positional_embedding')));
+  return g.pad(tokens, [0, 1, 0, 0, 0, 0]).add(classRow.add(p('visual.positional_embedding')));
+}
+
+/** encode_image: pixels [batch, 3, S, S] → image_features [batch, embed]. */
+export function buildVisionTower(g: Graph, cfg: ClipConfig, p: Params): Tensor {
+  const { imageSize } = cfg.vision;
+  const pixels = g.input(IMAGE_INPUT, ['batch', 3, imageSize, imageSize]);
+  const embedded = embedImage(g, cfg.vision, p, pixels);
   const settings = { tower: cfg.vision, activation: cfg.activation, eps: cfg.layerNormEps };
   const encoded = transformer(
     g,
@@ -56,13 +62,6 @@ export function buildVisionTower(g: Graph, cfg: ClipConfig, p: Params): Tensor {
   const pooled = g.slice(encoded, [0], [1], [1]).squeeze([1]);
   const features = layerNorm(g, pooled, p, 'visual.ln_post', cfg.layerNormEps).matmul(p('visual.proj'));
   return g.output(IMAGE_OUTPUT, features);
-}
-
-/** Float mask added to the scores: −∞ above the diagonal (build_attention_mask). */
-function causalMask(g: Graph, length: number): Tensor {
-  const data = new Float32Array(length * length);
-  for (let i = 0; i < length; i++) data.fill(-Infinity, i * length + i + 1, (i + 1) * length);
-  return g.constant(data, [length, length]);
 }
 
 /**

@@ -2,14 +2,14 @@
 // open_clip state dicts use those names already; HF transformers' CLIPModel names are mapped onto them here,
 // so one graph builder serves every layout.
 import { f32ToF16, toFloat32, viewAs, type TensorData } from '../../checkpoints';
+import type { WeightStorage } from '../../engine/ir/graph';
 
 export type TensorTable = ReadonlyMap<string, TensorData>;
 
 /** 'openai': OpenAI CLIP and open_clip (visual.*, transformer.resblocks.N.*); 'hf': transformers CLIPModel. */
 export type ClipLayout = 'openai' | 'hf';
 
-/** How weights are handed to the graph: float32, or IEEE half bit patterns (GPU precision policy). */
-export type WeightStorage = 'f32' | 'f16';
+export type { WeightStorage };
 export type WeightArray = Float32Array | Uint16Array;
 
 /** Where a reference-named tensor comes from: one tensor, HF's q/k/v stacked into in_proj, or a transposed Linear. */

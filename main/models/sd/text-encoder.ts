@@ -4,7 +4,7 @@
 // weights inside the graph (W + up·down per run, from graph inputs), so the base weights stay untouched and a
 // new file or strength is only a new feed.
 import { Graph, type LazyParamData, type Tensor } from '../../engine/ir/graph';
-import { transformer, layerNorm, type Params } from '../clip/blocks';
+import { causalMask, transformer, layerNorm, type Params } from '../clip/blocks';
 import { ClipWeights } from '../clip/weights';
 import type { TextEncoderConfig } from './config';
 import { loraWeightDelta, type LoraProvider } from './lora-graph';
@@ -12,13 +12,6 @@ import type { ComponentWeights, WeightStorage } from './weights';
 
 export const TEXT_INPUT = 'input_ids';
 export const TEXT_OUTPUT = 'last_hidden_state';
-
-/** −∞ above the diagonal: each token attends to itself and earlier ones. */
-function causalMask(g: Graph, length: number): Tensor {
-  const data = new Float32Array(length * length);
-  for (let i = 0; i < length; i++) data.fill(-Infinity, i * length + i + 1, (i + 1) * length);
-  return g.constant(data, [length, length]);
-}
 
 /** transformers modules (under `text_model.encoder.layers.N.`) behind each LoRA-patched block weight. */
 const LORA_MODULES: Readonly<Record<string, readonly string[]>> = {

@@ -1,13 +1,12 @@
 // Weights of one SD component (unet, vae, text_encoder) under diffusers names, whatever the file layout:
 // tensors stay on disk and are read when a session is built, so a multi-GB UNet is never held twice.
 import { f32ToF16, toFloat32, viewAs, type TensorData } from '../../checkpoints';
-import type { LazyParamData } from '../../engine/ir/graph';
+import type { LazyParamData, WeightStorage } from '../../engine/ir/graph';
 import type { TensorTransform } from './keys';
 
 export type ComponentTensors = ReadonlyMap<string, TensorData>;
 
-/** How weights reach a graph: float32, or IEEE half bit patterns for the GPU fp16 policy. */
-export type WeightStorage = 'f32' | 'f16';
+export type { WeightStorage };
 
 /** A single-file tensor seen through a key-mapping transform (copy, 1×1 conv → linear, a row block). */
 export function transformedTensor(source: TensorData, transform: TensorTransform): TensorData {

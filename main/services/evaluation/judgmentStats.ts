@@ -1,4 +1,5 @@
 // Turning stored judgments into the inputs of the statistics, and the per-annotator quality figures.
+import type { JudgmentKind } from '../../contract/names';
 import type { Rating } from './agreement';
 import type { HumanPair } from './metricAccuracy';
 import type { Contest } from './bradleyTerry';
@@ -6,7 +7,7 @@ import type { Contest } from './bradleyTerry';
 export interface JudgmentView {
   comparisonId: number;
   annotatorId: number;
-  kind: 'choice' | 'tie' | 'both-bad' | 'skip' | 'ranking';
+  kind: JudgmentKind;
   chosenImageId: number | null;
   ranking: number[] | null;
   shownOrder: number[];

@@ -106,7 +106,7 @@ export function metricAccuracyReport(
 ): MetricAccuracyReport {
   const { judgments, comparisons } = load(library);
   const scores = new Map(
-    library.catalog.scores({ modelId }).map((s) => [`${s.imageId}:${s.promptId}`, s.score]),
+    library.scores.list({ modelId }).map((s) => [`${s.imageId}:${s.promptId}`, s.score]),
   );
   const scoreOf = (imageId: number, promptId?: number) => scores.get(`${imageId}:${promptId}`);
   const pairs = humanPairsFromJudgments(judgments, comparisons);

@@ -43,11 +43,16 @@ export class JobCancelledError extends Error {
   }
 }
 
+interface JobEntry {
+  state: JobState;
+  controller: AbortController;
+  lastEmit: number;
+  /** The run's end, whatever its outcome (shutdown waits on it). */
+  settled: Promise<unknown>;
+}
+
 export class JobRegistry {
-  private readonly jobs = new Map<
-    string,
-    { state: JobState; controller: AbortController; lastEmit: number }
-  >();
+  private readonly jobs = new Map<string, JobEntry>();
   private readonly listeners = new Set<JobListener>();
 
   constructor(private readonly keepFinished = 50) {}
@@ -69,7 +74,7 @@ export class JobRegistry {
       message: '',
       startedAt: Date.now(),
     };
-    const entry = { state, controller, lastEmit: 0 };
+    const entry: JobEntry = { state, controller, lastEmit: 0, settled: Promise.resolve() };
     this.jobs.set(id, entry);
     this.emit(entry, true);
 
@@ -99,7 +104,7 @@ export class JobRegistry {
       }
     })();
     // A caller that only watches progress events must not cause an unhandled rejection.
-    done.catch(() => {});
+    entry.settled = done.catch(() => {});
     return { id, done };
   }
 
@@ -119,6 +124,13 @@ export class JobRegistry {
     if (!entry || entry.state.status !== 'running') return false;
     entry.controller.abort(new JobCancelledError());
     return true;
+  }
+
+  /** Shutdown: cancels every running job and waits until each has stopped. */
+  async cancelAll(): Promise<void> {
+    const running = [...this.jobs.values()].filter((entry) => entry.state.status === 'running');
+    for (const entry of running) entry.controller.abort(new JobCancelledError());
+    await Promise.all(running.map((entry) => entry.settled));
   }
 
   private finish(entry: { state: JobState; lastEmit: number }, patch: Partial<JobState>): void {

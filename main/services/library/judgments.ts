@@ -1,8 +1,7 @@
 import type Database from 'better-sqlite3';
+import { JUDGMENT_KINDS } from '../../contract/names';
 import { toJudgment, type JudgmentRow } from './rows';
-import type { Assignment, Comparison, Judgment, JudgmentInput, JudgmentKind, SubmitResult } from './types';
-
-const KINDS: readonly JudgmentKind[] = ['choice', 'tie', 'both-bad', 'skip', 'ranking'];
+import type { Assignment, Comparison, Judgment, JudgmentInput, SubmitResult } from './types';
 
 export interface AssignmentOptions {
   /** Judgments wanted per comparison (skips do not count). Default 1. */
@@ -22,8 +21,14 @@ export interface AnnotatorProgress {
 /** How many candidates to draw from at random, so concurrent annotators rarely get the same item. */
 const CANDIDATE_WINDOW = 16;
 
+// The blind-assignment rule as SQL fragments over `comparisons c`, shared by every query that applies it.
 const NOT_JUDGED_BY_ANNOTATOR =
   'NOT EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.annotator_id = @annotator)';
+const ASSIGNABLE_TO_ANNOTATOR = `c.excluded = 0 AND ${NOT_JUDGED_BY_ANNOTATOR}`;
+const GOLD = 'c.gold_image_id IS NOT NULL';
+const REGULAR = 'c.gold_image_id IS NULL';
+/** label_count counts non-skip judgments (kept by triggers, schema migration 2). */
+const UNDER_OVERLAP = 'c.label_count < @overlap';
 
 export class JudgmentRepository {
   constructor(
@@ -112,10 +117,8 @@ export class JudgmentRepository {
    * item and a randomised left-to-right order to show (and send back with the judgment).
    */
   next(annotatorId: number, options: AssignmentOptions = {}): Assignment | null {
-    const overlap = options.overlap ?? 1;
+    const overlap = checkedOverlap(options.overlap ?? 1);
     const random = options.random ?? Math.random;
-    if (!Number.isInteger(overlap) || overlap < 1)
-      throw new Error(`overlap must be a positive integer, got ${overlap}`);
     const regular = this.openItems(annotatorId, overlap);
     if (regular.length === 0) return null;
     const gold = random() < (options.goldRate ?? 0) ? this.goldItems(annotatorId) : [];
@@ -130,6 +133,20 @@ export class JudgmentRepository {
     };
   }
 
+  /**
+   * Whether blind assignment may serve this comparison to this annotator: not excluded, not judged by them, and
+   * fewer than `overlap` non-skip judgments, except gold, which is served regardless of overlap.
+   */
+  isOpenTo(comparisonId: number, annotatorId: number, overlap: number): boolean {
+    const row = this.db
+      .prepare(
+        `SELECT 1 FROM comparisons c
+         WHERE c.id = @comparison AND ${ASSIGNABLE_TO_ANNOTATOR} AND (${GOLD} OR ${UNDER_OVERLAP})`,
+      )
+      .get({ comparison: comparisonId, annotator: annotatorId, overlap: checkedOverlap(overlap) });
+    return row !== undefined;
+  }
+
   progress(annotatorId: number, overlap = 1): AnnotatorProgress {
     const count = (sql: string, params: object) => (this.db.prepare(sql).get(params) as { n: number }).n;
     return {
@@ -138,7 +155,7 @@ export class JudgmentRepository {
       }),
       remaining: count(
         `SELECT COUNT(*) AS n FROM comparisons c
-         WHERE c.excluded = 0 AND c.label_count < @overlap AND c.gold_image_id IS NULL AND ${NOT_JUDGED_BY_ANNOTATOR}`,
+         WHERE ${ASSIGNABLE_TO_ANNOTATOR} AND ${REGULAR} AND ${UNDER_OVERLAP}`,
         { annotator: annotatorId, overlap },
       ),
     };
@@ -151,7 +168,7 @@ export class JudgmentRepository {
   private openItems(annotatorId: number, overlap: number): number[] {
     const statement = this.db.prepare(
       `SELECT c.id FROM comparisons c
-       WHERE c.excluded = 0 AND c.label_count = @count AND c.gold_image_id IS NULL AND ${NOT_JUDGED_BY_ANNOTATOR}
+       WHERE ${ASSIGNABLE_TO_ANNOTATOR} AND ${REGULAR} AND c.label_count = @count
        ORDER BY c.id LIMIT @limit`,
     );
     for (let count = overlap - 1; count >= 0; count--) {
@@ -168,7 +185,7 @@ export class JudgmentRepository {
     const rows = this.db
       .prepare(
         `SELECT c.id FROM comparisons c
-         WHERE c.gold_image_id IS NOT NULL AND c.excluded = 0 AND ${NOT_JUDGED_BY_ANNOTATOR}
+         WHERE ${ASSIGNABLE_TO_ANNOTATOR} AND ${GOLD}
          ORDER BY c.id LIMIT @limit`,
       )
       .all({ annotator: annotatorId, limit: CANDIDATE_WINDOW }) as { id: number }[];
@@ -187,12 +204,18 @@ export class JudgmentRepository {
   }
 }
 
+function checkedOverlap(overlap: number): number {
+  if (!Number.isInteger(overlap) || overlap < 1)
+    throw new Error(`overlap must be a positive integer, got ${overlap}`);
+  return overlap;
+}
+
 function validateJudgment(input: JudgmentInput, comparison: Comparison): void {
   const ids = comparison.images.map((image) => image.id);
   const key = input.idempotencyKey;
   if (typeof key !== 'string' || key.length === 0 || key.length > 200)
     throw new Error('idempotency key must be 1–200 characters');
-  if (!KINDS.includes(input.kind)) throw new Error(`unknown judgment kind "${input.kind}"`);
+  if (!JUDGMENT_KINDS.includes(input.kind)) throw new Error(`unknown judgment kind "${input.kind}"`);
   if (!isPermutationOf(input.shownOrder, ids)) {
     throw new Error(`shown order must list each of the comparison's images once (${ids.join(', ')})`);
   }

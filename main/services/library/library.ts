@@ -16,7 +16,8 @@ import type {
 } from './types';
 import { AnnotatorRepository, type CreatedAnnotator } from './annotators';
 import { JudgmentRepository, type AssignmentOptions } from './judgments';
-import { CatalogRepository } from './catalog';
+import { ScoreRepository } from './scores';
+import { TagRepository } from './tags';
 
 export interface AddImageResult {
   image: ImageRecord;
@@ -91,7 +92,8 @@ export class Library {
   readonly images: ImageStore;
   readonly annotators: AnnotatorRepository;
   readonly judgments: JudgmentRepository;
-  readonly catalog: CatalogRepository;
+  readonly scores: ScoreRepository;
+  readonly tags: TagRepository;
 
   private constructor(
     readonly dir: string,
@@ -100,7 +102,8 @@ export class Library {
     this.images = new ImageStore(dir);
     this.annotators = new AnnotatorRepository(db);
     this.judgments = new JudgmentRepository(db, (id) => this.getComparison(id));
-    this.catalog = new CatalogRepository(db);
+    this.scores = new ScoreRepository(db);
+    this.tags = new TagRepository(db);
   }
 
   /** True when `dir` already holds a library database (so a typo does not silently start a new library). */

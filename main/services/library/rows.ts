@@ -1,5 +1,5 @@
 // Row shapes as SQLite returns them, and their mapping to the typed entities.
-import type { Annotator, ImageRecord, Job, JobState, Judgment, JudgmentKind, Role } from './types';
+import type { Annotator, ImageRecord, Judgment, JudgmentKind, Role } from './types';
 
 export interface ImageRow {
   id: number;
@@ -41,17 +41,6 @@ export interface JudgmentRow {
   idempotency_key: string;
 }
 
-export interface JobRow {
-  id: string;
-  kind: string;
-  state: JobState;
-  progress: number;
-  payload: string;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
 export const toImage = (row: ImageRow): ImageRecord => ({
   id: row.id,
   hash: row.hash,
@@ -80,15 +69,4 @@ export const toJudgment = (row: JudgmentRow): Judgment => ({
   decisionMs: row.decision_ms,
   createdAt: row.created_at,
   idempotencyKey: row.idempotency_key,
-});
-
-export const toJob = (row: JobRow): Job => ({
-  id: row.id,
-  kind: row.kind,
-  state: row.state,
-  progress: row.progress,
-  payload: JSON.parse(row.payload) as unknown,
-  error: row.error,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
 });

@@ -125,6 +125,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (model_id, image_id)
   );
   `,
+  // 4: jobs live in the in-memory job registry (services/jobs); the table was never read by the app.
+  `
+  DROP TABLE jobs;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,7 @@
+import type { JudgmentKind } from '../../contract/names';
+
+export type { JudgmentKind };
 export type Role = 'admin' | 'annotator';
-export type JudgmentKind = 'choice' | 'tie' | 'both-bad' | 'skip' | 'ranking';
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface Prompt {
   id: number;
@@ -86,17 +87,6 @@ export interface ScoreFailure {
   imageId: number;
   error: string;
   failedAt: string;
-}
-
-export interface Job {
-  id: string;
-  kind: string;
-  state: JobState;
-  progress: number;
-  payload: unknown;
-  error: string | null;
-  createdAt: string;
-  updatedAt: string;
 }
 
 export interface Assignment {

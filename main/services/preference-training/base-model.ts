@@ -1,24 +1,14 @@
 // The CLIP-family checkpoint training starts from: its config, every tower weight as float32 under the
 // reference (OpenAI) names whatever the file's layout, and the kind whose preprocessing and score it keeps.
 import { loadStateDict } from '../../checkpoints';
+import type { TrainableKind } from '../../contract/names';
 import { ClipModel, type TensorTable } from '../../models/clip';
 import { textWeightNames, visionWeightNames } from '../../models/clip/towers';
 import { resolveCheckpoint, type ResolvedCheckpoint } from '../scoring/checkpoint';
 import { KIND_SPECS } from '../scoring/kinds';
-import type { ScorerKind } from '../scoring/types';
 import { LOGIT_SCALE } from './graphs';
 
-export const TRAINABLE_KINDS = [
-  'hps-v1',
-  'hps-v2',
-  'clip',
-  'pickscore',
-] as const satisfies readonly ScorerKind[];
-export type TrainableKind = (typeof TRAINABLE_KINDS)[number];
-
-export function isTrainableKind(value: unknown): value is TrainableKind {
-  return typeof value === 'string' && (TRAINABLE_KINDS as readonly string[]).includes(value);
-}
+export type { TrainableKind };
 
 /** CLIP's initial temperature, for checkpoints saved without logit_scale: ln(1 / 0.07). */
 const DEFAULT_LOGIT_SCALE = Math.log(1 / 0.07);

@@ -79,9 +79,9 @@ export function storedScorerAccuracy(
   pairs: readonly HumanPair[],
   seed: number,
 ): ScorerAccuracy[] {
-  return library.catalog.scoredModels().map((modelId) => {
+  return library.scores.models().map((modelId) => {
     const scores = new Map(
-      library.catalog.scores({ modelId }).map((s) => [key(s.imageId, s.promptId), s.score]),
+      library.scores.list({ modelId }).map((s) => [key(s.imageId, s.promptId), s.score]),
     );
     return { modelId, ...accuracyOf(pairs, lookup(scores), seed) };
   });

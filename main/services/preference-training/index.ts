@@ -11,14 +11,7 @@
 // Label next: uncertaintyQueue / disagreementQueue (pure), labelNextByUncertainty (library + a Scorer), labelNextByDisagreement (the library's stored scores).
 // The training step is one engine graph (graphs.ts: stepGraph); the frozen first depth − k blocks run once per
 // image and prompt (encoded.ts), so a step runs only the last k blocks.
-export {
-  TRAINABLE_KINDS,
-  baseModelFromTensors,
-  isTrainableKind,
-  loadBaseModel,
-  type BaseModel,
-  type TrainableKind,
-} from './base-model';
+export { baseModelFromTensors, loadBaseModel, type BaseModel, type TrainableKind } from './base-model';
 export {
   DEFAULT_SETTINGS,
   MAX_LOGIT_SCALE,

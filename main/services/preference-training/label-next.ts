@@ -50,7 +50,7 @@ export function labelNextByDisagreement(
   if (new Set(scorerIds).size < 2) throw new Error('disagreement needs at least 2 different scorers');
   const stored = scorerIds.map((modelId) => {
     const byPair = new Map<string, number>();
-    for (const s of library.catalog.scores({ modelId })) byPair.set(`${s.imageId}/${s.promptId}`, s.score);
+    for (const s of library.scores.list({ modelId })) byPair.set(`${s.imageId}/${s.promptId}`, s.score);
     if (byPair.size === 0)
       throw new Error(
         `no scores from ${modelId} in this library: load that scorer and let it score the library`,

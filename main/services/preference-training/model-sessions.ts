@@ -1,12 +1,14 @@
 // Sessions for a preference model in training: frozen prefixes, one step graph per image count, and the
 // feature suffixes. The trained weights live here as float32 arrays that AdamW updates in place and every
 // run feeds.
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Graph } from '../../engine/ir/graph';
-import { lowerGraph, toArtifact, writeArtifact } from '../../engine/onnx/lower';
-import type { EngineSession, ExecutionProvider, TensorMap } from '../../engine/runtime';
-import { SessionCache } from '../../engine/runtime';
+import {
+  SessionCache,
+  openGraphSession,
+  type EngineSession,
+  type ExecutionProvider,
+  type TensorMap,
+} from '../../engine/runtime';
 import type { ClipConfig } from '../../models/clip';
 import { shapeOf, weightOf, type BaseModel } from './base-model';
 import {
@@ -27,9 +29,6 @@ import {
 } from './graphs';
 import { mulberry32 } from '../evaluation/bootstrap';
 import { EOT, IMAGE_HIDDEN, PIXELS, TEXT_HIDDEN, TOKENS } from './split-towers';
-
-/** Inline weights up to this size; protobuf caps a whole model at 2 GB. */
-const INLINE_LIMIT = 512 * 2 ** 20;
 
 export interface SessionOptions {
   ep?: ExecutionProvider;
@@ -208,35 +207,19 @@ export class PreferenceSessions {
     await Promise.all(sessions.map((s) => s?.release()));
   }
 
+  /** float32 on any EP: the trained weights and their gradients stay float32 (no silent fallback). */
   private session(key: string, build: () => Graph): Promise<EngineSession> {
     let s = this.opened.get(key);
     if (!s) {
-      s = this.open(build());
+      s = openGraphSession(build(), {
+        ep: this.ep,
+        precision: 'fp32',
+        sessions: this.cache,
+        workDir: this.workDir,
+      });
       this.opened.set(key, s);
     }
     return s;
-  }
-
-  /** float32 on the requested EP (no silent fallback); large frozen prefixes keep their weights in external data. */
-  private async open(graph: Graph): Promise<EngineSession> {
-    // WebGPU's fused MultiHeadAttention misses the CLIP fixtures (see services/scoring): keep attention unfused there.
-    const fusedAttention = this.ep === 'webgpu' ? false : undefined;
-    const lowered = lowerGraph(graph, {
-      ep: this.ep,
-      precision: 'fp32',
-      inlineLimitBytes: INLINE_LIMIT,
-      fusedAttention,
-    });
-    let artifact;
-    if (lowered.external.length) {
-      const dir = path.join(this.workDir, lowered.hash);
-      await mkdir(dir, { recursive: true });
-      artifact = await writeArtifact(lowered, dir);
-    } else artifact = toArtifact(lowered);
-    return this.cache.get(
-      { hash: artifact.hash, ep: this.ep, fallback: [], precision: 'fp32', profilePlacement: false },
-      artifact,
-    );
   }
 
   private imageHiddenTensor(hidden: Float32Array) {

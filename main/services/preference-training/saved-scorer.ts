@@ -5,11 +5,12 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { loadStateDict, writeSafetensors, type TensorSource } from '../../checkpoints';
+import { TrainableKindSchema } from '../../contract/names';
 import type { TensorSet } from '../../engine/optim';
 import type { ScorerOptions } from '../scoring/clip-scorer';
 import { createScorer } from '../scoring';
 import type { Scorer } from '../scoring/types';
-import { TRAINABLE_KINDS, type BaseModel } from './base-model';
+import type { BaseModel } from './base-model';
 
 export const METADATA_KEY = 'hps_studio_preference';
 export const HEADER_FORMAT = 'hps-studio/preference-scorer@1';
@@ -35,7 +36,7 @@ export type HeldOutReport = z.infer<typeof HeldOutReport>;
 
 const SavedHeader = z.object({
   format: z.literal(HEADER_FORMAT),
-  kind: z.enum(TRAINABLE_KINDS),
+  kind: TrainableKindSchema,
   base: z.object({ file: z.string(), layout: z.string() }),
   trained: z.array(z.string()),
   settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),

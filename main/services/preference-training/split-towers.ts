@@ -6,7 +6,14 @@
 // come from every token, but no other row of it reaches the features, so attention-out, MLP and their
 // gradients shrink by the sequence length (257 image tokens at ViT-*/14).
 import type { Graph, Tensor } from '../../engine/ir/graph';
-import { layerNorm, residualBlock, type BlockSettings, type Params } from '../../models/clip/blocks';
+import {
+  causalMask,
+  layerNorm,
+  residualBlock,
+  type BlockSettings,
+  type Params,
+} from '../../models/clip/blocks';
+import { embedImage } from '../../models/clip/towers';
 import type { ClipConfig } from '../../models/clip';
 
 export const PIXELS = 'pixels';
@@ -92,13 +99,6 @@ function pooledSuffix(
   return pooledFinalBlock(g, h, p, `${prefix}.resblocks.${layers - 1}`, s, pick, mask).squeeze([1]);
 }
 
-/** −∞ above the diagonal, as OpenAI's build_attention_mask. */
-function causalMask(g: Graph, length: number): Tensor {
-  const data = new Float32Array(length * length);
-  for (let i = 0; i < length; i++) data.fill(-Infinity, i * length + i + 1, (i + 1) * length);
-  return g.constant(data, [length, length]);
-}
-
 function visionSettings(cfg: ClipConfig): BlockSettings {
   return { tower: cfg.vision, activation: cfg.activation, eps: cfg.layerNormEps };
 }
@@ -114,12 +114,9 @@ function textSettings(g: Graph, cfg: ClipConfig): BlockSettings {
 
 /** pixels [batch, 3, S, S] → hidden states [batch, grid² + 1, width] after block `split` − 1. */
 export function visionPrefix(g: Graph, cfg: ClipConfig, p: Params, split: number): Tensor {
-  const { width, patchSize, grid, imageSize } = cfg.vision;
+  const { imageSize } = cfg.vision;
   const pixels = g.input(PIXELS, ['batch', 3, imageSize, imageSize]);
-  const patches = g.conv(pixels, p('visual.conv1.weight'), undefined, { stride: patchSize });
-  const tokens = patches.reshape([0, width, -1]).transpose([0, 2, 1]);
-  const classRow = g.pad(p('visual.class_embedding').reshape([1, width]), [0, 0, grid * grid, 0]);
-  const embedded = g.pad(tokens, [0, 1, 0, 0, 0, 0]).add(classRow.add(p('visual.positional_embedding')));
+  const embedded = embedImage(g, cfg.vision, p, pixels);
   const normed = layerNorm(g, embedded, p, 'visual.ln_pre', cfg.layerNormEps);
   return g.output(IMAGE_HIDDEN, blocks(g, normed, p, 'visual.transformer', 0, split, visionSettings(cfg)));
 }

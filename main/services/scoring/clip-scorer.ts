@@ -5,7 +5,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadStateDict, type StateDict } from '../../checkpoints';
-import { SessionCache, type ExecutionProvider, type TensorMap } from '../../engine/runtime';
+import {
+  SessionCache,
+  precisionFor,
+  storageFor,
+  type ComputePrecision,
+  type ExecutionProvider,
+  type GraphTarget,
+  type TensorMap,
+} from '../../engine/runtime';
 import {
   buildAestheticGraph,
   AESTHETIC_OUTPUT,
@@ -29,16 +37,7 @@ import { EmbeddingCache, type EmbeddingStore } from './embedding-cache';
 import { pixelBatches, type Settled } from './image-batches';
 import { KIND_SPECS, type KindSpec } from './kinds';
 import { dot, normalized, softmax } from './math';
-import {
-  defaultPrecision,
-  InThreadHost,
-  storageFor,
-  WorkerHost,
-  type ComputePrecision,
-  type LowerSettings,
-  type SessionHost,
-  type TowerSession,
-} from './sessions';
+import { InThreadHost, WorkerHost, type SessionHost, type TowerSession } from './sessions';
 import type { ImageEncoding, ImageInput, ScoreOptions, ScoreRow, Scorer, ScorerKind } from './types';
 
 export interface ScorerOptions {
@@ -59,7 +58,7 @@ export interface ScorerOptions {
   cache?: EmbeddingStore;
   /** Folder for models written with external data; default a temporary folder removed on close(). */
   workDir?: string;
-  /** Override the attention lowering (sessions.ts says why webgpu defaults to unfused). */
+  /** Override the attention lowering (engine/runtime/graph-session.ts: fusedAttentionFor). */
   fusedAttention?: boolean;
   /** An EP that fails to load the model falls back to cpu with a warning here. */
   onWarning?: (message: string) => void;
@@ -73,7 +72,7 @@ export interface TensorCheckpoint {
 
 const TEXT_BATCH = 32;
 
-interface Runtime extends LowerSettings {
+interface Runtime extends GraphTarget {
   host: SessionHost;
 }
 
@@ -130,7 +129,7 @@ export class ClipScorer implements Scorer {
       const ep = options.ep ?? 'cpu';
       const runtime: Runtime = {
         ep,
-        precision: options.precision ?? defaultPrecision(ep),
+        precision: options.precision ?? precisionFor(ep),
         fusedAttention: options.fusedAttention,
         host: (host = hostFor(options, options.workDir ?? ownedWorkDir!)),
       };
@@ -353,7 +352,7 @@ async function openVision(
     );
     runtime.ep = 'cpu';
     runtime.precision = 'fp32';
-    return runtime.host.open(await model.buildGraph('vision', 'f32'), runtime);
+    return runtime.host.open(await model.buildGraph('vision', storageFor(runtime.precision)), runtime);
   }
 }
 

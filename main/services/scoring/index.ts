@@ -15,6 +15,6 @@ export function createScorer(options: ScorerOptions): Promise<Scorer> {
 
 export { KIND_SPECS, type KindSpec } from './kinds';
 export { EmbeddingCache, type EmbeddingStore } from './embedding-cache';
-export { GPU_EPS, defaultPrecision, type ComputePrecision } from './sessions';
+export type { ComputePrecision } from '../../engine/runtime';
 export type { ScorerOptions } from './clip-scorer';
 export * from './types';

@@ -15,8 +15,8 @@ export interface PromptWork {
 /** The library's pairs without a score under `modelId`, grouped by prompt (each pair once); images that
  *  failed under it before are left out unless `retryFailed`. */
 export function unscoredPairs(library: Library, modelId: string, retryFailed = false): PromptWork[] {
-  const scored = new Set(library.catalog.scores({ modelId }).map((s) => `${s.imageId}:${s.promptId}`));
-  const failed = new Set(retryFailed ? [] : library.catalog.scoreFailures(modelId).map((f) => f.imageId));
+  const scored = new Set(library.scores.list({ modelId }).map((s) => `${s.imageId}:${s.promptId}`));
+  const failed = new Set(retryFailed ? [] : library.scores.failures(modelId).map((f) => f.imageId));
   const byPrompt = new Map<number, PromptWork>();
   for (const comparison of library.listComparisons()) {
     const work = byPrompt.get(comparison.promptId) ?? {
@@ -89,10 +89,10 @@ export async function scoreLibrary(
       }
       library.transaction(() => {
         for (const score of scores) {
-          library.catalog.setScore(score);
-          library.catalog.clearScoreFailure(modelId, score.imageId);
+          library.scores.set(score);
+          library.scores.clearFailure(modelId, score.imageId);
         }
-        for (const failure of failures) library.catalog.setScoreFailure({ modelId, ...failure });
+        for (const failure of failures) library.scores.recordFailure({ modelId, ...failure });
       });
       for (const failure of failures) failedNow.add(failure.imageId);
       result.failed.push(...failures);

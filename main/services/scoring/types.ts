@@ -1,11 +1,7 @@
 // The scoring service's public types: one Scorer interface over every kind.
+import type { ScorerKind } from '../../contract/names';
 
-export const SCORER_KINDS = ['hps-v1', 'hps-v2', 'clip', 'aesthetic', 'pickscore'] as const;
-export type ScorerKind = (typeof SCORER_KINDS)[number];
-
-export function isScorerKind(value: unknown): value is ScorerKind {
-  return typeof value === 'string' && (SCORER_KINDS as readonly string[]).includes(value);
-}
+export type { ScorerKind };
 
 /** A file path, or bytes with the label results should carry. */
 export type ImageInput = string | { label: string; bytes: Uint8Array };

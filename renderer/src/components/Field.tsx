@@ -1,9 +1,10 @@
 // Labelled form controls shared by the settings forms (Generate, Train, scorer fine-tuning).
 import type { ReactNode } from 'react';
+import './form.css';
 
 export function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
-    <label className="gen-field">
+    <label className="field">
       <span>{label}</span>
       {children}
     </label>

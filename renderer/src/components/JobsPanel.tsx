@@ -1,14 +1,14 @@
 // Running and recent jobs: loaded once with jobs.list, then kept current by job.progress events.
 import { useQueryClient } from '@tanstack/react-query';
 import type { CallOutput, EventPayload } from '../../../main/contract';
-import { callKey, useApi, useCall, useEvent } from '../api/hooks';
+import { callKey, useCall, useCallMutation, useEvent } from '../api/hooks';
 
 type Job = EventPayload<'job.progress'>;
 
 export function JobsPanel() {
-  const api = useApi();
   const queryClient = useQueryClient();
   const { data } = useCall('jobs.list', {});
+  const cancel = useCallMutation('jobs.cancel');
   useEvent('job.progress', (job: Job) => {
     queryClient.setQueryData<CallOutput<'jobs.list'>>(callKey('jobs.list', {}), (old) => {
       const others = (old?.jobs ?? []).filter((j) => j.id !== job.id);
@@ -19,6 +19,7 @@ export function JobsPanel() {
   return (
     <aside className="jobs" aria-label="Jobs">
       <h2>Jobs</h2>
+      {cancel.error && <p className="error small">{cancel.error.message}</p>}
       {jobs.length === 0 ? (
         <p className="muted small">No jobs yet. Imports, scoring, generation and training show up here.</p>
       ) : (
@@ -28,7 +29,7 @@ export function JobsPanel() {
               <div className="job-line">
                 <span className="job-title">{job.title}</span>
                 {job.status === 'running' ? (
-                  <button className="link" onClick={() => void api.call('jobs.cancel', { id: job.id })}>
+                  <button className="link" onClick={() => cancel.mutate({ id: job.id })}>
                     Cancel
                   </button>
                 ) : (

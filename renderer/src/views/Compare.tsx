@@ -10,6 +10,7 @@ import { Stage } from '../components/compare/Stage';
 import { useLabelQueue, type Decision, type LabelItem } from '../components/compare/useLabelQueue';
 import { useSyncedZoom } from '../components/compare/useSyncedZoom';
 import '../components/compare/compare.css';
+import '../components/form.css';
 
 type NwayMode = 'best' | 'order';
 

@@ -1,13 +1,16 @@
 // The paper's question: which metric predicts human choice? Accuracy per scorer under both tie conventions
 // with n and a bootstrap 95% interval, the agreement between humans, and score distributions.
 import { lazy, Suspense, useState } from 'react';
-import { useApi, useCall } from '../api/hooks';
+import { calls } from '../../../main/contract';
+import { useCall } from '../api/hooks';
+import { clampTo, numberLimits } from '../api/schema-limits';
 import { EmptyState } from '../components/EmptyState';
 import { Page } from '../components/Page';
 import { scorerLabel } from '../components/compare/ScoreChips';
 import { AgreementPanel } from '../components/evaluate/AgreementPanel';
 import { HeldOutPanel } from '../components/evaluate/HeldOutPanel';
 import '../components/evaluate/evaluate.css';
+import '../components/form.css';
 
 // The charting library is loaded with the first chart, so the other views start without it.
 const AccuracyChart = lazy(() =>
@@ -17,19 +20,23 @@ const Histograms = lazy(() =>
   import('../components/evaluate/Histograms').then((m) => ({ default: m.Histograms })),
 );
 
+const TIE_THRESHOLD = calls['evaluation.metricAccuracy'].input.shape.modelTieThreshold;
+const TIE_LIMITS = numberLimits(TIE_THRESHOLD);
+
 const percent = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 const interval = (i: [number, number] | null) =>
   i ? `${(i[0] * 100).toFixed(1)}–${(i[1] * 100).toFixed(1)}%` : '—';
 
 export function Evaluate() {
-  const api = useApi();
   const status = useCall('library.status', {});
-  const [threshold, setThreshold] = useState(0);
+  const [threshold, setThreshold] = useState(TIE_THRESHOLD.def.defaultValue);
   const accuracy = useCall(
     'evaluation.metricAccuracy',
     { modelTieThreshold: threshold },
     { placeholderData: (p) => p },
   );
+  // Fetched when asked for (Export CSV), for the threshold in view.
+  const csv = useCall('evaluation.csv', { modelTieThreshold: threshold }, { enabled: false });
   const heldOut = useCall('evaluation.heldOut', {}).data?.scorers ?? [];
   const trainedHere = new Set(heldOut.map((s) => s.id));
   const subtitle = 'Which metric predicts human choice: accuracy per scorer, agreement between annotators.';
@@ -43,9 +50,10 @@ export function Evaluate() {
     );
 
   const downloadCsv = async () => {
-    const { csv } = await api.call('evaluation.csv', { modelTieThreshold: threshold });
+    const { data } = await csv.refetch();
+    if (!data) return;
     const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+    link.href = URL.createObjectURL(new Blob([data.csv], { type: 'text/csv' }));
     link.download = 'metric-accuracy.csv';
     link.click();
     URL.revokeObjectURL(link.href);
@@ -67,16 +75,19 @@ export function Evaluate() {
               Model tie threshold
               <input
                 type="number"
-                min={0}
+                {...TIE_LIMITS}
                 step={0.01}
                 value={threshold}
-                onChange={(e) => setThreshold(Math.max(0, Number(e.target.value) || 0))}
+                onChange={(e) => setThreshold(clampTo(TIE_LIMITS, Number(e.target.value) || 0))}
                 className="narrow"
                 aria-label="Model tie threshold"
               />
             </label>
-            <button onClick={() => void downloadCsv()}>Export CSV</button>
+            <button disabled={csv.isFetching} onClick={() => void downloadCsv()}>
+              Export CSV
+            </button>
           </div>
+          {csv.error && <p className="error">{csv.error.message}</p>}
           <Suspense fallback={<div className="chart chart-placeholder" />}>
             <AccuracyChart models={models} />
           </Suspense>

@@ -3,10 +3,10 @@
 // chip from every loaded scorer (generate.scored, one per scorer), and a batch goes to labeling as one comparison.
 import { useState } from 'react';
 import { WEIRD_IMAGE_NEGATIVE, type EventPayload } from '../../../main/contract';
-import { useApi, useEvent } from '../api/hooks';
+import { lastWriteError, useCallMutation, useEvent } from '../api/hooks';
 import { withScores, type Batch } from '../components/generate/GeneratedChips';
 import { ResultGrid } from '../components/generate/ResultGrid';
-import { loadForm, saveForm, toInput, type GenerateForm } from '../components/generate/settings';
+import { toInput, useGenerateForm } from '../components/generate/settings';
 import { SettingsPanel } from '../components/generate/SettingsPanel';
 import { Page } from '../components/Page';
 import '../components/generate/generate.css';
@@ -21,18 +21,12 @@ interface Running {
 }
 
 export function Generate() {
-  const api = useApi();
-  const [form, setForm] = useState<GenerateForm>(loadForm);
+  const [form, patch] = useGenerateForm();
   const [running, setRunning] = useState<Running | null>(null);
   const [batches, setBatches] = useState<Batch[]>([]);
-  const [error, setError] = useState<string | null>(null);
-
-  const patch = (p: Partial<GenerateForm>) =>
-    setForm((old) => {
-      const next = { ...old, ...p };
-      saveForm(next);
-      return next;
-    });
+  const [jobError, setJobError] = useState<string | null>(null);
+  const generate = useCallMutation('generate.start');
+  const cancelJob = useCallMutation('jobs.cancel');
 
   useEvent('generate.preview', (p: EventPayload<'generate.preview'>) =>
     setRunning((r) =>
@@ -42,7 +36,7 @@ export function Generate() {
   useEvent('job.progress', (job) => {
     setRunning((r) => {
       if (r?.jobId !== job.id) return r;
-      if (job.status === 'failed') setError(job.error ?? 'generation failed');
+      if (job.status === 'failed') setJobError(job.error ?? 'generation failed');
       return job.status === 'running' ? { ...r, message: job.message } : null;
     });
   });
@@ -51,16 +45,15 @@ export function Generate() {
   );
   useEvent('generate.scored', (scored) => setBatches((old) => old.map((b) => withScores(b, scored))));
 
-  const start = async () => {
-    setError(null);
-    try {
-      const { jobId, batchId } = await api.call('generate.start', toInput(form));
-      setRunning({ jobId, batchId, preview: null, step: 0, total: form.steps, message: 'starting' });
-    } catch (e) {
-      setError((e as Error).message);
-    }
+  const start = () => {
+    setJobError(null);
+    generate.mutate(toInput(form), {
+      onSuccess: ({ jobId, batchId }) =>
+        setRunning({ jobId, batchId, preview: null, step: 0, total: form.steps, message: 'starting' }),
+    });
   };
-  const cancel = () => running && void api.call('jobs.cancel', { id: running.jobId });
+  const cancel = () => running && cancelJob.mutate({ id: running.jobId });
+  const error = lastWriteError(generate, cancelJob) ?? jobError;
   const hasWeird = form.negative.includes(WEIRD_IMAGE_NEGATIVE.trim());
 
   return (
@@ -75,7 +68,7 @@ export function Generate() {
               value={form.prompt}
               placeholder="a red cube on a blue table"
               onChange={(e) => patch({ prompt: e.target.value })}
-              onKeyDown={(e) => e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !running && void start()}
+              onKeyDown={(e) => e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !running && start()}
             />
           </label>
           <div className="gen-negative">
@@ -94,12 +87,12 @@ export function Generate() {
               + “Weird image.”
             </button>
           </div>
-          <div className="gen-actions">
+          <div className="form-actions">
             <button
               type="button"
               className="primary"
-              disabled={!!running || !form.prompt.trim() || !form.model.trim()}
-              onClick={() => void start()}
+              disabled={!!running || generate.isPending || !form.prompt.trim() || !form.model.trim()}
+              onClick={start}
             >
               Generate
             </button>

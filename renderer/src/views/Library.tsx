@@ -1,6 +1,5 @@
 // The library: import and export (admins), the curation grid with filters and bulk actions, exact
 // duplicates, and the team's logins.
-import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useCall } from '../api/hooks';
 import { EmptyState } from '../components/EmptyState';
@@ -14,7 +13,6 @@ import { ImportDialog } from '../components/library/ImportDialog';
 import { SelectionBar } from '../components/library/SelectionBar';
 import { TeamPanel } from '../components/library/TeamPanel';
 import { hadToken, signOut } from '../components/team/LoginGate';
-import '../components/compare/compare.css';
 import '../components/library/library.css';
 
 const PAGE = 48;
@@ -80,7 +78,6 @@ export function Library() {
 }
 
 function Curation({ tags, scorers }: { tags: string[]; scorers: string[] }) {
-  const queryClient = useQueryClient();
   const [tab, setTab] = useState<Tab>('grid');
   const [query, setQuery] = useState<Query>({ sort: 'id', descending: false });
   const [offset, setOffset] = useState(0);
@@ -108,11 +105,6 @@ function Curation({ tags, scorers }: { tags: string[]; scorers: string[] }) {
       return next;
     });
     if (how !== 'range') setAnchor(id);
-  };
-
-  const refresh = () => {
-    setSelected(new Set());
-    void queryClient.invalidateQueries();
   };
 
   return (
@@ -146,7 +138,6 @@ function Curation({ tags, scorers }: { tags: string[]; scorers: string[] }) {
               <SelectionBar
                 selected={[...selected]}
                 single={selected.size === 1 ? (items.find((i) => selected.has(i.id)) ?? null) : null}
-                onDone={refresh}
                 onClear={() => setSelected(new Set())}
               />
             ) : (

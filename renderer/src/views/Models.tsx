@@ -1,14 +1,8 @@
 // Models: the catalog (sizes, purpose, state, live downloads with pause / resume / cancel, EP, delete), local
 // imports, and disk use. Download progress arrives as `model.progress` events.
-import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { callKey, useApi, useCall, useEvent } from '../api/hooks';
-import {
-  CatalogTable,
-  type CatalogModel,
-  type ModelAction,
-  type ModelProgress,
-} from '../components/models/CatalogTable';
+import { useCall, useCallMutation, useEvent, useInvalidate } from '../api/hooks';
+import { CatalogTable, MODEL_STORE_CALLS, type ModelProgress } from '../components/models/CatalogTable';
 import { ConfirmDialog } from '../components/models/ConfirmDialog';
 import { formatBytes } from '../components/models/format';
 import { ImportPanel } from '../components/models/ImportPanel';
@@ -35,73 +29,26 @@ function DiskSummary({ used, installed, root }: { used: number; installed: numbe
 }
 
 export function Models() {
-  const api = useApi();
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const catalog = useCall('models.catalog', {});
   const [progress, setProgress] = useState<ReadonlyMap<string, ModelProgress>>(new Map());
-  const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
-  const [errors, setErrors] = useState<ReadonlyMap<string, string>>(new Map());
   const [deleting, setDeleting] = useState<Deleting | null>(null);
-
-  const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: callKey('models.catalog', {}) });
-    void queryClient.invalidateQueries({ queryKey: callKey('models.diskUsage', {}) });
+  const remove = useCallMutation('models.delete', {
+    invalidates: MODEL_STORE_CALLS,
+    onSuccess: () => setDeleting(null),
+  });
+  const askDelete = (target: Deleting) => {
+    remove.reset();
+    setDeleting(target);
   };
 
   useEvent('model.progress', (event) => {
     setProgress((old) => new Map(old).set(event.modelId, event));
-    if (event.state === 'failed' && event.error)
-      setErrors((old) => new Map(old).set(event.modelId, event.error!));
     const known = catalog.data?.models.find((m) => m.id === event.modelId);
     // A new download, or one that stopped: the row's state changes, so fetch the catalog again.
-    if (event.state !== 'downloading' || known?.state !== 'downloading') refresh();
+    if (event.state !== 'downloading' || known?.state !== 'downloading')
+      void invalidate(...MODEL_STORE_CALLS);
   });
-
-  const mark = (id: string, on: boolean) =>
-    setBusy((old) => {
-      const next = new Set(old);
-      if (on) next.add(id);
-      else next.delete(id);
-      return next;
-    });
-
-  const act = async (action: ModelAction, model: CatalogModel) => {
-    if (action === 'delete') {
-      setDeleting({ id: model.id, name: model.name, bytes: model.bytesOnDisk, local: false });
-      return;
-    }
-    mark(model.id, true);
-    setErrors((old) => {
-      const next = new Map(old);
-      next.delete(model.id);
-      return next;
-    });
-    try {
-      if (action === 'download') await api.call('models.download', { id: model.id });
-      if (action === 'resume') await api.call('models.resume', { id: model.id });
-      if (action === 'pause') await api.call('models.pause', { id: model.id });
-      if (action === 'cancel') await api.call('models.cancel', { id: model.id });
-    } catch (error) {
-      setErrors((old) => new Map(old).set(model.id, (error as Error).message));
-    } finally {
-      mark(model.id, false);
-      refresh();
-    }
-  };
-
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    mark(deleting.id, true);
-    try {
-      await api.call('models.delete', { id: deleting.id });
-    } catch (error) {
-      setErrors((old) => new Map(old).set(deleting.id, (error as Error).message));
-    } finally {
-      mark(deleting.id, false);
-      setDeleting(null);
-      refresh();
-    }
-  };
 
   const data = catalog.data;
   const liveProgress = new Map(progress);
@@ -123,9 +70,7 @@ export function Models() {
           <CatalogTable
             models={data.models}
             progress={liveProgress}
-            busy={busy}
-            errors={errors}
-            onAction={(a, m) => void act(a, m)}
+            onDelete={(m) => askDelete({ id: m.id, name: m.name, bytes: m.bytesOnDisk, local: false })}
           />
           <h2>Loaded scorers</h2>
           <ScorersPanel catalog={data} />
@@ -135,14 +80,14 @@ export function Models() {
             transformers CLIP, the LAION aesthetic head, SD 1.x single files and diffusers folders, kohya /
             PEFT LoRAs and trained scorers.
           </p>
-          <ImportPanel onImported={refresh} />
+          <ImportPanel />
           {data.local.length > 0 && (
             <>
               <h2>Local models</h2>
               <LocalModelsTable
                 models={data.local}
                 onDelete={(m: LocalModel) =>
-                  setDeleting({ id: m.id, name: m.name, bytes: m.bytesOnDisk, local: m.mode === 'in-place' })
+                  askDelete({ id: m.id, name: m.name, bytes: m.bytesOnDisk, local: m.mode === 'in-place' })
                 }
               />
             </>
@@ -153,8 +98,9 @@ export function Models() {
         <ConfirmDialog
           title={`Delete ${deleting.name}?`}
           confirmLabel="Delete"
-          busy={busy.has(deleting.id)}
-          onConfirm={() => void confirmDelete()}
+          busy={remove.isPending}
+          error={remove.error?.message}
+          onConfirm={() => remove.mutate({ id: deleting.id })}
           onCancel={() => setDeleting(null)}
         >
           {deleting.local

@@ -1,35 +1,30 @@
 // Train: one-click LoRA training from the library's labels (HPS recipe or Diffusion-DPO), the live loss
 // curve with steps/s and ETA, pause / resume / cancel, the run history (continue a stopped run from its
 // checkpoint), and after a run the A/B grid that sends base-vs-adapted pairs back to labeling.
-import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { CallOutput } from '../../../main/contract';
-import { callKey, useApi, useCall, useEvent } from '../api/hooks';
+import { lastWriteError, useCall, useCallMutation, useEvent, useInvalidate } from '../api/hooks';
 import { Page } from '../components/Page';
 import { AbGrid } from '../components/train/AbGrid';
 import { LiveRun, type Live } from '../components/train/LiveRun';
 import { RunHistory } from '../components/train/RunHistory';
 import { ScorerSection } from '../components/train/ScorerSection';
-import { TrainForm, type TrainSettings } from '../components/train/TrainForm';
-import '../components/generate/generate.css';
+import { TrainForm } from '../components/train/TrainForm';
 import '../components/train/train.css';
 
 type Run = CallOutput<'training.runs'>['runs'][number];
 
 export function Train() {
-  const api = useApi();
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const status = useCall('library.status', {});
   const history = useCall('training.runs', {});
   const [live, setLive] = useState<Map<string, Live>>(new Map());
-  const [error, setError] = useState<string | null>(null);
   const [compare, setCompare] = useState<Run | null>(null);
   const liveAtOpen = useCall('training.live', {});
   // A view opened mid-run starts from the server's curves; events keep them current after that.
   const atOpen = new Map<string, Live>(
     (liveAtOpen.data?.runs ?? []).map((r) => [r.jobId, { ...r, status: 'running' }]),
   );
-  const refreshHistory = () => void queryClient.invalidateQueries({ queryKey: callKey('training.runs', {}) });
 
   useEvent('training.progress', (p) =>
     setLive((old) => {
@@ -55,33 +50,16 @@ export function Train() {
         ? new Map(old).set(job.id, { ...run, status: job.status, error: job.error, paused: false })
         : old;
     });
-    refreshHistory();
+    void invalidate('training.runs');
   });
 
-  const started = (jobId: string, runName: string) => {
+  const started = ({ jobId, runName }: CallOutput<'training.start'>) =>
     setLive((old) =>
       new Map(old).set(jobId, { jobId, runName, paused: false, losses: [], last: null, status: 'running' }),
     );
-    refreshHistory();
-  };
-  const start = async (settings: TrainSettings) => {
-    setError(null);
-    try {
-      const out = await api.call('training.start', settings);
-      started(out.jobId, out.runName);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  const restart = async (runId: string) => {
-    setError(null);
-    try {
-      const out = await api.call('training.restart', { runId });
-      started(out.jobId, out.runName);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const start = useCallMutation('training.start', { invalidates: ['training.runs'], onSuccess: started });
+  const restart = useCallMutation('training.restart', { invalidates: ['training.runs'], onSuccess: started });
+  const error = lastWriteError(start, restart);
 
   const runs = [...new Map([...atOpen, ...live]).values()].reverse();
   const liveNames = new Set(runs.filter((r) => r.status === 'running').map((r) => r.runName));
@@ -90,8 +68,8 @@ export function Train() {
       <TrainForm
         labeled={status.data?.stats.judgments ?? 0}
         scorers={status.data?.scorers ?? []}
-        busy={liveNames.size > 0}
-        onStart={(s) => void start(s)}
+        busy={liveNames.size > 0 || start.isPending}
+        onStart={start.mutate}
       />
       {error && (
         <p className="error" role="alert">
@@ -105,7 +83,7 @@ export function Train() {
       <RunHistory
         runs={history.data?.runs ?? []}
         liveNames={liveNames}
-        onRestart={(id) => void restart(id)}
+        onRestart={(runId) => restart.mutate({ runId })}
         onCompare={setCompare}
       />
       {compare && <AbGrid run={compare} />}

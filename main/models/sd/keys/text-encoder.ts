@@ -21,7 +21,7 @@ const OPEN_CLIP_TOP_LEVEL: Readonly<Record<string, string>> = {
   'model.ln_final.weight': 'text_model.final_layer_norm.weight',
   'model.ln_final.bias': 'text_model.final_layer_norm.bias',
 };
-const OPEN_CLIP_DROPPED = new Set(['model.text_projection', 'model.logit_scale']);
+const OPEN_CLIP_DROPPED: ReadonlySet<string> = new Set(['model.text_projection', 'model.logit_scale']);
 const OPEN_CLIP_BLOCK_RENAMES: ReadonlyArray<readonly [string, string]> = [
   ['ln_1.', 'layer_norm1.'],
   ['ln_2.', 'layer_norm2.'],

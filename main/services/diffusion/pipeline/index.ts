@@ -14,10 +14,3 @@ export {
 } from './pipeline';
 export { decodedToUnit, unitToRgb, writePng, type RgbImage } from './image';
 export { tokenizePrompts, type PromptTokens } from './prompts';
-export {
-  fusedAttentionFor,
-  openGraphSession,
-  precisionFor,
-  type ComputePrecision,
-  type GraphSessionOptions,
-} from './sessions';

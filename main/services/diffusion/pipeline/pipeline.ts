@@ -4,6 +4,10 @@
 // (attention, proj_in/proj_out, feed-forward) and to the text encoder (merged into its weights in-graph).
 import {
   SessionCache,
+  openGraphSession,
+  precisionFor,
+  storageFor,
+  type ComputePrecision,
   type EngineSession,
   type ExecutionProvider,
   type TensorMap,
@@ -36,7 +40,6 @@ import { TorchGenerator, randnTensor } from '../rng';
 import { createScheduler, type SchedulerName } from '../schedulers';
 import { decodedToUnit, unitToRgb, type RgbImage } from './image';
 import { tokenizePrompts } from './prompts';
-import { openGraphSession, precisionFor, type ComputePrecision } from './sessions';
 
 export interface PipelineOptions extends LoadOptions {
   ep?: ExecutionProvider;
@@ -68,8 +71,8 @@ export interface GenerateRequest {
   loras?: readonly LoraRequest[];
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
-  /** Latent→RGB preview of the first image after each step. */
-  onPreview?: (preview: RgbPreview, step: number) => void;
+  /** Latent→RGB preview of the first image after each step (`total` as in ProgressEvent). */
+  onPreview?: (preview: RgbPreview, step: number, total: number) => void;
 }
 
 export interface ProgressEvent {
@@ -174,16 +177,12 @@ export class SdPipeline {
     return lora;
   }
 
-  private storage() {
-    return this.precision === 'fp16' ? ('f16' as const) : ('f32' as const);
-  }
-
   /** The text-encoder session, with LoRA inputs on every layer's attention and MLP weights. */
   private async textSession(): Promise<{ session: EngineSession; modules: LoraModule[] }> {
     if (!this.textEncoder) {
       const io = loraGraphInputs();
       const { weights, config } = this.model.textEncoder;
-      const graph = buildTextEncoder(weights, config, this.storage(), io.provider);
+      const graph = buildTextEncoder(weights, config, storageFor(this.precision), io.provider);
       const session = await openGraphSession(graph, this.sessionOptions(this.precision));
       this.textEncoder = { session, modules: io.modules };
     }
@@ -202,7 +201,7 @@ export class SdPipeline {
       const graph = buildUnet(this.model.unet.weights, this.model.unet.config, {
         height,
         width,
-        storage: this.storage(),
+        storage: storageFor(this.precision),
         lora: io.provider,
         loraScope: 'transformer',
       });
@@ -356,7 +355,11 @@ export class SdPipeline {
       latents = scheduler.step(noise, t, latents, batch === 1 ? generators[0]! : generators);
       request.onProgress?.({ step: i + 1, total: timesteps.length, timestep: t });
       if (request.onPreview && channels === 4)
-        request.onPreview(latentToRgbPreview(latents, [batch, channels, latentH, latentW]), i + 1);
+        request.onPreview(
+          latentToRgbPreview(latents, [batch, channels, latentH, latentW]),
+          i + 1,
+          timesteps.length,
+        );
     }
     abortIfNeeded(signal);
     const images = await this.decode(latents, batch, latentH, latentW, request.seed, signal);

@@ -1,11 +1,13 @@
 /**
- * DDIM (diffusers DDIMScheduler): deterministic with eta = 0; eta > 0 adds σ_t-scaled fresh noise drawn
- * from the generator.
+ * DDIM, after diffusers/src/diffusers/schedulers/scheduling_ddim.py (DDIMScheduler): deterministic with
+ * eta = 0; eta > 0 adds σ_t-scaled fresh noise drawn from the generator.
  */
 import { randnTensor, type Generators } from '../rng/randn-tensor';
 import type { SchedulerConfig } from './config';
+import { addNoiseVp } from './forward-process';
 import { alphasCumprodFor } from './noise-schedule';
-import { addNoiseVp, assertInteger, assertStepCount, type Scheduler } from './scheduler';
+import type { Scheduler } from './scheduler';
+import { assertInteger, assertStepCount } from './timestep-checks';
 import { ddimTimesteps } from './timestep-spacing';
 
 export interface DdimOptions {

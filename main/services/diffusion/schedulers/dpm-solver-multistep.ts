@@ -1,9 +1,9 @@
 /**
- * DPM-Solver++ (2M) — diffusers DPMSolverMultistepScheduler with solver_order 2, algorithm_type
- * "dpmsolver++", solver_type "midpoint", lower_order_final. With `use_karras_sigmas` it is "DPM++ 2M
- * Karras": only the timesteps change.
+ * DPM-Solver++ (2M), after diffusers/src/diffusers/schedulers/scheduling_dpmsolver_multistep.py
+ * (DPMSolverMultistepScheduler with solver_order 2, algorithm_type "dpmsolver++", solver_type "midpoint",
+ * lower_order_final). With `use_karras_sigmas` it is "DPM++ 2M Karras": only the timesteps change.
  */
-import { combine } from './scheduler';
+import { linearCombination } from './linear-combination';
 import { MultistepScheduler } from './multistep-base';
 
 /** Below this many steps the last steps drop to lower order for stability (diffusers' rule). */
@@ -41,7 +41,7 @@ export class DpmSolverMultistepScheduler extends MultistepScheduler {
   private firstOrder(x0: Float32Array, s: number, t: number, sample: Float32Array): Float32Array {
     const { alpha, sigma, lambda } = this.vp;
     const h = lambda[t]! - lambda[s]!;
-    return combine([
+    return linearCombination([
       [sigma[t]! / sigma[s]!, sample],
       [-alpha[t]! * Math.expm1(-h), x0],
     ]);
@@ -62,7 +62,7 @@ export class DpmSolverMultistepScheduler extends MultistepScheduler {
     // diffusers writes exp(−h) − 1; expm1 is the same quantity without cancellation.
     const phi = alpha[t]! * Math.expm1(-h);
     const d1Coeff = 1 / r0;
-    return combine([
+    return linearCombination([
       [sigma[t]! / sigma[s0]!, sample],
       [-phi - 0.5 * phi * d1Coeff, m0],
       [0.5 * phi * d1Coeff, m1],

@@ -1,6 +1,7 @@
 /**
- * Euler ancestral (diffusers EulerAncestralDiscreteScheduler): an Euler step down to σ_down, then fresh
- * noise of size σ_up from the generator, so σ_down² + σ_up² = σ_next².
+ * Euler ancestral, after diffusers/src/diffusers/schedulers/scheduling_euler_ancestral_discrete.py
+ * (EulerAncestralDiscreteScheduler): an Euler step down to σ_down, then fresh noise of size σ_up from the
+ * generator, so σ_down² + σ_up² = σ_next².
  */
 import { randnTensor, type Generators } from '../rng/randn-tensor';
 import { SigmaScheduler } from './sigma-scheduler';

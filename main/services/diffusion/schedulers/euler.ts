@@ -1,6 +1,7 @@
 /**
- * Euler (diffusers EulerDiscreteScheduler, Karras et al. algorithm 2 with s_churn = 0): one explicit Euler
- * step of the probability-flow ODE in sigma space.
+ * Euler, after diffusers/src/diffusers/schedulers/scheduling_euler_discrete.py (EulerDiscreteScheduler,
+ * Karras et al. algorithm 2 with s_churn = 0): one explicit Euler step of the probability-flow ODE in sigma
+ * space.
  */
 import { randnTensor, type Generators } from '../rng/randn-tensor';
 import { SigmaScheduler } from './sigma-scheduler';

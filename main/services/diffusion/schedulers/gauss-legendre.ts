@@ -8,11 +8,8 @@ interface Rule {
   weights: number[];
 }
 
-const rules = new Map<number, Rule>();
-
+/** Recomputed per call rather than cached: a few hundred flops, and no module state. */
 function legendreRule(n: number): Rule {
-  const cached = rules.get(n);
-  if (cached) return cached;
   const nodes: number[] = [];
   const weights: number[] = [];
   for (let i = 1; i <= n; i++) {
@@ -31,9 +28,7 @@ function legendreRule(n: number): Rule {
     nodes.push(x);
     weights.push(2 / ((1 - x * x) * derivative * derivative));
   }
-  const rule = { nodes, weights };
-  rules.set(n, rule);
-  return rule;
+  return { nodes, weights };
 }
 
 /** ∫_a^b f(x) dx with an n-point Gauss–Legendre rule (default 8: exact up to degree 15). */

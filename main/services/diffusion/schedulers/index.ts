@@ -5,6 +5,7 @@ export {
   type SchedulerConfig,
   type TimestepSpacing,
 } from './config';
-export { createScheduler, isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from './registry';
-export { addNoiseVp, velocityVp, type Scheduler } from './scheduler';
+export { createScheduler, type SchedulerName } from './registry';
+export { addNoiseVp, velocityVp } from './forward-process';
+export type { Scheduler } from './scheduler';
 export { alphasCumprodFor } from './noise-schedule';

@@ -1,10 +1,11 @@
 /**
- * LMS (diffusers LMSDiscreteScheduler): linear multistep in sigma space of order up to 4; the coefficients
- * integrate the Lagrange basis over each sigma interval (diffusers uses scipy's quad; the integrands are
- * polynomials, so Gauss–Legendre is exact to rounding).
+ * LMS, after diffusers/src/diffusers/schedulers/scheduling_lms_discrete.py (LMSDiscreteScheduler): linear
+ * multistep in sigma space of order up to 4; the coefficients integrate the Lagrange basis over each sigma
+ * interval (diffusers uses scipy's quad; the integrands are polynomials, so Gauss–Legendre is exact to
+ * rounding).
  */
 import { integrate } from './gauss-legendre';
-import { combine } from './scheduler';
+import { linearCombination } from './linear-combination';
 import { SigmaScheduler } from './sigma-scheduler';
 
 const MAX_ORDER = 4;
@@ -26,7 +27,7 @@ export class LmsScheduler extends SigmaScheduler {
     for (let k = 0; k < order; k++) {
       terms.push([this.coefficient(order, index, k), this.derivatives[this.derivatives.length - 1 - k]!]);
     }
-    return combine(terms);
+    return linearCombination(terms);
   }
 
   /** ∫_{σ_i}^{σ_{i+1}} of the Lagrange basis polynomial for node σ_{i−k} over nodes σ_i … σ_{i−order+1}. */

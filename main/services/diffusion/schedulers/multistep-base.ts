@@ -4,9 +4,12 @@
  * conversion both solvers integrate.
  */
 import type { SchedulerConfig } from './config';
+import { addNoiseVp } from './forward-process';
 import { alphasCumprodFor, trainingSigmas, vpSchedule, type VpSchedule } from './noise-schedule';
-import { addNoiseVp, assertStepCount, roundHalfEven, type Scheduler } from './scheduler';
+import { roundHalfEven } from './numpy';
+import type { Scheduler } from './scheduler';
 import { karrasSigmas, logSigmas, sigmaToTimestep } from './sigmas';
+import { assertStepCount } from './timestep-checks';
 import { multistepTimesteps, uniqueInOrder } from './timestep-spacing';
 
 export abstract class MultistepScheduler implements Scheduler {

@@ -1,11 +1,15 @@
 /**
- * PNDM as Stable Diffusion 1.x ships it (diffusers PNDMScheduler with skip_prk_steps): pseudo linear
- * multistep (PLMS) only. The schedule repeats the second timestep, because the first PLMS step is completed
- * by a second model call at the same place (a Heun-like warm-up).
+ * PNDM as Stable Diffusion 1.x ships it, after diffusers/src/diffusers/schedulers/scheduling_pndm.py
+ * (PNDMScheduler with skip_prk_steps): pseudo linear multistep (PLMS) only. The schedule repeats the second
+ * timestep, because the first PLMS step is completed by a second model call at the same place (a Heun-like
+ * warm-up).
  */
 import type { SchedulerConfig } from './config';
+import { addNoiseVp } from './forward-process';
+import { linearCombination } from './linear-combination';
 import { alphasCumprodFor } from './noise-schedule';
-import { addNoiseVp, assertStepCount, combine, type Scheduler } from './scheduler';
+import type { Scheduler } from './scheduler';
+import { assertStepCount } from './timestep-checks';
 import { ddimTimesteps } from './timestep-spacing';
 
 export class PndmScheduler implements Scheduler {
@@ -71,25 +75,25 @@ export class PndmScheduler implements Scheduler {
       eps = modelOutput;
       this.warmupSample = sample;
     } else if (e.length === 1 && this.counter === 1) {
-      eps = combine([
+      eps = linearCombination([
         [0.5, modelOutput],
         [0.5, e[0]!],
       ]);
       start = this.warmupSample!;
       this.warmupSample = undefined;
     } else if (e.length === 2) {
-      eps = combine([
+      eps = linearCombination([
         [1.5, e[1]!],
         [-0.5, e[0]!],
       ]);
     } else if (e.length === 3) {
-      eps = combine([
+      eps = linearCombination([
         [23 / 12, e[2]!],
         [-16 / 12, e[1]!],
         [5 / 12, e[0]!],
       ]);
     } else {
-      eps = combine([
+      eps = linearCombination([
         [55 / 24, e[3]!],
         [-59 / 24, e[2]!],
         [37 / 24, e[1]!],
@@ -116,12 +120,12 @@ export class PndmScheduler implements Scheduler {
     const epsCoeff = -(alphaProdPrev - alphaProd) / denominator;
     if (this.config.predictionType === 'v_prediction') {
       // diffusers converts the (combined) velocity to epsilon here: ε = √ᾱ·v + √(1 − ᾱ)·x.
-      return combine([
+      return linearCombination([
         [sampleCoeff + epsCoeff * Math.sqrt(betaProd), sample],
         [epsCoeff * Math.sqrt(alphaProd), eps],
       ]);
     }
-    return combine([
+    return linearCombination([
       [sampleCoeff, sample],
       [epsCoeff, eps],
     ]);

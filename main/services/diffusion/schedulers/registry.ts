@@ -1,7 +1,8 @@
 /**
- * The samplers the studio offers, by the names the CLI and the API use, built from a model's diffusers
+ * The samplers the studio offers, by the contract's names (SCHEDULER_NAMES), built from a model's diffusers
  * scheduler config (for SD 1.x: betas, steps_offset), like diffusers' `Scheduler.from_config`.
  */
+import type { SchedulerName } from '../../../contract/names';
 import type { SchedulerConfig } from './config';
 import { DdimScheduler } from './ddim';
 import { DpmSolverMultistepScheduler } from './dpm-solver-multistep';
@@ -12,22 +13,9 @@ import { PndmScheduler } from './pndm';
 import type { Scheduler } from './scheduler';
 import { UniPcScheduler } from './unipc';
 
-export const SCHEDULER_NAMES = [
-  'pndm',
-  'ddim',
-  'euler',
-  'euler-a',
-  'lms',
-  'dpmpp-2m',
-  'dpmpp-2m-karras',
-  'unipc',
-] as const;
-export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
+export type { SchedulerName };
 
-export function isSchedulerName(name: string): name is SchedulerName {
-  return (SCHEDULER_NAMES as readonly string[]).includes(name);
-}
-
+/** The switch has no default, so a name added to the contract without a sampler here fails to compile. */
 export function createScheduler(name: SchedulerName, modelConfig: SchedulerConfig): Scheduler {
   // The sampler's name decides Karras spacing, whatever the model's config says.
   const config: SchedulerConfig = { ...modelConfig, useKarrasSigmas: name === 'dpmpp-2m-karras' };

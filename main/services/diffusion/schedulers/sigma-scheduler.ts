@@ -5,9 +5,11 @@
  */
 import type { Generators } from '../rng/randn-tensor';
 import type { SchedulerConfig } from './config';
+import { addNoiseSigma } from './forward-process';
 import { alphasCumprodFor, trainingSigmas } from './noise-schedule';
-import { addNoiseSigma, assertStepCount, indexOfTimestep, type Scheduler } from './scheduler';
+import type { Scheduler } from './scheduler';
 import { interpolateAtTimesteps } from './sigmas';
+import { assertStepCount, indexOfTimestep } from './timestep-checks';
 import { sigmaFamilyTimesteps } from './timestep-spacing';
 
 export abstract class SigmaScheduler implements Scheduler {

@@ -4,7 +4,7 @@
  * sampling order (descending).
  */
 import type { TimestepSpacing } from './config';
-import { linspace, roundHalfEven } from './scheduler';
+import { linspace, roundHalfEven } from './numpy';
 
 /** np.arange(stop, 0, -step): stop, stop − step, … while > 0. */
 function arangeDown(stop: number, step: number): number[] {

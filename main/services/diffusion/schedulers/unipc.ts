@@ -1,9 +1,10 @@
 /**
- * UniPC (diffusers UniPCMultistepScheduler with its defaults: order 2, data prediction, B(h) = e^h − 1
- * ("bh2"), lower_order_final, corrector on every step): each step first corrects the current sample with
- * the new model output (UniC), then predicts the next one (UniP).
+ * UniPC, after diffusers/src/diffusers/schedulers/scheduling_unipc_multistep.py (UniPCMultistepScheduler
+ * with its defaults: order 2, data prediction, B(h) = e^h − 1 ("bh2"), lower_order_final, corrector on every
+ * step): each step first corrects the current sample with the new model output (UniC), then predicts the
+ * next one (UniP).
  */
-import { combine } from './scheduler';
+import { linearCombination } from './linear-combination';
 import { MultistepScheduler } from './multistep-base';
 
 const SOLVER_ORDER = 2;
@@ -59,7 +60,7 @@ export class UniPcScheduler extends MultistepScheduler {
       order === 2 ? [0.5] : order > 2 ? solve(powerMatrix(rks.slice(0, -1), order - 1), b.slice(0, -1)) : [];
     const terms = this.baseTerms(s0, t, sample, hPhi1);
     this.addDifferenceTerms(terms, rks, rhos, -this.vp.alpha[t]! * bh);
-    return combine(terms);
+    return linearCombination(terms);
   }
 
   /** UniC: re-derives the sample at `t` from the previous sample with the new model output included. */
@@ -72,7 +73,7 @@ export class UniPcScheduler extends MultistepScheduler {
     this.addDifferenceTerms(terms, rks, rhos.slice(0, -1), factor);
     const rhoT = rhos[rhos.length - 1]!;
     terms.push([factor * rhoT, modelX0], [-factor * rhoT, s0.x0]);
-    return combine(terms);
+    return linearCombination(terms);
   }
 
   /** σ_t/σ_s0 · x − α_t·hφ1 · m0: the first-order (DDIM-like) part. */

@@ -11,7 +11,7 @@ export function exportScoresCsv(
 ): ExportReport {
   const prompts = new Map(library.listPrompts().map((prompt) => [prompt.id, prompt.text]));
   const images = new Map(library.listImages().map((image) => [image.id, image]));
-  const rows = library.catalog.scores(filter).map((score) => {
+  const rows = library.scores.list(filter).map((score) => {
     const image = images.get(score.imageId)!;
     return [
       score.modelId,

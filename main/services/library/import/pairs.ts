@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { JUDGMENT_KINDS } from '../../../contract/names';
 import type { Library } from '../library';
-import type { ImageRecord, JudgmentKind } from '../types';
+import type { ImageRecord } from '../types';
 import { ImportSession, type ImportOptions, type ImportReport } from './common';
 import { readJsonl, type ParsedRecord } from './lines';
 
@@ -21,7 +22,8 @@ export const PairLine = z.object({
     .refine((time) => !Number.isNaN(Date.parse(time)), 'time is not an ISO date')
     .nullish(),
   id: z.string().min(1).optional(),
-  kind: z.enum(['choice', 'tie', 'both-bad', 'skip', 'ranking', 'none']).optional(),
+  /** 'none': a comparison our export wrote without a judgment. */
+  kind: z.enum([...JUDGMENT_KINDS, 'none']).optional(),
   images: z.array(z.string().min(1)).min(2).optional(),
   ranking: z.array(z.string().min(1)).optional(),
   shown: z.array(z.string().min(1)).optional(),
@@ -107,7 +109,7 @@ async function importJudgment(
     if (kind === 'none') return;
     session.judgment(line.annotator ?? 'pairs-import', {
       comparisonId: comparison.id,
-      kind: kind as JudgmentKind,
+      kind,
       chosenImageId: kind === 'choice' ? id(requirePath(line.chosen, 'chosen')) : null,
       ranking: kind === 'ranking' ? requireList(line.ranking, 'ranking').map(id) : null,
       shownOrder: line.shown ? line.shown.map(id) : imageIds,

@@ -2,6 +2,7 @@
 // desktop (rank 4, AdamW lr 1e-4, weight decay 1e-2, grad clip 1.0, batch through accumulation) and
 // Diffusion-DPO's β = 5000; every value is editable.
 import { z } from 'zod';
+import { ExecutionProviderSchema } from '../../../contract/names';
 
 export const HPS_IDENTIFIER = 'Weird image. ';
 
@@ -60,7 +61,7 @@ export const loraTrainingConfigSchema = z
     checkpointDir: z.string().min(1).optional(),
     /** Continue from the latest checkpoint of the same run settings when one exists. */
     resume: z.boolean().default(true),
-    ep: z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']).default('cpu'),
+    ep: ExecutionProviderSchema.default('cpu'),
     /** Lowered graphs with external weights and cached latents; default: <out dir>/.hps-train-cache. */
     workDir: z.string().min(1).optional(),
     /** Run history folder (one JSON per run); default: <library>/training-runs or <out dir>/training-runs. */
@@ -107,6 +108,11 @@ const CURVE_SETTINGS = [
   'seed',
   'beta',
 ] as const satisfies readonly (keyof LoraTrainingConfig)[];
+
+/** kohya alpha (the LoRA branch is scaled by alpha / rank): the setting, or the rank. */
+export function loraAlpha(config: LoraTrainingConfig): number {
+  return config.alpha ?? config.rank;
+}
 
 export function curveFingerprint(config: LoraTrainingConfig): string {
   return JSON.stringify(Object.fromEntries(CURVE_SETTINGS.map((key) => [key, config[key]])));

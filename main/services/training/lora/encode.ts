@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { EngineSession } from '../../../engine/runtime';
+import { openGraphSession, type EngineSession, type GraphSessionOptions } from '../../../engine/runtime';
 import {
   buildTextEncoder,
   buildVaeEncoder,
@@ -19,7 +19,6 @@ import {
   VAE_STD,
 } from '../../../models/sd';
 import type { SdModel } from '../../diffusion/loader';
-import { openGraphSession, type GraphSessionOptions } from '../../diffusion/pipeline/sessions';
 import type { ClipTokenizer } from '../../../tokenizer';
 
 export interface LatentDistribution {

@@ -12,14 +12,8 @@ export {
   type LoraTrainingConfig,
   type LoraTrainingInput,
 } from './config';
-export {
-  startTraining,
-  trainLora,
-  type TrainingJob,
-  type TrainingOptions,
-  type TrainingProgress,
-  type TrainingResult,
-} from './trainer';
+export { startTraining, trainLora, type TrainingJob } from './trainer';
+export type { TrainingOptions, TrainingProgress, TrainingResult } from './run-state';
 export { TrainingControl } from './control';
 export { listTrainingRuns, type TrainingRunRecord } from './history';
 export {

@@ -142,7 +142,7 @@ export async function scorerPairs(
     skippedMargin: 0,
   };
   try {
-    const stored = library.catalog.scores({ modelId: scorer });
+    const stored = library.scores.list({ modelId: scorer });
     if (stored.length === 0) throw new Error(noScoresMessage(scorer));
     const scoreOf = new Map(stored.map((s) => [`${s.imageId}:${s.promptId}`, s.score]));
     for (const comparison of library.listComparisons()) {
@@ -187,7 +187,7 @@ export function describeScorerPairs(report: ScorerPairsReport): string {
   );
 }
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 
 /** Images of a folder that have a caption file `<name>.txt` beside them. */
 export async function readCaptionFolder(folder: string): Promise<CaptionedImage[]> {

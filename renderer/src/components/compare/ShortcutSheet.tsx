@@ -1,3 +1,5 @@
+import '../sheet.css';
+
 export const SHORTCUTS: readonly [string, string][] = [
   ['← or 1', 'left image is better'],
   ['→ or 2', 'right image is better'],

@@ -1,21 +1,14 @@
 // One finished batch: the images with their seeds (click to reuse) and a score chip from every loaded scorer,
 // "send to labeling", and which LoRA modules could not be applied.
-import { useState } from 'react';
-import { useApi } from '../../api/hooks';
-import { GeneratedChips, type Batch } from './GeneratedChips';
+import { useCallMutation } from '../../api/hooks';
+import type { Batch } from './GeneratedChips';
+import { GeneratedImage } from './GeneratedImage';
 
 export function ResultGrid({ batch, onReuseSeed }: { batch: Batch; onReuseSeed(seed: number): void }) {
-  const api = useApi();
-  const [sent, setSent] = useState<number | null>(batch.comparisonId);
-  const [error, setError] = useState<string | null>(null);
-  const send = async () => {
-    setError(null);
-    try {
-      setSent((await api.call('generate.sendToLabeling', { batchId: batch.batchId })).comparisonId);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const send = useCallMutation('generate.sendToLabeling', {
+    invalidates: ['library.status', 'library.comparisons'],
+  });
+  const sent = send.data?.comparisonId ?? batch.comparisonId;
   return (
     <section className="gen-batch" aria-label={`Batch ${batch.batchId}`}>
       <header className="gen-batch-header">
@@ -31,14 +24,14 @@ export function ResultGrid({ batch, onReuseSeed }: { batch: Batch; onReuseSeed(s
         ) : (
           <button
             type="button"
-            disabled={batch.images.length < 2}
-            onClick={() => void send()}
+            disabled={batch.images.length < 2 || send.isPending}
+            onClick={() => send.mutate({ batchId: batch.batchId })}
             title={batch.images.length < 2 ? 'A comparison needs two or more images' : undefined}
           >
             Send to labeling
           </button>
         )}
-        {error && <span className="error">{error}</span>}
+        {send.error && <span className="error">{send.error.message}</span>}
       </header>
       {batch.loraWarnings.map((warning) => (
         <p key={warning} className="small warning" role="note">
@@ -47,9 +40,11 @@ export function ResultGrid({ batch, onReuseSeed }: { batch: Batch; onReuseSeed(s
       ))}
       <div className="gen-grid">
         {batch.images.map((image) => (
-          <figure key={image.path} className="gen-image">
-            <img src={api.imageUrl(image.path)} alt={`seed ${image.seed}`} />
-            <figcaption>
+          <GeneratedImage
+            key={image.path}
+            batch={batch}
+            image={image}
+            seed={
               <button
                 type="button"
                 className="gen-seed"
@@ -58,9 +53,8 @@ export function ResultGrid({ batch, onReuseSeed }: { batch: Batch; onReuseSeed(s
               >
                 seed {image.seed}
               </button>
-              <GeneratedChips batch={batch} image={image} />
-            </figcaption>
-          </figure>
+            }
+          />
         ))}
       </div>
     </section>

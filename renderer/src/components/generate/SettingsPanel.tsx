@@ -1,11 +1,13 @@
 // Generation settings: model (installed or a path), steps, CFG, seed with a dice, all eight schedulers, size,
 // batch, LoRAs with scales, and EP. The score chips come from the scorers loaded in Models.
-import { GENERATE_SCHEDULERS } from '../../../../main/contract';
+import { EXECUTION_PROVIDERS, GenerateSettingsSchema, SCHEDULER_NAMES } from '../../../../main/contract';
 import { useCall } from '../../api/hooks';
-import { randomSeed, type GenerateForm } from './settings';
+import { numberLimits } from '../../api/schema-limits';
 import { Field, NumberField } from '../Field';
+import { randomSeed, type GenerateForm, type GenerateFormPatch as Patch } from './settings';
 
-type Patch = (patch: Partial<GenerateForm>) => void;
+const field = GenerateSettingsSchema.shape;
+const LORA_SCALE = numberLimits(field.loras.unwrap().element.shape.scale);
 
 function ModelPicker({ form, patch }: { form: GenerateForm; patch: Patch }) {
   const models = useCall('generate.models', {});
@@ -68,8 +70,7 @@ function LoraRows({ form, patch }: { form: GenerateForm; patch: Patch }) {
             type="number"
             aria-label={`LoRA ${i + 1} scale`}
             step={0.05}
-            min={-4}
-            max={4}
+            {...LORA_SCALE}
             value={lora.scale}
             onChange={(e) => set(i, { scale: Number(e.target.value) })}
           />
@@ -100,29 +101,26 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
   return (
     <div className="gen-settings" aria-label="Generation settings">
       <ModelPicker form={form} patch={patch} />
-      <div className="gen-row">
+      <div className="field-row">
         <NumberField
           label="Steps"
           value={form.steps}
-          min={1}
-          max={500}
+          {...numberLimits(field.steps)}
           onChange={(steps) => patch({ steps })}
         />
         <NumberField
           label="CFG"
           value={form.cfg}
-          min={0}
-          max={50}
+          {...numberLimits(field.cfg)}
           step={0.5}
           onChange={(cfg) => patch({ cfg })}
         />
       </div>
-      <div className="gen-row">
+      <div className="field-row">
         <NumberField
           label="Seed"
           value={form.seed}
-          min={0}
-          max={2 ** 32 - 1}
+          {...numberLimits(field.seed)}
           onChange={(seed) => patch({ seed })}
         />
         <button
@@ -141,35 +139,32 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
           value={form.scheduler}
           onChange={(e) => patch({ scheduler: e.target.value as GenerateForm['scheduler'] })}
         >
-          {GENERATE_SCHEDULERS.map((s) => (
+          {SCHEDULER_NAMES.map((s) => (
             <option key={s}>{s}</option>
           ))}
         </select>
       </Field>
-      <div className="gen-row">
+      <div className="field-row">
         <NumberField
           label="Width"
           value={form.width}
-          min={8}
-          max={2048}
+          {...numberLimits(field.width)}
           step={8}
           onChange={(width) => patch({ width })}
         />
         <NumberField
           label="Height"
           value={form.height}
-          min={8}
-          max={2048}
+          {...numberLimits(field.height)}
           step={8}
           onChange={(height) => patch({ height })}
         />
       </div>
-      <div className="gen-row">
+      <div className="field-row">
         <NumberField
           label="Batch"
           value={form.batch}
-          min={1}
-          max={16}
+          {...numberLimits(field.batch)}
           onChange={(batch) => patch({ batch })}
         />
         <Field label="EP">
@@ -178,7 +173,7 @@ export function SettingsPanel({ form, patch }: { form: GenerateForm; patch: Patc
             value={form.ep}
             onChange={(e) => patch({ ep: e.target.value as GenerateForm['ep'] })}
           >
-            {(['cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const).map((ep) => (
+            {EXECUTION_PROVIDERS.map((ep) => (
               <option key={ep}>{ep}</option>
             ))}
           </select>

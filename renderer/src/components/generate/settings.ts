@@ -1,63 +1,44 @@
 // The Generate form's state: what the user edits (numbers as they type them), kept in localStorage so a
 // model path and favourite settings survive a reload, and turned into the generate.start input.
-import type { CallInput } from '../../../../main/contract';
-import { type GENERATE_SCHEDULERS } from '../../../../main/contract';
-
-export type Scheduler = (typeof GENERATE_SCHEDULERS)[number];
-
-export interface LoraRow {
-  file: string;
-  scale: number;
-}
-
-export interface GenerateForm {
-  model: string;
-  vocab: string;
-  prompt: string;
-  negative: string;
-  steps: number;
-  cfg: number;
-  seed: number;
-  scheduler: Scheduler;
-  width: number;
-  height: number;
-  batch: number;
-  loras: LoraRow[];
-  ep: 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
-}
+import { z } from 'zod';
+import { GenerateSettingsSchema, type CallInput } from '../../../../main/contract';
+import { readPersistedForm, usePersistedForm } from '../usePersistedForm';
 
 const KEY = 'hps.generate.form';
 
-export const randomSeed = () => Math.floor(Math.random() * 2 ** 32);
+/** generate.start's fields with their limits; model, vocabulary and prompt may be empty while editing. */
+const GenerateFormSchema = GenerateSettingsSchema.pick({
+  negative: true,
+  steps: true,
+  cfg: true,
+  seed: true,
+  scheduler: true,
+  width: true,
+  height: true,
+  batch: true,
+  loras: true,
+  ep: true,
+}).extend({ model: z.string(), vocab: z.string(), prompt: z.string() });
 
-export const DEFAULT_FORM: GenerateForm = {
+export type GenerateForm = z.output<typeof GenerateFormSchema>;
+export type GenerateFormPatch = (change: Partial<GenerateForm>) => void;
+
+/** The contract's defaults, and two images a batch: a comparison needs at least two. */
+const DEFAULT_FORM: GenerateForm = GenerateFormSchema.parse({
   model: '',
   vocab: '',
   prompt: '',
-  negative: '',
-  steps: 25,
-  cfg: 7.5,
   seed: 1,
-  scheduler: 'pndm',
-  width: 512,
-  height: 512,
   batch: 2,
-  loras: [],
-  ep: 'cpu',
-};
+});
 
-export function loadForm(): GenerateForm {
-  try {
-    const saved = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<GenerateForm>;
-    return { ...DEFAULT_FORM, ...saved };
-  } catch {
-    return DEFAULT_FORM;
-  }
-}
+export const useGenerateForm = () => usePersistedForm(KEY, GenerateFormSchema, DEFAULT_FORM);
 
-export function saveForm(form: GenerateForm): void {
-  localStorage.setItem(KEY, JSON.stringify(form));
-}
+/** The Generate form as last saved, for views that generate with its settings (the A/B grid). */
+export const savedGenerateForm = () => readPersistedForm(KEY, GenerateFormSchema, DEFAULT_FORM);
+
+const SEED_MAX = GenerateSettingsSchema.shape.seed.maxValue ?? Number.MAX_SAFE_INTEGER;
+export const randomSeed = () => Math.floor(Math.random() * (SEED_MAX + 1));
 
 export function toInput(form: GenerateForm): CallInput<'generate.start'> {
   return {

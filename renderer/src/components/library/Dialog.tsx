@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import '../sheet.css';
 
 /** A modal panel; Escape and the backdrop close it. */
 export function Dialog({

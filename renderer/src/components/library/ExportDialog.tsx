@@ -1,36 +1,27 @@
 import { useState, type FormEvent } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/contract';
-import { useApi } from '../../api/hooks';
+import { ExportFormatSchema, type CallInput } from '../../../../main/contract';
+import { useCallMutation } from '../../api/hooks';
+import '../form.css';
 import { Dialog } from './Dialog';
 
 type Format = CallInput<'library.export'>['format'];
 
-const FORMATS: { id: Format; label: string; ext: string }[] = [
-  { id: 'pairs-jsonl', label: 'Pairs JSONL (prompt, chosen, rejected, tie, annotator)', ext: 'jsonl' },
-  { id: 'hpd-v2', label: 'HPD v2 JSON', ext: 'json' },
-  { id: 'pickapic', label: 'Pick-a-Pic parquet', ext: 'parquet' },
-  { id: 'scores-csv', label: 'Scores CSV', ext: 'csv' },
-];
+const FORMATS: Record<Format, { label: string; ext: string }> = {
+  'pairs-jsonl': { label: 'Pairs JSONL (prompt, chosen, rejected, tie, annotator)', ext: 'jsonl' },
+  'hpd-v2': { label: 'HPD v2 JSON', ext: 'json' },
+  pickapic: { label: 'Pick-a-Pic parquet', ext: 'parquet' },
+  'scores-csv': { label: 'Scores CSV', ext: 'csv' },
+};
 
 export function ExportDialog({ onClose }: { onClose: () => void }) {
-  const api = useApi();
   const [format, setFormat] = useState<Format>('pairs-jsonl');
   const [out, setOut] = useState('');
-  const [report, setReport] = useState<CallOutput<'library.export'> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const exportLibrary = useCallMutation('library.export');
+  const report = exportLibrary.data;
 
-  const run = async (event: FormEvent) => {
+  const run = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      setReport(await api.call('library.export', { format, out }));
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    exportLibrary.mutate({ format, out });
   };
 
   return (
@@ -43,9 +34,9 @@ export function ExportDialog({ onClose }: { onClose: () => void }) {
             onChange={(e) => setFormat(e.target.value as Format)}
             aria-label="Export format"
           >
-            {FORMATS.map((f) => (
-              <option key={f.id} value={f.id}>
-                {f.label}
+            {ExportFormatSchema.options.map((id) => (
+              <option key={id} value={id}>
+                {FORMATS[id].label}
               </option>
             ))}
           </select>
@@ -55,13 +46,13 @@ export function ExportDialog({ onClose }: { onClose: () => void }) {
           <input
             type="text"
             value={out}
-            placeholder={`/path/to/export.${FORMATS.find((f) => f.id === format)!.ext}`}
+            placeholder={`/path/to/export.${FORMATS[format].ext}`}
             onChange={(e) => setOut(e.target.value)}
             aria-label="Output file"
           />
         </label>
         <div className="row">
-          <button type="submit" className="primary" disabled={busy || out.trim() === ''}>
+          <button type="submit" className="primary" disabled={exportLibrary.isPending || out.trim() === ''}>
             Export
           </button>
           <button type="button" onClick={onClose}>
@@ -69,7 +60,7 @@ export function ExportDialog({ onClose }: { onClose: () => void }) {
           </button>
         </div>
       </form>
-      {error && <p className="error">{error}</p>}
+      {exportLibrary.error && <p className="error">{exportLibrary.error.message}</p>}
       {report && (
         <p aria-label="Export report">
           Wrote <b>{report.records}</b> records to <code>{report.file}</code> ({report.imagesCopied} images

@@ -1,5 +1,6 @@
 import type { CallInput } from '../../../../main/contract';
 import { scorerLabel } from '../compare/ScoreChips';
+import '../form.css';
 
 export type Query = Omit<CallInput<'library.comparisons'>, 'offset' | 'limit'>;
 

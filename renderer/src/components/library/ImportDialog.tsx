@@ -2,74 +2,77 @@
 // server), progress comes from job.progress events, and the report lists every file that failed.
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/contract';
-import { useApi, useEvent } from '../../api/hooks';
+import { ImportRequestSchema, type CallInput, type CallOutput } from '../../../../main/contract';
+import { useCallMutation, useCallOnDemand, useEvent } from '../../api/hooks';
+import '../form.css';
 import { Dialog } from './Dialog';
 
 type Format = CallInput<'library.import'>['format'];
 type Report = NonNullable<CallOutput<'library.importReport'>['report']>;
+type JobStatus = CallOutput<'jobs.list'>['jobs'][number]['status'];
 
-const FORMATS: { id: Format; label: string; hint: string }[] = [
-  { id: 'folder', label: 'Folder + prompts file', hint: 'CSV or JSONL with image, prompt[, group, gold]' },
-  { id: 'hpd', label: 'HPD v1 / v2 JSON', hint: 'preference_*.json, train.json or test.json' },
-  { id: 'pickapic', label: 'Pick-a-Pic parquet', hint: 'caption, jpg_0, jpg_1, label_0, label_1' },
-  { id: 'pairs', label: 'Pairs JSONL', hint: 'prompt, chosen, rejected, tie, annotator' },
-];
+const FORMAT_IDS = ImportRequestSchema.options.map((request) => request.shape.format.value);
+const FORMATS: Record<Format, { label: string; hint: string }> = {
+  folder: { label: 'Folder + prompts file', hint: 'CSV or JSONL with image, prompt[, group, gold]' },
+  hpd: { label: 'HPD v1 / v2 JSON', hint: 'preference_*.json, train.json or test.json' },
+  pickapic: { label: 'Pick-a-Pic parquet', hint: 'caption, jpg_0, jpg_1, label_0, label_1' },
+  pairs: { label: 'Pairs JSONL', hint: 'prompt, chosen, rejected, tie, annotator' },
+};
 
 export function ImportDialog({ onClose }: { onClose: () => void }) {
-  const api = useApi();
   const queryClient = useQueryClient();
   const [format, setFormat] = useState<Format>('folder');
   const [folder, setFolder] = useState('');
   const [prompts, setPrompts] = useState('');
   const [file, setFile] = useState('');
   const [split, setSplit] = useState<'pairs' | 'group'>('pairs');
-  const [jobId, setJobId] = useState<string | null>(null);
   const [progress, setProgress] = useState<{ fraction: number; message: string } | null>(null);
-  const [report, setReport] = useState<Report | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [ended, setEnded] = useState<JobStatus | null>(null);
+  const startImport = useCallMutation('library.import', {
+    onSuccess: () => setProgress({ fraction: 0, message: 'Starting…' }),
+  });
+  const cancelJob = useCallMutation('jobs.cancel');
+  const outcome = useCallOnDemand('library.importReport');
+  const jobId = startImport.data?.jobId ?? null;
 
   useEvent('job.progress', (job) => {
     if (job.id !== jobId) return;
     setProgress({ fraction: job.progress, message: job.message });
     if (job.status === 'running') return;
-    void api.call('library.importReport', { jobId: job.id }).then((outcome) => {
-      setReport(outcome.report);
-      setError(
-        outcome.error ?? (job.status === 'cancelled' ? 'Cancelled; what was read before is kept.' : null),
-      );
-      void queryClient.invalidateQueries();
-    });
+    setEnded(job.status);
+    // Everything may show the imported items; the report is asked for after, so it is fetched once.
+    void queryClient.invalidateQueries();
+    outcome.ask({ jobId: job.id });
   });
 
-  const start = async (event: FormEvent) => {
+  const start = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    setReport(null);
-    const request: CallInput<'library.import'> =
-      format === 'folder' ? { format, folder, prompts, split } : { format, file };
-    try {
-      setJobId((await api.call('library.import', request)).jobId);
-      setProgress({ fraction: 0, message: 'Starting…' });
-    } catch (e) {
-      setError((e as Error).message);
-    }
+    setEnded(null);
+    outcome.forget();
+    startImport.mutate(format === 'folder' ? { format, folder, prompts, split } : { format, file });
   };
 
-  const running = jobId !== null && !report && !error;
+  const report = outcome.result.data?.report ?? null;
+  const error =
+    startImport.error?.message ??
+    cancelJob.error?.message ??
+    outcome.result.error?.message ??
+    outcome.result.data?.error ??
+    (ended === 'cancelled' ? 'Cancelled; what was read before is kept.' : null);
+  const running = startImport.isPending || (jobId !== null && ended === null);
   return (
     <Dialog title="Import" onClose={onClose}>
       <form className="form" onSubmit={start}>
         <label className="field">
           <span>Format</span>
           <select value={format} onChange={(e) => setFormat(e.target.value as Format)} aria-label="Format">
-            {FORMATS.map((f) => (
-              <option key={f.id} value={f.id}>
-                {f.label}
+            {FORMAT_IDS.map((id) => (
+              <option key={id} value={id}>
+                {FORMATS[id].label}
               </option>
             ))}
           </select>
-          <span className="muted small">{FORMATS.find((f) => f.id === format)!.hint}</span>
+          <span className="muted small">{FORMATS[format].hint}</span>
         </label>
         {format === 'folder' ? (
           <>
@@ -106,7 +109,7 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
             Import
           </button>
           {running && (
-            <button type="button" onClick={() => void api.call('jobs.cancel', { id: jobId! })}>
+            <button type="button" onClick={() => jobId && cancelJob.mutate({ id: jobId })}>
               Cancel
             </button>
           )}

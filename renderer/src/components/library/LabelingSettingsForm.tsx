@@ -1,44 +1,45 @@
 // The library's labeling policy: how many annotators label each item (blind to each other) and how often
 // gold items (known answers) are mixed in.
-import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { CallOutput } from '../../../../main/contract';
-import { callKey, useApi, useCall } from '../../api/hooks';
+import { LabelingSettingsSchema, type CallOutput } from '../../../../main/contract';
+import { useCall, useCallMutation } from '../../api/hooks';
+import { clampTo, numberLimits } from '../../api/schema-limits';
+import '../form.css';
 
 type Settings = CallOutput<'labeling.settings'>;
 
+const OVERLAP = numberLimits(LabelingSettingsSchema.shape.overlap);
+const GOLD_RATE = numberLimits(LabelingSettingsSchema.shape.goldRate);
+const GOLD_PERCENT = { min: GOLD_RATE.min! * 100, max: GOLD_RATE.max! * 100 };
+
+const useSaveSettings = () => useCallMutation('labeling.setSettings', { invalidates: ['labeling.settings'] });
+type SaveSettings = ReturnType<typeof useSaveSettings>;
+
 export function LabelingSettingsForm() {
   const { data } = useCall('labeling.settings', {});
-  return data ? <SettingsEditor key={JSON.stringify(data)} initial={data} /> : null;
+  // Out here, so "Saved." survives the editor starting over from the saved settings.
+  const save = useSaveSettings();
+  return data ? <SettingsEditor key={JSON.stringify(data)} initial={data} save={save} /> : null;
 }
 
-function SettingsEditor({ initial }: { initial: Settings }) {
-  const api = useApi();
-  const queryClient = useQueryClient();
+function SettingsEditor({ initial, save }: { initial: Settings; save: SaveSettings }) {
   const [overlap, setOverlap] = useState(initial.overlap);
   const [goldPercent, setGoldPercent] = useState(Math.round(initial.goldRate * 100));
-  const [message, setMessage] = useState<string | null>(null);
-  const save = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    try {
-      const saved = await api.call('labeling.setSettings', { overlap, goldRate: goldPercent / 100 });
-      queryClient.setQueryData(callKey('labeling.settings', {}), saved);
-      setMessage('Saved.');
-    } catch (e) {
-      setMessage((e as Error).message);
-    }
+    save.mutate({ overlap, goldRate: goldPercent / 100 });
   };
+  const message = save.error?.message ?? (save.isSuccess ? 'Saved.' : null);
   return (
-    <form className="row labeling-settings" onSubmit={save} aria-label="Labeling settings">
+    <form className="row labeling-settings" onSubmit={submit} aria-label="Labeling settings">
       <label className="check">
         Labels per item
         <input
           type="number"
-          min={1}
-          max={20}
+          {...OVERLAP}
           className="narrow"
           value={overlap}
-          onChange={(e) => setOverlap(Math.max(1, Math.min(20, Number(e.target.value) || 1)))}
+          onChange={(e) => setOverlap(clampTo(OVERLAP, Number(e.target.value) || 0))}
           aria-label="Labels per item"
         />
       </label>
@@ -46,16 +47,17 @@ function SettingsEditor({ initial }: { initial: Settings }) {
         Gold items
         <input
           type="number"
-          min={0}
-          max={100}
+          {...GOLD_PERCENT}
           className="narrow"
           value={goldPercent}
-          onChange={(e) => setGoldPercent(Math.max(0, Math.min(100, Number(e.target.value) || 0)))}
+          onChange={(e) => setGoldPercent(clampTo(GOLD_PERCENT, Number(e.target.value) || 0))}
           aria-label="Gold items percent"
         />
         %
       </label>
-      <button type="submit">Save</button>
+      <button type="submit" disabled={save.isPending}>
+        Save
+      </button>
       {message && <span className="small muted">{message}</span>}
     </form>
   );

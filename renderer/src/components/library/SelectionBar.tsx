@@ -1,32 +1,30 @@
-// Bulk actions on the selected comparisons: tag, untag, exclude, include, delete (asks first).
+// Bulk actions on the selected comparisons: tag, untag, exclude, include, delete (asks first). The selection
+// is cleared after each.
 import { useState } from 'react';
-import { useApi } from '../../api/hooks';
+import { lastWriteError, useCallMutation } from '../../api/hooks';
+import '../form.css';
 import type { CurationItem } from './CurationGrid';
+
+/** What a bulk action changes on the Library page: the grid, the counts and tags, the duplicates. */
+const LIBRARY_CALLS = ['library.comparisons', 'library.status', 'library.duplicates'] as const;
 
 export function SelectionBar({
   selected,
   single,
-  onDone,
   onClear,
 }: {
   selected: number[];
   /** The selected comparison when exactly one on this page is selected: its gold answer can be set. */
   single: CurationItem | null;
-  onDone: () => void;
   onClear: () => void;
 }) {
-  const api = useApi();
   const [tag, setTag] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const run = async (work: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await work();
-      onDone();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const options = { invalidates: LIBRARY_CALLS, onSuccess: onClear };
+  const tagging = useCallMutation('library.tag', options);
+  const excluding = useCallMutation('library.exclude', options);
+  const deleting = useCallMutation('library.delete', options);
+  const settingGold = useCallMutation('library.setGold', options);
+  const error = lastWriteError(tagging, excluding, deleting, settingGold);
   const comparisonIds = selected;
   return (
     <div className="selection-bar" role="toolbar" aria-label="Selection">
@@ -39,29 +37,19 @@ export function SelectionBar({
         aria-label="Tag name"
         className="narrow"
       />
-      <button
-        disabled={!tag.trim()}
-        onClick={() => run(() => api.call('library.tag', { comparisonIds, tag }))}
-      >
+      <button disabled={!tag.trim()} onClick={() => tagging.mutate({ comparisonIds, tag })}>
         Tag
       </button>
-      <button
-        disabled={!tag.trim()}
-        onClick={() => run(() => api.call('library.tag', { comparisonIds, tag, remove: true }))}
-      >
+      <button disabled={!tag.trim()} onClick={() => tagging.mutate({ comparisonIds, tag, remove: true })}>
         Untag
       </button>
-      <button onClick={() => run(() => api.call('library.exclude', { comparisonIds, excluded: true }))}>
-        Exclude
-      </button>
-      <button onClick={() => run(() => api.call('library.exclude', { comparisonIds, excluded: false }))}>
-        Include
-      </button>
+      <button onClick={() => excluding.mutate({ comparisonIds, excluded: true })}>Exclude</button>
+      <button onClick={() => excluding.mutate({ comparisonIds, excluded: false })}>Include</button>
       <button
         className="danger"
         onClick={() =>
           confirm(`Delete ${selected.length} comparisons and their judgments? Images stay in the library.`) &&
-          run(() => api.call('library.delete', { comparisonIds }))
+          deleting.mutate({ comparisonIds })
         }
       >
         Delete
@@ -71,12 +59,10 @@ export function SelectionBar({
           aria-label="Gold image"
           value={single.goldImageId ?? ''}
           onChange={(e) =>
-            run(() =>
-              api.call('library.setGold', {
-                comparisonId: single.id,
-                imageId: e.target.value === '' ? null : Number(e.target.value),
-              }),
-            )
+            settingGold.mutate({
+              comparisonId: single.id,
+              imageId: e.target.value === '' ? null : Number(e.target.value),
+            })
           }
         >
           <option value="">No gold answer</option>

@@ -1,28 +1,24 @@
 // Admins add annotators here; the token is shown once (only its hash is stored).
-import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { callKey, useApi, useCall } from '../../api/hooks';
+import { RoleSchema, type CallInput } from '../../../../main/contract';
+import { useCall, useCallMutation } from '../../api/hooks';
+import '../form.css';
 import { LabelingSettingsForm } from './LabelingSettingsForm';
 
+type Role = NonNullable<CallInput<'annotators.add'>['role']>;
+
 export function TeamPanel() {
-  const api = useApi();
-  const queryClient = useQueryClient();
   const { data } = useCall('annotators.list', {});
   const [name, setName] = useState('');
-  const [role, setRole] = useState<'annotator' | 'admin'>('annotator');
-  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const add = async (event: FormEvent) => {
+  const [role, setRole] = useState<Role>('annotator');
+  const addAnnotator = useCallMutation('annotators.add', {
+    invalidates: ['annotators.list'],
+    onSuccess: () => setName(''),
+  });
+  const created = addAnnotator.data;
+  const add = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    try {
-      const result = await api.call('annotators.add', { name, role });
-      setCreated({ name: result.annotator.name, token: result.token });
-      setName('');
-      void queryClient.invalidateQueries({ queryKey: callKey('annotators.list', {}) });
-    } catch (e) {
-      setError((e as Error).message);
-    }
+    addAnnotator.mutate({ name, role });
   };
   return (
     <div className="team">
@@ -58,22 +54,21 @@ export function TeamPanel() {
           onChange={(e) => setName(e.target.value)}
           aria-label="Annotator name"
         />
-        <select
-          value={role}
-          onChange={(e) => setRole(e.target.value as 'annotator' | 'admin')}
-          aria-label="Role"
-        >
-          <option value="annotator">annotator</option>
-          <option value="admin">admin</option>
+        <select value={role} onChange={(e) => setRole(e.target.value as Role)} aria-label="Role">
+          {RoleSchema.options.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
         </select>
-        <button type="submit" disabled={!name.trim()}>
+        <button type="submit" disabled={addAnnotator.isPending || !name.trim()}>
           Add
         </button>
       </form>
-      {error && <p className="error">{error}</p>}
+      {addAnnotator.error && <p className="error">{addAnnotator.error.message}</p>}
       {created && (
         <p className="token-note">
-          Login token for {created.name} (shown once): <code>{created.token}</code>
+          Login token for {created.annotator.name} (shown once): <code>{created.token}</code>
         </p>
       )}
     </div>

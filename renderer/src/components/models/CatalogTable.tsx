@@ -1,11 +1,14 @@
 // The catalog: one row per model with its size, purpose, state (with a live progress bar), EP and actions.
 import type { CallOutput, EventPayload } from '../../../../main/contract';
+import { lastWriteError, useCallMutation } from '../../api/hooks';
 import { EpBadge } from './EpBadge';
 import { formatBytes, formatDuration, formatRate, secondsLeft } from './format';
 
 export type CatalogModel = CallOutput<'models.catalog'>['models'][number];
 export type ModelProgress = EventPayload<'model.progress'>;
-export type ModelAction = 'download' | 'pause' | 'resume' | 'cancel' | 'delete';
+
+/** What a download action or a delete changes: the catalog's states and the disk use. */
+export const MODEL_STORE_CALLS = ['models.catalog', 'models.diskUsage'] as const;
 
 const PURPOSE: Record<CatalogModel['purpose'], string> = {
   scorer: 'Scorer',
@@ -41,59 +44,123 @@ function Progress({ model, progress }: { model: CatalogModel; progress: ModelPro
   );
 }
 
+function useDownloadActions() {
+  const options = { invalidates: MODEL_STORE_CALLS };
+  return {
+    download: useCallMutation('models.download', options),
+    pause: useCallMutation('models.pause', options),
+    resume: useCallMutation('models.resume', options),
+    cancel: useCallMutation('models.cancel', options),
+  };
+}
+
+type DownloadActions = ReturnType<typeof useDownloadActions>;
+
 function Actions({
   model,
-  busy,
-  onAction,
+  actions,
+  onDelete,
 }: {
   model: CatalogModel;
-  busy: boolean;
-  onAction: (action: ModelAction, model: CatalogModel) => void;
+  actions: DownloadActions;
+  onDelete: () => void;
 }) {
-  const button = (action: ModelAction, label: string, className = '') => (
-    <button
-      className={className}
-      disabled={busy}
-      onClick={() => onAction(action, model)}
-      aria-label={`${label} ${model.name}`}
-    >
+  const busy = Object.values(actions).some((action) => action.isPending);
+  const button = (label: string, onClick: () => void, className = '') => (
+    <button className={className} disabled={busy} onClick={onClick} aria-label={`${label} ${model.name}`}>
       {label}
     </button>
   );
+  const id = { id: model.id };
   switch (model.state) {
     case 'absent':
-      return button('download', 'Download', 'primary');
+      return button('Download', () => actions.download.mutate(id), 'primary');
     case 'downloading':
       return (
         <>
-          {button('pause', 'Pause')}
-          {button('cancel', 'Cancel')}
+          {button('Pause', () => actions.pause.mutate(id))}
+          {button('Cancel', () => actions.cancel.mutate(id))}
         </>
       );
     case 'partial':
       return (
         <>
-          {button('resume', 'Resume', 'primary')}
-          {button('cancel', 'Cancel')}
+          {button('Resume', () => actions.resume.mutate(id), 'primary')}
+          {button('Cancel', () => actions.cancel.mutate(id))}
         </>
       );
     case 'installed':
-      return button('delete', 'Delete', 'danger');
+      return button('Delete', onDelete, 'danger');
   }
+}
+
+function CatalogRow({
+  model,
+  progress,
+  onDelete,
+}: {
+  model: CatalogModel;
+  progress: ModelProgress | undefined;
+  onDelete: () => void;
+}) {
+  const actions = useDownloadActions();
+  const state = STATE[model.state];
+  const error =
+    lastWriteError(...Object.values(actions)) ?? (progress?.state === 'failed' ? progress.error : undefined);
+  return (
+    <tr data-model={model.id}>
+      <td className="model-cell">
+        <div className="model-name">{model.name}</div>
+        <div className="small">{model.description}</div>
+        <div className="small muted">
+          {model.architecture} · {model.license}
+          {model.requires.length > 0 && ` · needs ${model.requires.join(', ')}`}
+        </div>
+        {model.manualDownload && model.state !== 'installed' && (
+          <div className="small muted">
+            {model.manualDownload.note}{' '}
+            <a href={model.manualDownload.page} target="_blank" rel="noreferrer">
+              Source page
+            </a>
+          </div>
+        )}
+        {error && (
+          <div className="small error" role="alert">
+            {error}
+          </div>
+        )}
+      </td>
+      <td>{PURPOSE[model.purpose]}</td>
+      <td className="nowrap">
+        {formatBytes(model.downloadSize, model.sizeIsEstimate)}
+        {model.bytesOnDisk > 0 && model.state === 'installed' && (
+          <div className="small muted">{formatBytes(model.bytesOnDisk)} on disk</div>
+        )}
+      </td>
+      <td className="state-cell">
+        <span className={`badge model-state ${state.tone}`}>{state.label}</span>
+        {(model.state === 'downloading' || model.state === 'partial') && (
+          <Progress model={model} progress={progress} />
+        )}
+      </td>
+      <td>
+        <EpBadge ep={model.ep} />
+      </td>
+      <td className="model-actions">
+        <Actions model={model} actions={actions} onDelete={onDelete} />
+      </td>
+    </tr>
+  );
 }
 
 export function CatalogTable({
   models,
   progress,
-  busy,
-  errors,
-  onAction,
+  onDelete,
 }: {
   models: CatalogModel[];
   progress: ReadonlyMap<string, ModelProgress>;
-  busy: ReadonlySet<string>;
-  errors: ReadonlyMap<string, string>;
-  onAction: (action: ModelAction, model: CatalogModel) => void;
+  onDelete: (model: CatalogModel) => void;
 }) {
   return (
     <table className="grid models-table" aria-label="Model catalog">
@@ -108,54 +175,14 @@ export function CatalogTable({
         </tr>
       </thead>
       <tbody>
-        {models.map((model) => {
-          const state = STATE[model.state];
-          const live = progress.get(model.id);
-          return (
-            <tr key={model.id} data-model={model.id}>
-              <td className="model-cell">
-                <div className="model-name">{model.name}</div>
-                <div className="small">{model.description}</div>
-                <div className="small muted">
-                  {model.architecture} · {model.license}
-                  {model.requires.length > 0 && ` · needs ${model.requires.join(', ')}`}
-                </div>
-                {model.manualDownload && model.state !== 'installed' && (
-                  <div className="small muted">
-                    {model.manualDownload.note}{' '}
-                    <a href={model.manualDownload.page} target="_blank" rel="noreferrer">
-                      Source page
-                    </a>
-                  </div>
-                )}
-                {errors.get(model.id) && (
-                  <div className="small error" role="alert">
-                    {errors.get(model.id)}
-                  </div>
-                )}
-              </td>
-              <td>{PURPOSE[model.purpose]}</td>
-              <td className="nowrap">
-                {formatBytes(model.downloadSize, model.sizeIsEstimate)}
-                {model.bytesOnDisk > 0 && model.state === 'installed' && (
-                  <div className="small muted">{formatBytes(model.bytesOnDisk)} on disk</div>
-                )}
-              </td>
-              <td className="state-cell">
-                <span className={`badge model-state ${state.tone}`}>{state.label}</span>
-                {(model.state === 'downloading' || model.state === 'partial') && (
-                  <Progress model={model} progress={live} />
-                )}
-              </td>
-              <td>
-                <EpBadge ep={model.ep} />
-              </td>
-              <td className="model-actions">
-                <Actions model={model} busy={busy.has(model.id)} onAction={onAction} />
-              </td>
-            </tr>
-          );
-        })}
+        {models.map((model) => (
+          <CatalogRow
+            key={model.id}
+            model={model}
+            progress={progress.get(model.id)}
+            onDelete={() => onDelete(model)}
+          />
+        ))}
       </tbody>
     </table>
   );

@@ -6,6 +6,7 @@ export function ConfirmDialog({
   children,
   confirmLabel,
   busy,
+  error,
   onConfirm,
   onCancel,
 }: {
@@ -13,6 +14,8 @@ export function ConfirmDialog({
   children: ReactNode;
   confirmLabel: string;
   busy: boolean;
+  /** Why the last confirmed attempt failed. */
+  error?: string;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -28,6 +31,11 @@ export function ConfirmDialog({
       >
         <h2>{title}</h2>
         <p>{children}</p>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
         <div className="models-actions">
           <button ref={cancel} onClick={onCancel}>
             Keep

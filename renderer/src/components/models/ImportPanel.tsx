@@ -1,11 +1,21 @@
 // Import a checkpoint the user already has: its architecture is read from its tensors first, then it is
 // copied into the store (as a catalog model when it is one) or registered where it lies.
 import { useState, type FormEvent } from 'react';
-import type { CallOutput } from '../../../../main/contract';
-import { useApi } from '../../api/hooks';
+import type { CallInput, CallOutput } from '../../../../main/contract';
+import { useCallMutation, useCallOnDemand } from '../../api/hooks';
+import '../form.css';
+import { MODEL_STORE_CALLS } from './CatalogTable';
 
 type Detection = CallOutput<'models.detect'>;
 type Detected = Extract<Detection, { supported: true }>;
+type ImportMode = NonNullable<CallInput<'models.import'>['mode']>;
+
+function importedNote(result: CallOutput<'models.import'>, mode: ImportMode | undefined): string {
+  const where = result.modelId ? `as ${result.modelId}` : mode === 'copy' ? 'as a local model' : 'in place';
+  const check =
+    result.matchesCatalog === false ? ' (its hash differs from the catalog’s published file)' : '';
+  return `Imported ${where}${check}.`;
+}
 
 function DetectedCard({ detection }: { detection: Detected }) {
   const { detected } = detection;
@@ -27,69 +37,46 @@ function DetectedCard({ detection }: { detection: Detected }) {
   );
 }
 
-export function ImportPanel({ onImported }: { onImported: () => void }) {
-  const api = useApi();
+export function ImportPanel() {
   const [path, setPath] = useState('');
-  const [detection, setDetection] = useState<Detection | null>(null);
-  const [target, setTarget] = useState('');
-  const [mode, setMode] = useState<'copy' | 'in-place'>('copy');
-  const [status, setStatus] = useState<{ busy: boolean; error?: string; done?: string }>({ busy: false });
+  const detect = useCallOnDemand('models.detect');
+  // null: the one catalog model the file matches, if exactly one does.
+  const [target, setTarget] = useState<string | null>(null);
+  const [mode, setMode] = useState<ImportMode>('copy');
+  const runImport = useCallMutation('models.import', { invalidates: MODEL_STORE_CALLS });
+  const detection = detect.result.data;
+  const busy = detect.result.isFetching || runImport.isPending;
+  const error = runImport.error?.message ?? detect.result.error?.message;
 
-  const detect = async (event: FormEvent) => {
+  const startDetect = (event: FormEvent) => {
     event.preventDefault();
-    setDetection(null);
-    setStatus({ busy: true });
-    try {
-      const result = await api.call('models.detect', { path: path.trim() });
-      setDetection(result);
-      setTarget(result.supported && result.candidates.length === 1 ? result.candidates[0]!.id : '');
-      setStatus({ busy: false });
-    } catch (error) {
-      setStatus({ busy: false, error: (error as Error).message });
-    }
+    setTarget(null);
+    runImport.reset();
+    detect.ask({ path: path.trim() });
   };
-
-  const runImport = async () => {
-    setStatus({ busy: true });
-    try {
-      const asCatalog = mode === 'copy' && target !== '';
-      const result = await api.call('models.import', {
-        path: path.trim(),
-        mode,
-        ...(asCatalog ? { modelId: target } : {}),
-      });
-      const where = result.modelId
-        ? `as ${result.modelId}`
-        : mode === 'copy'
-          ? 'as a local model'
-          : 'in place';
-      const check =
-        result.matchesCatalog === false ? ' (its hash differs from the catalog’s published file)' : '';
-      setStatus({ busy: false, done: `Imported ${where}${check}.` });
-      onImported();
-    } catch (error) {
-      setStatus({ busy: false, error: (error as Error).message });
-    }
+  const changePath = (next: string) => {
+    setPath(next);
+    detect.forget();
+    runImport.reset();
   };
 
   const supported = detection?.supported ? detection : null;
+  const chosen = target ?? (supported?.candidates.length === 1 ? supported.candidates[0]!.id : '');
+  const startImport = () =>
+    runImport.mutate({ path: path.trim(), mode, ...(mode === 'copy' && chosen ? { modelId: chosen } : {}) });
   return (
     <section className="import-panel" aria-label="Import a local checkpoint">
-      <form className="row" onSubmit={(e) => void detect(e)}>
+      <form className="row" onSubmit={startDetect}>
         <input
           className="path-input"
           type="text"
           placeholder="/path/to/checkpoint.safetensors, .pt, .pth or a diffusers folder"
           aria-label="Checkpoint path"
           value={path}
-          onChange={(e) => {
-            setPath(e.target.value);
-            setDetection(null);
-            setStatus({ busy: false });
-          }}
+          onChange={(e) => changePath(e.target.value)}
         />
-        <button type="submit" disabled={status.busy || path.trim() === ''}>
-          {status.busy && !detection ? 'Reading…' : 'Detect'}
+        <button type="submit" disabled={busy || path.trim() === ''}>
+          {detect.result.isFetching ? 'Reading…' : 'Detect'}
         </button>
       </form>
       {detection && !detection.supported && (
@@ -104,7 +91,7 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
             <label>
               Import as{' '}
               <select
-                value={target}
+                value={chosen}
                 onChange={(e) => setTarget(e.target.value)}
                 disabled={mode === 'in-place'}
               >
@@ -117,23 +104,23 @@ export function ImportPanel({ onImported }: { onImported: () => void }) {
               </select>
             </label>
             <label>
-              <select value={mode} onChange={(e) => setMode(e.target.value as 'copy' | 'in-place')}>
+              <select value={mode} onChange={(e) => setMode(e.target.value as ImportMode)}>
                 <option value="copy">copy into the model folder</option>
                 <option value="in-place">use it where it is</option>
               </select>
             </label>
-            <button className="primary" onClick={() => void runImport()} disabled={status.busy}>
-              {status.busy ? 'Importing…' : 'Import'}
+            <button className="primary" onClick={startImport} disabled={busy}>
+              {runImport.isPending ? 'Importing…' : 'Import'}
             </button>
           </div>
         </>
       )}
-      {status.error && (
+      {error && (
         <p className="error" role="alert">
-          {status.error}
+          {error}
         </p>
       )}
-      {status.done && <p className="ok-text">{status.done}</p>}
+      {runImport.data && <p className="ok-text">{importedNote(runImport.data, runImport.variables?.mode)}</p>}
     </section>
   );
 }

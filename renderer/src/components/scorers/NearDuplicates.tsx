@@ -1,34 +1,25 @@
 // Near-duplicates by a loaded scorer's image embeddings (cosine ≥ threshold), beside the exact-hash duplicates.
 // Nothing is computed until asked: encoding a large library takes a while on the first run.
 import { useState } from 'react';
-import type { CallOutput } from '../../../../main/contract';
-import { useApi, useCall } from '../../api/hooks';
+import { calls } from '../../../../main/contract';
+import { useApi, useCall, useCallOnDemand } from '../../api/hooks';
+import { numberLimits } from '../../api/schema-limits';
+import '../form.css';
 
-type Result = CallOutput<'library.nearDuplicates'>;
+const THRESHOLD = calls['library.nearDuplicates'].input.shape.threshold;
 
 export function NearDuplicates({ onShow }: { onShow: (comparisonIds: number[]) => void }) {
   const api = useApi();
   const scorers = useCall('scorers.list', {});
   const [scorerId, setScorerId] = useState('');
-  const [threshold, setThreshold] = useState(0.95);
-  const [result, setResult] = useState<Result | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [threshold, setThreshold] = useState(THRESHOLD.def.defaultValue);
+  const nearDuplicates = useCallOnDemand('library.nearDuplicates');
+  const result = nearDuplicates.result.data;
+  const error = nearDuplicates.result.error;
+  const busy = nearDuplicates.result.isFetching;
   const loaded = scorers.data?.scorers ?? [];
   const chosen = scorerId || loaded[0]?.id;
-
-  const find = async () => {
-    if (!chosen) return;
-    setBusy(true);
-    setError(null);
-    try {
-      setResult(await api.call('library.nearDuplicates', { scorerId: chosen, threshold }));
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const find = () => chosen && nearDuplicates.ask({ scorerId: chosen, threshold });
 
   return (
     <section className="duplicates" aria-label="Near-duplicates">
@@ -48,20 +39,19 @@ export function NearDuplicates({ onShow }: { onShow: (comparisonIds: number[]) =
             cosine ≥{' '}
             <input
               type="number"
-              min={0.5}
-              max={1}
+              {...numberLimits(THRESHOLD)}
               step={0.005}
               value={threshold}
               onChange={(e) => setThreshold(Number(e.target.value))}
               aria-label="Cosine threshold"
             />
           </label>
-          <button disabled={busy} onClick={() => void find()}>
+          <button disabled={busy} onClick={find}>
             {busy ? 'Comparing…' : 'Find near-duplicates'}
           </button>
         </div>
       )}
-      {error && <p className="error small">{error}</p>}
+      {error && <p className="error small">{error.message}</p>}
       {result && result.groups.length === 0 && <p className="muted small">No images that close.</p>}
       {result?.groups.map((group) => (
         <div key={group.images.map((i) => i.id).join()} className="near-group">

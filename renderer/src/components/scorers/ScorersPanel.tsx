@@ -1,18 +1,18 @@
 // Loaded scorers: load one from the installed catalog models or the local imports, see the EP and precision
 // it actually runs with and its background scoring job, score the library again, unload. Chips in Compare
 // and Generate fill in from the `score.updated` events the jobs emit.
-import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/contract';
-import { callKey, useApi, useCall, useEvent } from '../../api/hooks';
+import { EXECUTION_PROVIDERS, type CallOutput, type ExecutionProvider } from '../../../../main/contract';
+import { lastWriteError, useCall, useCallMutation, useEvent, useInvalidate } from '../../api/hooks';
+import '../form.css';
 import './scorers.css';
 
 type Catalog = CallOutput<'models.catalog'>;
 type Loaded = CallOutput<'scorers.list'>['scorers'][number];
-type Ep = NonNullable<CallInput<'scorers.load'>['ep']>;
 
 const CLIP_LAYOUTS = new Set(['openai-clip', 'open-clip', 'hf-clip']);
-const EPS: Ep[] = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+/** What loading, unloading or scoring changes: the loaded list and the library's scorers. */
+const SCORER_CALLS = ['scorers.list', 'library.status'] as const;
 
 /** Installed catalog scorers and CLIP-layout local imports, as load choices. */
 function choices(catalog: Catalog): { id: string; name: string }[] {
@@ -40,19 +40,10 @@ function JobLine({ jobId }: { jobId: string | null }) {
   );
 }
 
-function LoadedRow({ scorer, onChange }: { scorer: Loaded; onChange: () => void }) {
-  const api = useApi();
-  const [error, setError] = useState<string | null>(null);
-  const run = async (work: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await work();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      onChange();
-    }
-  };
+function LoadedRow({ scorer }: { scorer: Loaded }) {
+  const scoreLibrary = useCallMutation('scorers.scoreLibrary', { invalidates: SCORER_CALLS });
+  const unload = useCallMutation('scorers.unload', { invalidates: SCORER_CALLS });
+  const error = lastWriteError(scoreLibrary, unload);
   return (
     <tr>
       <td className="model-name" title={scorer.model}>
@@ -68,9 +59,8 @@ function LoadedRow({ scorer, onChange }: { scorer: Loaded; onChange: () => void 
           <div className="small" role="status">
             {scorer.failed} {scorer.failed === 1 ? 'image' : 'images'} could not be scored{' '}
             <button
-              onClick={() =>
-                void run(() => api.call('scorers.scoreLibrary', { id: scorer.id, retryFailed: true }))
-              }
+              disabled={scoreLibrary.isPending}
+              onClick={() => scoreLibrary.mutate({ id: scorer.id, retryFailed: true })}
             >
               Retry
             </button>
@@ -79,12 +69,13 @@ function LoadedRow({ scorer, onChange }: { scorer: Loaded; onChange: () => void 
         {error && <div className="error small">{error}</div>}
       </td>
       <td className="model-actions">
-        <button onClick={() => void run(() => api.call('scorers.scoreLibrary', { id: scorer.id }))}>
+        <button disabled={scoreLibrary.isPending} onClick={() => scoreLibrary.mutate({ id: scorer.id })}>
           Score library
         </button>
         <button
           className="danger"
-          onClick={() => void run(() => api.call('scorers.unload', { id: scorer.id }))}
+          disabled={unload.isPending}
+          onClick={() => unload.mutate({ id: scorer.id })}
         >
           Unload
         </button>
@@ -94,42 +85,27 @@ function LoadedRow({ scorer, onChange }: { scorer: Loaded; onChange: () => void 
 }
 
 export function ScorersPanel({ catalog }: { catalog: Catalog }) {
-  const api = useApi();
-  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const loaded = useCall('scorers.list', {});
   const options = choices(catalog);
   const [modelId, setModelId] = useState('');
   const [vocab, setVocab] = useState('');
-  const [ep, setEp] = useState<Ep | ''>('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [ep, setEp] = useState<ExecutionProvider | ''>('');
+  const load = useCallMutation('scorers.load', { invalidates: SCORER_CALLS });
 
-  const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: callKey('scorers.list', {}) });
-    void queryClient.invalidateQueries({ queryKey: callKey('library.status', {}) });
-  };
   // A scoring job that finishes frees its row's job line.
   useEvent('job.progress', (job) => {
-    if (job.kind === 'scores' && job.status !== 'running') refresh();
+    if (job.kind === 'scores' && job.status !== 'running') void invalidate(...SCORER_CALLS);
   });
 
-  const load = async () => {
+  const startLoad = () => {
     const chosen = modelId || options[0]?.id;
     if (!chosen) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.call('scorers.load', {
-        modelId: chosen,
-        ...(vocab.trim() ? { vocab: vocab.trim() } : {}),
-        ...(ep ? { ep } : {}),
-      });
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-      refresh();
-    }
+    load.mutate({
+      modelId: chosen,
+      ...(vocab.trim() ? { vocab: vocab.trim() } : {}),
+      ...(ep ? { ep } : {}),
+    });
   };
 
   return (
@@ -147,7 +123,7 @@ export function ScorersPanel({ catalog }: { catalog: Catalog }) {
           </thead>
           <tbody>
             {loaded.data.scorers.map((s) => (
-              <LoadedRow key={s.id} scorer={s} onChange={refresh} />
+              <LoadedRow key={s.id} scorer={s} />
             ))}
           </tbody>
         </table>
@@ -168,10 +144,10 @@ export function ScorersPanel({ catalog }: { catalog: Catalog }) {
           <select
             aria-label="Execution provider"
             value={ep}
-            onChange={(e) => setEp(e.target.value as Ep | '')}
+            onChange={(e) => setEp(e.target.value as ExecutionProvider | '')}
           >
             <option value="">cpu (default)</option>
-            {EPS.filter((name) => name !== 'cpu').map((name) => (
+            {EXECUTION_PROVIDERS.filter((name) => name !== 'cpu').map((name) => (
               <option key={name} value={name}>
                 {name}
               </option>
@@ -183,12 +159,12 @@ export function ScorersPanel({ catalog }: { catalog: Catalog }) {
             value={vocab}
             onChange={(e) => setVocab(e.target.value)}
           />
-          <button className="primary" disabled={busy} onClick={() => void load()}>
-            {busy ? 'Loading…' : 'Load'}
+          <button className="primary" disabled={load.isPending} onClick={startLoad}>
+            {load.isPending ? 'Loading…' : 'Load'}
           </button>
         </div>
       )}
-      {error && <p className="error small">{error}</p>}
+      {load.error && <p className="error small">{load.error.message}</p>}
     </section>
   );
 }

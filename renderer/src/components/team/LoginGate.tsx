@@ -3,6 +3,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiCallError } from '../../api/client';
 import { useCall } from '../../api/hooks';
+import '../form.css';
 import './team.css';
 
 export const TOKEN_KEY = 'hps-token';

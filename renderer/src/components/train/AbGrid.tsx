@@ -1,10 +1,13 @@
 // After training: the same prompts and seeds without and with the LoRA (for the HPS recipe the adapted side
 // also gets the identifier as negative prompt), with a chip from every loaded scorer, and sent to labeling as one comparison per pair so annotators measure adapted vs base.
 import { useRef, useState } from 'react';
-import { WEIRD_IMAGE_NEGATIVE, type CallOutput } from '../../../../main/contract';
-import { useApi, useEvent } from '../../api/hooks';
-import { GeneratedChips, withScores, type Batch } from '../generate/GeneratedChips';
-import { loadForm, toInput } from '../generate/settings';
+import { GenerateSettingsSchema, WEIRD_IMAGE_NEGATIVE, type CallOutput } from '../../../../main/contract';
+import { lastWriteError, useCallMutation, useEvent } from '../../api/hooks';
+import { numberLimits } from '../../api/schema-limits';
+import { Field } from '../Field';
+import { withScores, type Batch } from '../generate/GeneratedChips';
+import { GeneratedImage } from '../generate/GeneratedImage';
+import { savedGenerateForm, toInput } from '../generate/settings';
 
 type Run = CallOutput<'training.runs'>['runs'][number];
 
@@ -16,7 +19,6 @@ interface Row {
 }
 
 export function AbGrid({ run }: { run: Run }) {
-  const api = useApi();
   const [prompts, setPrompts] = useState('a photo of a cat\na city street at night');
   const [seed, setSeed] = useState(1);
   const [rows, setRows] = useState<Row[]>([]);
@@ -24,8 +26,12 @@ export function AbGrid({ run }: { run: Run }) {
   // can arrive before its generate.start reply, so both sides look each other up.
   const finished = useRef(new Map<string, Batch>());
   const cells = useRef(new Map<string, { row: number; side: 'base' | 'adapted'; jobId: string }>());
-  const [sent, setSent] = useState<number[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const startGeneration = useCallMutation('generate.start');
+  const sendPairs = useCallMutation('generate.sendPairs', {
+    invalidates: ['library.status', 'library.comparisons'],
+  });
+  const [jobError, setJobError] = useState<string | null>(null);
+  const error = lastWriteError(startGeneration, sendPairs) ?? jobError;
 
   const place = (batchId: string) => {
     const batch = finished.current.get(batchId);
@@ -35,7 +41,7 @@ export function AbGrid({ run }: { run: Run }) {
   };
   useEvent('job.progress', (job) => {
     if (job.status === 'failed' && [...cells.current.values()].some((c) => c.jobId === job.id))
-      setError(job.error ?? 'generation failed');
+      setJobError(job.error ?? 'generation failed');
   });
   useEvent('generate.done', (batch) => {
     finished.current.set(batch.batchId, batch);
@@ -49,13 +55,13 @@ export function AbGrid({ run }: { run: Run }) {
   });
 
   const generate = async () => {
-    setError(null);
-    setSent(null);
+    setJobError(null);
+    sendPairs.reset();
     const list = prompts
       .split('\n')
       .map((p) => p.trim())
       .filter(Boolean);
-    const form = loadForm();
+    const form = savedGenerateForm();
     const next: Row[] = list.map((prompt) => ({ prompt, seed }));
     setRows(next);
     cells.current.clear();
@@ -68,10 +74,10 @@ export function AbGrid({ run }: { run: Run }) {
           width: run.resolution,
           height: run.resolution,
         };
-        const base = await api.call('generate.start', common);
+        const base = await startGeneration.mutateAsync(common);
         cells.current.set(base.batchId, { row, side: 'base', jobId: base.jobId });
         place(base.batchId);
-        const adapted = await api.call('generate.start', {
+        const adapted = await startGeneration.mutateAsync({
           ...common,
           loras: [{ file: run.output!, scale: 1 }],
           negative: run.recipe === 'hps' ? WEIRD_IMAGE_NEGATIVE + (common.negative ?? '') : common.negative,
@@ -79,58 +85,56 @@ export function AbGrid({ run }: { run: Run }) {
         cells.current.set(adapted.batchId, { row, side: 'adapted', jobId: adapted.jobId });
         place(adapted.batchId);
       }
-    } catch (e) {
-      setError((e as Error).message);
+    } catch {
+      // startGeneration.error says why; the rows started before keep generating.
     }
   };
 
   const complete = rows.length > 0 && rows.every((r) => r.base && r.adapted);
-  const send = async () => {
-    const pairs = rows.map((r) => ({
-      base: { batchId: r.base!.batchId, path: r.base!.images[0]!.path },
-      adapted: { batchId: r.adapted!.batchId, path: r.adapted!.images[0]!.path },
-    }));
-    try {
-      setSent((await api.call('generate.sendPairs', { pairs })).comparisonIds);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const send = () =>
+    sendPairs.mutate({
+      pairs: rows.map((r) => ({
+        base: { batchId: r.base!.batchId, path: r.base!.images[0]!.path },
+        adapted: { batchId: r.adapted!.batchId, path: r.adapted!.images[0]!.path },
+      })),
+    });
+  const sent = sendPairs.data?.comparisonIds;
   const cell = (batch: Batch | undefined) => {
     const image = batch?.images[0];
     if (!image) return <div className="train-ab-wait">generating…</div>;
     return (
-      <figure className="gen-image">
-        <img src={api.imageUrl(image.path)} alt={`seed ${image.seed}`} />
-        <figcaption>
-          <span className="gen-seed">seed {image.seed}</span>
-          <GeneratedChips batch={batch} image={image} />
-        </figcaption>
-      </figure>
+      <GeneratedImage
+        batch={batch}
+        image={image}
+        seed={<span className="gen-seed">seed {image.seed}</span>}
+      />
     );
   };
 
   return (
     <section className="train-ab" aria-label="A/B grid">
       <h2>A/B: without and with {run.name}</h2>
-      <div className="gen-row">
-        <label className="gen-field">
-          <span>Prompts (one a line)</span>
+      <div className="field-row">
+        <Field label="Prompts (one a line)">
           <textarea aria-label="A/B prompts" value={prompts} onChange={(e) => setPrompts(e.target.value)} />
-        </label>
-        <label className="gen-field">
-          <span>Seed</span>
+        </Field>
+        <Field label="Seed">
           <input
             type="number"
             aria-label="A/B seed"
+            {...numberLimits(GenerateSettingsSchema.shape.seed)}
             value={seed}
             onChange={(e) => setSeed(Number(e.target.value))}
           />
-        </label>
+        </Field>
         <button type="button" onClick={() => void generate()}>
           Generate A/B
         </button>
-        <button type="button" disabled={!complete || sent !== null} onClick={() => void send()}>
+        <button
+          type="button"
+          disabled={!complete || sent !== undefined || sendPairs.isPending}
+          onClick={send}
+        >
           Send pairs to labeling
         </button>
       </div>

@@ -1,8 +1,8 @@
 // Active learning: find the unlabeled comparisons worth a human's time — where one scorer is least certain, or
 // where the scorers the library has scores from disagree most — and put them at the head of Compare's queue.
 import { useState } from 'react';
-import type { CallInput, CallOutput } from '../../../../main/contract';
-import { useApi, useCall } from '../../api/hooks';
+import type { CallInput } from '../../../../main/contract';
+import { lastWriteError, useCall, useCallMutation, useCallOnDemand } from '../../api/hooks';
 import { Field } from '../Field';
 
 type LabelNextInput = CallInput<'training.labelNext'>;
@@ -15,44 +15,26 @@ const EXPLAIN: Record<Source, string> = {
 };
 
 export function LabelNextPanel({ scorer }: { scorer: UncertaintyScorer | null }) {
-  const api = useApi();
   const scorers = useCall('library.status', {}).data?.scorers ?? [];
   const compareQueue = useCall('labeling.queue', {});
   const [source, setSource] = useState<Source>('uncertainty');
   const [picked, setPicked] = useState<string[]>([]);
-  const [found, setFound] = useState<(CallOutput<'training.labelNext'> & { source: Source }) | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const attempt = async (work: () => Promise<void>) => {
-    setError(null);
-    setBusy(true);
-    try {
-      await work();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const find = () =>
-    attempt(async () => {
-      const input: LabelNextInput =
-        source === 'uncertainty' ? { source, ...scorer! } : { source, scorers: picked };
-      setFound({ ...(await api.call('training.labelNext', input)), source });
-    });
+  const labelNext = useCallOnDemand('training.labelNext');
   /** Compare serves these first, in this order, to every annotator (until the queue is cleared). */
+  const setQueue = useCallMutation('labeling.setQueue', { invalidates: ['labeling.queue'] });
+  const clearQueue = useCallMutation('labeling.clearQueue', { invalidates: ['labeling.queue'] });
+  const busy = labelNext.result.isFetching || setQueue.isPending || clearQueue.isPending;
+  const error = lastWriteError(setQueue, clearQueue) ?? labelNext.result.error?.message;
+
+  const find = () => {
+    setQueue.reset();
+    clearQueue.reset();
+    labelNext.ask(source === 'uncertainty' ? { source, ...scorer! } : { source, scorers: picked });
+  };
+  const found = labelNext.result.data &&
+    labelNext.asked && { ...labelNext.result.data, source: labelNext.asked.source };
   const send = () =>
-    attempt(async () => {
-      const comparisonIds = found!.queue.map((q) => q.comparisonId);
-      await api.call('labeling.setQueue', { comparisonIds, source: found!.source });
-      await compareQueue.refetch();
-    });
-  const clear = () =>
-    attempt(async () => {
-      await api.call('labeling.clearQueue', {});
-      await compareQueue.refetch();
-    });
+    found && setQueue.mutate({ comparisonIds: found.queue.map((q) => q.comparisonId), source: found.source });
   const toggle = (id: string) =>
     setPicked((old) => (old.includes(id) ? old.filter((p) => p !== id) : [...old, id]));
   const ready = source === 'uncertainty' ? scorer !== null : picked.length >= 2;
@@ -61,7 +43,7 @@ export function LabelNextPanel({ scorer }: { scorer: UncertaintyScorer | null })
   return (
     <div className="label-next" role="group" aria-label="Label next">
       <h3>Label next (active learning)</h3>
-      <div className="gen-row">
+      <div className="field-row">
         <Field label="Choose by">
           <select
             aria-label="Label next by"
@@ -85,7 +67,7 @@ export function LabelNextPanel({ scorer }: { scorer: UncertaintyScorer | null })
             ))}
           </fieldset>
         )}
-        <button type="button" disabled={busy || !ready} onClick={() => void find()} title={EXPLAIN[source]}>
+        <button type="button" disabled={busy || !ready} onClick={find} title={EXPLAIN[source]}>
           Find comparisons to label
         </button>
       </div>
@@ -94,7 +76,7 @@ export function LabelNextPanel({ scorer }: { scorer: UncertaintyScorer | null })
           ? `Compare queue: ${queued.size} comparisons by ${queued.source}, ${queued.left} left for you. `
           : 'Compare queue: none (annotators get the usual order). '}
         {queued && (
-          <button type="button" disabled={busy} onClick={() => void clear()}>
+          <button type="button" disabled={busy} onClick={() => clearQueue.mutate({})}>
             Clear queue
           </button>
         )}
@@ -106,7 +88,7 @@ export function LabelNextPanel({ scorer }: { scorer: UncertaintyScorer | null })
             {EXPLAIN[found.source]}
             {found.unscored > 0 &&
               ` ${found.unscored} unlabeled comparisons are not scored by every chosen scorer yet and were left out.`}{' '}
-            <button type="button" onClick={() => void send()} disabled={busy || found.queue.length === 0}>
+            <button type="button" onClick={send} disabled={busy || found.queue.length === 0}>
               Send to Compare queue
             </button>
           </p>

@@ -1,7 +1,7 @@
 // A training job as it runs: step, steps/s, ETA, the loss curve, and pause / resume / cancel.
 import { lazy, Suspense } from 'react';
 import type { CallOutput } from '../../../../main/contract';
-import { useApi } from '../../api/hooks';
+import { lastWriteError, useCallMutation } from '../../api/hooks';
 
 // recharts arrives with the first chart, as in the Evaluate view.
 const LossChart = lazy(() => import('./LossChart').then((m) => ({ default: m.LossChart })));
@@ -19,12 +19,16 @@ function duration(seconds: number | undefined): string {
 }
 
 export function LiveRun({ run }: { run: Live }) {
-  const api = useApi();
+  const pause = useCallMutation('training.pause');
+  const resume = useCallMutation('training.resume');
+  const cancel = useCallMutation('jobs.cancel');
+  const busy = pause.isPending || resume.isPending || cancel.isPending;
+  const error = run.error ?? lastWriteError(pause, resume, cancel);
   const last = run.last;
   const running = run.status === 'running';
   return (
     <section className="train-live" aria-label={`Run ${run.runName}`}>
-      <header className="gen-batch-header">
+      <header className="train-live-header">
         <strong>{run.runName}</strong>
         <span className="badge" role="status">
           {running ? (run.paused ? 'paused' : (last?.phase ?? 'starting')) : run.status}
@@ -40,22 +44,22 @@ export function LiveRun({ run }: { run: Live }) {
         {running && (
           <>
             {run.paused ? (
-              <button type="button" onClick={() => void api.call('training.resume', { jobId: run.jobId })}>
+              <button type="button" disabled={busy} onClick={() => resume.mutate({ jobId: run.jobId })}>
                 Resume
               </button>
             ) : (
-              <button type="button" onClick={() => void api.call('training.pause', { jobId: run.jobId })}>
+              <button type="button" disabled={busy} onClick={() => pause.mutate({ jobId: run.jobId })}>
                 Pause
               </button>
             )}
-            <button type="button" onClick={() => void api.call('jobs.cancel', { id: run.jobId })}>
+            <button type="button" disabled={busy} onClick={() => cancel.mutate({ id: run.jobId })}>
               Cancel (keeps a checkpoint)
             </button>
           </>
         )}
       </header>
       {last?.message && running && <div className="small muted">{last.message}</div>}
-      {run.error && <div className="error">{run.error}</div>}
+      {error && <div className="error">{error}</div>}
       <progress max={last?.totalSteps ?? 1} value={last?.step ?? 0} aria-label="Training progress" />
       {run.losses.length > 0 && (
         <Suspense fallback={<div className="chart chart-placeholder" />}>

@@ -3,20 +3,40 @@
 // live readouts (its chips then show in every view, Generate included), and find the comparisons worth labeling
 // next (LabelNextPanel).
 import { lazy, Suspense, useState } from 'react';
-import type { CallInput, EventPayload } from '../../../../main/contract';
-import { useApi, useCall, useEvent } from '../../api/hooks';
+import { z } from 'zod';
+import {
+  ScorerTrainingSettingsSchema,
+  TRAINABLE_KINDS,
+  TrainableKindSchema,
+  type EventPayload,
+} from '../../../../main/contract';
+import { lastWriteError, useCall, useCallMutation, useEvent } from '../../api/hooks';
+import { numberLimits } from '../../api/schema-limits';
 import { Field, NumberField } from '../Field';
+import { usePersistedForm } from '../usePersistedForm';
 import { LabelNextPanel } from './LabelNextPanel';
 
 const LossChart = lazy(() => import('./LossChart').then((m) => ({ default: m.LossChart })));
 
-type Settings = CallInput<'training.scorerStart'>;
 type Report = EventPayload<'training.scorerDone'>;
 type Accuracy = Report['before']['dropTies'];
-type Kind = Settings['kind'];
 
-const KEY = 'hps.train.scorer';
-const DEFAULTS = { kind: 'hps-v2' as Kind, base: '', vocab: '', blocks: 1, steps: 100, lr: 1e-5 };
+const field = ScorerTrainingSettingsSchema.shape;
+
+/** training.scorerStart's fields with their limits and defaults; checkpoint and vocabulary may be empty. */
+const ScorerFormSchema = ScorerTrainingSettingsSchema.pick({
+  kind: true,
+  blocks: true,
+  steps: true,
+  lr: true,
+}).extend({
+  base: z.string(),
+  vocab: z.string(),
+});
+type Kind = z.output<typeof ScorerFormSchema>['kind'];
+const isTrainable = (kind: string): kind is Kind => TrainableKindSchema.safeParse(kind).success;
+
+const DEFAULTS = ScorerFormSchema.parse({ kind: 'hps-v2', base: '', vocab: '' });
 
 const pct = (a: Accuracy) =>
   a.accuracy === null
@@ -24,25 +44,17 @@ const pct = (a: Accuracy) =>
     : `${(a.accuracy * 100).toFixed(1)}%${a.interval ? ` [${(a.interval[0] * 100).toFixed(1)}, ${(a.interval[1] * 100).toFixed(1)}]` : ''} (n=${a.n})`;
 
 export function ScorerSection() {
-  const api = useApi();
-  const [form, setForm] = useState<typeof DEFAULTS>(() => ({
-    ...DEFAULTS,
-    ...(JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<typeof DEFAULTS>),
-  }));
-  const [job, setJob] = useState<{ jobId: string; output: string } | null>(null);
+  const [form, patch] = usePersistedForm('hps.train.scorer', ScorerFormSchema, DEFAULTS);
   const [losses, setLosses] = useState<number[]>([]);
   const [report, setReport] = useState<Report | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [live, setLive] = useState<string | null>(null);
+  const [jobError, setJobError] = useState<string | null>(null);
+  const train = useCallMutation('training.scorerStart');
+  /** Its chips then appear next to every image, and it can choose LoRA training pairs (Train → Pairs from). */
+  const loadLive = useCallMutation('scorers.load', { invalidates: ['scorers.list', 'library.status'] });
+  const job = train.data;
   const trainable = (useCall('scorers.list', {}).data?.scorers ?? []).flatMap((s) =>
-    s.kind === 'aesthetic' ? [] : [{ ...s, kind: s.kind as Kind }],
+    isTrainable(s.kind) ? [{ ...s, kind: s.kind }] : [],
   );
-  const patch = (p: Partial<typeof DEFAULTS>) =>
-    setForm((old) => {
-      const next = { ...old, ...p };
-      localStorage.setItem(KEY, JSON.stringify(next));
-      return next;
-    });
 
   useEvent('training.scorerStep', (s) => {
     if (s.jobId === job?.jobId) setLosses((old) => Object.assign(old.slice(), { [s.step - 1]: s.loss }));
@@ -50,42 +62,27 @@ export function ScorerSection() {
   useEvent('training.scorerDone', (r) => r.jobId === job?.jobId && setReport(r));
   useEvent(
     'job.progress',
-    (j) => j.id === job?.jobId && j.status === 'failed' && setError(j.error ?? 'failed'),
+    (j) => j.id === job?.jobId && j.status === 'failed' && setJobError(j.error ?? 'failed'),
   );
 
-  const start = async () => {
-    setError(null);
+  const start = () => {
+    setJobError(null);
     setReport(null);
     setLosses([]);
-    try {
-      setJob(
-        await api.call('training.scorerStart', { ...form, base: form.base.trim(), vocab: form.vocab.trim() }),
-      );
-    } catch (e) {
-      setError((e as Error).message);
-    }
+    train.mutate({ ...form, base: form.base.trim(), vocab: form.vocab.trim() });
   };
+  const error = lastWriteError(train, loadLive) ?? jobError;
   const scorerPath = report?.output ?? form.base.trim();
   const labelNextScorer =
     scorerPath && form.vocab.trim()
       ? { kind: (report?.kind as Kind | undefined) ?? form.kind, model: scorerPath, vocab: form.vocab.trim() }
       : null;
-  /** Its chips then appear next to every image, and it can choose LoRA training pairs (Train → Pairs from). */
-  const loadLive = async () => {
-    if (!report) return;
-    setError(null);
-    try {
-      const { scorer } = await api.call('scorers.load', { path: report.output, vocab: form.vocab.trim() });
-      setLive(`Loaded as ${scorer.id}: scoring the library.`);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const live = loadLive.data && `Loaded as ${loadLive.data.scorer.id}: scoring the library.`;
 
   return (
     <section className="train-form" aria-label="Scorer fine-tuning">
       <h2>Your own preference model</h2>
-      <div className="gen-row">
+      <div className="field-row">
         <Field label="Start from">
           <select
             aria-label="Start from a loaded scorer"
@@ -109,7 +106,7 @@ export function ScorerSection() {
             value={form.kind}
             onChange={(e) => patch({ kind: e.target.value as Kind })}
           >
-            {(['hps-v2', 'hps-v1', 'pickscore', 'clip'] as const).map((k) => (
+            {TRAINABLE_KINDS.map((k) => (
               <option key={k}>{k}</option>
             ))}
           </select>
@@ -129,20 +126,31 @@ export function ScorerSection() {
           />
         </Field>
       </div>
-      <div className="gen-row">
-        <NumberField label="Blocks k" value={form.blocks} min={1} onChange={(blocks) => patch({ blocks })} />
-        <NumberField label="Scorer steps" value={form.steps} min={1} onChange={(steps) => patch({ steps })} />
+      <div className="field-row">
+        <NumberField
+          label="Blocks k"
+          value={form.blocks}
+          {...numberLimits(field.blocks)}
+          onChange={(blocks) => patch({ blocks })}
+        />
+        <NumberField
+          label="Scorer steps"
+          value={form.steps}
+          {...numberLimits(field.steps)}
+          onChange={(steps) => patch({ steps })}
+        />
         <NumberField
           label="Scorer learning rate"
           value={form.lr}
+          {...numberLimits(field.lr)}
           step={1e-6}
           onChange={(lr) => patch({ lr })}
         />
         <button
           type="button"
           className="primary"
-          disabled={!form.base.trim() || !form.vocab.trim()}
-          onClick={() => void start()}
+          disabled={train.isPending || !form.base.trim() || !form.vocab.trim()}
+          onClick={start}
         >
           Train scorer
         </button>
@@ -179,7 +187,11 @@ export function ScorerSection() {
           </table>
           <p className="small">
             Saved as <code>{report.output}</code> (listed on the Models page).{' '}
-            <button type="button" onClick={() => void loadLive()}>
+            <button
+              type="button"
+              disabled={loadLive.isPending}
+              onClick={() => loadLive.mutate({ path: report.output, vocab: form.vocab.trim() })}
+            >
               Load for live readouts
             </button>{' '}
             {live && <span role="status">{live}</span>}

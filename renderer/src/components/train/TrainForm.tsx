@@ -1,64 +1,64 @@
 // One-click LoRA training: recipe, model and the main defaults in view; everything else folded away.
-import { useState } from 'react';
-import type { CallInput } from '../../../../main/contract';
+import { z } from 'zod';
+import { LoraTrainingSettingsSchema, type CallInput } from '../../../../main/contract';
 import { useCall } from '../../api/hooks';
+import { numberLimits } from '../../api/schema-limits';
 import { Field, NumberField } from '../Field';
+import { usePersistedForm } from '../usePersistedForm';
 
-export type TrainSettings = CallInput<'training.start'>;
+type TrainSettings = CallInput<'training.start'>;
 
-const KEY = 'hps.train.form';
+const field = LoraTrainingSettingsSchema.shape;
+const REGULARIZATION_RATIO = field.regularization.unwrap().shape.ratio;
 
-export const DEFAULT_TRAIN: Required<
-  Pick<
-    TrainSettings,
-    | 'recipe'
-    | 'steps'
-    | 'rank'
-    | 'lr'
-    | 'resolution'
-    | 'seed'
-    | 'batch'
-    | 'checkpointEvery'
-    | 'gradientCheckpointing'
-    | 'format'
-  >
-> & {
-  model: string;
-  vocab: string;
-  pairsBy: string;
-  minMargin: number;
+/** training.start's fields with their limits and defaults, as the form edits them. */
+const TrainFormSchema = LoraTrainingSettingsSchema.pick({
+  recipe: true,
+  steps: true,
+  rank: true,
+  lr: true,
+  resolution: true,
+  seed: true,
+  batch: true,
+  checkpointEvery: true,
+  gradientCheckpointing: true,
+  format: true,
+}).extend({
+  model: z.string(),
+  vocab: z.string(),
+  /** A scorer id whose stored scores choose the pairs; '' = human labels. */
+  pairsBy: z.string(),
+  minMargin: field.minMargin.unwrap(),
   /** HPS recipe: images with .txt captions mixed in ('' for none). */
-  regularizationFolder: string;
-  regularizationRatio: number;
-} = {
-  recipe: 'hps',
+  regularizationFolder: z.string(),
+  regularizationRatio: REGULARIZATION_RATIO,
+});
+
+type Form = z.output<typeof TrainFormSchema>;
+
+const DEFAULT_TRAIN: Form = TrainFormSchema.parse({
   model: '',
   vocab: '',
-  /** A scorer id whose stored scores choose the pairs; '' = human labels. */
   pairsBy: '',
   minMargin: 0,
-  steps: 500,
-  rank: 4,
-  lr: 1e-4,
-  resolution: 512,
-  seed: 0,
-  batch: 1,
-  checkpointEvery: 50,
-  gradientCheckpointing: true,
-  format: 'kohya',
   regularizationFolder: '',
-  regularizationRatio: 0.25,
+});
+
+const RECIPES: Record<Form['recipe'], { name: string; note: string }> = {
+  hps: {
+    name: 'HPS recipe',
+    note: 'chosen images under their prompt, rejected under “Weird image. ” + prompt',
+  },
+  dpo: {
+    name: 'Diffusion-DPO',
+    note: `each pair shares noise; β = ${field.beta.def.defaultValue} against the frozen model`,
+  },
 };
 
-type Form = typeof DEFAULT_TRAIN;
-
-function load(): Form {
-  try {
-    return { ...DEFAULT_TRAIN, ...(JSON.parse(localStorage.getItem(KEY) ?? '{}') as Partial<Form>) };
-  } catch {
-    return DEFAULT_TRAIN;
-  }
-}
+const OUTPUT_FORMATS: Record<Form['format'], string> = {
+  kohya: 'kohya (A1111, ComfyUI)',
+  peft: 'PEFT / diffusers',
+};
 
 export function TrainForm({
   labeled,
@@ -72,14 +72,8 @@ export function TrainForm({
   busy: boolean;
   onStart(settings: TrainSettings): void;
 }) {
-  const [form, setForm] = useState<Form>(load);
+  const [form, patch] = usePersistedForm('hps.train.form', TrainFormSchema, DEFAULT_TRAIN);
   const models = useCall('generate.models', {});
-  const patch = (p: Partial<Form>) =>
-    setForm((old) => {
-      const next = { ...old, ...p };
-      localStorage.setItem(KEY, JSON.stringify(next));
-      return next;
-    });
   // A remembered scorer that the library no longer lists falls back to the human labels.
   const scorer = scorers.includes(form.pairsBy) ? form.pairsBy : '';
   const start = () => {
@@ -104,16 +98,7 @@ export function TrainForm({
   return (
     <section className="train-form" aria-label="LoRA training">
       <div className="train-recipes" role="radiogroup" aria-label="Recipe">
-        {(
-          [
-            [
-              'hps',
-              'HPS recipe',
-              'chosen images under their prompt, rejected under “Weird image. ” + prompt',
-            ],
-            ['dpo', 'Diffusion-DPO', 'each pair shares noise; β = 5000 against the frozen model'],
-          ] as const
-        ).map(([id, name, note]) => (
+        {field.recipe.unwrap().options.map((id) => (
           <label key={id} className={`train-recipe${form.recipe === id ? ' selected' : ''}`}>
             <input
               type="radio"
@@ -121,12 +106,12 @@ export function TrainForm({
               checked={form.recipe === id}
               onChange={() => patch({ recipe: id })}
             />
-            <strong>{name}</strong>
-            <span className="small muted">{note}</span>
+            <strong>{RECIPES[id].name}</strong>
+            <span className="small muted">{RECIPES[id].note}</span>
           </label>
         ))}
       </div>
-      <div className="gen-row">
+      <div className="field-row">
         <Field label="Model">
           <select
             aria-label="Installed model"
@@ -156,7 +141,7 @@ export function TrainForm({
           />
         </Field>
       </div>
-      <div className="gen-row">
+      <div className="field-row">
         <Field label="Pairs from">
           <select aria-label="Pairs from" value={scorer} onChange={(e) => patch({ pairsBy: e.target.value })}>
             <option value="">human labels</option>
@@ -171,35 +156,59 @@ export function TrainForm({
           <NumberField
             label="Min score gap"
             value={form.minMargin}
-            min={0}
+            {...numberLimits(field.minMargin)}
             step={0.001}
             onChange={(minMargin) => patch({ minMargin })}
           />
         )}
       </div>
-      <div className="gen-row">
-        <NumberField label="Rank" value={form.rank} onChange={(rank) => patch({ rank })} />
-        <NumberField label="Learning rate" value={form.lr} step={1e-5} onChange={(lr) => patch({ lr })} />
-        <NumberField label="Steps" value={form.steps} onChange={(steps) => patch({ steps })} />
+      <div className="field-row">
+        <NumberField
+          label="Rank"
+          value={form.rank}
+          {...numberLimits(field.rank)}
+          onChange={(rank) => patch({ rank })}
+        />
+        <NumberField
+          label="Learning rate"
+          value={form.lr}
+          {...numberLimits(field.lr)}
+          step={1e-5}
+          onChange={(lr) => patch({ lr })}
+        />
+        <NumberField
+          label="Steps"
+          value={form.steps}
+          {...numberLimits(field.steps)}
+          onChange={(steps) => patch({ steps })}
+        />
         <NumberField
           label="Resolution"
           value={form.resolution}
+          {...numberLimits(field.resolution)}
           step={8}
           onChange={(resolution) => patch({ resolution })}
         />
-        <NumberField label="Seed" value={form.seed} onChange={(seed) => patch({ seed })} />
+        <NumberField
+          label="Seed"
+          value={form.seed}
+          {...numberLimits(field.seed)}
+          onChange={(seed) => patch({ seed })}
+        />
       </div>
-      <details className="gen-fold">
+      <details className="fold">
         <summary>Advanced settings</summary>
-        <div className="gen-row">
+        <div className="field-row">
           <NumberField
             label="Batch (accumulated)"
             value={form.batch}
+            {...numberLimits(field.batch)}
             onChange={(batch) => patch({ batch })}
           />
           <NumberField
             label="Checkpoint every N steps"
             value={form.checkpointEvery}
+            {...numberLimits(field.checkpointEvery)}
             onChange={(checkpointEvery) => patch({ checkpointEvery })}
           />
           <label
@@ -219,13 +228,16 @@ export function TrainForm({
               value={form.format}
               onChange={(e) => patch({ format: e.target.value as Form['format'] })}
             >
-              <option value="kohya">kohya (A1111, ComfyUI)</option>
-              <option value="peft">PEFT / diffusers</option>
+              {field.format.unwrap().options.map((id) => (
+                <option key={id} value={id}>
+                  {OUTPUT_FORMATS[id]}
+                </option>
+              ))}
             </select>
           </Field>
         </div>
         {form.recipe === 'hps' && (
-          <div className="gen-row">
+          <div className="field-row">
             <Field label="Regularisation folder (images + .txt captions)">
               <input
                 aria-label="Regularisation folder"
@@ -236,15 +248,14 @@ export function TrainForm({
             <NumberField
               label="Regularisation share"
               value={form.regularizationRatio}
-              min={0}
-              max={0.95}
+              {...numberLimits(REGULARIZATION_RATIO)}
               step={0.05}
               onChange={(regularizationRatio) => patch({ regularizationRatio })}
             />
           </div>
         )}
       </details>
-      <div className="gen-actions">
+      <div className="form-actions">
         <button
           type="button"
           className="primary"

@@ -1,0 +1,103 @@
+// The composition root: one App per library folder a process serves. It creates every stateful piece of the
+// studio once — events, jobs, the library, the model manager, the loaded scorers, generation, training runs,
+// imports — hands them to each other, and closes all of them in close(). Transports (Electron host, `serve`)
+// and the CLI create one; nothing in main/ keeps state outside it.
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { JobRegistry } from '../services/jobs';
+import { Library } from '../services/library';
+import type { Catalog } from '../services/model-store';
+import { EventBus } from './event-bus';
+import { Generation } from './generation/generation';
+import { Labeling } from './labeling/labeling';
+import { LibraryImports } from './library-imports';
+import { LoadedScorers } from './loaded-scorers';
+import { ModelManager } from './model-manager';
+import { TrainingRuns } from './training-runs';
+
+export interface AppInfo {
+  version: string;
+  mode: 'desktop' | 'serve';
+  /** process.versions.electron when hosted by Electron. */
+  electron: string | null;
+}
+
+export interface AppOptions {
+  /** The library folder (images, SQLite database, trained LoRAs and scorers); created on first use. */
+  libraryDir: string;
+  /** The user data folder (Electron's userData, serve's --data): models live in `<dataDir>/models`. */
+  dataDir?: string;
+  info: AppInfo;
+  /** Replaces models/catalog.json (tests point entries at a local server). */
+  modelCatalog?: Catalog;
+}
+
+/** Without a data folder: HPS_DATA_DIR, else ~/.hps-studio. */
+export function defaultDataDir(): string {
+  return process.env.HPS_DATA_DIR ?? path.join(homedir(), '.hps-studio');
+}
+
+export class App {
+  readonly libraryDir: string;
+  readonly dataDir: string;
+  readonly info: AppInfo;
+  readonly events = new EventBus();
+  readonly jobs = new JobRegistry();
+  readonly models: ModelManager;
+  readonly scorers: LoadedScorers;
+  readonly generation: Generation;
+  readonly training: TrainingRuns;
+  readonly imports: LibraryImports;
+  readonly labeling: Labeling;
+  private opened: Library | undefined;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: AppOptions) {
+    this.libraryDir = path.resolve(options.libraryDir);
+    this.dataDir = path.resolve(options.dataDir ?? defaultDataDir());
+    this.info = options.info;
+    this.jobs.onChange((job) => this.events.emit('job.progress', job));
+    this.models = new ModelManager({
+      dataDir: this.dataDir,
+      jobs: this.jobs,
+      events: this.events,
+      catalog: options.modelCatalog,
+    });
+    this.scorers = new LoadedScorers(this);
+    this.generation = new Generation(this);
+    this.training = new TrainingRuns(this);
+    this.imports = new LibraryImports(this);
+    this.labeling = new Labeling(this);
+  }
+
+  /** This app's own connection to the library, opened on first use (two apps on one folder never share it). */
+  get library(): Library {
+    if (this.closed) throw new Error('the studio is closed');
+    this.opened ??= Library.open(this.libraryDir);
+    return this.opened;
+  }
+
+  /**
+   * Shutdown (the server closing, `serve` on SIGINT/SIGTERM, Electron's engine host on quit, a CLI command
+   * ending): loaded scorers unloaded, every running job cancelled and awaited (a LoRA run saves its
+   * checkpoint), the worker threads stopped, then the library closed. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    await this.scorers.close();
+    await this.jobs.cancelAll();
+    await Promise.allSettled([this.generation.close(), this.training.close()]);
+    this.closed = true;
+    this.opened?.close();
+    this.opened = undefined;
+  }
+}
+
+export function createApp(options: AppOptions): App {
+  return new App(options);
+}
