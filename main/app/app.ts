@@ -80,8 +80,8 @@ export class App {
 
   /**
    * Shutdown (the server closing, `serve` on SIGINT/SIGTERM, Electron's engine host on quit, a CLI command
-   * ending): loaded scorers unloaded, every running job cancelled and awaited (a LoRA run saves its
-   * checkpoint), the worker threads stopped, then the library closed. Safe to call more than once.
+   * ending): loaded scorers unloaded, downloads paused, every other running job cancelled and awaited (a LoRA
+   * run saves its checkpoint), the worker threads stopped, then the library closed. Safe to call more than once.
    */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -90,6 +90,7 @@ export class App {
 
   private async shutDown(): Promise<void> {
     await this.scorers.close();
+    await this.models.close();
     await this.jobs.cancelAll();
     await Promise.allSettled([this.generation.close(), this.training.close()]);
     this.closed = true;

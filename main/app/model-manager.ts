@@ -164,6 +164,11 @@ export class ModelManager {
     return this.stop(this.entry(id).id, 'paused');
   }
 
+  /** Shutdown: running downloads stop as paused, so their partial files resume on the next start. */
+  async close(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((id) => this.stop(id, 'paused')));
+  }
+
   async cancel(id: string): Promise<boolean> {
     const entry = this.entry(id);
     const stopped = await this.stop(entry.id, 'cancelled');

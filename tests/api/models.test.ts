@@ -203,6 +203,25 @@ describe('models API over HTTP', () => {
     expect(existsSync(`${slowFile()}.part`)).toBe(false);
   });
 
+  it('closing the studio pauses a running download, so its partial file resumes on the next start', async () => {
+    const second = createApp({
+      libraryDir: join(base, 'library'),
+      dataDir: join(base, 'data'),
+      modelCatalog: catalog(files.url, '0'.repeat(64)),
+      info: { version: '0.0.0', mode: 'serve', electron: null },
+    });
+    const states: string[] = [];
+    second.events.subscribe((m) => m.event === 'model.progress' && states.push(m.payload.state));
+    const { jobId } = second.models.download('slow-scorer');
+    await expect.poll(() => states.includes('downloading')).toBe(true);
+    await second.close();
+    expect(states.at(-1)).toBe('paused');
+    expect(second.jobs.get(jobId)?.status).toBe('cancelled');
+    expect((await modelOf('slow-scorer')).state).toBe('partial');
+    await call('models.cancel', { id: 'slow-scorer' });
+    expect((await modelOf('slow-scorer')).state).toBe('absent');
+  });
+
   it('reports a failed download with the reason', async () => {
     const failed = nextProgress((e) => e.modelId === 'hps-v2-tiny' && e.state === 'failed');
     await call('models.download', { id: 'hps-v2-tiny' });
