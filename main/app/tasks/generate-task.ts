@@ -1,30 +1,18 @@
 // The generation worker's task: each worker keeps its own WarmPipelines (made once by createTasks), so a
 // new prompt, seed or LoRA scale costs only sampling; step previews go out as PNG data URLs. The API process
 // scores the images with its loaded scorers (app/generation/generation.ts).
-import type { ExecutionProvider, SchedulerName } from '../../contract/names';
-import { generateImages, type GeneratedFiles } from '../../services/diffusion/generate-images';
-import { WarmPipelines } from '../../services/diffusion/warm-pipelines';
+import {
+  generateImages,
+  type GeneratedFiles,
+  type GenerateImagesRequest,
+} from '../../services/diffusion/generate-images';
+import { WarmPipelines, type WarmPipelineSpec } from '../../services/diffusion/warm-pipelines';
 import type { ChannelTask } from './task-worker';
 
-export interface GenerateTaskInput {
-  model: string;
-  vocab?: string;
-  prompt: string;
-  negative: string;
-  steps: number;
-  cfg: number;
-  seed: number;
-  scheduler: SchedulerName;
-  width: number;
-  height: number;
-  batch: number;
-  loras: { file: string; scale: number }[];
-  ep: ExecutionProvider;
-  /** Absolute folder the PNGs go to. */
-  outDir: string;
-  /** The lowered-graph cache. */
-  workDir: string;
-}
+/** One request: the sampling settings, the folder for the PNGs, and the warm pipeline (model, vocab, EP and
+ *  graph cache) that runs it. */
+export type GenerateTaskInput = Omit<GenerateImagesRequest, 'signal' | 'onProgress' | 'onPreview'> &
+  WarmPipelineSpec;
 
 export type GenerateTaskEvent =
   | { type: 'progress'; step: number; total: number }
