@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineCall, NoInput } from './define';
 import { RoleSchema } from './library';
+import { TieConventionSchema } from './names';
 
 const RateSchema = z.object({ n: z.number().int(), rate: z.number().nullable() });
 
@@ -26,7 +27,7 @@ export const AgreementReportSchema = z.object({
 });
 
 export const AccuracySchema = z.object({
-  convention: z.enum(['drop-ties', 'half-credit']),
+  convention: TieConventionSchema,
   accuracy: z.number().nullable(),
   n: z.number().int(),
   interval: z.tuple([z.number(), z.number()]).nullable(),

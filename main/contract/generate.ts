@@ -4,9 +4,6 @@ import { z } from 'zod';
 import { defineCall, LocalPath, NoInput } from './define';
 import { ExecutionProviderSchema, SchedulerNameSchema } from './names';
 
-/** The HPS recipe's identifier: generating with it as the negative prompt steers away from "weird" images. */
-export const WEIRD_IMAGE_NEGATIVE = 'Weird image. ';
-
 const Side = z.number().int().min(8).max(2048);
 
 export const GenerateSettingsSchema = z

@@ -54,3 +54,30 @@ export const TRAINABLE_KINDS = [
 ] as const satisfies readonly ScorerKind[];
 export type TrainableKind = (typeof TRAINABLE_KINDS)[number];
 export const TrainableKindSchema = z.enum(TRAINABLE_KINDS);
+
+/** fp16 on GPU EPs (softmax and normalisations in fp32), fp32 on cpu: engine/runtime/graph-session decides. */
+export const COMPUTE_PRECISIONS = ['fp32', 'fp16'] as const;
+export type ComputePrecision = (typeof COMPUTE_PRECISIONS)[number];
+export const ComputePrecisionSchema = z.enum(COMPUTE_PRECISIONS);
+
+/** The LoRA training recipes: the HPS paper's (rejected images under WEIRD_IMAGE_PREFIX) and Diffusion-DPO. */
+export const LORA_RECIPES = ['hps', 'dpo'] as const;
+export type LoraRecipe = (typeof LORA_RECIPES)[number];
+export const LoraRecipeSchema = z.enum(LORA_RECIPES);
+
+/** How a trained LoRA is written: kohya's keys (A1111, ComfyUI) or PEFT's (diffusers). */
+export const LORA_FORMATS = ['kohya', 'peft'] as const;
+export type LoraFormat = (typeof LORA_FORMATS)[number];
+export const LoraFormatSchema = z.enum(LORA_FORMATS);
+
+/** The HPS recipe's identifier: rejected images are trained under it, and it then serves as the negative prompt. */
+export const WEIRD_IMAGE_PREFIX = 'Weird image. ';
+
+/** How a tie counts when a metric's accuracy is measured: left out (ImageReward) or half a hit (HPS v2). */
+export const TIE_CONVENTIONS = ['drop-ties', 'half-credit'] as const;
+export type TieConvention = (typeof TIE_CONVENTIONS)[number];
+export const TieConventionSchema = z.enum(TIE_CONVENTIONS);
+
+/** The LoRA learning-rate schedules (after warmup). */
+export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+export const LrScheduleSchema = z.enum(LR_SCHEDULES);

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineCall, LocalPath, NoInput } from './define';
 import { LibraryImageSchema } from './library';
-import { ExecutionProviderSchema, ScorerKindSchema } from './names';
+import { ComputePrecisionSchema, ExecutionProviderSchema, ScorerKindSchema } from './names';
 
 export const LoadedScorerSchema = z.object({
   /** The model id its scores are stored under (catalog id, or the file's name): the chips' key. */
@@ -15,7 +15,7 @@ export const LoadedScorerSchema = z.object({
   vocab: z.string().nullable(),
   /** The EP the image tower actually runs on (after any fallback). */
   ep: z.string(),
-  precision: z.enum(['fp32', 'fp16']),
+  precision: ComputePrecisionSchema,
   /** The background scoring job now running for it, if any. */
   jobId: z.string().nullable(),
   /** Library images it could not read: later runs skip them until scoreLibrary with retryFailed. */
@@ -36,7 +36,7 @@ export const ScorerLoadInputSchema = z
     /** bpe_simple_vocab_16e6.txt.gz or a tokenizer folder; default: the installed catalog vocab. */
     vocab: LocalPath.optional(),
     ep: ExecutionProviderSchema.optional(),
-    precision: z.enum(['fp32', 'fp16']).optional(),
+    precision: ComputePrecisionSchema.optional(),
     /** Score the library's unscored (image, prompt) pairs right after loading (default true). */
     scoreLibrary: z.boolean().default(true),
   })

@@ -3,7 +3,13 @@
 import { z } from 'zod';
 import { defineCall, LocalPath, NoInput } from './define';
 import { HeldOutResultSchema } from './evaluation';
-import { ExecutionProviderSchema, TrainableKindSchema } from './names';
+import {
+  ExecutionProviderSchema,
+  LoraFormatSchema,
+  LoraRecipeSchema,
+  LrScheduleSchema,
+  TrainableKindSchema,
+} from './names';
 
 const LabelNextLimit = z.number().int().min(1).max(1000).default(20);
 const JobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
@@ -11,7 +17,7 @@ const JobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
 /** Defaults follow align_sd scaled to a desktop (rank 4, AdamW lr 1e-4); the view shows them. */
 export const LoraTrainingSettingsSchema = z
   .object({
-    recipe: z.enum(['hps', 'dpo']).default('hps'),
+    recipe: LoraRecipeSchema.default('hps'),
     model: LocalPath,
     vocab: LocalPath.optional(),
     steps: z.number().int().min(1).max(100_000).default(500),
@@ -23,10 +29,10 @@ export const LoraTrainingSettingsSchema = z
     gradientCheckpointing: z.boolean().default(true),
     seed: z.number().int().min(0).default(0),
     checkpointEvery: z.number().int().min(0).default(50),
-    schedule: z.enum(['constant', 'cosine']).default('constant'),
+    schedule: LrScheduleSchema.default('constant'),
     warmupSteps: z.number().int().min(0).default(0),
     beta: z.number().positive().default(5000),
-    format: z.enum(['kohya', 'peft']).default('kohya'),
+    format: LoraFormatSchema.default('kohya'),
     /** HPS recipe: a folder of images with same-named .txt captions, mixed in at `ratio` of the samples. */
     regularization: z
       .object({ folder: LocalPath, ratio: z.number().min(0).max(0.95).default(0.25) })
@@ -61,7 +67,7 @@ export const TrainingProgressSchema = z.object({
 export const TrainingRunSchema = z.object({
   id: z.string(),
   status: z.enum(['running', 'completed', 'cancelled', 'failed']),
-  recipe: z.enum(['hps', 'dpo']),
+  recipe: LoraRecipeSchema,
   model: z.string(),
   vocab: z.string().optional(),
   /** The scorer that chose the pairs; absent: the library's human labels. */

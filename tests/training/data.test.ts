@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AdamW } from '../../main/engine/optim';
 import { loadCheckpoint, saveCheckpoint } from '../../main/services/training/lora/checkpoint';
-import { HPS_IDENTIFIER, parseTrainingConfig } from '../../main/services/training/lora/config';
+import { WEIRD_IMAGE_PREFIX } from '../../main/contract/names';
+import { parseTrainingConfig } from '../../main/services/training/lora/config';
 import {
   hpsTrainingSamples,
   readCaptionFolder,
@@ -57,7 +58,7 @@ describe('pairs JSONL', () => {
 
 describe('HPS recipe data', () => {
   it('rejected images train under "Weird image. " + prompt, chosen under the prompt', () => {
-    expect(HPS_IDENTIFIER).toBe('Weird image. ');
+    expect(WEIRD_IMAGE_PREFIX).toBe('Weird image. ');
     const samples = hpsTrainingSamples([
       { prompt: 'a cat', chosen: '/a.png', rejected: '/b.png' },
       { prompt: 'a cat', chosen: '/a.png', rejected: '/c.png' },

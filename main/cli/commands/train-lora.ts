@@ -1,11 +1,18 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../contract/names';
+import {
+  EXECUTION_PROVIDERS,
+  LORA_FORMATS,
+  LORA_RECIPES,
+  type ExecutionProvider,
+  type LoraFormat,
+  type LoraRecipe,
+} from '../../contract/names';
 import { startTraining, type LoraTrainingInput, type TrainingProgress } from '../../services/training/lora';
 import { CliError } from '../errors';
 import { oneOf, parseNonEmpty } from '../options';
 
 interface TrainLoraCliOptions {
-  recipe: 'hps' | 'dpo';
+  recipe: LoraRecipe;
   model: string;
   vocab?: string;
   library?: string;
@@ -23,21 +30,11 @@ interface TrainLoraCliOptions {
   seed?: number;
   out: string;
   log?: string;
-  format?: 'kohya' | 'peft';
+  format?: LoraFormat;
   checkpointEvery?: number;
   resume: boolean;
   ep: ExecutionProvider;
   json?: boolean;
-}
-
-function parseRecipe(value: string): 'hps' | 'dpo' {
-  if (value !== 'hps' && value !== 'dpo') throw new InvalidArgumentError('expected hps or dpo.');
-  return value;
-}
-
-function parseFormat(value: string): 'kohya' | 'peft' {
-  if (value !== 'kohya' && value !== 'peft') throw new InvalidArgumentError('expected kohya or peft.');
-  return value;
 }
 
 function integerParser(min: number): (value: string) => number {
@@ -75,7 +72,7 @@ export function registerTrainLora(program: Command): void {
     .requiredOption(
       '--recipe <recipe>',
       'hps (chosen under the prompt, rejected under "Weird image. " + prompt) | dpo (Diffusion-DPO, β 5000)',
-      parseRecipe,
+      oneOf(LORA_RECIPES),
     )
     .requiredOption('--model <dirOrFile>', 'diffusers folder or single-file checkpoint', parseNonEmpty)
     .option(
@@ -129,7 +126,7 @@ export function registerTrainLora(program: Command): void {
       'one JSON object per step: step, loss, lr, gradNorm, stepsPerSecond',
       parseNonEmpty,
     )
-    .option('--format <format>', 'kohya (A1111/ComfyUI, default) | peft (diffusers)', parseFormat)
+    .option('--format <format>', 'kohya (A1111/ComfyUI, default) | peft (diffusers)', oneOf(LORA_FORMATS))
     .option(
       '--checkpoint-every <n>',
       'checkpoint every N steps into <out>.checkpoints (default 100)',

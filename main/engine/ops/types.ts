@@ -1,10 +1,11 @@
 // One op = one definition: shape rule, ONNX lowering, gradient rule.
+import type { ComputePrecision } from '../../contract/names';
 import type { AttributeValue, OnnxDataTypeName } from '../onnx/proto';
 import type { Graph, Tensor, TensorInfo } from '../ir/graph';
 import type { DType, Shape } from '../ir/shape';
 
-/** What models run in ('fp16' keeps softmax and normalisations in fp32); precisionFor(ep) picks one. */
-export type ComputePrecision = 'fp32' | 'fp16';
+// What models run in ('fp16' keeps softmax and normalisations in fp32); precisionFor(ep) picks one.
+export type { ComputePrecision };
 
 /** What 'f32' computes in: fp64 exists for gradient checks on the CPU EP. */
 export type Precision = ComputePrecision | 'fp64';

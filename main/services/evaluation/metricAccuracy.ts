@@ -1,4 +1,5 @@
 // How well a scorer predicts human pairwise choices (the paper's question), under the two tie conventions.
+import type { TieConvention } from '../../contract/names';
 import { bootstrapMeanInterval, type BootstrapOptions } from './bootstrap';
 
 export type Outcome = 'a' | 'b' | 'tie';
@@ -20,7 +21,7 @@ export type ScoreLookup = (imageId: number, promptId?: number) => number | undef
  * full credit when both do.
  * In both, a model tie (|score a − score b| ≤ threshold) against a human preference earns half credit.
  */
-export type TieConvention = 'drop-ties' | 'half-credit';
+export type { TieConvention };
 
 export interface AccuracyOptions {
   convention: TieConvention;

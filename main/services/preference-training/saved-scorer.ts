@@ -5,7 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { loadStateDict, writeSafetensors, type TensorSource } from '../../checkpoints';
-import { TrainableKindSchema } from '../../contract/names';
+import { TieConventionSchema, TrainableKindSchema } from '../../contract/names';
 import type { TensorSet } from '../../engine/optim';
 import type { ScorerOptions } from '../scoring/clip-scorer';
 import { createScorer } from '../scoring';
@@ -16,7 +16,7 @@ export const METADATA_KEY = 'hps_studio_preference';
 export const HEADER_FORMAT = 'hps-studio/preference-scorer@1';
 
 const Accuracy = z.object({
-  convention: z.enum(['drop-ties', 'half-credit']),
+  convention: TieConventionSchema,
   accuracy: z.number().nullable(),
   n: z.number().int(),
   interval: z.tuple([z.number(), z.number()]).nullable(),

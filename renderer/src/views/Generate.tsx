@@ -2,7 +2,7 @@
 // progress as job.progress, the batch as generate.done. Seeds are shown and reusable, each image gets a score
 // chip from every loaded scorer (generate.scored, one per scorer), and a batch goes to labeling as one comparison.
 import { useState } from 'react';
-import { WEIRD_IMAGE_NEGATIVE, type EventPayload } from '../../../main/contract';
+import { WEIRD_IMAGE_PREFIX, type EventPayload } from '../../../main/contract';
 import { lastWriteError, useCallMutation, useEvent } from '../api/hooks';
 import { withScores, type Batch } from '../components/generate/GeneratedChips';
 import { ResultGrid } from '../components/generate/ResultGrid';
@@ -54,7 +54,7 @@ export function Generate() {
   };
   const cancel = () => running && cancelJob.mutate({ id: running.jobId });
   const error = lastWriteError(generate, cancelJob) ?? jobError;
-  const hasWeird = form.negative.includes(WEIRD_IMAGE_NEGATIVE.trim());
+  const hasWeird = form.negative.includes(WEIRD_IMAGE_PREFIX.trim());
 
   return (
     <Page title="Generate" subtitle="Text-to-image with Stable Diffusion, optionally with a preference LoRA.">
@@ -82,7 +82,7 @@ export function Generate() {
               type="button"
               disabled={hasWeird}
               title="The HPS recipe's identifier: steers away from what annotators rejected"
-              onClick={() => patch({ negative: WEIRD_IMAGE_NEGATIVE + form.negative })}
+              onClick={() => patch({ negative: WEIRD_IMAGE_PREFIX + form.negative })}
             >
               + “Weird image.”
             </button>

@@ -2,15 +2,18 @@
 // desktop (rank 4, AdamW lr 1e-4, weight decay 1e-2, grad clip 1.0, batch through accumulation) and
 // Diffusion-DPO's β = 5000; every value is editable.
 import { z } from 'zod';
-import { ExecutionProviderSchema } from '../../../contract/names';
-
-export const HPS_IDENTIFIER = 'Weird image. ';
+import {
+  ExecutionProviderSchema,
+  LoraFormatSchema,
+  LoraRecipeSchema,
+  LrScheduleSchema,
+} from '../../../contract/names';
 
 const positiveInt = z.number().int().positive();
 
 export const loraTrainingConfigSchema = z
   .object({
-    recipe: z.enum(['hps', 'dpo']),
+    recipe: LoraRecipeSchema,
     /** diffusers folder or single-file checkpoint. */
     model: z.string().min(1),
     /** bpe_simple_vocab_16e6.txt.gz or a tokenizer folder; default: the model's tokenizer/. */
@@ -42,7 +45,7 @@ export const loraTrainingConfigSchema = z
     gradClip: z.number().positive().nullable().default(1.0),
     /** Micro-batches (images for hps, pairs for dpo) per optimizer step, accumulated. */
     batch: positiveInt.default(1),
-    schedule: z.enum(['constant', 'cosine']).default('constant'),
+    schedule: LrScheduleSchema.default('constant'),
     warmupSteps: z.number().int().min(0).default(0),
     resolution: positiveInt.default(512),
     /** Recompute each UNet block's activations in the backward pass: far less memory for ≈ one more forward pass. */
@@ -52,7 +55,7 @@ export const loraTrainingConfigSchema = z
     beta: z.number().positive().default(5000),
     /** Output LoRA file (.safetensors). */
     out: z.string().min(1),
-    format: z.enum(['kohya', 'peft']).default('kohya'),
+    format: LoraFormatSchema.default('kohya'),
     /** One JSON object per step: step, loss, lr, gradNorm, … */
     log: z.string().min(1).optional(),
     /** Checkpoint every N optimizer steps (0: only at the end). */

@@ -6,7 +6,6 @@
 //   const result = await job.done;            // { status, step, losses, evaluation?, output, runFile }
 //   await listTrainingRuns(dir);              // run history (one JSON per run)
 export {
-  HPS_IDENTIFIER,
   loraTrainingConfigSchema,
   parseTrainingConfig,
   type LoraTrainingConfig,

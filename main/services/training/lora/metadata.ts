@@ -1,6 +1,7 @@
 // kohya's ss_* metadata for a trained LoRA (what A1111/ComfyUI and LoRA browsers display), plus the recipe.
 import path from 'node:path';
-import { HPS_IDENTIFIER, type LoraTrainingConfig } from './config';
+import { WEIRD_IMAGE_PREFIX } from '../../../contract/names';
+import type { LoraTrainingConfig } from './config';
 
 export interface RunFacts {
   baseModelVersion: string;
@@ -18,7 +19,7 @@ export function trainingMetadata(config: LoraTrainingConfig, facts: RunFacts): R
     ss_output_name: path.basename(config.out, path.extname(config.out)),
     ss_training_comment:
       config.comment ||
-      `HPS Studio ${config.recipe} recipe${config.recipe === 'hps' ? `; negative prompt "${HPS_IDENTIFIER}"` : ''}`,
+      `HPS Studio ${config.recipe} recipe${config.recipe === 'hps' ? `; negative prompt "${WEIRD_IMAGE_PREFIX}"` : ''}`,
     ss_steps: String(facts.steps),
     ss_max_train_steps: String(config.steps),
     ss_learning_rate: String(config.lr),
@@ -35,11 +36,11 @@ export function trainingMetadata(config: LoraTrainingConfig, facts: RunFacts): R
     ss_num_train_images: String(facts.trainImages),
     ss_network_args: JSON.stringify({
       recipe: config.recipe,
-      ...(config.recipe === 'dpo' ? { beta: config.beta } : { identifier: HPS_IDENTIFIER }),
+      ...(config.recipe === 'dpo' ? { beta: config.beta } : { identifier: WEIRD_IMAGE_PREFIX }),
     }),
     ss_training_started_at: String(Math.floor(Date.parse(facts.startedAt) / 1000)),
     ss_training_finished_at: String(Math.floor(Date.now() / 1000)),
     hps_recipe: config.recipe,
-    ...(config.recipe === 'hps' ? { hps_negative_prompt: HPS_IDENTIFIER } : {}),
+    ...(config.recipe === 'hps' ? { hps_negative_prompt: WEIRD_IMAGE_PREFIX } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { exportPairs, Library } from '../../library';
-import { HPS_IDENTIFIER } from './config';
+import { WEIRD_IMAGE_PREFIX } from '../../../contract/names';
 
 export interface TrainingPair {
   prompt: string;
@@ -213,7 +213,7 @@ export function hpsTrainingSamples(pairs: readonly TrainingPair[]): CaptionedIma
   for (const p of pairs) {
     for (const sample of [
       { image: p.chosen, caption: p.prompt },
-      { image: p.rejected, caption: HPS_IDENTIFIER + p.prompt },
+      { image: p.rejected, caption: WEIRD_IMAGE_PREFIX + p.prompt },
     ]) {
       const key = JSON.stringify(sample);
       if (!seen.has(key)) {

@@ -1,7 +1,7 @@
 // After training: the same prompts and seeds without and with the LoRA (for the HPS recipe the adapted side
 // also gets the identifier as negative prompt), with a chip from every loaded scorer, and sent to labeling as one comparison per pair so annotators measure adapted vs base.
 import { useRef, useState } from 'react';
-import { GenerateSettingsSchema, WEIRD_IMAGE_NEGATIVE, type CallOutput } from '../../../../main/contract';
+import { GenerateSettingsSchema, WEIRD_IMAGE_PREFIX, type CallOutput } from '../../../../main/contract';
 import { lastWriteError, useCallMutation, useEvent } from '../../api/hooks';
 import { numberLimits } from '../../api/schema-limits';
 import { Field } from '../Field';
@@ -80,7 +80,7 @@ export function AbGrid({ run }: { run: Run }) {
         const adapted = await startGeneration.mutateAsync({
           ...common,
           loras: [{ file: run.output!, scale: 1 }],
-          negative: run.recipe === 'hps' ? WEIRD_IMAGE_NEGATIVE + (common.negative ?? '') : common.negative,
+          negative: run.recipe === 'hps' ? WEIRD_IMAGE_PREFIX + (common.negative ?? '') : common.negative,
         });
         cells.current.set(adapted.batchId, { row, side: 'adapted', jobId: adapted.jobId });
         place(adapted.batchId);
