@@ -12,8 +12,9 @@ export interface ImageView {
   thumbPath: string | null;
 }
 
-const relative = (library: Library, file: string): string =>
-  path.relative(library.dir, file).split(path.sep).join('/');
+/** A file under the library folder as the API names it: relative, with forward slashes. */
+export const libraryRelative = (libraryDir: string, file: string): string =>
+  path.relative(libraryDir, file).split(path.sep).join('/');
 
 /** `withThumb` makes (or reuses) the cached thumbnail; labeling shows full images and skips it. */
 export async function imageView(
@@ -24,7 +25,7 @@ export async function imageView(
   let thumbPath: string | null = null;
   if (withThumb) {
     try {
-      thumbPath = relative(library, await library.thumbnailPath(image.id));
+      thumbPath = libraryRelative(library.dir, await library.thumbnailPath(image.id));
     } catch {
       // An unreadable image still shows as its full file; the grid falls back to it.
     }
@@ -34,7 +35,7 @@ export async function imageView(
     hash: image.hash,
     width: image.width,
     height: image.height,
-    path: relative(library, library.imagePath(image)),
+    path: libraryRelative(library.dir, library.imagePath(image)),
     thumbPath,
   };
 }

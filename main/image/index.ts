@@ -8,7 +8,6 @@ export {
   IMAGE_SIZE,
   longSideSize,
   preprocessImage,
-  roundHalfEven,
   shortSideSize,
   stackPixels,
 } from './preprocess';

@@ -1,5 +1,6 @@
 import type { DecodedImage } from './decode';
 import { pillowBicubicResize, type PixelBuffer } from './pil-bicubic';
+import { roundHalfEven } from '../common/round';
 import { cmykToRgb, premultiply, unpremultiplyToRgb } from './pil-convert';
 import { pillowNearestResize } from './pil-nearest';
 import { torchBicubicResize } from './torch-bicubic';
@@ -36,15 +37,6 @@ export interface PreprocessOptions {
 const f32 = Math.fround;
 const MEAN32 = CLIP_MEAN.map(f32);
 const STD32 = CLIP_STD.map(f32);
-
-/** Python's round(): half to even. */
-export function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
 
 /** torchvision 0.14 Resize(224) on a PIL image: short side → size, long side int(size·long/short). */
 export function shortSideSize(width: number, height: number, size = IMAGE_SIZE): [number, number] {

@@ -45,6 +45,7 @@ describe('shutdown', () => {
       await t.server.close();
 
       expect(close).toHaveBeenCalledOnce();
+      close.mockRestore();
       expect(service.list()).toEqual([]);
       expect(t.app.jobs.get(scorer.jobId)?.status).toBe('cancelled');
       expect(library.db.open).toBe(false);

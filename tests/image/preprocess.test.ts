@@ -11,11 +11,11 @@ import {
   IMAGE_SIZE,
   longSideSize,
   preprocessImage,
-  roundHalfEven,
   shortSideSize,
   stackPixels,
   type DecodedImage,
 } from '../../main/image';
+import { roundHalfEven } from '../../main/common/round';
 import { expectWithin } from '../parity';
 
 const clipDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/fixtures/clip');

@@ -12,6 +12,7 @@ import { isScoreError, type ScoreRow } from '../../services/scoring';
 import type { App } from '../app';
 import type { GenerateTaskEvent, GenerateTaskOutput } from '../tasks/generate-task';
 import { TaskWorker, workerModule } from '../tasks/task-worker';
+import { libraryRelative } from '../library-views';
 import { BatchStore, type Batch } from './batch-store';
 
 export class Generation {
@@ -48,7 +49,11 @@ export class Generation {
           batchId,
           jobId: job.id,
           settings,
-          images: output.images.map((img) => ({ path: this.relative(img.file), seed: img.seed, scores: {} })),
+          images: output.images.map((img) => ({
+            path: libraryRelative(this.app.libraryDir, img.file),
+            seed: img.seed,
+            scores: {},
+          })),
           scorers: this.app.scorers.list().map((scorer) => scorer.id),
           scoreErrors: {},
           loraWarnings: output.loraWarnings,
@@ -194,9 +199,5 @@ export class Generation {
       return { path: image.path, score: row && !isScoreError(row) ? row.score : null };
     });
     return { scores, error };
-  }
-
-  private relative(file: string): string {
-    return path.relative(this.app.libraryDir, file).split(path.sep).join('/');
   }
 }

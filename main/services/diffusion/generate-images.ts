@@ -3,15 +3,14 @@
 // then the PNGs written into a folder as seed-<seed>.png (seed-<seed>-<n>.png when that name is taken).
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import {
+  encodePng,
   writePng,
   type GenerateRequest,
   type GeneratedImage,
   type LoraRequest,
   type SdPipeline,
 } from './pipeline';
-import type { RgbPreview } from './preview';
 
 export interface GenerateImagesRequest extends Omit<GenerateRequest, 'width' | 'height' | 'onPreview'> {
   /** Default: the model's own size. */
@@ -51,7 +50,7 @@ export async function generateImages(
       onPreview &&
       ((preview, step, total) => {
         // Encoded in order, off the sampling loop's critical path.
-        previews = previews.then(async () => onPreview({ step, total, png: await previewPng(preview) }));
+        previews = previews.then(async () => onPreview({ step, total, png: await encodePng(preview) }));
       }),
   });
   await previews;
@@ -68,14 +67,6 @@ async function loraWarningsOf(pipe: SdPipeline, loras: readonly LoraRequest[]): 
       );
   }
   return warnings;
-}
-
-function previewPng(preview: RgbPreview): Promise<Buffer> {
-  return sharp(Buffer.from(preview.data), {
-    raw: { width: preview.width, height: preview.height, channels: 3 },
-  })
-    .png()
-    .toBuffer();
 }
 
 /** One at a time, so each image's name is checked against the ones written before it. */

@@ -1,6 +1,7 @@
 // VAE output → images, as diffusers' VaeImageProcessor: (x / 2 + 0.5).clamp(0, 1) in float32, NHWC, then
 // numpy_to_pil's (images · 255).round() (numpy rounds halves to even) to uint8; PNG via sharp.
 import sharp from 'sharp';
+import { roundHalfEven } from '../../../common/round';
 
 export interface RgbImage {
   width: number;
@@ -10,11 +11,6 @@ export interface RgbImage {
 }
 
 const f32 = Math.fround;
-
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /** One decoded image [3, H, W] in [−1, 1] → NHWC float in [0, 1]. */
 export function decodedToUnit(decoded: Float32Array, height: number, width: number): Float32Array {
@@ -30,10 +26,15 @@ export function unitToRgb(unit: Float32Array, height: number, width: number): Rg
   return { width, height, data: Uint8Array.from(unit, (v) => roundHalfEven(f32(v * 255))) };
 }
 
+function png(image: RgbImage) {
+  const bytes = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  return sharp(bytes, { raw: { width: image.width, height: image.height, channels: 3 } }).png();
+}
+
 export async function writePng(image: RgbImage, file: string): Promise<void> {
-  await sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
-    raw: { width: image.width, height: image.height, channels: 3 },
-  })
-    .png()
-    .toFile(file);
+  await png(image).toFile(file);
+}
+
+export function encodePng(image: RgbImage): Promise<Buffer> {
+  return png(image).toBuffer();
 }

@@ -12,5 +12,5 @@ export {
   type PipelineOptions,
   type ProgressEvent,
 } from './pipeline';
-export { decodedToUnit, unitToRgb, writePng, type RgbImage } from './image';
+export { decodedToUnit, encodePng, unitToRgb, writePng, type RgbImage } from './image';
 export { tokenizePrompts, type PromptTokens } from './prompts';

@@ -6,7 +6,7 @@
 import type { SchedulerConfig } from './config';
 import { addNoiseVp } from './forward-process';
 import { alphasCumprodFor, trainingSigmas, vpSchedule, type VpSchedule } from './noise-schedule';
-import { roundHalfEven } from './numpy';
+import { roundHalfEven } from '../../../common/round';
 import type { Scheduler } from './scheduler';
 import { karrasSigmas, logSigmas, sigmaToTimestep } from './sigmas';
 import { assertStepCount } from './timestep-checks';

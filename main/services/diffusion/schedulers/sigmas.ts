@@ -3,7 +3,7 @@
  * fractional timesteps, the Karras et al. (2022) ρ = 7 schedule, and mapping a sigma back to a (fractional)
  * timestep by linear interpolation in log-sigma space.
  */
-import { linspace } from './numpy';
+import { linspace } from './linspace';
 
 const f32 = Math.fround;
 const KARRAS_RHO = 7;

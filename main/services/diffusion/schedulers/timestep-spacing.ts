@@ -4,7 +4,8 @@
  * sampling order (descending).
  */
 import type { TimestepSpacing } from './config';
-import { linspace, roundHalfEven } from './numpy';
+import { roundHalfEven } from '../../../common/round';
+import { linspace } from './linspace';
 
 /** np.arange(stop, 0, -step): stop, stop − step, … while > 0. */
 function arangeDown(stop: number, step: number): number[] {
