@@ -97,4 +97,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The library's repositories are async on both backends: a promise used as a value or left unawaited is a
+    // bug the type checker alone does not catch (an unawaited write, a Promise tested for truthiness).
+    files: ['main/**/*.ts', 'tests/**/*.{ts,tsx}', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
 );

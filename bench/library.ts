@@ -25,16 +25,16 @@ async function labelingTable(ctx: BenchContext, root: string): Promise<BenchTabl
   const rows: (string | number)[][] = [];
   for (const size of sizes) {
     ctx.log(`library: ${size} comparisons`);
-    const lib = Library.open(path.join(root, `lib-${size}`));
+    const lib = await Library.open(path.join(root, `lib-${size}`));
     const a = (await lib.addImage(await solid(1))).image.id;
     const b = (await lib.addImage(await solid(2))).image.id;
-    const filler = lib.createAnnotator('filler').annotator.id;
+    const filler = (await lib.createAnnotator('filler')).annotator.id;
     // Half the library is already labelled: the worst case for finding the next open item in id order.
-    lib.transaction(() => {
+    await lib.transaction(async (tx) => {
       for (let i = 0; i < size; i++) {
-        const { comparison } = lib.addComparison({ prompt: `prompt ${i}`, imageIds: [a, b] });
+        const { comparison } = await tx.addComparison({ prompt: `prompt ${i}`, imageIds: [a, b] });
         if (i < size / 2) {
-          lib.submitJudgment({
+          await tx.submitJudgment({
             comparisonId: comparison.id,
             annotatorId: filler,
             kind: 'tie',
@@ -44,16 +44,16 @@ async function labelingTable(ctx: BenchContext, root: string): Promise<BenchTabl
         }
       }
     });
-    const annotator = lib.createAnnotator('bench').annotator.id;
+    const annotator = (await lib.createAnnotator('bench')).annotator.id;
     const next: number[] = [];
     const submit: number[] = [];
     const undo: number[] = [];
     for (let n = 0; n < 200; n++) {
       let start = performance.now();
-      const item = lib.nextComparison(annotator, { overlap: 1 })!;
+      const item = (await lib.nextComparison(annotator, { overlap: 1 }))!;
       next.push(performance.now() - start);
       start = performance.now();
-      lib.submitJudgment({
+      await lib.submitJudgment({
         comparisonId: item.comparison.id,
         annotatorId: annotator,
         kind: 'choice',
@@ -65,11 +65,11 @@ async function labelingTable(ctx: BenchContext, root: string): Promise<BenchTabl
       submit.push(performance.now() - start);
       if (n % 10 === 9) {
         start = performance.now();
-        lib.undoLastJudgment(annotator);
+        await lib.undoLastJudgment(annotator);
         undo.push(performance.now() - start);
       }
     }
-    lib.close();
+    await lib.close();
     rows.push([size, median(next), p95(next), median(submit), p95(submit), median(undo)]);
   }
   return {
@@ -81,7 +81,7 @@ async function labelingTable(ctx: BenchContext, root: string): Promise<BenchTabl
 }
 
 async function thumbnailTable(root: string): Promise<BenchTable> {
-  const lib = Library.open(path.join(root, 'thumbs'));
+  const lib = await Library.open(path.join(root, 'thumbs'));
   const rows: (string | number)[][] = [];
   for (const size of [512, 1024, 2048]) {
     const bytes = await sharp({
@@ -97,7 +97,7 @@ async function thumbnailTable(root: string): Promise<BenchTable> {
     await lib.thumbnailPath(image.id);
     rows.push([`${size}×${size} PNG`, first, performance.now() - start]);
   }
-  lib.close();
+  await lib.close();
   return {
     title: '256 px WebP thumbnail (ms)',
     columns: ['source', 'first request (generate)', 'cached'],

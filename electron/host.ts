@@ -27,7 +27,7 @@ async function loadApi(appRoot: string): Promise<typeof ApiModule> {
 async function start(): Promise<void> {
   const { createApi, createApp, OWNER, toApiError } = await loadApi(env(HOST_ENV.appRoot));
   const api = createApi(
-    createApp({
+    await createApp({
       libraryDir: env(HOST_ENV.libraryDir),
       dataDir: env(HOST_ENV.dataDir),
       info: {

@@ -22,6 +22,16 @@ function lavapipeIcdPresent() {
   return existsSync(dir) && readdirSync(dir).some((f) => f.startsWith('lvp_icd'));
 }
 
+/** Debian installs the server binaries (initdb, postgres) off PATH, under /usr/lib/postgresql/<major>/bin. */
+export function postgresBinDir() {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return null;
+  const majors = readdirSync(root)
+    .filter((major) => existsSync(join(root, major, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
+  return majors.length ? join(root, majors[0], 'bin') : null;
+}
+
 /** Mesa's major version from the Debian package, or null where dpkg does not know it (non-Debian systems). */
 function mesaMajor() {
   const version = debianVersion('mesa-vulkan-drivers');
@@ -42,6 +52,16 @@ export function testRequirements(env = process.env) {
       name: 'Mesa ≥ 25 lavapipe (software Vulkan) for the WebGPU tests',
       present: () => lavapipeIcdPresent() && (mesaMajor() ?? 25) >= 25,
       packages: ['mesa-vulkan-drivers (bookworm-backports)', 'libvulkan1'],
+    },
+    {
+      name: 'PostgreSQL server binaries for the team-server library tests',
+      present: () => postgresBinDir() !== null,
+      packages: ['postgresql'],
+    },
+    {
+      name: 'Redis server for the job queue tests',
+      present: () => onPath('redis-server', env),
+      packages: ['redis-server'],
     },
   ];
 }

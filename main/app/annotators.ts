@@ -3,18 +3,20 @@ import type { CallInput, CallOutput } from '../contract';
 import { ApiError } from '../contract/errors';
 import type { Library } from '../services/library';
 
-export function annotatorList(library: Library): CallOutput<'annotators.list'> {
+export async function annotatorList(library: Library): Promise<CallOutput<'annotators.list'>> {
   const counts = new Map<number, number>();
-  for (const j of library.judgments.list()) counts.set(j.annotatorId, (counts.get(j.annotatorId) ?? 0) + 1);
-  return { annotators: library.annotators.list().map((a) => ({ ...a, judgments: counts.get(a.id) ?? 0 })) };
+  for (const j of await library.judgments.list())
+    counts.set(j.annotatorId, (counts.get(j.annotatorId) ?? 0) + 1);
+  const annotators = await library.annotators.list();
+  return { annotators: annotators.map((a) => ({ ...a, judgments: counts.get(a.id) ?? 0 })) };
 }
 
-export function addAnnotator(
+export async function addAnnotator(
   library: Library,
   { name, role }: CallInput<'annotators.add'>,
-): CallOutput<'annotators.add'> {
+): Promise<CallOutput<'annotators.add'>> {
   try {
-    const { annotator, token } = library.createAnnotator(name, role);
+    const { annotator, token } = await library.createAnnotator(name, role);
     return { annotator: { ...annotator, judgments: 0 }, token };
   } catch (err) {
     throw new ApiError('bad_request', (err as Error).message);

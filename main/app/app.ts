@@ -23,7 +23,7 @@ export interface AppInfo {
 }
 
 export interface AppOptions {
-  /** The library folder (images, SQLite database, trained LoRAs and scorers); created on first use. */
+  /** The library folder (images, SQLite database, trained LoRAs and scorers); created if missing. */
   libraryDir: string;
   /** The user data folder (Electron's userData, serve's --data): models live in `<dataDir>/models`. */
   dataDir?: string;
@@ -49,12 +49,15 @@ export class App {
   readonly training: TrainingRuns;
   readonly imports: LibraryImports;
   readonly labeling: Labeling;
-  private opened: Library | undefined;
   private closing: Promise<void> | undefined;
   private closed = false;
 
-  constructor(options: AppOptions) {
-    this.libraryDir = path.resolve(options.libraryDir);
+  /** Use createApp(), which opens the library first (opening is async: PostgreSQL, migrations). */
+  constructor(
+    options: AppOptions,
+    private readonly opened: Library,
+  ) {
+    this.libraryDir = opened.dir;
     this.dataDir = path.resolve(options.dataDir ?? defaultDataDir());
     this.info = options.info;
     this.jobs.onChange((job) => this.events.emit('job.progress', job));
@@ -71,10 +74,9 @@ export class App {
     this.labeling = new Labeling(this);
   }
 
-  /** This app's own connection to the library, opened on first use (two apps on one folder never share it). */
+  /** This app's own connection to the library (two apps on one folder never share it). */
   get library(): Library {
     if (this.closed) throw new Error('the studio is closed');
-    this.opened ??= Library.open(this.libraryDir);
     return this.opened;
   }
 
@@ -94,11 +96,20 @@ export class App {
     await this.jobs.cancelAll();
     await Promise.allSettled([this.generation.close(), this.training.close()]);
     this.closed = true;
-    this.opened?.close();
-    this.opened = undefined;
+    await this.opened.close();
   }
 }
 
-export function createApp(options: AppOptions): App {
-  return new App(options);
+/**
+ * Opens the library, then builds the studio around it. The library opens here rather than on first use because
+ * opening is async: a synchronous `app.library` keeps every use case free of an extra await.
+ */
+export async function createApp(options: AppOptions): Promise<App> {
+  const library = await Library.open(path.resolve(options.libraryDir));
+  try {
+    return new App(options, library);
+  } catch (error) {
+    await library.close();
+    throw error;
+  }
 }

@@ -11,9 +11,9 @@ export const OWNER: AuthInfo = { role: 'owner' };
 /** The desktop user (and a local browser without team mode) labels as this admin, who has no login. */
 export const LOCAL_USER = 'Local user';
 
-export function callerAnnotator(library: Library, auth: AuthInfo): Annotator {
+export async function callerAnnotator(library: Library, auth: AuthInfo): Promise<Annotator> {
   if (auth.annotatorId !== undefined) {
-    const annotator = library.annotators.get(Number(auth.annotatorId));
+    const annotator = await library.annotators.get(Number(auth.annotatorId));
     if (!annotator) throw new ApiError('unauthorized', 'the annotator of this token no longer exists');
     return annotator;
   }
@@ -27,17 +27,17 @@ export function callerAnnotator(library: Library, auth: AuthInfo): Annotator {
  * acts as the owner, an annotator's may only label. A library without logins stays single-user (loopback only).
  */
 export function teamAuthenticator(library: () => Library) {
-  return ({ token }: { token: string | undefined }): AuthInfo | null => {
-    const annotator = token ? library().annotators.authenticate(token) : null;
+  return async ({ token }: { token: string | undefined }): Promise<AuthInfo | null> => {
+    const annotator = token ? await library().annotators.authenticate(token) : null;
     if (annotator) {
       return annotator.role === 'admin'
         ? { role: 'owner', annotatorId: String(annotator.id) }
         : { role: 'annotator', annotatorId: String(annotator.id) };
     }
-    return hasLogins(library()) ? null : { role: 'owner' };
+    return (await hasLogins(library())) ? null : { role: 'owner' };
   };
 }
 
-function hasLogins(library: Library): boolean {
-  return library.annotators.list().some((a) => a.canLogin);
+async function hasLogins(library: Library): Promise<boolean> {
+  return (await library.annotators.list()).some((a) => a.canLogin);
 }

@@ -9,11 +9,12 @@ type CurationItem = CallOutput<'library.comparisons'>['items'][number];
 type Row = Omit<CurationItem, 'images' | 'tags'> & { comparison: Comparison };
 
 /** Labels, agreement and best score per scorer of some comparisons, from their own judgments and scores. */
-function summarize(
+async function summarize(
   library: Library,
   comparisons: readonly Comparison[],
-  scores = scoreIndex(library),
-): Row[] {
+  knownScores?: Map<string, Map<string, number>>,
+): Promise<Row[]> {
+  const scores = knownScores ?? (await scoreIndex(library));
   const views = new Map(
     comparisons.map((c) => [
       c.id,
@@ -22,8 +23,8 @@ function summarize(
   );
   const judgments =
     comparisons.length > PER_ITEM_LIMIT
-      ? library.judgments.list()
-      : comparisons.flatMap((c) => library.judgments.list({ comparisonId: c.id }));
+      ? await library.judgments.list()
+      : (await Promise.all(comparisons.map((c) => library.judgments.list({ comparisonId: c.id })))).flat();
   const labels = new Map<number, number>();
   for (const j of judgments)
     if (j.kind !== 'skip') labels.set(j.comparisonId, (labels.get(j.comparisonId) ?? 0) + 1);
@@ -60,25 +61,26 @@ const needsFullScan = (query: ParsedInput<'library.comparisons'>) =>
   query.maxAgreement !== undefined ||
   (query.scoreModel !== undefined && (query.minScore !== undefined || query.maxScore !== undefined));
 
-function curationPage(
+async function curationPage(
   library: Library,
   query: ParsedInput<'library.comparisons'>,
-): { total: number; rows: Row[] } {
+): Promise<{ total: number; rows: Row[] }> {
   const filter = { text: query.text, tag: query.tag, state: query.state, gold: query.gold };
   if (!needsFullScan(query)) {
     // The default view pages in SQL and summarizes only the page.
-    const total = library.countComparisons(filter);
+    const total = await library.countComparisons(filter);
     const offset = query.descending ? Math.max(0, total - query.offset - query.limit) : query.offset;
     const limit = query.descending ? Math.min(query.limit, total - query.offset) : query.limit;
-    const page = limit > 0 ? library.listComparisons({ ...filter, offset, limit }) : [];
+    const page = limit > 0 ? await library.listComparisons({ ...filter, offset, limit }) : [];
     if (query.descending) page.reverse();
     const scores = new Map<string, Map<string, number>>();
     for (const promptId of new Set(page.map((c) => c.promptId)))
-      for (const [model, values] of scoreIndex(library, promptId))
+      for (const [model, values] of await scoreIndex(library, promptId))
         scores.set(model, new Map([...(scores.get(model) ?? []), ...values]));
-    return { total, rows: summarize(library, page, scores) };
+    return { total, rows: await summarize(library, page, scores) };
   }
-  const rows = summarize(library, library.listComparisons(filter)).filter((row) => keep(row, query));
+  const all = await library.listComparisons(filter);
+  const rows = (await summarize(library, all)).filter((row) => keep(row, query));
   const direction = query.descending ? -1 : 1;
   rows.sort((a, b) => {
     const ka = sortKey(a, query);
@@ -119,12 +121,12 @@ export async function curationGrid(
   library: Library,
   query: ParsedInput<'library.comparisons'>,
 ): Promise<CallOutput<'library.comparisons'>> {
-  const { total, rows } = curationPage(library, query);
+  const { total, rows } = await curationPage(library, query);
   const items = await Promise.all(
     rows.map(async ({ comparison, ...row }) => ({
       ...row,
       images: await Promise.all(comparison.images.map((image) => imageView(library, image, true))),
-      tags: library.tags.ofComparison(comparison.id),
+      tags: await library.tags.ofComparison(comparison.id),
     })),
   );
   return { total, items };
@@ -134,7 +136,7 @@ export async function curationGrid(
 export async function duplicates(library: Library): Promise<CallOutput<'library.duplicates'>> {
   const byImage = new Map<number, number[]>();
   const bySet = new Map<string, Comparison[]>();
-  for (const comparison of library.listComparisons()) {
+  for (const comparison of await library.listComparisons()) {
     for (const image of comparison.images)
       byImage.set(image.id, [...(byImage.get(image.id) ?? []), comparison.id]);
     const signature = comparison.images
@@ -147,7 +149,7 @@ export async function duplicates(library: Library): Promise<CallOutput<'library.
     [...byImage]
       .filter(([, ids]) => ids.length > 1)
       .map(async ([imageId, comparisonIds]) => ({
-        image: await imageView(library, library.getImage(imageId)!, true),
+        image: await imageView(library, (await library.getImage(imageId))!, true),
         comparisonIds,
       })),
   );

@@ -8,14 +8,16 @@ import type { Library } from '../services/library';
 import { listTrainedScorers } from '../services/preference-training';
 import { orderScorers } from './library-views';
 
-export function accuracyReports(library: Library, modelTieThreshold: number) {
-  return orderScorers(library.scores.models()).map((modelId) =>
-    metricAccuracyReport(library, modelId, { modelTieThreshold }),
-  );
+export async function accuracyReports(library: Library, modelTieThreshold: number) {
+  const reports = [];
+  // One report at a time: each reads every judgment, and many scorers should not hold them all at once.
+  for (const modelId of orderScorers(await library.scores.models()))
+    reports.push(await metricAccuracyReport(library, modelId, { modelTieThreshold }));
+  return reports;
 }
 
-export function accuracyCsv(library: Library, modelTieThreshold: number): string {
-  const rows = accuracyReports(library, modelTieThreshold).flatMap((report) =>
+export async function accuracyCsv(library: Library, modelTieThreshold: number): Promise<string> {
+  const rows = (await accuracyReports(library, modelTieThreshold)).flatMap((report) =>
     [report.dropTies, report.halfCredit].map((r) => [
       report.modelId,
       r.convention,
@@ -45,15 +47,15 @@ export async function heldOutReports(libraryDir: string): Promise<CallOutput<'ev
   };
 }
 
-export function scoreHistograms(
+export async function scoreHistograms(
   library: Library,
   promptId: number | undefined,
   binCount: number,
-): CallOutput<'evaluation.histograms'> {
-  const scores = library.scores.list(promptId === undefined ? {} : { promptId });
+): Promise<CallOutput<'evaluation.histograms'>> {
+  const scores = await library.scores.list(promptId === undefined ? {} : { promptId });
   const models = orderScorers([...new Set(scores.map((s) => s.modelId))]);
   return {
-    prompts: library.listPrompts(),
+    prompts: await library.listPrompts(),
     histograms: models.map((modelId) => {
       const values = scores.filter((s) => s.modelId === modelId).map((s) => s.score);
       return { modelId, bins: histogram(values, binCount), n: values.length };

@@ -9,22 +9,23 @@ import type { App } from './app';
 import { callerAnnotator, type AuthInfo } from './caller';
 import { orderScorers } from './library-views';
 
-export function libraryStatus(app: App, auth: AuthInfo): CallOutput<'library.status'> {
+export async function libraryStatus(app: App, auth: AuthInfo): Promise<CallOutput<'library.status'>> {
   const library = app.library;
-  const me = callerAnnotator(library, auth);
+  const me = await callerAnnotator(library, auth);
+  const scored = await library.scores.models();
   return {
     me: { annotatorId: me.id, name: me.name, role: auth.role === 'annotator' ? 'annotator' : 'admin' },
-    stats: library.stats(),
+    stats: await library.stats(),
     // Loaded scorers too: their chips show as pending until the background job reaches the image.
-    scorers: orderScorers([...new Set([...library.scores.models(), ...app.scorers.list().map((s) => s.id)])]),
-    tags: library.tags.list(),
+    scorers: orderScorers([...new Set([...scored, ...app.scorers.ids()])]),
+    tags: await library.tags.list(),
   };
 }
 
-export function exportLibrary(
+export async function exportLibrary(
   library: Library,
   { format, out, modelId }: CallInput<'library.export'>,
-): CallOutput<'library.export'> {
+): Promise<CallOutput<'library.export'>> {
   const file = path.resolve(out);
   mkdirSync(path.dirname(file), { recursive: true });
   return failAsBadRequest(() => {
@@ -41,42 +42,56 @@ export function exportLibrary(
   });
 }
 
-export function tagComparisons(library: Library, { comparisonIds, tag, remove }: CallInput<'library.tag'>) {
-  const existing = comparisonIds.filter((id) => library.getComparison(id));
-  if (remove) library.tags.removeFromComparisons(existing, tag);
-  else library.tags.addToComparisons(existing, tag);
+export async function tagComparisons(
+  library: Library,
+  { comparisonIds, tag, remove }: CallInput<'library.tag'>,
+) {
+  const existing = await existingComparisons(library, comparisonIds);
+  if (remove) await library.tags.removeFromComparisons(existing, tag);
+  else await library.tags.addToComparisons(existing, tag);
   return { changed: existing.length };
 }
 
-export function excludeComparisons(library: Library, ids: readonly number[], excluded: boolean) {
-  return { changed: eachExisting(library, ids, (id) => library.setExcluded(id, excluded)) };
+export async function excludeComparisons(library: Library, ids: readonly number[], excluded: boolean) {
+  return { changed: await eachExisting(library, ids, (tx, id) => tx.setExcluded(id, excluded)) };
 }
 
-export function deleteComparisons(library: Library, ids: readonly number[]) {
-  return { deleted: eachExisting(library, ids, (id) => library.deleteComparison(id)) };
+export async function deleteComparisons(library: Library, ids: readonly number[]) {
+  return { deleted: await eachExisting(library, ids, (tx, id) => tx.deleteComparison(id)) };
 }
 
-export function setGold(library: Library, comparisonId: number, imageId: number | null) {
-  failAsBadRequest(() => library.setGold(comparisonId, imageId));
+export async function setGold(library: Library, comparisonId: number, imageId: number | null) {
+  await failAsBadRequest(() => library.setGold(comparisonId, imageId));
   return { ok: true as const };
 }
 
+/** The ids that name a comparison, in the order given. */
+async function existingComparisons(library: Library, ids: readonly number[]): Promise<number[]> {
+  const existing: number[] = [];
+  for (const id of ids) if (await library.getComparison(id)) existing.push(id);
+  return existing;
+}
+
 /** One transaction; ids with no comparison are skipped. Returns how many were changed. */
-function eachExisting(library: Library, ids: readonly number[], work: (id: number) => void): number {
-  return library.transaction(() => {
+function eachExisting(
+  library: Library,
+  ids: readonly number[],
+  work: (tx: Library, id: number) => Promise<void>,
+): Promise<number> {
+  return library.transaction(async (tx) => {
     let changed = 0;
     for (const id of ids) {
-      if (!library.getComparison(id)) continue;
-      work(id);
+      if (!(await tx.getComparison(id))) continue;
+      await work(tx, id);
       changed++;
     }
     return changed;
   });
 }
 
-function failAsBadRequest<T>(work: () => T): T {
+async function failAsBadRequest<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } catch (err) {
     throw new ApiError('bad_request', (err as Error).message);
   }

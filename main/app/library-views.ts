@@ -54,9 +54,12 @@ export function orderScorers(modelIds: readonly string[]): string[] {
 }
 
 /** score lookup keyed by model → `${imageId}:${promptId}`. */
-export function scoreIndex(library: Library, promptId?: number): Map<string, Map<string, number>> {
+export async function scoreIndex(
+  library: Library,
+  promptId?: number,
+): Promise<Map<string, Map<string, number>>> {
   const byModel = new Map<string, Map<string, number>>();
-  for (const s of library.scores.list(promptId === undefined ? {} : { promptId })) {
+  for (const s of await library.scores.list(promptId === undefined ? {} : { promptId })) {
     const forModel = byModel.get(s.modelId) ?? new Map<string, number>();
     forModel.set(`${s.imageId}:${s.promptId}`, s.score);
     byModel.set(s.modelId, forModel);

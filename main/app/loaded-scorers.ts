@@ -69,8 +69,13 @@ export class LoadedScorers {
     });
   }
 
-  list(): LoadedScorerInfo[] {
-    return orderScorers([...this.loaded.keys()]).map((id) => this.describe(this.loaded.get(id)!));
+  list(): Promise<LoadedScorerInfo[]> {
+    return Promise.all(this.ids().map((id) => this.describe(this.loaded.get(id)!)));
+  }
+
+  /** The loaded scorers' ids in list order, without reading their failure counts from the library. */
+  ids(): string[] {
+    return orderScorers([...this.loaded.keys()]);
   }
 
   /** Scores image files outside the library (a generated batch) with one loaded scorer. An unload (or
@@ -164,13 +169,14 @@ export class LoadedScorers {
 
   /** A comparison just added (generated images) or about to be shown: any loaded scorer missing one of its
    *  pairs gets (or extends) a job. */
-  scoreComparison(comparison: Comparison): void {
+  async scoreComparison(comparison: Comparison): Promise<void> {
     if (this.loaded.size === 0) return;
     const library = this.app.library;
-    for (const entry of this.loaded.values()) {
-      const scored = new Set(
-        library.scores.list({ modelId: entry.info.id, promptId: comparison.promptId }).map((s) => s.imageId),
-      );
+    for (const entry of [...this.loaded.values()]) {
+      const scores = await library.scores.list({ modelId: entry.info.id, promptId: comparison.promptId });
+      // Unloaded while its scores were read: its sessions are closed, it starts nothing.
+      if (this.loaded.get(entry.info.id) !== entry) continue;
+      const scored = new Set(scores.map((s) => s.imageId));
       if (comparison.images.some((image) => !scored.has(image.id))) this.startJob(entry);
     }
   }
@@ -179,7 +185,7 @@ export class LoadedScorers {
     const entry = this.loaded.get(scorerId);
     if (!entry) throw new ApiError('not_found', `no loaded scorer "${scorerId}": load one in Models`);
     const library = this.app.library;
-    const images = library.listImages();
+    const images = await library.listImages();
     const encodings = await entry.scorer.encodeImages(images.map((image) => library.imagePath(image)));
     const failed: number[] = [];
     const embedded = encodings.flatMap((encoding, i) => {
@@ -187,7 +193,7 @@ export class LoadedScorers {
       return [{ id: images[i]!, features: encoding.features }];
     });
     const comparisonsOf = new Map<number, number[]>();
-    for (const comparison of library.listComparisons())
+    for (const comparison of await library.listComparisons())
       for (const image of comparison.images)
         comparisonsOf.set(image.id, [...(comparisonsOf.get(image.id) ?? []), comparison.id]);
     const groups = await Promise.all(
@@ -206,8 +212,8 @@ export class LoadedScorers {
     for (const id of [...this.loaded.keys()]) await this.unload(id);
   }
 
-  private describe(entry: LoadedScorer): LoadedScorerInfo {
-    const failed = this.app.library.scores.failures(entry.info.id).length;
+  private async describe(entry: LoadedScorer): Promise<LoadedScorerInfo> {
+    const failed = (await this.app.library.scores.failures(entry.info.id)).length;
     return { ...entry.info, jobId: entry.job?.id ?? null, failed };
   }
 

@@ -49,9 +49,9 @@ export class TrainingRuns {
   }
 
   /** Starts a LoRA run of the library's labels (or of the pairs a scorer's scores choose). */
-  start(settings: ParsedInput<'training.start'>): CallOutput<'training.start'> {
+  async start(settings: ParsedInput<'training.start'>): Promise<CallOutput<'training.start'>> {
     const name = settings.name ?? `${settings.recipe}-${timestamp()}`;
-    const { jobId, runName, output } = this.startJob(this.loraInput(settings, name), name);
+    const { jobId, runName, output } = this.startJob(await this.loraInput(settings, name), name);
     return { jobId, runName, output };
   }
 
@@ -65,13 +65,13 @@ export class TrainingRuns {
   }
 
   /** The service's settings for a run of the call's settings (public: tests read what a call would train). */
-  loraInput(settings: ParsedInput<'training.start'>, name: string): LoraTrainingInput {
+  async loraInput(settings: ParsedInput<'training.start'>, name: string): Promise<LoraTrainingInput> {
     const { name: _name, pairsBy, minMargin, ...rest } = settings;
     const { libraryDir, dataDir } = this.app;
     if (minMargin !== undefined && pairsBy === undefined)
       throw new ApiError('bad_request', 'minMargin applies to pairs chosen by a scorer (pairsBy) only');
     // Fail at once rather than as a failed job when the scorer has stored nothing to choose pairs by.
-    if (pairsBy !== undefined && !this.app.library.scores.models().includes(pairsBy))
+    if (pairsBy !== undefined && !(await this.app.library.scores.models()).includes(pairsBy))
       throw new ApiError('bad_request', noScoresMessage(pairsBy));
     const input: LoraTrainingInput = {
       ...rest,
@@ -214,10 +214,17 @@ export class TrainingRuns {
     const library = this.app.library;
     const { queue, unscored } =
       input.source === 'disagreement'
-        ? badRequestOnError(() => labelNextByDisagreement(library, input.scorers, { limit: input.limit }))
+        ? await badRequestOnError(() =>
+            labelNextByDisagreement(library, input.scorers, { limit: input.limit }),
+          )
         : { queue: await this.uncertaintyQueue(input), unscored: 0 };
     return {
-      queue: queue.map((q) => ({ ...q, prompt: library.getComparison(q.comparisonId)?.prompt ?? '' })),
+      queue: await Promise.all(
+        queue.map(async (q) => ({
+          ...q,
+          prompt: (await library.getComparison(q.comparisonId))?.prompt ?? '',
+        })),
+      ),
       unscored,
     };
   }
@@ -263,9 +270,9 @@ export class TrainingRuns {
 }
 
 /** Stored scores only, so it answers at once; a scorer without scores is the caller's mistake. */
-function badRequestOnError<T>(work: () => T): T {
+async function badRequestOnError<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } catch (error) {
     throw new ApiError('bad_request', (error as Error).message);
   }

@@ -1,16 +1,36 @@
-import { describe, expect, it } from 'vitest';
-import { CALL_NAMES, calls, createApp, dispatch, EVENT_NAMES, OWNER, type ApiContext } from '../../main/api';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CALL_NAMES,
+  calls,
+  createApp,
+  dispatch,
+  EVENT_NAMES,
+  OWNER,
+  type ApiContext,
+  type App,
+} from '../../main/api';
 import { EventBus } from '../../main/app/event-bus';
 import { handlers, type Handlers } from '../../main/api/handlers';
 import { systemHandlers } from '../../main/api/handlers/system';
 
-const ctx = (): ApiContext => ({
-  app: createApp({
-    libraryDir: '/tmp/hps-contract-library',
-    info: { version: '1.2.3', mode: 'serve', electron: null },
-  }),
-  auth: OWNER,
+// createApp opens the library, so one studio on a temporary folder serves every call here.
+const base = mkdtempSync(join(tmpdir(), 'hps-contract-'));
+const libraryDir = join(base, 'library');
+let app: App;
+
+beforeAll(async () => {
+  app = await createApp({ libraryDir, info: { version: '1.2.3', mode: 'serve', electron: null } });
 });
+
+afterAll(async () => {
+  await app?.close();
+  rmSync(base, { recursive: true, force: true });
+});
+
+const ctx = (): ApiContext => ({ app, auth: OWNER });
 
 describe('API contract', () => {
   it('has a handler for every call and no handler without a call', () => {
@@ -35,7 +55,7 @@ describe('API contract', () => {
     const info = await dispatch('system.info', {}, ctx());
     expect(calls['system.info'].output.parse(info)).toMatchObject({
       appVersion: '1.2.3',
-      libraryDir: '/tmp/hps-contract-library',
+      libraryDir,
     });
   });
 

@@ -45,7 +45,7 @@ export async function startTestApi(
   const base = await mkdtemp(path.join(tmpdir(), prefix));
   const libraryDir = path.join(base, 'library');
   await prepareLibrary?.(libraryDir);
-  const app = createApp({
+  const app = await createApp({
     libraryDir,
     dataDir: path.join(base, 'data'),
     info: { version: '0.0.0', mode: 'serve', electron: null },
@@ -114,10 +114,10 @@ export async function labeledLibrary(dir: string): Promise<void> {
   }
   const file = path.join(data, 'pairs.jsonl');
   writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  const library = Library.open(dir);
+  const library = await Library.open(dir);
   try {
     await importPairs(library, file);
   } finally {
-    library.close();
+    await library.close();
   }
 }

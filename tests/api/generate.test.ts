@@ -80,12 +80,12 @@ describe('generate API over HTTP', () => {
   }, 300_000);
 
   it('sends a batch to labeling as one comparison', async () => {
-    const before = t.app.library.stats().comparisons;
+    const before = (await t.app.library.stats()).comparisons;
     const sent = await t.call('generate.sendToLabeling', { batchId });
     expect(sent.created).toBe(true);
-    const comparison = t.app.library.getComparison(sent.comparisonId)!;
+    const comparison = (await t.app.library.getComparison(sent.comparisonId))!;
     expect(comparison.images).toHaveLength(2);
-    expect(t.app.library.stats().comparisons).toBe(before + 1);
+    expect((await t.app.library.stats()).comparisons).toBe(before + 1);
     expect((await t.call('generate.batch', { batchId })).comparisonId).toBe(sent.comparisonId);
     // Sending again finds the same comparison instead of duplicating it.
     expect(await t.call('generate.sendToLabeling', { batchId })).toEqual({
@@ -99,7 +99,7 @@ describe('generate API over HTTP', () => {
     const [a, b] = batch.images.map((i: { path: string }) => ({ batchId, path: i.path }));
     const { comparisonIds } = await t.call('generate.sendPairs', { pairs: [{ base: a, adapted: b }] });
     expect(comparisonIds).toHaveLength(1);
-    const comparison = t.app.library.getComparison(comparisonIds[0])!;
+    const comparison = (await t.app.library.getComparison(comparisonIds[0]))!;
     expect(comparison.prompt).toBe(settings.prompt);
     expect(comparison.images).toHaveLength(2);
     await expect(
@@ -174,13 +174,13 @@ describe('generate API over HTTP', () => {
     // Sent to labeling, the library's background job scores the same (image, prompt) pairs: the same numbers.
     const { comparisonId } = await t.call('generate.sendToLabeling', { batchId: started.batchId });
     const library = t.app.library;
-    const comparison = library.getComparison(comparisonId)!;
-    const stored = () =>
-      library.scores
-        .list({ promptId: comparison.promptId })
-        .filter((s) => comparison.images.some((image) => image.id === s.imageId));
-    await expect.poll(() => stored().length, { timeout: 60_000 }).toBe(4);
-    for (const s of stored()) {
+    const comparison = (await library.getComparison(comparisonId))!;
+    const stored = async () =>
+      (await library.scores.list({ promptId: comparison.promptId })).filter((s) =>
+        comparison.images.some((image) => image.id === s.imageId),
+      );
+    await expect.poll(async () => (await stored()).length, { timeout: 60_000 }).toBe(4);
+    for (const s of await stored()) {
       const position = comparison.images.findIndex((image) => image.id === s.imageId);
       expect(s.score).toBeCloseTo(batch.images[position]!.scores[s.modelId]!, 4);
     }

@@ -21,7 +21,7 @@ beforeAll(async () => {
   mkdirSync(join(base, 'library', 'images'), { recursive: true });
   writeFileSync(join(base, 'library', 'images', 'a.png'), 'png bytes');
   writeFileSync(join(base, 'secret.png'), 'outside');
-  api = createApi(services());
+  api = createApi(await services());
   ({ app, url } = await startServer({ api, port: 0, staticDir: join(base, 'no-ui') }));
 });
 
@@ -157,7 +157,7 @@ describe('HTTP transport', () => {
 describe('auth hook', () => {
   it('refuses requests the authenticator rejects and limits annotators to annotator calls', async () => {
     const server = await createServer({
-      api: createApi(services()),
+      api: createApi(await services()),
       authenticate: ({ token }) =>
         token === 'owner'
           ? { role: 'owner' }

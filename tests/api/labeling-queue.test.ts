@@ -21,8 +21,8 @@ const png = (shade: number) =>
     .png()
     .toBuffer();
 
-function annotator(name: string): AuthInfo {
-  const created = api.app.library.createAnnotator(name).annotator;
+async function annotator(name: string): Promise<AuthInfo> {
+  const created = (await api.app.library.createAnnotator(name)).annotator;
   return { role: 'annotator', annotatorId: String(created.id) };
 }
 
@@ -46,7 +46,7 @@ async function judge(auth: AuthInfo, key: string): Promise<number | null> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hps-api-queue-'));
   api = createApi(
-    createApp({
+    await createApp({
       libraryDir: join(dir, 'library'),
       info: { version: 'test', mode: 'serve', electron: null },
     }),
@@ -66,7 +66,7 @@ afterAll(async () => {
 
 describe('labeling queue', () => {
   it('answers 403 to annotators who set or clear it, and 400 to unknown comparisons', async () => {
-    const ann = annotator('queue-denied');
+    const ann = await annotator('queue-denied');
     const body = { comparisonIds: [ids[0]!], source: 'uncertainty' };
     await expect(api.call('labeling.setQueue', body, ann)).rejects.toMatchObject({ code: 'forbidden' });
     await expect(api.call('labeling.clearQueue', {}, ann)).rejects.toMatchObject({ code: 'forbidden' });
@@ -82,8 +82,8 @@ describe('labeling queue', () => {
     await expect(
       api.call('labeling.setQueue', { comparisonIds: queue, source: 'disagreement' }, OWNER),
     ).resolves.toEqual({ source: 'disagreement', size: 3, left: 3 });
-    const a = annotator('queue-a');
-    const b = annotator('queue-b');
+    const a = await annotator('queue-a');
+    const b = await annotator('queue-b');
     // The client's held items are skipped, as in the normal assignment.
     expect(await next(a, [queue[0]!])).toBe(queue[1]);
 
@@ -102,7 +102,7 @@ describe('labeling queue', () => {
     expect(await next(b)).toBe(queue[1]);
 
     // A third annotator: every queued item has reached k = 2 except the two B has not labeled yet.
-    const c = annotator('queue-c');
+    const c = await annotator('queue-c');
     await expect(api.call('labeling.queue', {}, c)).resolves.toMatchObject({ left: 2 });
     expect(await next(c)).toBe(queue[1]);
   });
@@ -111,7 +111,7 @@ describe('labeling queue', () => {
     await api.call('labeling.setSettings', { overlap: 1, goldRate: 0 }, OWNER);
     const queued = ids[0]!;
     await api.call('labeling.setQueue', { comparisonIds: [queued], source: 'uncertainty' }, OWNER);
-    const d = annotator('queue-d');
+    const d = await annotator('queue-d');
     // Overlap 1 and A labeled everything: nothing is open, queued or not.
     expect(await next(d)).toBeNull();
 

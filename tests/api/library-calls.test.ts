@@ -48,7 +48,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hps-api-library-'));
   const prompts = await writeFolder(join(dir, 'src'), 3, 3);
   api = createApi(
-    createApp({
+    await createApp({
       libraryDir: join(dir, 'library'),
       info: { version: 'test', mode: 'serve', electron: null },
     }),
@@ -137,7 +137,7 @@ describe('library calls', () => {
     await expect(api.call('labeling.progress', {}, OWNER)).resolves.toEqual({ judged: 1, remaining: 8 });
     // Committed: a second connection to the database sees it.
     const library = api.app.library;
-    expect(library.judgments.byKey('key-00000001')?.chosenImageId).toBe(first.item.shownOrder[1]);
+    expect((await library.judgments.byKey('key-00000001'))?.chosenImageId).toBe(first.item.shownOrder[1]);
     const retry = (await api.call('labeling.submit', submit, OWNER)) as { duplicate: boolean };
     expect(retry.duplicate).toBe(true);
     const second = (await api.call('labeling.next', { exclude: [first.item.comparisonId] }, OWNER)) as {
@@ -150,7 +150,7 @@ describe('library calls', () => {
     };
     expect(undo.undone.comparisonId).toBe(first.item.comparisonId);
     expect(undo.item.shownOrder).toEqual(first.item.shownOrder);
-    expect(library.judgments.byKey('key-00000001')).toBeNull();
+    expect(await library.judgments.byKey('key-00000001')).toBeNull();
   });
 
   it('rejects a judgment that names an image outside the comparison with 400', async () => {
@@ -222,11 +222,11 @@ describe('team mode over HTTP', () => {
 
   beforeAll(async () => {
     const library = api.app.library;
-    adminToken = library.createAnnotator('ada', 'admin').token;
-    annotatorToken = library.createAnnotator('ann', 'annotator').token;
+    adminToken = (await library.createAnnotator('ada', 'admin')).token;
+    annotatorToken = (await library.createAnnotator('ann', 'annotator')).token;
     // The server's own studio on the same folder (as a second process would have): closing it leaves `api` open.
     served = createApi(
-      createApp({
+      await createApp({
         libraryDir: join(dir, 'library'),
         info: { version: 'test', mode: 'serve', electron: null },
       }),
@@ -330,8 +330,8 @@ describe('team mode over HTTP', () => {
 describe('labeling settings', () => {
   it('serves each item to k annotators under the stored overlap, and only admins change it', async () => {
     const library = api.app.library;
-    const a = library.createAnnotator('overlap-a').annotator;
-    const b = library.createAnnotator('overlap-b').annotator;
+    const a = (await library.createAnnotator('overlap-a')).annotator;
+    const b = (await library.createAnnotator('overlap-b')).annotator;
     const asA: AuthInfo = { role: 'annotator', annotatorId: String(a.id) };
     const asB: AuthInfo = { role: 'annotator', annotatorId: String(b.id) };
     await expect(api.call('labeling.setSettings', { overlap: 2, goldRate: 0 }, asA)).rejects.toMatchObject({
@@ -367,24 +367,24 @@ describe('labeling settings', () => {
 describe('evaluation calls', () => {
   it('computes metric accuracy from stored scores under both conventions', async () => {
     const library = api.app.library;
-    const [comparison] = library.listComparisons({ state: 'unlabeled' });
+    const [comparison] = await library.listComparisons({ state: 'unlabeled' });
     const [a, b] = comparison!.images;
-    library.scores.set({
+    await library.scores.set({
       modelId: 'hps-v2.1',
       imageId: a!.id,
       promptId: comparison!.promptId,
       score: 27,
       cosine: 0.27,
     });
-    library.scores.set({
+    await library.scores.set({
       modelId: 'hps-v2.1',
       imageId: b!.id,
       promptId: comparison!.promptId,
       score: 25,
       cosine: 0.25,
     });
-    const annotator = library.annotators.ensureImported('imported');
-    library.submitJudgment({
+    const annotator = await library.annotators.ensureImported('imported');
+    await library.submitJudgment({
       comparisonId: comparison!.id,
       annotatorId: annotator.id,
       kind: 'choice',

@@ -14,8 +14,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function apiFor(libraryDir: string): Api {
-  const api = createApi(createApp({ libraryDir, info: { version: 'test', mode: 'serve', electron: null } }));
+async function apiFor(libraryDir: string): Promise<Api> {
+  const api = createApi(
+    await createApp({ libraryDir, info: { version: 'test', mode: 'serve', electron: null } }),
+  );
   opened.push(api);
   return api;
 }
@@ -34,20 +36,21 @@ async function runImport(api: Api, request: unknown) {
 }
 
 /** Judgments keyed by content: image hashes instead of ids, which differ between libraries. */
-function judgmentsByContent(library: Library) {
-  const hash = new Map(library.listImages().map((i) => [i.id, i.hash]));
-  const name = new Map(library.annotators.list().map((a) => [a.id, a.name]));
-  return library.judgments
-    .list()
-    .map((j) => ({
-      prompt: library.getComparison(j.comparisonId)!.prompt,
+async function judgmentsByContent(library: Library) {
+  const hash = new Map((await library.listImages()).map((i) => [i.id, i.hash]));
+  const name = new Map((await library.annotators.list()).map((a) => [a.id, a.name]));
+  const judgments = [];
+  for (const j of await library.judgments.list()) {
+    judgments.push({
+      prompt: (await library.getComparison(j.comparisonId))!.prompt,
       annotator: name.get(j.annotatorId),
       kind: j.kind,
       chosen: j.chosenImageId === null ? null : hash.get(j.chosenImageId),
       shown: j.shownOrder.map((id) => hash.get(id)),
       ms: j.decisionMs,
-    }))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    });
+  }
+  return judgments.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
 it('exports pairs JSONL and re-imports it into an empty library with the same judgments', async () => {
@@ -64,7 +67,7 @@ it('exports pairs JSONL and re-imports it into an empty library with the same ju
     rows.push(`${i}.png,prompt ${Math.floor(i / 3)}`);
   }
   writeFileSync(join(source, 'prompts.csv'), rows.join('\n'));
-  const a = apiFor(join(dir, 'a'));
+  const a = await apiFor(join(dir, 'a'));
   await runImport(a, {
     format: 'folder',
     folder: source,
@@ -95,9 +98,9 @@ it('exports pairs JSONL and re-imports it into an empty library with the same ju
   };
   expect(exported.records).toBeGreaterThanOrEqual(6);
 
-  const b = apiFor(join(dir, 'b'));
+  const b = await apiFor(join(dir, 'b'));
   const report = await runImport(b, { format: 'pairs', file: out });
   expect(report.errors).toEqual([]);
   expect(report.judgmentsAdded).toBe(6);
-  expect(judgmentsByContent(b.app.library)).toEqual(judgmentsByContent(a.app.library));
+  expect(await judgmentsByContent(b.app.library)).toEqual(await judgmentsByContent(a.app.library));
 });

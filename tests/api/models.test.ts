@@ -71,7 +71,7 @@ beforeAll(async () => {
   });
   base = await mkdtemp(join(tmpdir(), 'hps-models-api-'));
   const tinySha = sha256(await readFile(join(fixtures, 'clip/hps_v2_tiny.pt')));
-  const services = createApp({
+  const services = await createApp({
     libraryDir: join(base, 'library'),
     dataDir: join(base, 'data'),
     modelCatalog: catalog(files.url, tinySha),
@@ -204,7 +204,7 @@ describe('models API over HTTP', () => {
   });
 
   it('closing the studio pauses a running download, so its partial file resumes on the next start', async () => {
-    const second = createApp({
+    const second = await createApp({
       libraryDir: join(base, 'library'),
       dataDir: join(base, 'data'),
       modelCatalog: catalog(files.url, '0'.repeat(64)),

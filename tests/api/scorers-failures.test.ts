@@ -19,7 +19,7 @@ let corrupt: { id: number; path: string; bytes: Buffer };
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-scorer-failures-'));
   api = createApi(
-    createApp({
+    await createApp({
       libraryDir: path.join(base, 'library'),
       dataDir: path.join(base, 'data'),
       info: { version: 'test', mode: 'serve', electron: null },
@@ -29,8 +29,8 @@ beforeAll(async () => {
   const imageIds: number[] = [];
   for (const name of ['img0_rgb_512x512.png', 'img3_rgb_517x333.png'])
     imageIds.push((await library.addImage(await readFile(fixture(name)))).image.id);
-  library.addComparison({ prompt: 'a red bird', imageIds });
-  const image = library.getImage(imageIds[0]!)!;
+  await library.addComparison({ prompt: 'a red bird', imageIds });
+  const image = (await library.getImage(imageIds[0]!))!;
   corrupt = { id: image.id, path: library.imagePath(image), bytes: await readFile(library.imagePath(image)) };
   writeFileSync(corrupt.path, Buffer.from('truncated'));
 }, 60_000);
@@ -62,7 +62,7 @@ describe('scorers and images they cannot read', () => {
     score = vi.spyOn(ClipScorer.prototype, 'score');
     expect((await settled(scorer.jobId)).status).toBe('done');
     expect(await listed()).toMatchObject({ id: ID, failed: 1, jobId: null });
-    expect(api.app.library.scores.list({ modelId: ID })).toHaveLength(1);
+    expect(await api.app.library.scores.list({ modelId: ID })).toHaveLength(1);
   }, 60_000);
 
   it('skips it on the next run', async () => {
@@ -84,7 +84,7 @@ describe('scorers and images they cannot read', () => {
     ({ jobIds } = await call('scorers.scoreLibrary', { id: ID, retryFailed: true }));
     expect((await settled(jobIds[0])).status).toBe('done');
     expect((await listed()).failed).toBe(0);
-    expect(api.app.library.scores.list({ modelId: ID })).toHaveLength(2);
+    expect(await api.app.library.scores.list({ modelId: ID })).toHaveLength(2);
   }, 60_000);
 
   it('refuses a retry for a scorer that is not loaded', async () => {

@@ -16,7 +16,7 @@ let scorers: App['scorers'];
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-scorer-jobs-'));
-  services = createApp({
+  services = await createApp({
     libraryDir: path.join(base, 'library'),
     dataDir: path.join(base, 'data'),
     info: { version: 'test', mode: 'serve', electron: null },
@@ -25,8 +25,8 @@ beforeAll(async () => {
   const imageIds: number[] = [];
   for (const name of ['img0_rgb_512x512.png', 'img2_rgb_300x700.png', 'img3_rgb_517x333.png'])
     imageIds.push((await library.addImage(await readFile(fixture(name)))).image.id);
-  library.addComparison({ prompt: 'first prompt', imageIds });
-  library.addComparison({ prompt: 'second prompt', imageIds });
+  await library.addComparison({ prompt: 'first prompt', imageIds });
+  await library.addComparison({ prompt: 'second prompt', imageIds });
   scorers = services.scorers;
   await scorers.load({ kind: 'hps-v1', path: fixture('hps_v1_tiny.pt'), vocab: VOCAB, scoreLibrary: false });
 }, 60_000);
@@ -61,7 +61,7 @@ describe('background scoring job', () => {
     const [jobId] = scorers.scoreLibrary('hps_v1_tiny');
     expect(services.jobs.cancel(jobId!)).toBe(true);
     expect((await settled(jobId!)).status).toBe('cancelled');
-    expect(stored()).toHaveLength(0);
+    expect(await stored()).toHaveLength(0);
   }, 60_000);
 
   it('scores every pair when run again, keeping the image embeddings in the scorer’s cache', async () => {
@@ -73,24 +73,24 @@ describe('background scoring job', () => {
     const job = await settled(jobId!);
     off();
     expect(job.status, job.error).toBe('done');
-    expect(stored()).toHaveLength(6);
+    expect(await stored()).toHaveLength(6);
     expect(seen).toHaveLength(6);
     // Both prompts' batches are done; the images' embeddings are all in the scorer's cache now.
     const library = services.library;
-    const files = library.listImages().map((image) => library.imagePath(image));
+    const files = (await library.listImages()).map((image) => library.imagePath(image));
     const encodings = await (await loadedScorer('hps_v1_tiny', files)).encodeImages(files);
     expect(encodings.map((e) => e.cached)).toEqual([true, true, true]);
   }, 60_000);
 
   it('cancels a running job on unload', async () => {
-    services.library.addComparison({
+    await services.library.addComparison({
       prompt: 'third prompt',
-      imageIds: services.library.listImages().map((image) => image.id),
+      imageIds: (await services.library.listImages()).map((image) => image.id),
     });
     const [jobId] = scorers.scoreLibrary('hps_v1_tiny');
     expect(await scorers.unload('hps_v1_tiny')).toBe(true);
     expect(services.jobs.get(jobId!)!.status).toBe('cancelled');
-    expect(scorers.list()).toEqual([]);
+    expect(await scorers.list()).toEqual([]);
   }, 60_000);
 
   it('aborts scoring of files (generated images) on unload, closing the sessions after it settled', async () => {

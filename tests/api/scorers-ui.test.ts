@@ -24,7 +24,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-scorers-ui-'));
   const staticDir = ensureRendererBuilt();
-  const services = createApp({
+  const services = await createApp({
     libraryDir: path.join(base, 'library'),
     dataDir: path.join(base, 'data'),
     info: { version: 'test', mode: 'serve', electron: null },
@@ -34,8 +34,8 @@ beforeAll(async () => {
   const a = await image(sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 95 }).toBuffer());
   const a2 = await image(sharp(fixture('img0_rgb_512x512.png')).jpeg({ quality: 70 }).toBuffer());
   const b = await image(readFile(fixture('img2_rgb_300x700.png')));
-  library.addComparison({ prompt: 'a red bird', imageIds: [a, b] });
-  library.addComparison({ prompt: 'a red bird, again', imageIds: [a2, b] });
+  await library.addComparison({ prompt: 'a red bird', imageIds: [a, b] });
+  await library.addComparison({ prompt: 'a red bird, again', imageIds: [a2, b] });
   api = createApi(services);
   await api.call('models.import', { path: fixture('hps_v2_tiny.pt'), mode: 'in-place' }, OWNER);
   const server = await startServer({ api, port: 0, staticDir });
@@ -61,13 +61,13 @@ describe('scorers in the UI', () => {
     await panel.getByRole('button', { name: 'Load' }).click();
     await panel.getByRole('cell', { name: 'hps_v2_tiny' }).waitFor();
     await panel.getByText('cpu · fp32').waitFor();
-    await expect.poll(() => api.app.library.scores.list().length).toBe(4);
+    await expect.poll(async () => (await api.app.library.scores.list()).length).toBe(4);
   }, 60_000);
 
   it('shows the stored score as a chip in Compare once blind mode is off', async () => {
     await page.goto(`${url}#/compare`);
     await page.getByLabel('Blind mode').uncheck();
-    const stored = api.app.library.scores.list().map((s) => s.score.toFixed(2));
+    const stored = (await api.app.library.scores.list()).map((s) => s.score.toFixed(2));
     const chip = page.locator('.chip', { hasText: 'hps_v2_tiny' }).first();
     await chip.waitFor();
     expect(stored).toContain((await chip.locator('b').textContent())!.trim());
@@ -90,7 +90,10 @@ describe('scorers in the UI', () => {
     const file = library.imagePath(image);
     const bytes = await readFile(file);
     writeFileSync(file, Buffer.from('half a file'));
-    library.addComparison({ prompt: 'a castle', imageIds: [image.id, library.listImages()[0]!.id] });
+    await library.addComparison({
+      prompt: 'a castle',
+      imageIds: [image.id, (await library.listImages())[0]!.id],
+    });
     const { jobIds } = (await api.call('scorers.scoreLibrary', { id: 'hps_v2_tiny' }, OWNER)) as {
       jobIds: string[];
     };
@@ -103,7 +106,9 @@ describe('scorers in the UI', () => {
     writeFileSync(file, bytes);
     await failed.getByRole('button', { name: 'Retry' }).click();
     await expect
-      .poll(() => library.scores.list({ modelId: 'hps_v2_tiny' }).some((s) => s.imageId === image.id))
+      .poll(async () =>
+        (await library.scores.list({ modelId: 'hps_v2_tiny' })).some((s) => s.imageId === image.id),
+      )
       .toBe(true);
     await failed.waitFor({ state: 'detached' });
     expect(pageErrors).toEqual([]);

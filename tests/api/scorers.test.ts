@@ -36,12 +36,12 @@ async function prepareLibrary(library: Library): Promise<void> {
     c: await readFile(fixture('img3_rgb_517x333.png')),
   };
   for (const [name, bytes] of Object.entries(sources)) ids[name] = (await library.addImage(bytes)).image.id;
-  library.addComparison({ prompt: 'a red bird on a branch', imageIds: [ids.a!, ids.b!] });
-  library.addComparison({ prompt: 'a castle at night', imageIds: [ids.a2!, ids.c!] });
+  await library.addComparison({ prompt: 'a red bird on a branch', imageIds: [ids.a!, ids.b!] });
+  await library.addComparison({ prompt: 'a castle at night', imageIds: [ids.a2!, ids.c!] });
   // A again under a second prompt: its embedding comes from the cache.
-  library.addComparison({ prompt: 'a castle at night', imageIds: [ids.a!, ids.c!] });
-  adminToken = library.createAnnotator('ada', 'admin').token;
-  annotatorToken = library.createAnnotator('ann', 'annotator').token;
+  await library.addComparison({ prompt: 'a castle at night', imageIds: [ids.a!, ids.c!] });
+  adminToken = (await library.createAnnotator('ada', 'admin')).token;
+  annotatorToken = (await library.createAnnotator('ann', 'annotator')).token;
 }
 
 beforeAll(async () => {
@@ -49,7 +49,7 @@ beforeAll(async () => {
   const libraryDir = path.join(base, 'library');
   await withLibrary(libraryDir, prepareLibrary);
   api = createApi(
-    createApp({
+    await createApp({
       libraryDir,
       dataDir: path.join(base, 'data'),
       info: { version: 'test', mode: 'serve', electron: null },
@@ -113,18 +113,14 @@ describe('loaded scorers', () => {
     expect(job.status, job.error).toBe('done');
 
     const library = api.app.library;
-    const stored = library.scores.list({ modelId: 'hps_v2_tiny' });
+    const stored = await library.scores.list({ modelId: 'hps_v2_tiny' });
     // (a, b) under the bird prompt; (a2, c, a) under the castle prompt.
     expect(stored).toHaveLength(5);
     direct = await createScorer({ kind: 'hps-v2', model, vocab: VOCAB });
-    for (const prompt of library.listPrompts()) {
+    const comparisons = await library.listComparisons();
+    for (const prompt of await library.listPrompts()) {
       const images = [
-        ...new Set(
-          library
-            .listComparisons()
-            .filter((c) => c.promptId === prompt.id)
-            .flatMap((c) => c.images),
-        ),
+        ...new Set(comparisons.filter((c) => c.promptId === prompt.id).flatMap((c) => c.images)),
       ];
       const unique = [...new Map(images.map((i) => [i.id, i])).values()];
       const rows = await direct.score(
@@ -153,7 +149,7 @@ describe('loaded scorers', () => {
     expect(again.body.jobIds).toHaveLength(1);
     await jobDone(again.body.jobIds[0]);
     const library = api.app.library;
-    expect(library.scores.list({ modelId: 'hps_v2_tiny' })).toHaveLength(5);
+    expect(await library.scores.list({ modelId: 'hps_v2_tiny' })).toHaveLength(5);
 
     const folder = path.join(base, 'new');
     mkdirSync(folder, { recursive: true });
@@ -176,22 +172,25 @@ describe('loaded scorers', () => {
     });
     expect(imported.status).toBe(200);
     await expect
-      .poll(() => library.scores.list({ modelId: 'hps_v2_tiny' }).length, { timeout: 60_000 })
+      .poll(async () => (await library.scores.list({ modelId: 'hps_v2_tiny' })).length, { timeout: 60_000 })
       .toBe(7);
   }, 120_000);
 
   it('scores a comparison that is about to be served when a pair of it lacks a score', async () => {
     const library = api.app.library;
-    const { comparison } = library.addComparison({ prompt: 'a bird at dusk', imageIds: [ids.b!, ids.c!] });
+    const { comparison } = await library.addComparison({
+      prompt: 'a bird at dusk',
+      imageIds: [ids.b!, ids.c!],
+    });
     const service = api.app.scorers;
-    service.scoreComparison(comparison);
-    const [running] = service.list();
+    await service.scoreComparison(comparison);
+    const [running] = await service.list();
     expect(running!.jobId).not.toBeNull();
     await jobDone(running!.jobId!);
-    const scored = library.scores.list({ modelId: 'hps_v2_tiny', promptId: comparison.promptId });
+    const scored = await library.scores.list({ modelId: 'hps_v2_tiny', promptId: comparison.promptId });
     expect(scored.map((s) => s.imageId).sort()).toEqual([ids.b, ids.c].sort());
-    service.scoreComparison(comparison);
-    expect(service.list()[0]!.jobId).toBeNull();
+    await service.scoreComparison(comparison);
+    expect((await service.list())[0]!.jobId).toBeNull();
   }, 60_000);
 
   it('refuses annotators, unsupported files and non-CLIP checkpoints with clear errors', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../main/api';
+import type { SqliteDatabase } from '../../main/services/library/sql/sqlite';
 import { ClipScorer } from '../../main/services/scoring/clip-scorer';
 import { withLibrary } from '../library/open-library';
 import { fixture, VOCAB } from '../models/clip-fixtures';
@@ -24,7 +25,7 @@ async function smallLibrary(dir: string): Promise<void> {
     const imageIds: number[] = [];
     for (const name of ['img0_rgb_512x512.png', 'img1_rgb_768x512.png', 'img2_rgb_300x700.png'])
       imageIds.push((await library.addImage(await readFile(fixture(name)))).image.id);
-    for (let i = 0; i < 8; i++) library.addComparison({ prompt: `prompt number ${i}`, imageIds });
+    for (let i = 0; i < 8; i++) await library.addComparison({ prompt: `prompt number ${i}`, imageIds });
   });
 }
 
@@ -46,9 +47,9 @@ describe('shutdown', () => {
 
       expect(close).toHaveBeenCalledOnce();
       close.mockRestore();
-      expect(service.list()).toEqual([]);
+      expect(await service.list()).toEqual([]);
       expect(t.app.jobs.get(scorer.jobId)?.status).toBe('cancelled');
-      expect(library.db.open).toBe(false);
+      expect((library.db as SqliteDatabase).connection.open).toBe(false);
       // Shut down, the service takes no new scorer (nothing would close it).
       await expect(
         service.load({ kind: 'hps-v1', path: fixture('hps_v1_tiny.pt'), vocab: VOCAB, scoreLibrary: false }),
@@ -63,14 +64,14 @@ describe('shutdown', () => {
   it('a studio that never loaded a scorer closes its library, and refuses the library after', async () => {
     const base = await mkdtemp(path.join(tmpdir(), 'hps-shutdown-bare-'));
     bases.push(base);
-    const app = createApp({
+    const app = await createApp({
       libraryDir: path.join(base, 'library'),
       dataDir: path.join(base, 'data'),
       info: { version: 'test', mode: 'serve', electron: null },
     });
     const library = app.library;
     await app.close();
-    expect(library.db.open).toBe(false);
+    expect((library.db as SqliteDatabase).connection.open).toBe(false);
     expect(() => app.library).toThrow(/closed/);
   });
 

@@ -17,10 +17,10 @@ const human = new Map<string, { chosen: string; rejected: string }>();
 /** Scores every comparison so that the image the humans rejected scores higher. */
 async function contrarianScores(dir: string): Promise<void> {
   await labeledLibrary(dir);
-  const library = Library.open(dir);
+  const library = await Library.open(dir);
   try {
-    for (const judgment of library.judgments.list()) {
-      const comparison = library.requireComparison(judgment.comparisonId);
+    for (const judgment of await library.judgments.list()) {
+      const comparison = await library.requireComparison(judgment.comparisonId);
       const chosen = comparison.images.find((i) => i.id === judgment.chosenImageId)!;
       const rejected = comparison.images.find((i) => i.id !== judgment.chosenImageId)!;
       human.set(comparison.prompt, {
@@ -31,7 +31,7 @@ async function contrarianScores(dir: string): Promise<void> {
         [chosen, 0.1],
         [rejected, 0.6],
       ] as const)
-        library.scores.set({
+        await library.scores.set({
           modelId: SCORER,
           imageId: image.id,
           promptId: comparison.promptId,
@@ -40,7 +40,7 @@ async function contrarianScores(dir: string): Promise<void> {
         });
     }
   } finally {
-    library.close();
+    await library.close();
   }
 }
 
@@ -71,7 +71,10 @@ describe('training.start with pairs chosen by a scorer', () => {
   it("the studio's settings build a dataset of the scorer's pairs, not the human labels", async () => {
     expect(human.size).toBe(2);
     const settings = { ...tiny, recipe: 'dpo' as const, steps: 1, pairsBy: SCORER, minMargin: 0.2 };
-    const input = t.app.training.loraInput(settings as Parameters<typeof t.app.training.loraInput>[0], 'x');
+    const input = await t.app.training.loraInput(
+      settings as Parameters<typeof t.app.training.loraInput>[0],
+      'x',
+    );
     expect(input.data).toEqual({ library: t.libraryDir, pairsBy: { scorer: SCORER, minMargin: 0.2 } });
     const dataset = await loadDataset(parseTrainingConfig(input), path.join(t.base, 'work'));
     const byPrompt = (a: { prompt: string }, b: { prompt: string }) => a.prompt.localeCompare(b.prompt);

@@ -15,7 +15,7 @@ let trainedScorer: string;
 beforeAll(async () => {
   t = await startTestApi('hps-scorer-api-', async (dir) => {
     const library = await syntheticLibrary(dir, { prompts: 10, comparisonsPerPrompt: 3, unlabelled: 3 });
-    library.close();
+    await library.close();
   });
 }, 120_000);
 
@@ -98,9 +98,9 @@ describe('scorer training API over HTTP', () => {
       .toBeNull();
     const library = t.app.library;
     const pairs = new Set(
-      library.listComparisons({}).flatMap((c) => c.images.map((image) => `${image.id}/${c.prompt}`)),
+      (await library.listComparisons({})).flatMap((c) => c.images.map((image) => `${image.id}/${c.prompt}`)),
     );
-    const scores = library.scores.list({ modelId: 'brightness' });
+    const scores = await library.scores.list({ modelId: 'brightness' });
     expect(scores).toHaveLength(pairs.size);
     expect(scores.every((s) => Number.isFinite(s.score) && s.cosine !== null)).toBe(true);
     expect((await t.call('library.status')).scorers).toContain('brightness');
@@ -125,7 +125,7 @@ describe('scorer training API over HTTP', () => {
       scorers: ['brightness', 'hps_v1_tiny'],
     });
     expect(unscored).toBe(0);
-    const unlabeled = t.app.library.listComparisons({ state: 'unlabeled' });
+    const unlabeled = await t.app.library.listComparisons({ state: 'unlabeled' });
     expect(new Set(queue.map((q: { comparisonId: number }) => q.comparisonId))).toEqual(
       new Set(unlabeled.map((c) => c.id)),
     );

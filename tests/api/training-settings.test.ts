@@ -47,7 +47,7 @@ describe('training.start regularisation', () => {
 
   it("reaches the HPS run's dataset: the folder's captioned images at the chosen share", async () => {
     const settings = LoraTrainingSettingsSchema.parse({ ...tiny, regularization: { folder, ratio: 0.4 } });
-    const config = parseTrainingConfig(t.app.training.loraInput(settings, 'reg'));
+    const config = parseTrainingConfig(await t.app.training.loraInput(settings, 'reg'));
     expect(config.regularization).toEqual({ folder, ratio: 0.4 });
     const dataset = await loadDataset(config, path.join(t.base, 'work'));
     expect(dataset.regularization.map((r) => [path.basename(r.image), r.caption])).toEqual([

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../main/api';
+import type { SqliteDatabase } from '../../main/services/library/sql/sqlite';
 import { clipVocab, tinyModel } from '../api/generate-helpers';
 import { fixture, VOCAB } from '../models/clip-fixtures';
 
@@ -17,7 +18,7 @@ afterAll(async () => {
 async function studio(base?: string): Promise<App> {
   const dir = base ?? (await mkdtemp(path.join(tmpdir(), 'hps-app-')));
   if (!base) bases.push(dir);
-  return createApp({
+  return await createApp({
     libraryDir: path.join(dir, 'library'),
     dataDir: path.join(dir, 'data'),
     info: { version: 'test', mode: 'serve', electron: null },
@@ -34,7 +35,7 @@ describe('App', () => {
     const imageIds = [];
     for (const name of ['img0_rgb_512x512.png', 'img2_rgb_300x700.png'])
       imageIds.push((await app.library.addImage(await readFile(fixture(name)))).image.id);
-    app.library.addComparison({ prompt: 'a red bird', imageIds });
+    await app.library.addComparison({ prompt: 'a red bird', imageIds });
     await app.scorers.load({
       kind: 'hps-v1',
       path: fixture('hps_v1_tiny.pt'),
@@ -65,8 +66,8 @@ describe('App', () => {
     await app.close();
 
     expect(workerThreads()).toBe(before);
-    expect(app.scorers.list()).toEqual([]);
-    expect(library.db.open).toBe(false);
+    expect(await app.scorers.list()).toEqual([]);
+    expect((library.db as SqliteDatabase).connection.open).toBe(false);
     await expect(app.close()).resolves.toBeUndefined();
   }, 180_000);
 
@@ -88,11 +89,11 @@ describe('App', () => {
     const second = await studio(path.dirname(first.libraryDir));
     expect(second.library).not.toBe(first.library);
     const { image } = await first.library.addImage(await readFile(fixture('img0_rgb_512x512.png')));
-    expect(second.library.getImage(image.id)?.hash).toBe(image.hash);
+    expect((await second.library.getImage(image.id))?.hash).toBe(image.hash);
     const secondLibrary = second.library;
     await first.close();
-    expect(secondLibrary.db.open).toBe(true);
-    expect(second.library.stats().images).toBe(1);
+    expect((secondLibrary.db as SqliteDatabase).connection.open).toBe(true);
+    expect((await second.library.stats()).images).toBe(1);
     await second.close();
   });
 });

@@ -63,7 +63,7 @@ describe('Generate view (browser mode)', () => {
     const status = batch.getByRole('status');
     await status.waitFor();
     const id = Number(/comparison (\d+)/.exec((await status.textContent()) ?? '')?.[1]);
-    const comparison = t.app.library.getComparison(id);
+    const comparison = await t.app.library.getComparison(id);
     expect(comparison?.prompt).toBe('a red cube on a blue table');
     expect(comparison?.images).toHaveLength(2);
     expect(errors).toEqual([]);

@@ -169,10 +169,10 @@ describe('labeling in team mode (hps-studio serve)', () => {
     await act('b', 'both-bad', null);
     await act('ArrowRight', 'choice', 1);
 
-    const db = Library.open(library);
+    const db = await Library.open(library);
     try {
-      const curator = db.annotators.byName('curator')!;
-      const judgments = db.judgments.list({ annotatorId: curator.id });
+      const curator = (await db.annotators.byName('curator'))!;
+      const judgments = await db.judgments.list({ annotatorId: curator.id });
       expect(
         judgments.map((j) => ({
           comparisonId: j.comparisonId,
@@ -184,24 +184,24 @@ describe('labeling in team mode (hps-studio serve)', () => {
       expect(judgments.every((j) => j.decisionMs !== null && j.decisionMs >= 0)).toBe(true);
       expect(stored.map((s) => s.kind)).toEqual(['choice', 'choice', 'tie', 'choice', 'both-bad', 'choice']);
     } finally {
-      db.close();
+      await db.close();
     }
     await page.locator('.session-bar', { hasText: /\b6 \/ 30 labeled/ }).waitFor();
   });
 
   it('shows score chips only with blind mode off (admins), HPS v2.1 first', async () => {
-    const db = Library.open(library);
+    const db = await Library.open(library);
     try {
-      for (const comparison of db.listComparisons()) {
+      for (const comparison of await db.listComparisons()) {
         for (const [k, image] of comparison.images.entries()) {
-          db.scores.set({
+          await db.scores.set({
             modelId: 'pickscore-v1',
             imageId: image.id,
             promptId: comparison.promptId,
             score: 20 + ((image.id * 7) % 5) / 2,
             cosine: null,
           });
-          db.scores.set({
+          await db.scores.set({
             modelId: 'hps-v2.1',
             imageId: image.id,
             promptId: comparison.promptId,
@@ -211,7 +211,7 @@ describe('labeling in team mode (hps-studio serve)', () => {
         }
       }
     } finally {
-      db.close();
+      await db.close();
     }
     await page.reload();
     await shown();
@@ -278,14 +278,14 @@ describe('labeling in team mode (hps-studio serve)', () => {
     await page.keyboard.press('t');
     await waitForItem('not', before.comparisonId);
     expect(await page.getByRole('alert').count()).toBe(0);
-    const db = Library.open(library);
+    const db = await Library.open(library);
     try {
-      const curator = db.annotators.byName('curator')!;
-      expect(db.judgments.list({ comparisonId: before.comparisonId, annotatorId: curator.id })).toMatchObject(
-        [{ kind: 'tie' }],
-      );
+      const curator = (await db.annotators.byName('curator'))!;
+      expect(
+        await db.judgments.list({ comparisonId: before.comparisonId, annotatorId: curator.id }),
+      ).toMatchObject([{ kind: 'tie' }]);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
@@ -321,10 +321,10 @@ describe('labeling in team mode (hps-studio serve)', () => {
     // The client retries the unacknowledged one with the same key: stored once whether or not it got in.
     const retry = await post('labeling.submit', inFlight!.body, annotatorToken);
     expect(retry.status).toBe(200);
-    const db = Library.open(library);
+    const db = await Library.open(library);
     try {
-      const annie = db.annotators.byName('annie')!;
-      const judgments = db.judgments.list({ annotatorId: annie.id });
+      const annie = (await db.annotators.byName('annie'))!;
+      const judgments = await db.judgments.list({ annotatorId: annie.id });
       for (const key of [...acknowledged, inFlight!.key]) {
         expect(
           judgments.filter((j) => j.idempotencyKey === key),
@@ -334,7 +334,7 @@ describe('labeling in team mode (hps-studio serve)', () => {
       expect(judgments).toHaveLength(12);
       expect(new Set(judgments.map((j) => j.comparisonId)).size).toBe(12);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
@@ -370,14 +370,17 @@ describe('labeling in team mode (hps-studio serve)', () => {
 
   it('shows the curation grid and the Evaluate view (screenshots for the README)', async () => {
     // A second and third rater on the same items give the agreement figures something to measure.
-    const db = Library.open(library);
+    const db = await Library.open(library);
     try {
-      const raters = [db.annotators.ensureImported('rater-b'), db.annotators.ensureImported('rater-c')];
-      for (const [i, comparison] of db.listComparisons().entries()) {
+      const raters = [
+        await db.annotators.ensureImported('rater-b'),
+        await db.annotators.ensureImported('rater-c'),
+      ];
+      for (const [i, comparison] of (await db.listComparisons()).entries()) {
         const [a, b] = comparison.images;
-        raters.forEach((rater, r) => {
+        for (const [r, rater] of raters.entries()) {
           const pickA = (i + r) % 3 !== 0;
-          db.submitJudgment({
+          await db.submitJudgment({
             comparisonId: comparison.id,
             annotatorId: rater.id,
             kind: 'choice',
@@ -386,10 +389,10 @@ describe('labeling in team mode (hps-studio serve)', () => {
             decisionMs: 900 + 40 * i,
             idempotencyKey: `seed-${r}-${comparison.id}`,
           });
-        });
+        }
       }
     } finally {
-      db.close();
+      await db.close();
     }
     // The restarted server listens on another port (another origin): sign in again through ?token=.
     await page.goto(`${serve.url}?token=${adminToken}#/library`);
@@ -408,12 +411,12 @@ describe('labeling in team mode (hps-studio serve)', () => {
     await firstCard.click();
     await page.getByLabel('Gold image').selectOption({ label: 'Gold: image 2' });
     await firstCard.locator('.badge', { hasText: 'gold' }).waitFor();
-    const check = Library.open(library);
+    const check = await Library.open(library);
     try {
-      const [comparison] = check.listComparisons({ limit: 1 });
+      const [comparison] = await check.listComparisons({ limit: 1 });
       expect(comparison!.goldImageId).toBe(comparison!.images[1]!.id);
     } finally {
-      check.close();
+      await check.close();
     }
     await page.waitForFunction(() =>
       [...document.querySelectorAll('.curation-grid img')].every((i) => (i as HTMLImageElement).complete),
@@ -461,11 +464,11 @@ describe('labeling in team mode (hps-studio serve)', () => {
     await page.locator('.pane-rank').nth(1).waitFor();
     await page.keyboard.press('1');
     await page.getByText('All done').waitFor();
-    const db = Library.open(library);
+    const db = await Library.open(library);
     try {
-      const curator = db.annotators.byName('curator')!;
+      const curator = (await db.annotators.byName('curator'))!;
       const byComparison = new Map(
-        db.judgments.list({ annotatorId: curator.id }).map((j) => [j.comparisonId, j]),
+        (await db.judgments.list({ annotatorId: curator.id })).map((j) => [j.comparisonId, j]),
       );
       expect(byComparison.get(first.comparisonId)).toMatchObject({
         kind: 'choice',
@@ -479,23 +482,23 @@ describe('labeling in team mode (hps-studio serve)', () => {
         shownOrder: second.imageIds,
       });
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
   it('shows an annotator only Library and Compare, and serves the active-learning queue first with its badge', async () => {
-    const db = Library.open(library);
+    const db = await Library.open(library);
     let queued: number[];
     try {
-      const annie = db.annotators.byName('annie')!;
-      const judged = new Set(db.judgments.list({ annotatorId: annie.id }).map((j) => j.comparisonId));
-      const open = db.listComparisons().filter((c) => !judged.has(c.id) && !c.excluded);
+      const annie = (await db.annotators.byName('annie'))!;
+      const judged = new Set((await db.judgments.list({ annotatorId: annie.id })).map((j) => j.comparisonId));
+      const open = (await db.listComparisons()).filter((c) => !judged.has(c.id) && !c.excluded);
       queued = open
         .slice(-2)
         .map((c) => c.id)
         .reverse();
     } finally {
-      db.close();
+      await db.close();
     }
     expect(queued).toHaveLength(2);
     // k = 3: the items the curator already labeled stay open for annie.

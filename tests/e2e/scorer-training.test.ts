@@ -19,7 +19,7 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   ({ t, page, errors, close } = await servedPage('hps-e2e-scorer-', async (dir) => {
     const library = await syntheticLibrary(dir, { prompts: 20, comparisonsPerPrompt: 4, unlabelled: 3 });
-    library.close();
+    await library.close();
   }));
 }, 120_000);
 
@@ -91,7 +91,7 @@ describe('Train view: your own preference model (browser mode)', () => {
     expect(await list.textContent()).toContain('disagreement');
     await panel.getByRole('button', { name: 'Send to Compare queue' }).click();
     await queue.filter({ hasText: 'by disagreement' }).waitFor();
-    const unlabeled = t.app.library.listComparisons({ state: 'unlabeled' });
+    const unlabeled = await t.app.library.listComparisons({ state: 'unlabeled' });
     expect((await t.call('labeling.queue')).size).toBe(unlabeled.length);
 
     await panel.getByRole('button', { name: 'Clear queue' }).click();

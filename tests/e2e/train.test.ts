@@ -18,20 +18,19 @@ const SCORER = 'hps-v2.1';
 /** The labeled library, every image also scored by SCORER (brighter ids score higher). */
 async function labeledAndScored(dir: string): Promise<void> {
   await labeledLibrary(dir);
-  const library = Library.open(dir);
+  const library = await Library.open(dir);
   try {
-    for (const comparison of library.listComparisons())
-      comparison.images.forEach((image, i) =>
-        library.scores.set({
+    for (const comparison of await library.listComparisons())
+      for (const [i, image] of comparison.images.entries())
+        await library.scores.set({
           modelId: SCORER,
           imageId: image.id,
           promptId: comparison.promptId,
           score: i,
           cosine: null,
-        }),
-      );
+        });
   } finally {
-    library.close();
+    await library.close();
   }
 }
 

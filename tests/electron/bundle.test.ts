@@ -182,12 +182,12 @@ describe('the bundled engine on plain Node (as packaged)', () => {
     const job = await jobFinished(scorer.jobId);
     expect(job.status, job.error).toBe('done');
     // A second connection to the host's library, as another process reads it.
-    const worst = await withLibrary(library, (lib) => {
+    const worst = await withLibrary(library, async (lib) => {
       const bytesOf = new Map(
-        lib.listImages().map((image) => [image.id, readFileSync(lib.imagePath(image))]),
+        (await lib.listImages()).map((image) => [image.id, readFileSync(lib.imagePath(image))]),
       );
       const reference = f32('v1_cosine.f32');
-      const stored = lib.scores.list({ modelId: scorer.id });
+      const stored = await lib.scores.list({ modelId: scorer.id });
       expect(stored).toHaveLength(IMAGE_ROWS.length);
       let largest = 0;
       for (const score of stored) {

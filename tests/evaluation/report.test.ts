@@ -20,16 +20,18 @@ let comparisons: Comparison[];
 beforeAll(async () => {
   const temp = tempDir();
   cleanup = temp.cleanup;
-  lib = Library.open(temp.dir);
+  lib = await Library.open(temp.dir);
   comparisons = [];
   for (let c = 0; c < 4; c++) {
     const first = (await lib.addImage(await makePng(c * 2))).image.id;
     const second = (await lib.addImage(await makePng(c * 2 + 1))).image.id;
-    comparisons.push(lib.addComparison({ prompt: `prompt ${c}`, imageIds: [first, second] }).comparison);
+    comparisons.push(
+      (await lib.addComparison({ prompt: `prompt ${c}`, imageIds: [first, second] })).comparison,
+    );
   }
-  lib.setGold(comparisons[0]!.id, comparisons[0]!.images[0]!.id);
-  const a = lib.annotators.create('A').annotator.id;
-  const b = lib.annotators.create('B').annotator.id;
+  await lib.setGold(comparisons[0]!.id, comparisons[0]!.images[0]!.id);
+  const a = (await lib.annotators.create('A')).annotator.id;
+  const b = (await lib.annotators.create('B')).annotator.id;
   // [annotator, comparison, pick (0/1/'tie'), shown order as positions, ms]
   const plan: [number, number, 0 | 1 | 'tie', [number, number], number][] = [
     [a, 0, 0, [0, 1], 1000],
@@ -43,7 +45,7 @@ beforeAll(async () => {
   ];
   for (const [annotatorId, n, pick, shown, ms] of plan) {
     const ids = comparisons[n]!.images.map((image) => image.id);
-    lib.judgments.submit({
+    await lib.judgments.submit({
       comparisonId: comparisons[n]!.id,
       annotatorId,
       kind: pick === 'tie' ? 'tie' : 'choice',
@@ -54,32 +56,32 @@ beforeAll(async () => {
     });
   }
   // Scorer "m" prefers the first image in c1, c2, c4 and the second in c3.
-  comparisons.forEach((comparison, n) => {
+  for (const [n, comparison] of comparisons.entries()) {
     const [first, second] = comparison.images;
-    lib.scores.set({
+    await lib.scores.set({
       modelId: 'm',
       imageId: first!.id,
       promptId: comparison.promptId,
       score: n === 2 ? 0.1 : 0.9,
       cosine: null,
     });
-    lib.scores.set({
+    await lib.scores.set({
       modelId: 'm',
       imageId: second!.id,
       promptId: comparison.promptId,
       score: n === 2 ? 0.9 : 0.1,
       cosine: null,
     });
-  });
+  }
 });
-afterAll(() => {
-  lib.close();
+afterAll(async () => {
+  await lib.close();
   cleanup();
 });
 
 describe('agreement report from a library', () => {
-  it('percent agreement, Cohen κ, Fleiss κ and Krippendorff α match the hand computation', () => {
-    const report = agreementReport(lib);
+  it('percent agreement, Cohen κ, Fleiss κ and Krippendorff α match the hand computation', async () => {
+    const report = await agreementReport(lib);
     // 3 of the 4 items agree → 0.75
     expect(report.percent).toEqual({ agreement: 0.75, pairs: 4, items: 4 });
     // p_o = 3/4; A: p0 ½, p1 ¼, tie ¼; B: p0 ¼, p1 ½, tie ¼ → p_e = ⅛ + ⅛ + 1/16 = 5/16 → κ = (12/16 − 5/16)/(11/16) = 7/11
@@ -93,9 +95,9 @@ describe('agreement report from a library', () => {
     expect(report.krippendorffAlpha).toBeCloseTo(2 / 3, 12);
   });
 
-  it('agreement per comparison for the curation grid', () => {
+  it('agreement per comparison for the curation grid', async () => {
     // c2 is the only item where A and B differ
-    const perComparison = comparisonAgreement(lib);
+    const perComparison = await comparisonAgreement(lib);
     expect(comparisons.map((c) => perComparison.get(c.id))).toEqual([
       { ratings: 2, agreement: 1 },
       { ratings: 2, agreement: 0 },
@@ -104,8 +106,8 @@ describe('agreement report from a library', () => {
     ]);
   });
 
-  it('left pick rate, decision times and gold accuracy per annotator', () => {
-    const report = agreementReport(lib);
+  it('left pick rate, decision times and gold accuracy per annotator', async () => {
+    const report = await agreementReport(lib);
     // Left picks: A c1 (left), c2 (right), c3 (right); B c1 (left), c2 (right), c3 (left) → 3 / 6
     expect(report.leftPickRate).toEqual({ n: 6, rate: 0.5 });
     const [a, b] = report.annotators;
@@ -119,8 +121,8 @@ describe('agreement report from a library', () => {
 });
 
 describe('metric accuracy report from a library', () => {
-  it('scores against the judgments under both tie conventions, with n and a seeded interval', () => {
-    const report = metricAccuracyReport(lib, 'm', { bootstrap: { seed: 1, samples: 500 } });
+  it('scores against the judgments under both tie conventions, with n and a seeded interval', async () => {
+    const report = await metricAccuracyReport(lib, 'm', { bootstrap: { seed: 1, samples: 500 } });
     // Non-tie pairs: A agrees on c1, c2, c3; B on c1, c3 and not c2 → drop ties: 5 / 6.
     expect(report.dropTies).toMatchObject({ n: 6, unscored: 0 });
     expect(report.dropTies.accuracy).toBeCloseTo(5 / 6, 12);
@@ -129,21 +131,21 @@ describe('metric accuracy report from a library', () => {
     const [low, high] = report.halfCredit.interval!;
     expect(low).toBeLessThanOrEqual(0.75);
     expect(high).toBeGreaterThanOrEqual(0.75);
-    expect(metricAccuracyReport(lib, 'm', { bootstrap: { seed: 1, samples: 500 } })).toEqual(report);
+    expect(await metricAccuracyReport(lib, 'm', { bootstrap: { seed: 1, samples: 500 } })).toEqual(report);
     // Without scores every one of the 8 human pairs (ties included) is unscored.
-    expect(metricAccuracyReport(lib, 'unknown-model').dropTies).toMatchObject({
+    expect((await metricAccuracyReport(lib, 'unknown-model')).dropTies).toMatchObject({
       n: 0,
       unscored: 8,
       accuracy: null,
     });
   });
 
-  it('Bradley–Terry per prompt from the library pairs', () => {
+  it('Bradley–Terry per prompt from the library pairs', async () => {
     // c1: both annotators prefer the first image and nobody the second → the second's MLE strength is 0
-    const strengths = bradleyTerryForPrompt(lib, comparisons[0]!.promptId);
+    const strengths = await bradleyTerryForPrompt(lib, comparisons[0]!.promptId);
     expect(strengths.get(comparisons[0]!.images[1]!.id)).toBeCloseTo(0, 6);
     // c2: one vote each way → equal strengths
-    const even = bradleyTerryForPrompt(lib, comparisons[1]!.promptId);
+    const even = await bradleyTerryForPrompt(lib, comparisons[1]!.promptId);
     const [x, y] = comparisons[1]!.images.map((image) => even.get(image.id)!);
     expect(x).toBeCloseTo(y!, 9);
   });

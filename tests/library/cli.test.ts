@@ -50,9 +50,9 @@ describe('hps-studio import / export / annotators', () => {
     const lib = path.join(root, 'lib');
     const { stdout } = await cli('annotators', 'add', 'alice', '--library', lib, '--role', 'admin');
     const token = stdout.trimEnd().split('\n').at(-1)!;
-    const library = Library.open(lib);
-    expect(library.annotators.authenticate(token)).toMatchObject({ name: 'alice', role: 'admin' });
-    library.close();
+    const library = await Library.open(lib);
+    expect(await library.annotators.authenticate(token)).toMatchObject({ name: 'alice', role: 'admin' });
+    await library.close();
     expect((await cli('annotators', 'list', '--library', lib)).stdout).toBe('alice\tadmin\n');
     await expect(cli('annotators', 'add', 'alice', '--library', lib)).rejects.toMatchObject({
       stderr: expect.stringMatching(/already exists/),
@@ -73,20 +73,12 @@ describe('hps-studio import / export / annotators', () => {
     expect(stdout).toMatch(/Exported 2 records \(pairs-jsonl\)/);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(2);
     await cli('import', '--library', path.join(root, 'copy'), '--pairs', out);
-    const [source, copy] = [Library.open(path.join(root, 'lib')), Library.open(path.join(root, 'copy'))];
-    expect(
-      copy
-        .listImages()
-        .map((i) => i.hash)
-        .sort(),
-    ).toEqual(
-      source
-        .listImages()
-        .map((i) => i.hash)
-        .sort(),
-    );
-    source.close();
-    copy.close();
+    const source = await Library.open(path.join(root, 'lib'));
+    const copy = await Library.open(path.join(root, 'copy'));
+    const hashes = async (library: Library) => (await library.listImages()).map((i) => i.hash).sort();
+    expect(await hashes(copy)).toEqual(await hashes(source));
+    await source.close();
+    await copy.close();
     await expect(
       cli('export', '--library', path.join(root, 'nope'), '--format', 'pairs-jsonl', '--out', out),
     ).rejects.toMatchObject({

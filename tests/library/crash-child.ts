@@ -1,13 +1,13 @@
 // Child process for the crash test: labels as fast as it can and prints each idempotency key only after
-// submitJudgment returned (that is the acknowledgement the UI would get). The parent kills it with SIGKILL.
+// submitJudgment resolved (that is the acknowledgement the UI would get). The parent kills it with SIGKILL.
 import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { Library } from '../../main/services/library';
 
 const [dir, annotatorId] = [process.argv[2]!, Number(process.argv[3])];
-const lib = Library.open(dir);
+const lib = await Library.open(dir);
 for (let n = 0; ; n++) {
-  const next = lib.judgments.next(annotatorId);
+  const next = await lib.judgments.next(annotatorId);
   if (!next) break;
   const key = randomUUID();
   const input = {
@@ -19,9 +19,9 @@ for (let n = 0; ; n++) {
     decisionMs: n,
     idempotencyKey: key,
   };
-  lib.judgments.submit(input);
+  await lib.judgments.submit(input);
   // Every fifth item is submitted twice, as a client retrying after a lost response would.
-  if (n % 5 === 0) lib.judgments.submit(input);
+  if (n % 5 === 0) await lib.judgments.submit(input);
   writeSync(1, `${key}\n`);
 }
 writeSync(1, 'done\n');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Library } from '../../main/services/library';
+import type { SqliteDatabase } from '../../main/services/library/sql/sqlite';
 import { makePng, tempDir } from './helpers';
 
 const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
@@ -41,35 +42,36 @@ describe('crash durability', () => {
   it('every judgment acknowledged before a SIGKILL is present exactly once after reopening', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
-    const lib = Library.open(dir);
+    const lib = await Library.open(dir);
     const a = (await lib.addImage(await makePng(1))).image.id;
     const b = (await lib.addImage(await makePng(2))).image.id;
-    lib.transaction(() => {
-      for (let i = 0; i < 3000; i++) lib.addComparison({ prompt: `prompt ${i}`, imageIds: [a, b] });
+    await lib.transaction(async (tx) => {
+      for (let i = 0; i < 3000; i++) await tx.addComparison({ prompt: `prompt ${i}`, imageIds: [a, b] });
     });
-    const annotator = lib.annotators.create('fast').annotator;
-    lib.close();
+    const annotator = (await lib.annotators.create('fast')).annotator;
+    await lib.close();
 
     const { keys, signal } = await labelUntilKilled(dir, annotator.id, 300);
     expect(signal).toBe('SIGKILL');
     expect(keys.length).toBeGreaterThanOrEqual(300);
 
-    const reopened = Library.open(dir);
-    expect(reopened.db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const count = reopened.db.prepare('SELECT COUNT(*) AS n FROM judgments WHERE idempotency_key = ?');
+    const reopened = await Library.open(dir);
+    const connection = (reopened.db as SqliteDatabase).connection;
+    expect(connection.pragma('integrity_check', { simple: true })).toBe('ok');
+    const count = connection.prepare('SELECT COUNT(*) AS n FROM judgments WHERE idempotency_key = ?');
     const missing = keys.filter((key) => (count.get(key) as { n: number }).n !== 1);
     expect(missing).toEqual([]);
-    const stored = reopened.stats().judgments;
+    const stored = (await reopened.stats()).judgments;
     // At most one more than acknowledged: the one committed while its acknowledgement was being written.
     expect(stored - keys.length).toBeGreaterThanOrEqual(0);
     expect(stored - keys.length).toBeLessThanOrEqual(1);
     // A client retrying its acknowledged submits after the crash changes nothing.
     for (const key of keys.slice(-20)) {
-      const judgment = reopened.judgments.byKey(key)!;
-      const retry = reopened.judgments.submit({ ...judgment, idempotencyKey: key });
+      const judgment = (await reopened.judgments.byKey(key))!;
+      const retry = await reopened.judgments.submit({ ...judgment, idempotencyKey: key });
       expect(retry).toEqual({ judgment, duplicate: true });
     }
-    expect(reopened.stats().judgments).toBe(stored);
-    reopened.close();
+    expect((await reopened.stats()).judgments).toBe(stored);
+    await reopened.close();
   });
 });

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Library, type Comparison } from '../../main/services/library';
+import { type Library, type Comparison } from '../../main/services/library';
 import { makePng, tempDir } from './helpers';
+import { openTestLibrary } from './open-library';
 
 let lib: Library;
 let cleanup: () => void;
-beforeEach(() => {
+beforeEach(async () => {
   const temp = tempDir();
   cleanup = temp.cleanup;
-  lib = Library.open(temp.dir);
+  lib = await openTestLibrary(temp.dir);
 });
-afterEach(() => {
-  lib.close();
+afterEach(async () => {
+  await lib.close();
   cleanup();
 });
 
@@ -24,21 +25,21 @@ describe('generated images and the labeling calls on Library', () => {
     expect(duplicate).toBe(false);
     expect(comparison.images).toHaveLength(2); // the repeated bytes are one image
     expect(comparison.source).toBe('generated');
-    const { annotator, token } = lib.createAnnotator('gen', 'annotator');
-    expect(lib.annotators.authenticate(token)?.id).toBe(annotator.id);
-    const assignment = lib.nextComparison(annotator.id)!;
+    const { annotator, token } = await lib.createAnnotator('gen', 'annotator');
+    expect((await lib.annotators.authenticate(token))?.id).toBe(annotator.id);
+    const assignment = (await lib.nextComparison(annotator.id))!;
     expect(assignment.comparison.id).toBe(comparison.id);
     const key = randomUUID();
-    const submitted = lib.submitJudgment({
+    const submitted = await lib.submitJudgment({
       comparisonId: comparison.id,
       annotatorId: annotator.id,
       kind: 'tie',
       shownOrder: assignment.shownOrder,
       idempotencyKey: key,
     });
-    expect(lib.nextComparison(annotator.id)).toBeNull();
-    expect(lib.undoLastJudgment(annotator.id)).toEqual(submitted.judgment);
-    expect(lib.nextComparison(annotator.id)?.comparison.id).toBe(comparison.id);
+    expect(await lib.nextComparison(annotator.id)).toBeNull();
+    expect(await lib.undoLastJudgment(annotator.id)).toEqual(submitted.judgment);
+    expect((await lib.nextComparison(annotator.id))?.comparison.id).toBe(comparison.id);
   });
 });
 
@@ -55,7 +56,7 @@ describe('comparison filters for the curation grid', () => {
         ).comparison,
       );
     }
-    const annotator = lib.createAnnotator('a').annotator.id;
+    const annotator = (await lib.createAnnotator('a')).annotator.id;
     const judge = (n: number, kind: 'tie' | 'skip') =>
       lib.submitJudgment({
         comparisonId: made[n]!.id,
@@ -64,22 +65,22 @@ describe('comparison filters for the curation grid', () => {
         shownOrder: made[n]!.images.map((i) => i.id),
         idempotencyKey: `${n}`,
       });
-    judge(0, 'tie');
-    judge(1, 'skip'); // a skip is not a label
-    lib.tags.addToComparisons([made[1]!.id, made[3]!.id], 'hard');
-    lib.setExcluded(made[4]!.id, true);
-    lib.setGold(made[2]!.id, made[2]!.images[0]!.id);
-    const ids = (filter: Parameters<Library['listComparisons']>[0]) =>
-      lib.listComparisons(filter).map((c) => made.findIndex((m) => m.id === c.id));
-    expect(ids({ text: 'castle' })).toEqual([0, 1, 2]);
-    expect(ids({ tag: 'hard' })).toEqual([1, 3]);
-    expect(ids({ state: 'labeled' })).toEqual([0]);
-    expect(ids({ state: 'unlabeled' })).toEqual([1, 2, 3, 4]);
-    expect(ids({ state: 'excluded' })).toEqual([4]);
-    expect(ids({ gold: true })).toEqual([2]);
-    expect(ids({ text: 'CASTLE', state: 'unlabeled', tag: 'hard' })).toEqual([1]);
-    expect(ids({ limit: 2, offset: 1 })).toEqual([1, 2]);
-    expect(lib.countComparisons({ text: 'castle' })).toBe(3);
-    expect(lib.countComparisons()).toBe(5);
+    await judge(0, 'tie');
+    await judge(1, 'skip'); // a skip is not a label
+    await lib.tags.addToComparisons([made[1]!.id, made[3]!.id], 'hard');
+    await lib.setExcluded(made[4]!.id, true);
+    await lib.setGold(made[2]!.id, made[2]!.images[0]!.id);
+    const ids = async (filter: Parameters<Library['listComparisons']>[0]) =>
+      (await lib.listComparisons(filter)).map((c) => made.findIndex((m) => m.id === c.id));
+    expect(await ids({ text: 'castle' })).toEqual([0, 1, 2]);
+    expect(await ids({ tag: 'hard' })).toEqual([1, 3]);
+    expect(await ids({ state: 'labeled' })).toEqual([0]);
+    expect(await ids({ state: 'unlabeled' })).toEqual([1, 2, 3, 4]);
+    expect(await ids({ state: 'excluded' })).toEqual([4]);
+    expect(await ids({ gold: true })).toEqual([2]);
+    expect(await ids({ text: 'CASTLE', state: 'unlabeled', tag: 'hard' })).toEqual([1]);
+    expect(await ids({ limit: 2, offset: 1 })).toEqual([1, 2]);
+    expect(await lib.countComparisons({ text: 'castle' })).toBe(3);
+    expect(await lib.countComparisons()).toBe(5);
   });
 });

@@ -11,9 +11,10 @@ import {
   importHpd,
   importPairs,
   importPickapic,
-  Library,
+  type Library,
 } from '../../main/services/library';
 import { makePng, tempDir } from './helpers';
+import { openTestLibrary } from './open-library';
 
 let root: string;
 let cleanup: () => void;
@@ -24,8 +25,8 @@ beforeEach(async () => {
   cleanup = temp.cleanup;
   source = await buildLibrary(path.join(root, 'source'));
 });
-afterEach(() => {
-  source.close();
+afterEach(async () => {
+  await source.close();
   cleanup();
 });
 
@@ -42,17 +43,22 @@ async function buildLibrary(dir: string): Promise<Library> {
     rows.push(`${i}.png,p${i < 3 ? 0 : i < 6 ? 1 : 2},${i >= 3 && i < 6 ? 'g' : ''}`);
   }
   writeFileSync(path.join(folder, 'prompts.csv'), rows.join('\n'));
-  const lib = Library.open(dir);
+  const lib = await openTestLibrary(dir);
   await importFolder(lib, folder, path.join(folder, 'prompts.csv'));
   const p1 = path.join(folder, 'p1.csv');
   writeFileSync(p1, ['image,prompt,group', '3.png,p1,g', '4.png,p1,g', '5.png,p1,g'].join('\n'));
   await importFolder(lib, folder, p1, { split: 'pairs' });
-  const comparisons = lib.listComparisons();
-  const ann = lib.annotators.create('ann').annotator;
-  const bob = lib.annotators.create('bob', 'admin').annotator;
+  const comparisons = await lib.listComparisons();
+  const ann = (await lib.annotators.create('ann')).annotator;
+  const bob = (await lib.annotators.create('bob', 'admin')).annotator;
   const ids = (n: number): number[] => comparisons[n]!.images.map((image) => image.id);
-  const submit = (annotatorId: number, n: number, rest: Record<string, unknown>, key: string): void => {
-    lib.judgments.submit({
+  const submit = async (
+    annotatorId: number,
+    n: number,
+    rest: Record<string, unknown>,
+    key: string,
+  ): Promise<void> => {
+    await lib.judgments.submit({
       comparisonId: comparisons[n]!.id,
       annotatorId,
       shownOrder: [...ids(n)].reverse(),
@@ -63,31 +69,28 @@ async function buildLibrary(dir: string): Promise<Library> {
     });
   };
   // comparisons: 0 = p0 (3 images), 1 = p1 group g (3 images, from the first import), 2 = p2 pair, 3..5 = p1 pairs
-  lib.setGold(comparisons[3]!.id, ids(3)[1]!);
-  submit(ann.id, 0, { kind: 'choice', chosenImageId: ids(0)[2] }, 'k-ann-0');
-  submit(bob.id, 0, { kind: 'ranking', ranking: [ids(0)[1], ids(0)[2], ids(0)[0]] }, 'k-bob-0');
-  submit(ann.id, 3, { kind: 'choice', chosenImageId: ids(3)[1] }, 'k-ann-3');
-  submit(bob.id, 3, { kind: 'tie' }, 'k-bob-3');
-  submit(ann.id, 4, { kind: 'both-bad' }, 'k-ann-4');
-  submit(bob.id, 4, { kind: 'skip' }, 'k-bob-4');
-  submit(ann.id, 5, { kind: 'choice', chosenImageId: ids(5)[0] }, 'k-ann-5');
-  submit(ann.id, 1, { kind: 'tie' }, 'k-ann-1');
+  await lib.setGold(comparisons[3]!.id, ids(3)[1]!);
+  await submit(ann.id, 0, { kind: 'choice', chosenImageId: ids(0)[2] }, 'k-ann-0');
+  await submit(bob.id, 0, { kind: 'ranking', ranking: [ids(0)[1], ids(0)[2], ids(0)[0]] }, 'k-bob-0');
+  await submit(ann.id, 3, { kind: 'choice', chosenImageId: ids(3)[1] }, 'k-ann-3');
+  await submit(bob.id, 3, { kind: 'tie' }, 'k-bob-3');
+  await submit(ann.id, 4, { kind: 'both-bad' }, 'k-ann-4');
+  await submit(bob.id, 4, { kind: 'skip' }, 'k-bob-4');
+  await submit(ann.id, 5, { kind: 'choice', chosenImageId: ids(5)[0] }, 'k-ann-5');
+  await submit(ann.id, 1, { kind: 'tie' }, 'k-ann-1');
   return lib;
 }
 
 /** Everything that must survive a round trip, by content (hashes, names, keys) rather than row ids. */
-function snapshot(lib: Library) {
-  const hash = new Map(lib.listImages().map((image) => [image.id, image.hash]));
-  const names = new Map(lib.annotators.list().map((a) => [a.id, a.name]));
-  const comparisons = lib.listComparisons();
+async function snapshot(lib: Library) {
+  const hash = new Map((await lib.listImages()).map((image) => [image.id, image.hash]));
+  const names = new Map((await lib.annotators.list()).map((a) => [a.id, a.name]));
+  const comparisons = await lib.listComparisons();
   const describe = new Map(
     comparisons.map((c) => [c.id, `${c.prompt}|${c.images.map((i) => i.hash).join(',')}`]),
   );
   return {
-    prompts: lib
-      .listPrompts()
-      .map((p) => p.text)
-      .sort(),
+    prompts: (await lib.listPrompts()).map((p) => p.text).sort(),
     images: [...hash.values()].sort(),
     comparisons: comparisons
       .map((c) => ({
@@ -96,8 +99,7 @@ function snapshot(lib: Library) {
         gold: c.goldImageId === null ? null : hash.get(c.goldImageId),
       }))
       .sort((a, b) => a.key!.localeCompare(b.key!)),
-    judgments: lib.judgments
-      .list()
+    judgments: (await lib.judgments.list())
       .map((j) => ({
         comparison: describe.get(j.comparisonId),
         annotator: names.get(j.annotatorId),
@@ -114,10 +116,10 @@ function snapshot(lib: Library) {
 }
 
 describe('pairs JSONL export', () => {
-  it('writes prompt/chosen/rejected/tie/annotator/time with paths relative to the file, images copied beside it', () => {
+  it('writes prompt/chosen/rejected/tie/annotator/time with paths relative to the file, images copied beside it', async () => {
     const out = path.join(root, 'out', 'labels.jsonl');
     mkdirSync(path.dirname(out));
-    const report = exportPairs(source, out);
+    const report = await exportPairs(source, out);
     const lines = readFileSync(out, 'utf8')
       .trim()
       .split('\n')
@@ -136,7 +138,7 @@ describe('pairs JSONL export', () => {
     expect(existsSync(path.join(path.dirname(out), first.chosen))).toBe(true);
     expect(first.chosen).toMatch(/^labels_images\/[0-9a-f]{64}\.png$/);
     expect(typeof first.time).toBe('string');
-    const preferencesOnly = exportPairs(source, path.join(root, 'out', 'prefs.jsonl'), {
+    const preferencesOnly = await exportPairs(source, path.join(root, 'out', 'prefs.jsonl'), {
       preferencesOnly: true,
     });
     expect(preferencesOnly.records).toBe(12 - 3);
@@ -150,13 +152,13 @@ describe('pairs JSONL export', () => {
   it('round-trips exactly into an empty library: prompts, image hashes, comparisons and judgments', async () => {
     const out = path.join(root, 'export', 'pairs.jsonl');
     mkdirSync(path.dirname(out));
-    exportPairs(source, out);
-    const copy = Library.open(path.join(root, 'copy'));
+    await exportPairs(source, out);
+    const copy = await openTestLibrary(path.join(root, 'copy'));
     const report = await importPairs(copy, out);
     expect(report.errors).toEqual([]);
-    expect(snapshot(copy)).toEqual(snapshot(source));
-    expect(snapshot(copy).judgments).toHaveLength(8);
-    copy.close();
+    expect(await snapshot(copy)).toEqual(await snapshot(source));
+    expect((await snapshot(copy)).judgments).toHaveLength(8);
+    await copy.close();
   });
 });
 
@@ -166,7 +168,7 @@ describe('other export formats', () => {
     const test = path.join(root, 'hpd', 'test.json');
     mkdirSync(path.dirname(train));
     // train holds the choice and tie judgments: k-ann-0, k-ann-1 (tie), k-ann-3, k-bob-3 (tie), k-ann-5
-    expect(exportHpdV2(source, train).records).toBe(5);
+    expect((await exportHpdV2(source, train)).records).toBe(5);
     const items = JSON.parse(readFileSync(train, 'utf8'));
     expect(items.map((item: { human_preference: number[] }) => item.human_preference)).toEqual([
       [0, 0, 1],
@@ -182,7 +184,7 @@ describe('other export formats', () => {
       user_hash: 'ann',
     });
     expect(existsSync(path.join(path.dirname(train), items[0].image_path[0]))).toBe(true);
-    expect(exportHpdV2(source, test, { split: 'test' }).records).toBe(1);
+    expect((await exportHpdV2(source, test, { split: 'test' })).records).toBe(1);
     const testItems = JSON.parse(readFileSync(test, 'utf8'));
     expect(testItems[0]).toMatchObject({
       prompt: 'p0',
@@ -190,49 +192,49 @@ describe('other export formats', () => {
       raw_annotations: [{ rank: [3, 1, 2], user_hash: 'bob' }],
     });
 
-    const copy = Library.open(path.join(root, 'hpd-copy'));
+    const copy = await openTestLibrary(path.join(root, 'hpd-copy'));
     expect((await importHpd(copy, train)).errors).toEqual([]);
     expect((await importHpd(copy, test)).errors).toEqual([]);
-    const strip = (s: ReturnType<typeof snapshot>) =>
+    const strip = (s: Awaited<ReturnType<typeof snapshot>>) =>
       s.judgments
         .filter((j) => ['choice', 'tie', 'ranking'].includes(j.kind))
         .map((j) => [j.comparison, j.annotator, j.kind, j.chosen, j.ranking])
         .sort();
-    expect(strip(snapshot(copy))).toEqual(strip(snapshot(source)));
-    copy.close();
+    expect(strip(await snapshot(copy))).toEqual(strip(await snapshot(source)));
+    await copy.close();
   });
 
   it('Pick-a-Pic parquet carries two-image choice/tie judgments and re-imports them', async () => {
     const out = path.join(root, 'pickapic.parquet');
-    const report = exportPickapic(source, out);
+    const report = await exportPickapic(source, out);
     expect(report.records).toBe(3); // k-ann-3 choice, k-bob-3 tie, k-ann-5 choice (the pairs)
     expect(report.skipped).toEqual([
       { reason: '3-image comparison', count: 3 },
       { reason: 'both-bad judgment', count: 1 },
       { reason: 'skip judgment', count: 1 },
     ]);
-    const copy = Library.open(path.join(root, 'pp-copy'));
+    const copy = await openTestLibrary(path.join(root, 'pp-copy'));
     const imported = await importPickapic(copy, out);
     expect(imported).toMatchObject({ judgmentsAdded: 3, errors: [] });
-    const pick = (s: ReturnType<typeof snapshot>) =>
+    const pick = (s: Awaited<ReturnType<typeof snapshot>>) =>
       s.judgments
         .filter((j) => ['k-ann-3', 'k-bob-3', 'k-ann-5'].includes(j.key))
         .map((j) => [j.key, j.comparison, j.annotator, j.kind, j.chosen, j.time]);
-    expect(pick(snapshot(copy))).toEqual(pick(snapshot(source)));
-    copy.close();
+    expect(pick(await snapshot(copy))).toEqual(pick(await snapshot(source)));
+    await copy.close();
   });
 
-  it('scores CSV lists model, prompt, image hash and score', () => {
-    const [comparison] = source.listComparisons();
+  it('scores CSV lists model, prompt, image hash and score', async () => {
+    const [comparison] = await source.listComparisons();
     const image = comparison!.images[0]!;
-    source.scores.set({
+    await source.scores.set({
       modelId: 'hps-v2.1',
       imageId: image.id,
       promptId: comparison!.promptId,
       score: 27.25,
       cosine: 0.2725,
     });
-    source.scores.set({
+    await source.scores.set({
       modelId: 'aesthetic',
       imageId: image.id,
       promptId: comparison!.promptId,
@@ -240,7 +242,7 @@ describe('other export formats', () => {
       cosine: null,
     });
     const out = path.join(root, 'scores.csv');
-    expect(exportScoresCsv(source, out).records).toBe(2);
+    expect((await exportScoresCsv(source, out)).records).toBe(2);
     const rows = parse(readFileSync(out), { columns: true });
     expect(rows).toEqual([
       {
@@ -265,15 +267,15 @@ describe('other export formats', () => {
 
 describe('Pick-a-Pic export across row groups', () => {
   it('writes more rows than one row group holds and reads every label back', async () => {
-    const lib = Library.open(path.join(root, 'many'));
+    const lib = await openTestLibrary(path.join(root, 'many'));
     const a = (await lib.addImage(await makePng(50))).image.id;
     const b = (await lib.addImage(await makePng(51))).image.id;
-    const annotator = lib.annotators.create('m').annotator.id;
+    const annotator = (await lib.annotators.create('m')).annotator.id;
     // 150 comparisons (more than two 64-row groups): the first image wins when i % 3 = 0, tie when i % 3 = 1, else the second.
     for (let i = 0; i < 150; i++) {
-      const { comparison } = lib.addComparison({ prompt: `q${i}`, imageIds: [a, b] });
+      const { comparison } = await lib.addComparison({ prompt: `q${i}`, imageIds: [a, b] });
       const kind = i % 3 === 1 ? 'tie' : 'choice';
-      lib.judgments.submit({
+      await lib.judgments.submit({
         comparisonId: comparison.id,
         annotatorId: annotator,
         kind,
@@ -283,23 +285,25 @@ describe('Pick-a-Pic export across row groups', () => {
       });
     }
     const out = path.join(root, 'many.parquet');
-    expect(exportPickapic(lib, out).records).toBe(150);
-    lib.close();
-    const copy = Library.open(path.join(root, 'many-copy'));
+    expect((await exportPickapic(lib, out)).records).toBe(150);
+    await lib.close();
+    const copy = await openTestLibrary(path.join(root, 'many-copy'));
     expect(await importPickapic(copy, out)).toMatchObject({
       records: 150,
       judgmentsAdded: 150,
       imagesAdded: 2,
       errors: [],
     });
-    const outcome = (key: string) => {
-      const j = copy.judgments.byKey(key)!;
-      const first = copy.requireComparison(j.comparisonId).images[0]!.id;
+    const outcome = async (key: string) => {
+      const j = (await copy.judgments.byKey(key))!;
+      const first = (await copy.requireComparison(j.comparisonId)).images[0]!.id;
       return j.kind === 'tie' ? 'tie' : j.chosenImageId === first ? 'first' : 'second';
     };
-    expect(Array.from({ length: 150 }, (_, i) => outcome(`q${i}`))).toEqual(
+    const outcomes: string[] = [];
+    for (let i = 0; i < 150; i++) outcomes.push(await outcome(`q${i}`));
+    expect(outcomes).toEqual(
       Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? 'first' : i % 3 === 1 ? 'tie' : 'second')),
     );
-    copy.close();
+    await copy.close();
   });
 });

@@ -7,23 +7,24 @@ import {
   importHpd,
   importPairs,
   importPickapic,
-  Library,
+  type Library,
   type ImportProgress,
 } from '../../main/services/library';
 import { sha256Hex } from '../../main/services/library/imageStore';
 import { makeJpeg, makePng, tempDir } from './helpers';
+import { openTestLibrary } from './open-library';
 
 let root: string;
 let lib: Library;
 let cleanup: () => void;
-beforeEach(() => {
+beforeEach(async () => {
   const temp = tempDir();
   root = temp.dir;
   cleanup = temp.cleanup;
-  lib = Library.open(path.join(root, 'library'));
+  lib = await openTestLibrary(path.join(root, 'library'));
 });
-afterEach(() => {
-  lib.close();
+afterEach(async () => {
+  await lib.close();
   cleanup();
 });
 
@@ -58,8 +59,8 @@ describe('folder import', () => {
       comparisonsAdded: 10,
       errors: [],
     });
-    expect(lib.stats()).toMatchObject({ prompts: 10, images: 30, comparisons: 10 });
-    const first = lib.listComparisons()[0]!;
+    expect(await lib.stats()).toMatchObject({ prompts: 10, images: 30, comparisons: 10 });
+    const first = (await lib.listComparisons())[0]!;
     expect(first.prompt).toBe('prompt 0, with a comma');
     expect(first.images.map((image) => image.hash)).toEqual(
       await Promise.all([0, 1, 2].map(async (i) => sha256Hex(await makePng(i)))),
@@ -74,7 +75,7 @@ describe('folder import', () => {
       comparisonsAdded: 0,
       comparisonsDuplicate: 10,
     });
-    expect(lib.stats().comparisons).toBe(10);
+    expect((await lib.stats()).comparisons).toBe(10);
   });
 
   it('splits groups into every pair on request and keeps groups apart (JSONL prompts file)', async () => {
@@ -85,7 +86,7 @@ describe('folder import', () => {
     const report = await importFolder(lib, folder, path.join(folder, 'prompts.jsonl'), { split: 'pairs' });
     // group sd15 has 3 images → 3 pairs; sdxl has 2 → 1 pair
     expect(report.comparisonsAdded).toBe(4);
-    expect(lib.listComparisons().map((c) => [c.group, c.images.length])).toEqual([
+    expect((await lib.listComparisons()).map((c) => [c.group, c.images.length])).toEqual([
       ['sd15', 2],
       ['sd15', 2],
       ['sd15', 2],
@@ -108,9 +109,9 @@ describe('folder import', () => {
     const report = await importFolder(lib, folder, path.join(folder, 'p.csv'), { split: 'pairs' });
     expect(report.errors.map((e) => e.message)).toEqual([expect.stringMatching(/marks 2 images as gold/)]);
     // prompt a: pairs (0,1) (0,2) (1,2); image 1 is gold → (0,1) and (1,2) carry it, (0,2) has none
-    const gold = lib
-      .listComparisons()
-      .map((c) => (c.goldImageId === null ? null : c.images.findIndex((i) => i.id === c.goldImageId)));
+    const gold = (await lib.listComparisons()).map((c) =>
+      c.goldImageId === null ? null : c.images.findIndex((i) => i.id === c.goldImageId),
+    );
     expect(gold).toEqual([1, null, 0]);
   });
 
@@ -186,10 +187,10 @@ describe('HPD imports', () => {
       expect.stringMatching(/out of range/),
       expect.stringMatching(/not an HPD item/),
     ]);
-    const castle = lib.listComparisons()[0]!;
-    const [judgment] = lib.judgments.list({ comparisonId: castle.id });
+    const castle = (await lib.listComparisons())[0]!;
+    const [judgment] = await lib.judgments.list({ comparisonId: castle.id });
     expect(judgment).toMatchObject({ kind: 'choice', chosenImageId: castle.images[2]!.id });
-    expect(lib.annotators.get(judgment!.annotatorId)).toMatchObject({ name: 'u1', canLogin: false });
+    expect(await lib.annotators.get(judgment!.annotatorId)).toMatchObject({ name: 'u1', canLogin: false });
     // Importing again is idempotent.
     expect(await importHpd(lib, file)).toMatchObject({
       comparisonsAdded: 0,
@@ -215,16 +216,16 @@ describe('HPD imports', () => {
       judgmentsAdded: 3,
       errors: [],
     });
-    const [cat, dog, tie] = lib.listComparisons();
-    expect(lib.judgments.list({ comparisonId: cat!.id })[0]).toMatchObject({
+    const [cat, dog, tie] = await lib.listComparisons();
+    expect((await lib.judgments.list({ comparisonId: cat!.id }))[0]).toMatchObject({
       kind: 'choice',
       chosenImageId: cat!.images[1]!.id,
     });
-    expect(lib.judgments.list({ comparisonId: dog!.id })[0]).toMatchObject({
+    expect((await lib.judgments.list({ comparisonId: dog!.id }))[0]).toMatchObject({
       kind: 'choice',
       chosenImageId: dog!.images[0]!.id,
     });
-    expect(lib.judgments.list({ comparisonId: tie!.id })[0]!.kind).toBe('tie');
+    expect((await lib.judgments.list({ comparisonId: tie!.id }))[0]!.kind).toBe('tie');
 
     const test = [
       {
@@ -246,14 +247,14 @@ describe('HPD imports', () => {
       judgmentsAdded: 3,
       errors: [],
     });
-    const bridge = lib.listComparisons()[3]!;
+    const bridge = (await lib.listComparisons())[3]!;
     const ids = bridge.images.map((image) => image.id);
-    expect(lib.judgments.list({ comparisonId: bridge.id }).map((j) => j.ranking)).toEqual([
+    expect((await lib.judgments.list({ comparisonId: bridge.id })).map((j) => j.ranking)).toEqual([
       [ids[1], ids[0], ids[2]],
       [ids[0], ids[1], ids[2]],
     ]);
-    const night = lib.listComparisons()[4]!;
-    expect(lib.judgments.list({ comparisonId: night.id })[0]!.ranking).toEqual([
+    const night = (await lib.listComparisons())[4]!;
+    expect((await lib.judgments.list({ comparisonId: night.id }))[0]!.ranking).toEqual([
       night.images[1]!.id,
       night.images[0]!.id,
     ]);
@@ -286,21 +287,21 @@ describe('Pick-a-Pic parquet import', () => {
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]!.file).toBe(`${file}#3`);
     expect(report.errors[0]!.message).toMatch(/not a readable image/);
-    const [first, second, owl] = lib.listComparisons();
+    const [first, second, owl] = await lib.listComparisons();
     expect(first!.images.map((i) => i.hash)).toEqual([sha256Hex(jpgs[0]!), sha256Hex(jpgs[1]!)]);
-    expect(lib.judgments.list({ comparisonId: first!.id })[0]).toMatchObject({
+    expect((await lib.judgments.list({ comparisonId: first!.id }))[0]).toMatchObject({
       kind: 'choice',
       chosenImageId: first!.images[1]!.id,
     });
-    expect(lib.judgments.list({ comparisonId: second!.id })[0]).toMatchObject({
+    expect((await lib.judgments.list({ comparisonId: second!.id }))[0]).toMatchObject({
       kind: 'choice',
       chosenImageId: second!.images[0]!.id,
     });
-    expect(lib.judgments.list({ comparisonId: owl!.id })[0]).toMatchObject({
+    expect((await lib.judgments.list({ comparisonId: owl!.id }))[0]).toMatchObject({
       kind: 'tie',
       chosenImageId: null,
     });
-    expect(lib.annotators.list().map((a) => a.name)).toEqual(['7', '8']);
+    expect((await lib.annotators.list()).map((a) => a.name)).toEqual(['7', '8']);
   });
 
   it('reports a file that is not parquet or lacks the columns', async () => {
@@ -334,13 +335,13 @@ describe('pairs JSONL import', () => {
     const report = await importPairs(lib, path.join(dir, 'pairs.jsonl'));
     expect(report).toMatchObject({ records: 3, comparisonsAdded: 2, judgmentsAdded: 2 });
     expect(report.errors.map((e) => path.basename(e.file))).toEqual(['nope.png', 'pairs.jsonl:3']);
-    const [first, second] = lib.listComparisons();
-    expect(lib.judgments.list({ comparisonId: first!.id })[0]).toMatchObject({
+    const [first, second] = await lib.listComparisons();
+    expect((await lib.judgments.list({ comparisonId: first!.id }))[0]).toMatchObject({
       kind: 'choice',
       chosenImageId: first!.images[0]!.id,
     });
     expect(first!.images[0]!.hash).toBe(sha256Hex(await makePng(1)));
-    expect(lib.judgments.list({ comparisonId: second!.id })[0]!.kind).toBe('tie');
+    expect((await lib.judgments.list({ comparisonId: second!.id }))[0]!.kind).toBe('tie');
   });
 });
 
@@ -360,7 +361,7 @@ describe('cancellation', () => {
       importFolder(lib, folder, path.join(folder, 'p.csv'), { onProgress, signal: controller.signal }),
     ).rejects.toThrow(/cancelled by the user/);
     // Aborted while record 4 (index 3) was being read: it completes, the check before record 5 stops the run.
-    expect(lib.stats()).toMatchObject({ images: 4, comparisons: 0 });
+    expect(await lib.stats()).toMatchObject({ images: 4, comparisons: 0 });
     const again = await importFolder(lib, folder, path.join(folder, 'p.csv'));
     expect(again).toMatchObject({ imagesAdded: 2, imagesDuplicate: 4, comparisonsAdded: 3 });
   });

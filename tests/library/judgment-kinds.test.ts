@@ -4,11 +4,12 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { JUDGMENT_KINDS } from '../../main/contract/names';
 import { migrate } from '../../main/services/library/schema';
+import { SqliteDatabase } from '../../main/services/library/sql/sqlite';
 
 describe('judgment kinds', () => {
-  it('the library schema accepts exactly the contract’s judgment kinds', () => {
+  it('the library schema accepts exactly the contract’s judgment kinds', async () => {
     const db = new Database(':memory:');
-    migrate(db);
+    await migrate(new SqliteDatabase(db));
     const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'judgments'").get() as {
       sql: string;
     };

@@ -24,15 +24,15 @@ describe('HPS_SQLITE_BINDING (the Electron-ABI build used by npm start)', () => 
     return d;
   };
 
-  it('opens the library through the binding it names', () => {
+  it('opens the library through the binding it names', async () => {
     process.env.HPS_SQLITE_BINDING = nodeBinding;
-    const lib = Library.open(tempDir());
-    expect(lib.listComparisons({}).length).toBe(0);
-    lib.close();
+    const lib = await Library.open(tempDir());
+    expect((await lib.listComparisons({})).length).toBe(0);
+    await lib.close();
   });
 
-  it('fails loudly when the named binding does not exist', () => {
+  it('fails loudly when the named binding does not exist', async () => {
     process.env.HPS_SQLITE_BINDING = join(tempDir(), 'missing.node');
-    expect(() => Library.open(tempDir())).toThrow();
+    await expect(Library.open(tempDir())).rejects.toThrow();
   });
 });

@@ -71,7 +71,7 @@ describe('splitByPrompt', () => {
 describe('libraryLabels', () => {
   it('averages each comparison’s judgments into one soft target (ties 0.5/0.5; both-bad, skips and excluded items left out)', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pref-labels-'));
-    const library = Library.open(dir);
+    const library = await Library.open(dir);
     try {
       const image = async (value: number) =>
         (
@@ -84,11 +84,13 @@ describe('libraryLabels', () => {
           )
         ).image.id;
       const [a, b, c, d] = [await image(10), await image(20), await image(30), await image(40)];
-      const first = library.addComparison({ prompt: 'one', imageIds: [a!, b!] }).comparison;
-      const second = library.addComparison({ prompt: 'two', imageIds: [c!, d!] }).comparison;
-      const excluded = library.addComparison({ prompt: 'three', imageIds: [a!, d!] }).comparison;
-      library.setExcluded(excluded.id, true);
-      const people = ['p1', 'p2', 'p3', 'p4'].map((name) => library.createAnnotator(name).annotator.id);
+      const first = (await library.addComparison({ prompt: 'one', imageIds: [a!, b!] })).comparison;
+      const second = (await library.addComparison({ prompt: 'two', imageIds: [c!, d!] })).comparison;
+      const excluded = (await library.addComparison({ prompt: 'three', imageIds: [a!, d!] })).comparison;
+      await library.setExcluded(excluded.id, true);
+      const people: number[] = [];
+      for (const name of ['p1', 'p2', 'p3', 'p4'])
+        people.push((await library.createAnnotator(name)).annotator.id);
       const judge = (
         comparison: typeof first,
         annotator: number,
@@ -103,19 +105,19 @@ describe('libraryLabels', () => {
           shownOrder: comparison.images.map((i) => i.id),
           idempotencyKey: `${comparison.id}-${annotator}`,
         });
-      judge(first, people[0]!, 'choice', a);
-      judge(first, people[1]!, 'tie');
-      judge(first, people[2]!, 'both-bad');
-      judge(first, people[3]!, 'skip');
-      judge(second, people[0]!, 'both-bad');
-      judge(excluded, people[0]!, 'choice', a);
-      const { examples } = libraryLabels(library);
+      await judge(first, people[0]!, 'choice', a);
+      await judge(first, people[1]!, 'tie');
+      await judge(first, people[2]!, 'both-bad');
+      await judge(first, people[3]!, 'skip');
+      await judge(second, people[0]!, 'both-bad');
+      await judge(excluded, people[0]!, 'choice', a);
+      const { examples } = await libraryLabels(library);
       expect(examples).toHaveLength(1);
       expect(examples[0]!.comparisonId).toBe(first.id);
       expect(examples[0]!.labels).toBe(2);
       expect(examples[0]!.targets).toEqual([0.75, 0.25]);
     } finally {
-      library.close();
+      await library.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

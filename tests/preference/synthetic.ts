@@ -30,21 +30,21 @@ async function blockImage(random: () => number, brightness: number): Promise<Uin
 
 export async function syntheticLibrary(dir: string, options: SyntheticOptions): Promise<Library> {
   const random = mulberry32(options.seed ?? 1);
-  const library = Library.open(dir);
-  const annotator = library.createAnnotator('synthetic').annotator;
+  const library = await Library.open(dir);
+  const annotator = (await library.createAnnotator('synthetic')).annotator;
   const pair = async (prompt: string) => {
     const dark = await library.addImage(await blockImage(random, 0.15 + 0.3 * random()));
     const bright = await library.addImage(await blockImage(random, 0.65 + 0.35 * random()));
     const ids = random() < 0.5 ? [dark.image.id, bright.image.id] : [bright.image.id, dark.image.id];
     return {
-      comparison: library.addComparison({ prompt, imageIds: ids }).comparison,
+      comparison: (await library.addComparison({ prompt, imageIds: ids })).comparison,
       bright: bright.image.id,
     };
   };
   for (let p = 0; p < options.prompts; p++) {
     for (let c = 0; c < options.comparisonsPerPrompt; c++) {
       const { comparison, bright } = await pair(`a picture of thing number ${p}`);
-      library.submitJudgment({
+      await library.submitJudgment({
         comparisonId: comparison.id,
         annotatorId: annotator.id,
         kind: 'choice',

@@ -19,11 +19,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'pref-cli-'));
   libraryDir = path.join(dir, 'library');
   const library = await syntheticLibrary(libraryDir, { prompts: 4, comparisonsPerPrompt: 2 });
-  imageFiles = library
-    .listImages()
-    .slice(0, 2)
-    .map((image) => library.imagePath(image));
-  library.close();
+  imageFiles = (await library.listImages()).slice(0, 2).map((image) => library.imagePath(image));
+  await library.close();
 }, 60_000);
 
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -104,7 +101,7 @@ describe('hps-studio train-scorer', () => {
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { before: unknown; after: unknown; testComparisons: number };
     const api = createApi(
-      createApp({ libraryDir, info: { version: 'test', mode: 'serve', electron: null } }),
+      await createApp({ libraryDir, info: { version: 'test', mode: 'serve', electron: null } }),
     );
     try {
       const { scorers } = (await api.call('evaluation.heldOut', {}, OWNER)) as {

@@ -60,7 +60,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  library?.close();
+  await library?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
   console.log(log.join('\n'));
 });
@@ -85,10 +85,7 @@ describe('preference training on synthetic labels (preferred = brighter)', () =>
     const header = await readTrainedScorerHeader(savedFile);
     expect(header?.kind).toBe('hps-v1');
     expect(header?.trained).toContain('visual.proj');
-    const images = library
-      .listImages()
-      .slice(0, 3)
-      .map((image) => library.imagePath(image));
+    const images = (await library.listImages()).slice(0, 3).map((image) => library.imagePath(image));
     const prompts = ['a picture of thing number 0'];
     const trained = await createTrainedScorer(savedFile, { vocab: VOCAB });
     const base = await createScorer({ kind: 'hps-v1', model: CHECKPOINT, vocab: VOCAB });
@@ -110,7 +107,7 @@ describe('preference training on synthetic labels (preferred = brighter)', () =>
 
 describe('label next with the trained scorer', () => {
   it('queues every unlabelled comparison, least certain first, and by disagreement with the base', async () => {
-    const unlabelled = library.listComparisons({ state: 'unlabeled' });
+    const unlabelled = await library.listComparisons({ state: 'unlabeled' });
     expect(unlabelled).toHaveLength(4);
     const trained = await createTrainedScorer(savedFile, { vocab: VOCAB });
     const base = await createScorer({ kind: 'hps-v1', model: CHECKPOINT, vocab: VOCAB });
@@ -140,17 +137,16 @@ describe('label next with the trained scorer', () => {
             c.images.map((image) => library.imagePath(image)),
             [c.prompt],
           );
-          rows.forEach((row, i) =>
-            library.scores.set({
+          for (const [i, row] of rows.entries())
+            await library.scores.set({
               modelId,
               imageId: c.images[i]!.id,
               promptId: c.promptId,
               score: (row as { score: number }).score,
               cosine: null,
-            }),
-          );
+            });
         }
-      const disputed = labelNextByDisagreement(library, ['trained', 'base'], { limit: 2 });
+      const disputed = await labelNextByDisagreement(library, ['trained', 'base'], { limit: 2 });
       expect(disputed.queue).toHaveLength(2);
       expect(disputed.unscored).toBe(0);
       expect(disputed.queue[0]!.priority).toBeGreaterThanOrEqual(disputed.queue[1]!.priority);
@@ -196,8 +192,8 @@ describe('LoRA preference training on the same synthetic labels', () => {
 
   it('saves merged weights whose scorer reproduces the held-out accuracy', async () => {
     const held = new Set(lora.report.testPromptIds);
-    const comparisons = library.listComparisons().filter((c) => held.has(c.promptId));
-    const chosen = new Map(library.judgments.list().map((j) => [j.comparisonId, j.chosenImageId]));
+    const comparisons = (await library.listComparisons()).filter((c) => held.has(c.promptId));
+    const chosen = new Map((await library.judgments.list()).map((j) => [j.comparisonId, j.chosenImageId]));
     const scorer = await createTrainedScorer(loraFile, { vocab: VOCAB });
     let correct = 0;
     try {

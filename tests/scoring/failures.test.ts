@@ -21,13 +21,13 @@ let corrupt: { id: number; path: string; bytes: Buffer };
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'hps-score-failures-'));
-  library = Library.open(path.join(base, 'library'));
+  library = await Library.open(path.join(base, 'library'));
   const ids: number[] = [];
   for (const name of ['img0_rgb_512x512.png', 'img2_rgb_300x700.png', 'img3_rgb_517x333.png'])
     ids.push((await library.addImage(await readFile(fixture(name)))).image.id);
-  library.addComparison({ prompt: 'a red bird', imageIds: ids });
-  library.addComparison({ prompt: 'a castle at night', imageIds: ids });
-  const image = library.getImage(ids[1]!)!;
+  await library.addComparison({ prompt: 'a red bird', imageIds: ids });
+  await library.addComparison({ prompt: 'a castle at night', imageIds: ids });
+  const image = (await library.getImage(ids[1]!))!;
   corrupt = { id: image.id, path: library.imagePath(image), bytes: await readFile(library.imagePath(image)) };
   // The stored file goes bad after import (a bad disk, a half-copied library folder).
   writeFileSync(corrupt.path, Buffer.from('not an image'));
@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await scorer?.close();
-  library?.close();
+  await library?.close();
   await rm(base, { recursive: true, force: true });
 });
 
@@ -56,11 +56,11 @@ describe('images that cannot be scored', () => {
     expect(readsOfCorrupt()).toBe(1);
     expect(result.scored).toBe(4);
     expect(result.failed.map((f) => f.imageId)).toEqual([corrupt.id]);
-    expect(failures()).toEqual([
+    expect(await failures()).toEqual([
       expect.objectContaining({ modelId: MODEL, imageId: corrupt.id, error: result.failed[0]!.error }),
     ]);
     // Another scorer has its own record.
-    expect(library.scores.failures('another-scorer')).toEqual([]);
+    expect(await library.scores.failures('another-scorer')).toEqual([]);
   }, 60_000);
 
   it('are skipped by the next run', async () => {
@@ -68,39 +68,39 @@ describe('images that cannot be scored', () => {
     expect(readsOfCorrupt()).toBe(0);
     expect(score).not.toHaveBeenCalled();
     expect(result).toEqual({ scored: 0, failed: [] });
-    expect(failures()).toHaveLength(1);
+    expect(await failures()).toHaveLength(1);
   });
 
   it('are tried again with retryFailed, and stay recorded while they still fail', async () => {
-    const before = failures()[0]!.failedAt;
+    const before = (await failures())[0]!.failedAt;
     const result = await scoreLibrary(library, scorer, MODEL, { retryFailed: true });
     expect(readsOfCorrupt()).toBe(1);
     expect(result.failed.map((f) => f.imageId)).toEqual([corrupt.id]);
-    expect(failures()).toHaveLength(1);
-    expect(failures()[0]!.failedAt >= before).toBe(true);
+    expect(await failures()).toHaveLength(1);
+    expect((await failures())[0]!.failedAt >= before).toBe(true);
   }, 60_000);
 
   it('are tried again when the image row changed, and forgotten once they score', async () => {
     // A repaired row: the image's bytes under a new hash (what a re-import that fixes the file would leave).
     const hash = sha256Hex(corrupt.bytes).replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    const row = library.getImage(corrupt.id)!;
+    const row = (await library.getImage(corrupt.id))!;
     const repaired = library.imagePath({ hash, ext: row.ext });
     library.images.put(hash, row.ext, corrupt.bytes);
-    library.db.prepare('UPDATE images SET hash = ? WHERE id = ?').run(hash, corrupt.id);
-    expect(failures()).toEqual([]);
+    await library.db.run('UPDATE images SET hash = ? WHERE id = ?', [hash, corrupt.id]);
+    expect(await failures()).toEqual([]);
     const result = await scoreLibrary(library, scorer, MODEL);
     const asked = score.mock.calls.flatMap(([images]) => images);
     score.mockClear();
     expect(asked.filter((image) => image === repaired)).toHaveLength(2);
     expect(result).toEqual({ scored: 2, failed: [] });
-    expect(library.db.prepare('SELECT COUNT(*) AS n FROM score_failures').get()).toEqual({ n: 0 });
+    expect(await library.db.get('SELECT COUNT(*) AS n FROM score_failures')).toEqual({ n: 0 });
   }, 60_000);
 
   it('disappear with their image', async () => {
-    library.scores.recordFailure({ modelId: MODEL, imageId: corrupt.id, error: 'unreadable' });
-    expect(failures()).toHaveLength(1);
-    library.db.prepare('DELETE FROM comparison_images WHERE image_id = ?').run(corrupt.id);
-    library.db.prepare('DELETE FROM images WHERE id = ?').run(corrupt.id);
-    expect(library.db.prepare('SELECT COUNT(*) AS n FROM score_failures').get()).toEqual({ n: 0 });
+    await library.scores.recordFailure({ modelId: MODEL, imageId: corrupt.id, error: 'unreadable' });
+    expect(await failures()).toHaveLength(1);
+    await library.db.run('DELETE FROM comparison_images WHERE image_id = ?', [corrupt.id]);
+    await library.db.run('DELETE FROM images WHERE id = ?', [corrupt.id]);
+    expect(await library.db.get('SELECT COUNT(*) AS n FROM score_failures')).toEqual({ n: 0 });
   });
 });

@@ -14,7 +14,7 @@ const libraryDir = path.join(dir, 'library');
 const cli = (...args: string[]) => runCli(args);
 
 beforeAll(async () => {
-  const library = Library.open(libraryDir);
+  const library = await Library.open(libraryDir);
   try {
     const images = [];
     for (const r of [220, 30, 120])
@@ -27,13 +27,16 @@ beforeAll(async () => {
           )
         ).image,
       );
-    const scored = library.addComparison({ prompt: 'a red card', imageIds: [images[0]!.id, images[1]!.id] });
-    library.addComparison({ prompt: 'unscored', imageIds: [images[1]!.id, images[2]!.id] });
+    const scored = await library.addComparison({
+      prompt: 'a red card',
+      imageIds: [images[0]!.id, images[1]!.id],
+    });
+    await library.addComparison({ prompt: 'unscored', imageIds: [images[1]!.id, images[2]!.id] });
     for (const [image, score] of [
       [images[0]!, 0.3],
       [images[1]!, 0.2],
     ] as const)
-      library.scores.set({
+      await library.scores.set({
         modelId: 'hps-v2.1',
         imageId: image.id,
         promptId: scored.comparison.promptId,
@@ -41,7 +44,7 @@ beforeAll(async () => {
         cosine: null,
       });
   } finally {
-    library.close();
+    await library.close();
   }
 });
 

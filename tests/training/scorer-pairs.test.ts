@@ -25,39 +25,39 @@ async function solid(library: Library, shade: number): Promise<ImageRecord> {
 }
 
 beforeAll(async () => {
-  const library = Library.open(dir);
+  const library = await Library.open(dir);
   try {
     img = [];
     for (let i = 0; i < 9; i++) img.push(await solid(library, 20 * i));
-    const comparison = (prompt: string, images: ImageRecord[]) =>
-      library.addComparison({ prompt, imageIds: images.map((i) => i.id) }).comparison;
+    const comparison = async (prompt: string, images: ImageRecord[]) =>
+      (await library.addComparison({ prompt, imageIds: images.map((i) => i.id) })).comparison;
     const score = (modelId: string, promptId: number, image: ImageRecord, value: number) =>
       library.scores.set({ modelId, imageId: image.id, promptId, score: value, cosine: null });
 
-    const three = comparison('three cats', [img[0]!, img[1]!, img[2]!]);
-    [0.2, 0.9, 0.5].forEach((v, i) => score('hps-a', three.promptId, img[i]!, v));
-    [0.8, 0.1, 0.5].forEach((v, i) => score('hps-b', three.promptId, img[i]!, v));
+    const three = await comparison('three cats', [img[0]!, img[1]!, img[2]!]);
+    for (const [i, v] of [0.2, 0.9, 0.5].entries()) await score('hps-a', three.promptId, img[i]!, v);
+    for (const [i, v] of [0.8, 0.1, 0.5].entries()) await score('hps-b', three.promptId, img[i]!, v);
     // Same images under another prompt: their scores above belong to "three cats" only.
-    comparison('other prompt', [img[0]!, img[1]!]);
-    const missing = comparison('one unscored', [img[3]!, img[4]!]);
-    score('hps-a', missing.promptId, img[3]!, 0.4);
-    const tie = comparison('a tie', [img[5]!, img[6]!]);
-    score('hps-a', tie.promptId, img[5]!, 0.3);
-    score('hps-a', tie.promptId, img[6]!, 0.3);
-    const close = comparison('close call', [img[7]!, img[8]!]);
-    score('hps-a', close.promptId, img[7]!, 0.3);
-    score('hps-a', close.promptId, img[8]!, 0.35);
-    const excluded = comparison('set aside', [img[4]!, img[5]!]);
-    score('hps-a', excluded.promptId, img[4]!, 0.1);
-    score('hps-a', excluded.promptId, img[5]!, 0.9);
-    library.setExcluded(excluded.id, true);
+    await comparison('other prompt', [img[0]!, img[1]!]);
+    const missing = await comparison('one unscored', [img[3]!, img[4]!]);
+    await score('hps-a', missing.promptId, img[3]!, 0.4);
+    const tie = await comparison('a tie', [img[5]!, img[6]!]);
+    await score('hps-a', tie.promptId, img[5]!, 0.3);
+    await score('hps-a', tie.promptId, img[6]!, 0.3);
+    const close = await comparison('close call', [img[7]!, img[8]!]);
+    await score('hps-a', close.promptId, img[7]!, 0.3);
+    await score('hps-a', close.promptId, img[8]!, 0.35);
+    const excluded = await comparison('set aside', [img[4]!, img[5]!]);
+    await score('hps-a', excluded.promptId, img[4]!, 0.1);
+    await score('hps-a', excluded.promptId, img[5]!, 0.9);
+    await library.setExcluded(excluded.id, true);
     // Only ties for hps-c: nothing to train on.
-    score('hps-c', tie.promptId, img[5]!, 0.5);
-    score('hps-c', tie.promptId, img[6]!, 0.5);
+    await score('hps-c', tie.promptId, img[5]!, 0.5);
+    await score('hps-c', tie.promptId, img[6]!, 0.5);
 
     // A human judgment that disagrees with hps-a: not used in this mode.
-    const { annotator } = library.createAnnotator('ann');
-    library.submitJudgment({
+    const { annotator } = await library.createAnnotator('ann');
+    await library.submitJudgment({
       comparisonId: three.id,
       annotatorId: annotator.id,
       kind: 'choice',
@@ -67,7 +67,7 @@ beforeAll(async () => {
     });
     file = (image) => library.imagePath(image);
   } finally {
-    library.close();
+    await library.close();
   }
 });
 

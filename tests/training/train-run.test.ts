@@ -198,11 +198,11 @@ describe('LoRA training run on sd-tiny (cpu)', () => {
 
   it('a job from library judgments: progress events, pause/resume, PEFT output, run history in the library', async () => {
     const libraryDir = path.join(dir, 'library');
-    const library = Library.open(libraryDir);
+    const library = await Library.open(libraryDir);
     try {
       await importPairs(library, pairsFile);
     } finally {
-      library.close();
+      await library.close();
     }
     const events: TrainingProgress[] = [];
     let pausedAt: number | undefined;

@@ -6,13 +6,13 @@ import type { Handlers } from './types';
 export const evaluationHandlers = {
   'evaluation.agreement': async (_input, { app }) => agreementReport(app.library),
   'evaluation.metricAccuracy': async ({ modelTieThreshold }, { app }) => ({
-    models: accuracyReports(app.library, modelTieThreshold),
+    models: await accuracyReports(app.library, modelTieThreshold),
   }),
   'evaluation.heldOut': async (_input, { app }) => heldOutReports(app.libraryDir),
   'evaluation.histograms': async ({ promptId, bins }, { app }) =>
     scoreHistograms(app.library, promptId, bins),
   'evaluation.csv': async ({ modelTieThreshold }, { app }) => ({
-    csv: accuracyCsv(app.library, modelTieThreshold),
+    csv: await accuracyCsv(app.library, modelTieThreshold),
   }),
   'annotators.list': async (_input, { app }) => annotatorList(app.library),
   'annotators.add': async (input, { app }) => addAnnotator(app.library, input),

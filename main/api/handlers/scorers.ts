@@ -1,7 +1,7 @@
 import type { Handlers } from './types';
 
 export const scorerHandlers = {
-  'scorers.list': async (_input, { app }) => ({ scorers: app.scorers.list() }),
+  'scorers.list': async (_input, { app }) => ({ scorers: await app.scorers.list() }),
   'scorers.load': async (input, { app }) => ({ scorer: await app.scorers.load(input) }),
   'scorers.unload': async ({ id }, { app }) => ({ unloaded: await app.scorers.unload(id) }),
   'scorers.scoreLibrary': async ({ id, retryFailed }, { app }) => ({

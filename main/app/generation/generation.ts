@@ -54,7 +54,7 @@ export class Generation {
             seed: img.seed,
             scores: {},
           })),
-          scorers: this.app.scorers.list().map((scorer) => scorer.id),
+          scorers: this.app.scorers.ids(),
           scoreErrors: {},
           loraWarnings: output.loraWarnings,
           seconds: (performance.now() - started) / 1000,
@@ -112,7 +112,7 @@ export class Generation {
       images: await Promise.all(chosen.map((p) => readFile(path.join(this.app.libraryDir, p)))),
       group: batchId,
     });
-    this.app.scorers.scoreComparison(comparison);
+    await this.app.scorers.scoreComparison(comparison);
     await this.batches.update(batchId, (latest) => ({ ...latest, comparisonId: comparison.id }));
     return { comparisonId: comparison.id, created: !duplicate };
   }
@@ -135,7 +135,7 @@ export class Generation {
         source: 'lora-ab',
       });
       comparisonIds.push(comparison.id);
-      this.app.scorers.scoreComparison(comparison);
+      await this.app.scorers.scoreComparison(comparison);
     }
     return { comparisonIds };
   }

@@ -37,15 +37,15 @@ export function clearLabelQueue(libraryDir: string): boolean {
 }
 
 /** The queued comparisons this annotator may still be served, in queue order (lazily: next needs one). */
-export function* queuedFor(
+export async function* queuedFor(
   library: Library,
   queue: LabelQueue,
   annotatorId: number,
   overlap: number,
-): Generator<Comparison> {
+): AsyncGenerator<Comparison> {
   for (const id of queue.comparisonIds) {
     // isOpenTo is false for a comparison deleted since it was queued.
-    if (library.judgments.isOpenTo(id, annotatorId, overlap)) yield library.requireComparison(id);
+    if (await library.judgments.isOpenTo(id, annotatorId, overlap)) yield await library.requireComparison(id);
   }
 }
 

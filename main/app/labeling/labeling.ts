@@ -27,12 +27,12 @@ export class Labeling {
   async next(exclude: readonly number[], auth: AuthInfo): Promise<CallOutput<'labeling.next'>> {
     const library = this.app.library;
     const { overlap, goldRate } = this.settings();
-    const me = callerAnnotator(library, auth);
-    const progress = library.judgments.progress(me.id, overlap);
-    const queued = nextQueued(library, me.id, overlap, exclude);
+    const me = await callerAnnotator(library, auth);
+    const progress = await library.judgments.progress(me.id, overlap);
+    const queued = await nextQueued(library, me.id, overlap, exclude);
     if (queued) return { item: await this.show(queued, shuffledOrder(queued), auth), progress };
     for (let draw = 0; draw < REDRAWS; draw++) {
-      const assignment = library.nextComparison(me.id, { overlap, goldRate });
+      const assignment = await library.nextComparison(me.id, { overlap, goldRate });
       if (!assignment) break;
       if (exclude.includes(assignment.comparison.id)) continue;
       return { item: await this.show(assignment.comparison, assignment.shownOrder, auth), progress };
@@ -40,12 +40,13 @@ export class Labeling {
     return { item: null, progress };
   }
 
-  submit(input: CallInput<'labeling.submit'>, auth: AuthInfo): CallOutput<'labeling.submit'> {
+  async submit(input: CallInput<'labeling.submit'>, auth: AuthInfo): Promise<CallOutput<'labeling.submit'>> {
     const library = this.app.library;
-    const me = callerAnnotator(library, auth);
+    const me = await callerAnnotator(library, auth);
     try {
-      // Synchronous SQLite with synchronous = FULL: when this returns, the judgment is on disk.
-      const { judgment, duplicate } = library.submitJudgment({ ...input, annotatorId: me.id });
+      // A library write that resolved has committed (SQLite with synchronous = FULL, or PostgreSQL): when this
+      // returns, the judgment is on disk.
+      const { judgment, duplicate } = await library.submitJudgment({ ...input, annotatorId: me.id });
       return { judgmentId: judgment.id, duplicate };
     } catch (err) {
       throw new ApiError('bad_request', (err as Error).message);
@@ -54,19 +55,20 @@ export class Labeling {
 
   async undo(auth: AuthInfo): Promise<CallOutput<'labeling.undo'>> {
     const library = this.app.library;
-    const me = callerAnnotator(library, auth);
-    const undone = library.undoLastJudgment(me.id);
-    const comparison = undone ? library.getComparison(undone.comparisonId) : null;
+    const me = await callerAnnotator(library, auth);
+    const undone = await library.undoLastJudgment(me.id);
+    const comparison = undone ? await library.getComparison(undone.comparisonId) : null;
     return {
       undone: undone ? { comparisonId: undone.comparisonId, kind: undone.kind } : null,
       item: comparison && undone ? await this.show(comparison, undone.shownOrder, auth) : null,
-      progress: this.progress(auth),
+      progress: await this.progress(auth),
     };
   }
 
-  progress(auth: AuthInfo): CallOutput<'labeling.progress'> {
+  async progress(auth: AuthInfo): Promise<CallOutput<'labeling.progress'>> {
     const library = this.app.library;
-    return library.judgments.progress(callerAnnotator(library, auth).id, this.settings().overlap);
+    const me = await callerAnnotator(library, auth);
+    return library.judgments.progress(me.id, this.settings().overlap);
   }
 
   settings(): LabelingSettings {
@@ -77,12 +79,13 @@ export class Labeling {
     return writeLabelingSettings(this.app.library.dir, settings);
   }
 
-  setQueue(
+  async setQueue(
     { comparisonIds, source }: CallInput<'labeling.setQueue'>,
     auth: AuthInfo,
-  ): CallOutput<'labeling.setQueue'> {
+  ): Promise<CallOutput<'labeling.setQueue'>> {
     const library = this.app.library;
-    const unknown = comparisonIds.filter((id) => !library.getComparison(id));
+    const unknown: number[] = [];
+    for (const id of comparisonIds) if (!(await library.getComparison(id))) unknown.push(id);
     if (unknown.length > 0)
       throw new ApiError(
         'bad_request',
@@ -97,15 +100,16 @@ export class Labeling {
     return clearLabelQueue(this.app.library.dir);
   }
 
-  queue(auth: AuthInfo): CallOutput<'labeling.queue'> {
+  queue(auth: AuthInfo): Promise<CallOutput<'labeling.queue'>> {
     return this.queueStatus(readLabelQueue(this.app.library.dir), auth);
   }
 
-  private queueStatus(queue: LabelQueue | null, auth: AuthInfo) {
+  private async queueStatus(queue: LabelQueue | null, auth: AuthInfo) {
     if (!queue) return null;
     const library = this.app.library;
-    const me = callerAnnotator(library, auth);
-    const left = [...queuedFor(library, queue, me.id, this.settings().overlap)].length;
+    const me = await callerAnnotator(library, auth);
+    let left = 0;
+    for await (const _comparison of queuedFor(library, queue, me.id, this.settings().overlap)) left++;
     return { source: queue.source, size: queue.comparisonIds.length, left };
   }
 
@@ -116,9 +120,9 @@ export class Labeling {
     shownOrder: readonly number[],
     auth: AuthInfo,
   ): Promise<LabelItem> {
-    this.app.scorers.scoreComparison(comparison);
+    await this.app.scorers.scoreComparison(comparison);
     const library = this.app.library;
-    const scores = auth.role === 'annotator' ? new Map() : scoreIndex(library, comparison.promptId);
+    const scores = auth.role === 'annotator' ? new Map() : await scoreIndex(library, comparison.promptId);
     const models = orderScorers([...scores.keys()]);
     const byId = new Map(comparison.images.map((image) => [image.id, image]));
     const images = await Promise.all(
@@ -141,10 +145,15 @@ export class Labeling {
 }
 
 /** The first queued comparison open to this annotator and not already held by their client. */
-function nextQueued(library: Library, annotatorId: number, overlap: number, exclude: readonly number[]) {
+async function nextQueued(
+  library: Library,
+  annotatorId: number,
+  overlap: number,
+  exclude: readonly number[],
+) {
   const queue = readLabelQueue(library.dir);
   if (!queue) return null;
-  for (const comparison of queuedFor(library, queue, annotatorId, overlap))
+  for await (const comparison of queuedFor(library, queue, annotatorId, overlap))
     if (!exclude.includes(comparison.id)) return comparison;
   return null;
 }

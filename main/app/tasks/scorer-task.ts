@@ -37,7 +37,7 @@ export async function trainScorer(
   input: ScorerTaskInput,
   channel: TaskChannel<ScorerTaskEvent>,
 ): Promise<Omit<TrainReport, 'timings' | 'testPromptIds'>> {
-  const library = Library.open(input.library);
+  const library = await Library.open(input.library);
   try {
     const { report } = await trainAndSaveScorer({
       library,
@@ -54,7 +54,7 @@ export async function trainScorer(
     const { timings: _timings, testPromptIds: _ids, ...rest } = report;
     return rest;
   } finally {
-    library.close();
+    await library.close();
   }
 }
 
@@ -69,7 +69,7 @@ export interface LabelNextInput {
 export async function labelNext(
   input: LabelNextInput,
 ): Promise<{ comparisonId: number; priority: number }[]> {
-  const library = Library.open(input.library);
+  const library = await Library.open(input.library);
   // A saved fine-tuned scorer names its own kind; a plain checkpoint uses the kind given.
   const scorer = (await readTrainedScorerHeader(input.model).catch(() => null))
     ? await createTrainedScorer(input.model, { vocab: input.vocab, inThread: true })
@@ -78,6 +78,6 @@ export async function labelNext(
     return await labelNextByUncertainty(library, scorer, { limit: input.limit });
   } finally {
     await scorer.close();
-    library.close();
+    await library.close();
   }
 }

@@ -36,25 +36,25 @@ Examples:
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
 }
 
-function add(name: string, options: { library: string; role: Role }): void {
-  const library = Library.open(resolve(options.library));
+async function add(name: string, options: { library: string; role: Role }): Promise<void> {
+  const library = await Library.open(resolve(options.library));
   try {
-    const { annotator, token } = library.annotators.create(name, options.role);
+    const { annotator, token } = await library.annotators.create(name, options.role);
     console.log(`Added ${annotator.role} "${annotator.name}" to ${library.dir}. Login token (shown once):`);
     console.log(token);
   } catch (err) {
     throw new CliError((err as Error).message);
   } finally {
-    library.close();
+    await library.close();
   }
 }
 
-function list(options: { library: string }): void {
+async function list(options: { library: string }): Promise<void> {
   const libraryDir = resolve(options.library);
   if (!Library.exists(libraryDir)) throw new CliError(`no library at ${libraryDir}.`);
-  const library = Library.open(libraryDir);
+  const library = await Library.open(libraryDir);
   try {
-    const all = library.annotators.list();
+    const all = await library.annotators.list();
     if (all.length === 0)
       console.log('No annotators yet. Add one with: hps-studio annotators add NAME --library DIR');
     for (const annotator of all) {
@@ -63,6 +63,6 @@ function list(options: { library: string }): void {
       );
     }
   } finally {
-    library.close();
+    await library.close();
   }
 }

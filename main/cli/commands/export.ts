@@ -59,20 +59,20 @@ Examples:
     .action(runExport);
 }
 
-function runExport(options: ExportOptions): void {
+async function runExport(options: ExportOptions): Promise<void> {
   const libraryDir = resolve(options.library);
   if (!Library.exists(libraryDir)) throw new CliError(`no library at ${libraryDir}.`);
   const out = resolve(options.out);
   mkdirSync(dirname(out), { recursive: true });
-  const library = Library.open(libraryDir);
+  const library = await Library.open(libraryDir);
   try {
-    printReport(exportTo(library, options, out));
+    printReport(await exportTo(library, options, out));
   } finally {
-    library.close();
+    await library.close();
   }
 }
 
-function exportTo(library: Library, options: ExportOptions, out: string): ExportReport {
+function exportTo(library: Library, options: ExportOptions, out: string): Promise<ExportReport> {
   switch (options.format) {
     case 'pairs-jsonl':
       return exportPairs(library, out, { preferencesOnly: options.preferencesOnly });

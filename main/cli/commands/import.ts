@@ -84,14 +84,14 @@ async function runImport(options: ImportOptions): Promise<void> {
     throw new CliError('give exactly one source: --folder with --prompts, --hpd, --pickapic or --pairs.');
   if ((options.folder === undefined) !== (options.prompts === undefined))
     throw new CliError('--folder and --prompts go together.');
-  const library = Library.open(resolve(options.library));
+  const library = await Library.open(resolve(options.library));
   try {
     const onProgress = progressPrinter();
     const report = await importFrom(library, options, onProgress);
     if (process.stderr.isTTY) process.stderr.write('\n');
     printReport(report);
   } finally {
-    library.close();
+    await library.close();
   }
 }
 

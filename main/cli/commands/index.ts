@@ -2,6 +2,7 @@
 // `register<Name>(program: Command)` (description, options, help examples, action) and list it here.
 import type { Command } from 'commander';
 import { registerAnnotators } from './annotators';
+import { registerDb } from './db';
 import { registerDoctor } from './doctor';
 import { registerExport } from './export';
 import { registerGenerate } from './generate';
@@ -10,6 +11,7 @@ import { registerScore } from './score';
 import { registerServe } from './serve';
 import { registerTrainLora } from './train-lora';
 import { registerTrainScorer } from './train-scorer';
+import { registerWorker } from './worker';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerServe,
@@ -21,4 +23,6 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerGenerate,
   registerTrainScorer,
   registerTrainLora,
+  registerDb,
+  registerWorker,
 ];

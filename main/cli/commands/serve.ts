@@ -64,7 +64,7 @@ async function choosePort(options: ServeOptions): Promise<{ port: number; note?:
 
 async function listen(options: ServeOptions, libraryDir: string) {
   const dataDir = options.data === undefined ? undefined : resolve(options.data);
-  const studio = createApp({
+  const studio = await createApp({
     libraryDir,
     dataDir,
     info: { version: appVersion(), mode: 'serve', electron: null },

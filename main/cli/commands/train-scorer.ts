@@ -153,7 +153,7 @@ async function trainScorer(options: TrainScorerCliOptions): Promise<void> {
     loraAlpha: options.loraAlpha ?? (options.loraRank || DEFAULT_SETTINGS.loraAlpha),
   };
   if (options.log) await writeFile(options.log, '');
-  const library = Library.open(libraryDir);
+  const library = await Library.open(libraryDir);
   try {
     const { report, header } = await trainAndSaveScorer({
       library,
@@ -178,6 +178,6 @@ async function trainScorer(options: TrainScorerCliOptions): Promise<void> {
       `${JSON.stringify({ out: options.out, kind: header.kind, base: header.base, ...report, losses: undefined })}\n`,
     );
   } finally {
-    library.close();
+    await library.close();
   }
 }

@@ -50,22 +50,22 @@ export interface MetricAccuracyReport {
   ranking: { accuracy: number | null; n: number };
 }
 
-function load(library: Library): { judgments: JudgmentView[]; comparisons: Map<number, ComparisonView> } {
+async function load(
+  library: Library,
+): Promise<{ judgments: JudgmentView[]; comparisons: Map<number, ComparisonView> }> {
   const comparisons = new Map(
-    library
-      .listComparisons()
-      .map((c) => [
-        c.id,
-        { id: c.id, promptId: c.promptId, imageIds: c.images.map((i) => i.id), goldImageId: c.goldImageId },
-      ]),
+    (await library.listComparisons()).map((c) => [
+      c.id,
+      { id: c.id, promptId: c.promptId, imageIds: c.images.map((i) => i.id), goldImageId: c.goldImageId },
+    ]),
   );
-  return { judgments: library.judgments.list(), comparisons };
+  return { judgments: await library.judgments.list(), comparisons };
 }
 
-export function agreementReport(library: Library): AgreementReport {
-  const { judgments, comparisons } = load(library);
+export async function agreementReport(library: Library): Promise<AgreementReport> {
+  const { judgments, comparisons } = await load(library);
   const ratings = ratingsFromJudgments(judgments, comparisons);
-  const names = new Map(library.annotators.list().map((a) => [a.id, a.name]));
+  const names = new Map((await library.annotators.list()).map((a) => [a.id, a.name]));
   const bias = leftPickRate(judgments);
   const times = decisionTimes(judgments);
   const gold = goldAccuracy(judgments, comparisons);
@@ -92,21 +92,23 @@ export function agreementReport(library: Library): AgreementReport {
 }
 
 /** Per comparison with two or more labels: how many labels and the share of agreeing label pairs. */
-export function comparisonAgreement(library: Library): Map<number, { ratings: number; agreement: number }> {
-  const { judgments, comparisons } = load(library);
+export async function comparisonAgreement(
+  library: Library,
+): Promise<Map<number, { ratings: number; agreement: number }>> {
+  const { judgments, comparisons } = await load(library);
   const perItem = itemAgreement(ratingsFromJudgments(judgments, comparisons));
   return new Map([...perItem].map(([item, value]) => [Number(item), value]));
 }
 
 /** Pairwise accuracy of one scorer's stored scores against the library's human judgments. */
-export function metricAccuracyReport(
+export async function metricAccuracyReport(
   library: Library,
   modelId: string,
   options: { modelTieThreshold?: number; bootstrap?: BootstrapOptions } = {},
-): MetricAccuracyReport {
-  const { judgments, comparisons } = load(library);
+): Promise<MetricAccuracyReport> {
+  const { judgments, comparisons } = await load(library);
   const scores = new Map(
-    library.scores.list({ modelId }).map((s) => [`${s.imageId}:${s.promptId}`, s.score]),
+    (await library.scores.list({ modelId })).map((s) => [`${s.imageId}:${s.promptId}`, s.score]),
   );
   const scoreOf = (imageId: number, promptId?: number) => scores.get(`${imageId}:${promptId}`);
   const pairs = humanPairsFromJudgments(judgments, comparisons);
@@ -123,8 +125,11 @@ export function metricAccuracyReport(
 }
 
 /** Bradley–Terry strengths of the images of one prompt from every human pair on that prompt. */
-export function bradleyTerryForPrompt(library: Library, promptId: number): Map<number, number> {
-  const { judgments, comparisons } = load(library);
+export async function bradleyTerryForPrompt(
+  library: Library,
+  promptId: number,
+): Promise<Map<number, number>> {
+  const { judgments, comparisons } = await load(library);
   const pairs = humanPairsFromJudgments(judgments, comparisons).filter((pair) => pair.promptId === promptId);
   return bradleyTerry(contestsFromPairs(pairs));
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql/database';
 import { sha256Hex } from './imageStore';
 import { toAnnotator, type AnnotatorRow } from './rows';
 import type { Annotator, Role } from './types';
@@ -17,59 +17,63 @@ export function hashToken(token: string): string {
 }
 
 export class AnnotatorRepository {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
-  create(name: string, role: Role = 'annotator'): CreatedAnnotator {
+  async create(name: string, role: Role = 'annotator'): Promise<CreatedAnnotator> {
     const trimmed = name.trim();
     if (trimmed === '') throw new Error('annotator name is empty');
     if (!ROLES.includes(role)) throw new Error(`role must be admin or annotator, got "${role}"`);
-    if (this.byName(trimmed)) throw new Error(`an annotator named "${trimmed}" already exists`);
+    if (await this.byName(trimmed)) throw new Error(`an annotator named "${trimmed}" already exists`);
     const token = randomBytes(32).toString('base64url');
-    this.db
-      .prepare('INSERT INTO annotators (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)')
-      .run(trimmed, role, hashToken(token), new Date().toISOString());
-    return { annotator: this.byName(trimmed)!, token };
+    await this.db.run('INSERT INTO annotators (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)', [
+      trimmed,
+      role,
+      hashToken(token),
+      new Date().toISOString(),
+    ]);
+    return { annotator: (await this.byName(trimmed))!, token };
   }
 
   /** Finds or creates an annotator that came with imported labels; such annotators have no token. */
-  ensureImported(name: string): Annotator {
-    const existing = this.byName(name);
-    if (existing) return existing;
-    this.db
-      .prepare("INSERT INTO annotators (name, role, token_hash, created_at) VALUES (?, 'annotator', NULL, ?)")
-      .run(name, new Date().toISOString());
-    return this.byName(name)!;
+  async ensureImported(name: string): Promise<Annotator> {
+    await this.db.run(
+      `INSERT INTO annotators (name, role, token_hash, created_at) VALUES (?, 'annotator', NULL, ?)
+       ON CONFLICT(name) DO NOTHING`,
+      [name, new Date().toISOString()],
+    );
+    return (await this.byName(name))!;
   }
 
   /** Issues a new token (the old one stops working) and returns it in plain text. */
-  rotateToken(annotatorId: number): string {
+  async rotateToken(annotatorId: number): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    const { changes } = this.db
-      .prepare('UPDATE annotators SET token_hash = ? WHERE id = ?')
-      .run(hashToken(token), annotatorId);
+    const { changes } = await this.db.run('UPDATE annotators SET token_hash = ? WHERE id = ?', [
+      hashToken(token),
+      annotatorId,
+    ]);
     if (changes === 0) throw new Error(`no annotator with id ${annotatorId}`);
     return token;
   }
 
-  authenticate(token: string): Annotator | null {
+  async authenticate(token: string): Promise<Annotator | null> {
     if (token === '') return null;
-    const row = this.db.prepare('SELECT * FROM annotators WHERE token_hash = ?').get(hashToken(token)) as
-      AnnotatorRow | undefined;
+    const row = await this.db.get<AnnotatorRow>('SELECT * FROM annotators WHERE token_hash = ?', [
+      hashToken(token),
+    ]);
     return row ? toAnnotator(row) : null;
   }
 
-  get(id: number): Annotator | null {
-    const row = this.db.prepare('SELECT * FROM annotators WHERE id = ?').get(id) as AnnotatorRow | undefined;
+  async get(id: number): Promise<Annotator | null> {
+    const row = await this.db.get<AnnotatorRow>('SELECT * FROM annotators WHERE id = ?', [id]);
     return row ? toAnnotator(row) : null;
   }
 
-  byName(name: string): Annotator | null {
-    const row = this.db.prepare('SELECT * FROM annotators WHERE name = ?').get(name) as
-      AnnotatorRow | undefined;
+  async byName(name: string): Promise<Annotator | null> {
+    const row = await this.db.get<AnnotatorRow>('SELECT * FROM annotators WHERE name = ?', [name]);
     return row ? toAnnotator(row) : null;
   }
 
-  list(): Annotator[] {
-    return (this.db.prepare('SELECT * FROM annotators ORDER BY id').all() as AnnotatorRow[]).map(toAnnotator);
+  async list(): Promise<Annotator[]> {
+    return (await this.db.all<AnnotatorRow>('SELECT * FROM annotators ORDER BY id')).map(toAnnotator);
   }
 }

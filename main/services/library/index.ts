@@ -1,4 +1,4 @@
-export { Library } from './library';
+export { Library, type LibraryLocation } from './library';
 export type {
   AddImageResult,
   AddComparisonResult,
@@ -9,7 +9,11 @@ export type {
 export type { AssignmentOptions, AnnotatorProgress } from './judgments';
 export type { CreatedAnnotator } from './annotators';
 export { ImageDecodeError, THUMB_SIZE } from './imageStore';
-export { SCHEMA_VERSION } from './schema';
+export { SCHEMA_VERSION, currentVersion, migrate } from './schema';
+export { PostgresDatabase } from './sql/postgres';
+export { SqliteDatabase } from './sql/sqlite';
+export { ConstraintViolation, type SqlDatabase, type Dialect } from './sql/database';
+export { copyLibrary, tableChecksum, type TableCopy } from './copy';
 export * from './types';
 export type { ImportReport, ImportIssue, ImportProgress, ImportOptions } from './import/common';
 export { importFolder, type FolderImportOptions } from './import/folder';

@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
 import { JUDGMENT_KINDS } from '../../contract/names';
+import { ConstraintViolation, type SqlDatabase } from './sql/database';
 import { toJudgment, type JudgmentRow } from './rows';
 import type { Assignment, Comparison, Judgment, JudgmentInput, SubmitResult } from './types';
 
@@ -32,48 +32,47 @@ const UNDER_OVERLAP = 'c.label_count < @overlap';
 
 export class JudgmentRepository {
   constructor(
-    private readonly db: Database.Database,
-    private readonly getComparison: (id: number) => Comparison | null,
+    private readonly db: SqlDatabase,
+    private readonly getComparison: (id: number) => Promise<Comparison | null>,
   ) {}
 
   /**
-   * Stores a judgment and commits it before returning (synchronous = FULL), so whatever the caller
-   * acknowledges survives a crash. A retry with the same idempotency key returns the stored row.
+   * Stores a judgment and commits it before returning, so whatever the caller acknowledges survives a crash.
+   * A retry with the same idempotency key returns the stored row, on either backend and from any server.
    */
-  submit(input: JudgmentInput): SubmitResult {
-    const stored = this.byKey(input.idempotencyKey);
+  async submit(input: JudgmentInput): Promise<SubmitResult> {
+    const stored = await this.byKey(input.idempotencyKey);
     if (stored) return { judgment: this.checkSameJudgment(stored, input), duplicate: true };
-    const comparison = this.getComparison(input.comparisonId);
+    const comparison = await this.getComparison(input.comparisonId);
     if (!comparison) throw new Error(`no comparison with id ${input.comparisonId}`);
     validateJudgment(input, comparison);
-    const insert = this.db.prepare(
-      `INSERT INTO judgments (comparison_id, annotator_id, kind, chosen_image_id, ranking, shown_order, decision_ms,
-                              created_at, idempotency_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING`,
-    );
     try {
-      const { changes } = insert.run(
-        input.comparisonId,
-        input.annotatorId,
-        input.kind,
-        input.kind === 'choice' ? input.chosenImageId : null,
-        input.kind === 'ranking' ? JSON.stringify(input.ranking) : null,
-        JSON.stringify(input.shownOrder),
-        input.decisionMs ?? null,
-        input.createdAt ?? new Date().toISOString(),
-        input.idempotencyKey,
+      const { changes } = await this.db.run(
+        `INSERT INTO judgments (comparison_id, annotator_id, kind, chosen_image_id, ranking, shown_order, decision_ms,
+                                created_at, idempotency_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING`,
+        [
+          input.comparisonId,
+          input.annotatorId,
+          input.kind,
+          input.kind === 'choice' ? input.chosenImageId : null,
+          input.kind === 'ranking' ? JSON.stringify(input.ranking) : null,
+          JSON.stringify(input.shownOrder),
+          input.decisionMs ?? null,
+          input.createdAt ?? new Date().toISOString(),
+          input.idempotencyKey,
+        ],
       );
-      const judgment = this.byKey(input.idempotencyKey)!;
+      const judgment = (await this.byKey(input.idempotencyKey))!;
       return { judgment: this.checkSameJudgment(judgment, input), duplicate: changes === 0 };
     } catch (error) {
-      if (
-        String(error).includes('UNIQUE constraint failed: judgments.comparison_id, judgments.annotator_id')
-      ) {
+      // The idempotency key's conflict is absorbed above, so a unique violation is the one-per-annotator rule.
+      if (error instanceof ConstraintViolation && error.kind === 'unique') {
         throw new Error(`annotator ${input.annotatorId} already judged comparison ${input.comparisonId}`, {
           cause: error,
         });
       }
-      if (String(error).includes('FOREIGN KEY')) {
+      if (error instanceof ConstraintViolation && error.kind === 'foreign-key') {
         throw new Error(`no annotator with id ${input.annotatorId}`, { cause: error });
       }
       throw error;
@@ -81,33 +80,31 @@ export class JudgmentRepository {
   }
 
   /** Removes the annotator's most recent judgment and returns it, so the UI can go back to that comparison. */
-  undoLast(annotatorId: number): Judgment | null {
-    return this.db.transaction(() => {
-      const row = this.db
-        .prepare('SELECT * FROM judgments WHERE annotator_id = ? ORDER BY id DESC LIMIT 1')
-        .get(annotatorId) as JudgmentRow | undefined;
+  undoLast(annotatorId: number): Promise<Judgment | null> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<JudgmentRow>(
+        'SELECT * FROM judgments WHERE annotator_id = ? ORDER BY id DESC LIMIT 1',
+        [annotatorId],
+      );
       if (!row) return null;
-      this.db.prepare('DELETE FROM judgments WHERE id = ?').run(row.id);
+      await tx.run('DELETE FROM judgments WHERE id = ?', [row.id]);
       return toJudgment(row);
-    })();
+    });
   }
 
-  list(filter: { comparisonId?: number; annotatorId?: number } = {}): Judgment[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM judgments WHERE (@comparison IS NULL OR comparison_id = @comparison)
-           AND (@annotator IS NULL OR annotator_id = @annotator) ORDER BY id`,
-      )
-      .all({
-        comparison: filter.comparisonId ?? null,
-        annotator: filter.annotatorId ?? null,
-      }) as JudgmentRow[];
+  async list(filter: { comparisonId?: number; annotatorId?: number } = {}): Promise<Judgment[]> {
+    const rows = await this.db.all<JudgmentRow>(
+      `SELECT * FROM judgments WHERE (CAST(@comparison AS INTEGER) IS NULL OR comparison_id = @comparison)
+         AND (CAST(@annotator AS INTEGER) IS NULL OR annotator_id = @annotator) ORDER BY id`,
+      { comparison: filter.comparisonId ?? null, annotator: filter.annotatorId ?? null },
+    );
     return rows.map(toJudgment);
   }
 
-  byKey(idempotencyKey: string): Judgment | null {
-    const row = this.db.prepare('SELECT * FROM judgments WHERE idempotency_key = ?').get(idempotencyKey) as
-      JudgmentRow | undefined;
+  async byKey(idempotencyKey: string): Promise<Judgment | null> {
+    const row = await this.db.get<JudgmentRow>('SELECT * FROM judgments WHERE idempotency_key = ?', [
+      idempotencyKey,
+    ]);
     return row ? toJudgment(row) : null;
   }
 
@@ -116,14 +113,14 @@ export class JudgmentRepository {
    * non-skip judgments; gold comparisons are mixed in at `goldRate`. Returns nobody's labels, only the
    * item and a randomised left-to-right order to show (and send back with the judgment).
    */
-  next(annotatorId: number, options: AssignmentOptions = {}): Assignment | null {
+  async next(annotatorId: number, options: AssignmentOptions = {}): Promise<Assignment | null> {
     const overlap = checkedOverlap(options.overlap ?? 1);
     const random = options.random ?? Math.random;
-    const regular = this.openItems(annotatorId, overlap);
+    const regular = await this.openItems(annotatorId, overlap);
     if (regular.length === 0) return null;
-    const gold = random() < (options.goldRate ?? 0) ? this.goldItems(annotatorId) : [];
+    const gold = random() < (options.goldRate ?? 0) ? await this.goldItems(annotatorId) : [];
     const pool = gold.length > 0 ? gold : regular;
-    const comparison = this.getComparison(pool[Math.floor(random() * pool.length)]!)!;
+    const comparison = (await this.getComparison(pool[Math.floor(random() * pool.length)]!))!;
     return {
       comparison,
       shownOrder: shuffle(
@@ -137,23 +134,23 @@ export class JudgmentRepository {
    * Whether blind assignment may serve this comparison to this annotator: not excluded, not judged by them, and
    * fewer than `overlap` non-skip judgments, except gold, which is served regardless of overlap.
    */
-  isOpenTo(comparisonId: number, annotatorId: number, overlap: number): boolean {
-    const row = this.db
-      .prepare(
-        `SELECT 1 FROM comparisons c
-         WHERE c.id = @comparison AND ${ASSIGNABLE_TO_ANNOTATOR} AND (${GOLD} OR ${UNDER_OVERLAP})`,
-      )
-      .get({ comparison: comparisonId, annotator: annotatorId, overlap: checkedOverlap(overlap) });
+  async isOpenTo(comparisonId: number, annotatorId: number, overlap: number): Promise<boolean> {
+    const row = await this.db.get(
+      `SELECT 1 FROM comparisons c
+       WHERE c.id = @comparison AND ${ASSIGNABLE_TO_ANNOTATOR} AND (${GOLD} OR ${UNDER_OVERLAP})`,
+      { comparison: comparisonId, annotator: annotatorId, overlap: checkedOverlap(overlap) },
+    );
     return row !== undefined;
   }
 
-  progress(annotatorId: number, overlap = 1): AnnotatorProgress {
-    const count = (sql: string, params: object) => (this.db.prepare(sql).get(params) as { n: number }).n;
+  async progress(annotatorId: number, overlap = 1): Promise<AnnotatorProgress> {
+    const count = async (sql: string, params: Record<string, number>) =>
+      (await this.db.get<{ n: number }>(sql, params))!.n;
     return {
-      judged: count('SELECT COUNT(*) AS n FROM judgments WHERE annotator_id = @annotator', {
+      judged: await count('SELECT COUNT(*) AS n FROM judgments WHERE annotator_id = @annotator', {
         annotator: annotatorId,
       }),
-      remaining: count(
+      remaining: await count(
         `SELECT COUNT(*) AS n FROM comparisons c
          WHERE ${ASSIGNABLE_TO_ANNOTATOR} AND ${REGULAR} AND ${UNDER_OVERLAP}`,
         { annotator: annotatorId, overlap },
@@ -165,30 +162,27 @@ export class JudgmentRepository {
    * Open regular items, the closest to their overlap first (so items complete instead of all staying
    * half-done), lowest ids first within a level. One equality per level keeps it an index range scan.
    */
-  private openItems(annotatorId: number, overlap: number): number[] {
-    const statement = this.db.prepare(
-      `SELECT c.id FROM comparisons c
-       WHERE ${ASSIGNABLE_TO_ANNOTATOR} AND ${REGULAR} AND c.label_count = @count
-       ORDER BY c.id LIMIT @limit`,
-    );
+  private async openItems(annotatorId: number, overlap: number): Promise<number[]> {
     for (let count = overlap - 1; count >= 0; count--) {
-      const rows = statement.all({ annotator: annotatorId, count, limit: CANDIDATE_WINDOW }) as {
-        id: number;
-      }[];
+      const rows = await this.db.all<{ id: number }>(
+        `SELECT c.id FROM comparisons c
+         WHERE ${ASSIGNABLE_TO_ANNOTATOR} AND ${REGULAR} AND c.label_count = @count
+         ORDER BY c.id LIMIT @limit`,
+        { annotator: annotatorId, count, limit: CANDIDATE_WINDOW },
+      );
       if (rows.length > 0) return rows.map((row) => row.id);
     }
     return [];
   }
 
   /** Gold items are served regardless of overlap: every annotator is checked on them. */
-  private goldItems(annotatorId: number): number[] {
-    const rows = this.db
-      .prepare(
-        `SELECT c.id FROM comparisons c
-         WHERE ${ASSIGNABLE_TO_ANNOTATOR} AND ${GOLD}
-         ORDER BY c.id LIMIT @limit`,
-      )
-      .all({ annotator: annotatorId, limit: CANDIDATE_WINDOW }) as { id: number }[];
+  private async goldItems(annotatorId: number): Promise<number[]> {
+    const rows = await this.db.all<{ id: number }>(
+      `SELECT c.id FROM comparisons c
+       WHERE ${ASSIGNABLE_TO_ANNOTATOR} AND ${GOLD}
+       ORDER BY c.id LIMIT @limit`,
+      { annotator: annotatorId, limit: CANDIDATE_WINDOW },
+    );
     return rows.map((row) => row.id);
   }
 

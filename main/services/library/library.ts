@@ -3,6 +3,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ImageStore, probeImage, THUMB_SIZE } from './imageStore';
 import { migrate } from './schema';
+import type { SqlDatabase } from './sql/database';
+import { PostgresDatabase } from './sql/postgres';
+import { SqliteDatabase } from './sql/sqlite';
 import { toImage, type ComparisonRow, type ImageRow } from './rows';
 import type {
   Assignment,
@@ -51,16 +54,17 @@ export interface ComparisonFilter {
   offset?: number;
 }
 
-// One WHERE clause for every filter: a parameter left null switches its condition off.
-const FILTER_SQL = `(@text IS NULL OR instr(lower(p.text), lower(@text)) > 0)
-  AND (@tag IS NULL OR EXISTS (SELECT 1 FROM comparison_tags ct JOIN tags t ON t.id = ct.tag_id
+// One WHERE clause for every filter: a parameter left null switches its condition off. The casts tell
+// PostgreSQL each parameter's type where only `IS NULL` would use it.
+const FILTER_SQL = `(CAST(@text AS TEXT) IS NULL OR instr(lower(p.text), lower(@text)) > 0)
+  AND (CAST(@tag AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM comparison_tags ct JOIN tags t ON t.id = ct.tag_id
                                WHERE ct.comparison_id = c.id AND t.name = @tag))
-  AND (@gold IS NULL OR (c.gold_image_id IS NOT NULL) = @gold)
-  AND (CASE @state
+  AND (CAST(@gold AS INTEGER) IS NULL OR (CASE WHEN c.gold_image_id IS NULL THEN 0 ELSE 1 END) = @gold)
+  AND (CASE CAST(@state AS TEXT)
          WHEN 'excluded' THEN c.excluded = 1
          WHEN 'labeled' THEN EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.kind != 'skip')
          WHEN 'unlabeled' THEN NOT EXISTS (SELECT 1 FROM judgments j WHERE j.comparison_id = c.id AND j.kind != 'skip')
-         ELSE 1 END)`;
+         ELSE TRUE END)`;
 
 function filterParams(filter: ComparisonFilter) {
   return {
@@ -68,7 +72,8 @@ function filterParams(filter: ComparisonFilter) {
     tag: filter.tag || null,
     gold: filter.gold === undefined ? null : filter.gold ? 1 : 0,
     state: filter.state ?? null,
-    limit: filter.limit ?? -1,
+    // No LIMIT is spelled differently in each dialect; a count no library reaches works in both.
+    limit: filter.limit ?? Number.MAX_SAFE_INTEGER,
     offset: filter.offset ?? 0,
   };
 }
@@ -84,9 +89,17 @@ export interface LibraryStats {
 const now = (): string => new Date().toISOString();
 const DATABASE_FILE = 'library.sqlite';
 
+/** Where a library lives: its folder (images, thumbnails) and, for a team server, a PostgreSQL database. */
+export interface LibraryLocation {
+  dir: string;
+  /** postgres://… — the tables live there instead of `library.sqlite`; the images stay in `dir`. */
+  databaseUrl?: string;
+}
+
 /**
- * One library folder: `library.sqlite` plus content-addressed images and thumbnails.
- * Everything that writes is synchronous on the SQLite side, so a method that returned has committed.
+ * One library: a database of prompts, comparisons, judgments and scores, plus content-addressed images and
+ * thumbnails in its folder. The database is embedded SQLite by default or PostgreSQL for a team server; the
+ * repositories run the same SQL on both. A write that resolved has committed.
  */
 export class Library {
   readonly images: ImageStore;
@@ -97,7 +110,7 @@ export class Library {
 
   private constructor(
     readonly dir: string,
-    readonly db: Database.Database,
+    readonly db: SqlDatabase,
   ) {
     this.images = new ImageStore(dir);
     this.annotators = new AnnotatorRepository(db);
@@ -111,64 +124,57 @@ export class Library {
     return existsSync(path.join(dir, DATABASE_FILE));
   }
 
-  static open(dir: string): Library {
+  static async open(dir: string, options: Omit<LibraryLocation, 'dir'> = {}): Promise<Library> {
     mkdirSync(dir, { recursive: true });
-    const db = new Database(path.join(dir, DATABASE_FILE), sqliteBindingOptions());
-    db.pragma('journal_mode = WAL');
-    // FULL: every commit fsyncs the WAL, so an acknowledged judgment survives power loss, not only a process
-    // crash (NORMAL in WAL mode may drop the last commits on power loss). Judgments are one small row each and
-    // imports batch many rows per transaction, so the extra fsync per commit costs little.
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
+    const db = options.databaseUrl ? PostgresDatabase.connect(options.databaseUrl) : openSqlite(dir);
+    try {
+      await migrate(db);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
     return new Library(dir, db);
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 
-  transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+  /**
+   * Runs `work` in one transaction. `work` must reach the database only through the library it is handed
+   * (bound to the transaction); inside a transaction, another transaction is a savepoint.
+   */
+  transaction<T>(work: (library: Library) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => work(new Library(this.dir, tx)));
   }
 
   // ── images ──────────────────────────────────────────────────────────────
 
   async addImage(bytes: Uint8Array, options: { source?: string | null } = {}): Promise<AddImageResult> {
     const probed = await probeImage(bytes);
-    const existing = this.getImageByHash(probed.hash);
+    const existing = await this.getImageByHash(probed.hash);
     if (existing) return { image: existing, duplicate: true };
     this.images.put(probed.hash, probed.ext, bytes);
-    this.db
-      .prepare(
-        `INSERT INTO images (hash, ext, width, height, byte_size, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(hash) DO NOTHING`,
-      )
-      .run(
-        probed.hash,
-        probed.ext,
-        probed.width,
-        probed.height,
-        probed.byteSize,
-        options.source ?? null,
-        now(),
-      );
-    return { image: this.getImageByHash(probed.hash)!, duplicate: false };
+    await this.db.run(
+      `INSERT INTO images (hash, ext, width, height, byte_size, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(hash) DO NOTHING`,
+      [probed.hash, probed.ext, probed.width, probed.height, probed.byteSize, options.source ?? null, now()],
+    );
+    return { image: (await this.getImageByHash(probed.hash))!, duplicate: false };
   }
 
-  getImage(id: number): ImageRecord | null {
-    const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+  async getImage(id: number): Promise<ImageRecord | null> {
+    const row = await this.db.get<ImageRow>('SELECT * FROM images WHERE id = ?', [id]);
     return row ? toImage(row) : null;
   }
 
-  getImageByHash(hash: string): ImageRecord | null {
-    const row = this.db.prepare('SELECT * FROM images WHERE hash = ?').get(hash) as ImageRow | undefined;
+  async getImageByHash(hash: string): Promise<ImageRecord | null> {
+    const row = await this.db.get<ImageRow>('SELECT * FROM images WHERE hash = ?', [hash]);
     return row ? toImage(row) : null;
   }
 
-  listImages(): ImageRecord[] {
-    return (this.db.prepare('SELECT * FROM images ORDER BY id').all() as ImageRow[]).map(toImage);
+  async listImages(): Promise<ImageRecord[]> {
+    return (await this.db.all<ImageRow>('SELECT * FROM images ORDER BY id')).map(toImage);
   }
 
   imagePath(image: Pick<ImageRecord, 'hash' | 'ext'>): string {
@@ -176,128 +182,124 @@ export class Library {
   }
 
   async thumbnailPath(imageId: number, size = THUMB_SIZE): Promise<string> {
-    const image = this.getImage(imageId);
+    const image = await this.getImage(imageId);
     if (!image) throw new Error(`no image with id ${imageId}`);
     return this.images.thumbnail(image.hash, image.ext, size);
   }
 
   // ── prompts ─────────────────────────────────────────────────────────────
 
-  ensurePrompt(text: string): Prompt {
+  async ensurePrompt(text: string): Promise<Prompt> {
     if (text.trim() === '') throw new Error('prompt text is empty');
-    this.db
-      .prepare('INSERT INTO prompts (text, created_at) VALUES (?, ?) ON CONFLICT(text) DO NOTHING')
-      .run(text, now());
-    return this.db.prepare('SELECT id, text FROM prompts WHERE text = ?').get(text) as Prompt;
+    await this.db.run('INSERT INTO prompts (text, created_at) VALUES (?, ?) ON CONFLICT(text) DO NOTHING', [
+      text,
+      now(),
+    ]);
+    return (await this.db.get<Prompt>('SELECT id, text FROM prompts WHERE text = ?', [text]))!;
   }
 
-  listPrompts(): Prompt[] {
-    return this.db.prepare('SELECT id, text FROM prompts ORDER BY id').all() as Prompt[];
+  listPrompts(): Promise<Prompt[]> {
+    return this.db.all<Prompt>('SELECT id, text FROM prompts ORDER BY id');
   }
 
   // ── comparisons ─────────────────────────────────────────────────────────
 
-  addComparison(input: NewComparison): AddComparisonResult {
+  async addComparison(input: NewComparison): Promise<AddComparisonResult> {
     const imageIds = [...new Set(input.imageIds)];
     if (imageIds.length < 2)
       throw new Error(`a comparison needs at least 2 distinct images, got ${imageIds.length}`);
-    for (const id of imageIds) if (!this.getImage(id)) throw new Error(`no image with id ${id}`);
+    for (const id of imageIds) if (!(await this.getImage(id))) throw new Error(`no image with id ${id}`);
     if (input.goldImageId != null && !imageIds.includes(input.goldImageId)) {
       throw new Error(`gold image ${input.goldImageId} is not one of the comparison's images`);
     }
-    return this.transaction(() => {
-      const prompt = this.ensurePrompt(input.prompt);
+    return this.transaction(async (tx) => {
+      const prompt = await tx.ensurePrompt(input.prompt);
       const signature = [...imageIds].sort((a, b) => a - b).join(',');
-      const existing = this.db
-        .prepare('SELECT id FROM comparisons WHERE prompt_id = ? AND signature = ?')
-        .get(prompt.id, signature) as { id: number } | undefined;
-      if (existing) return { comparison: this.getComparison(existing.id)!, duplicate: true };
-      const { lastInsertRowid } = this.db
-        .prepare(
-          `INSERT INTO comparisons (prompt_id, group_name, signature, gold_image_id, source, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          prompt.id,
-          input.group ?? null,
-          signature,
-          input.goldImageId ?? null,
-          input.source ?? null,
-          now(),
-        );
-      const insertImage = this.db.prepare(
-        'INSERT INTO comparison_images (comparison_id, position, image_id) VALUES (?, ?, ?)',
+      const existing = await tx.db.get<{ id: number }>(
+        'SELECT id FROM comparisons WHERE prompt_id = ? AND signature = ?',
+        [prompt.id, signature],
       );
-      imageIds.forEach((imageId, position) => insertImage.run(lastInsertRowid, position, imageId));
-      return { comparison: this.getComparison(Number(lastInsertRowid))!, duplicate: false };
+      if (existing) return { comparison: (await tx.getComparison(existing.id))!, duplicate: true };
+      const { id } = (await tx.db.get<{ id: number }>(
+        `INSERT INTO comparisons (prompt_id, group_name, signature, gold_image_id, source, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+        [prompt.id, input.group ?? null, signature, input.goldImageId ?? null, input.source ?? null, now()],
+      ))!;
+      for (const [position, imageId] of imageIds.entries()) {
+        await tx.db.run(
+          'INSERT INTO comparison_images (comparison_id, position, image_id) VALUES (?, ?, ?)',
+          [id, position, imageId],
+        );
+      }
+      return { comparison: (await tx.getComparison(id))!, duplicate: false };
     });
   }
 
-  getComparison(id: number): Comparison | null {
-    const row = this.db
-      .prepare(
-        `SELECT c.id, c.prompt_id, p.text AS prompt, c.group_name, c.gold_image_id, c.excluded, c.source
-         FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE c.id = ?`,
-      )
-      .get(id) as ComparisonRow | undefined;
+  async getComparison(id: number): Promise<Comparison | null> {
+    const row = await this.db.get<ComparisonRow>(
+      `SELECT c.id, c.prompt_id, p.text AS prompt, c.group_name, c.gold_image_id, c.excluded, c.source
+       FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE c.id = ?`,
+      [id],
+    );
     return row ? this.toComparison(row) : null;
   }
 
   /** Comparisons in id order, optionally filtered (curation grid) and paged. */
-  listComparisons(filter: ComparisonFilter = {}): Comparison[] {
-    const rows = this.db
-      .prepare(
-        `SELECT c.id, c.prompt_id, p.text AS prompt, c.group_name, c.gold_image_id, c.excluded, c.source
-         FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE ${FILTER_SQL} ORDER BY c.id LIMIT @limit OFFSET @offset`,
-      )
-      .all(filterParams(filter)) as ComparisonRow[];
-    return rows.map((row) => this.toComparison(row));
+  async listComparisons(filter: ComparisonFilter = {}): Promise<Comparison[]> {
+    const rows = await this.db.all<ComparisonRow>(
+      `SELECT c.id, c.prompt_id, p.text AS prompt, c.group_name, c.gold_image_id, c.excluded, c.source
+       FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE ${FILTER_SQL}
+       ORDER BY c.id LIMIT @limit OFFSET @offset`,
+      filterParams(filter),
+    );
+    return Promise.all(rows.map((row) => this.toComparison(row)));
   }
 
-  countComparisons(filter: ComparisonFilter = {}): number {
+  async countComparisons(filter: ComparisonFilter = {}): Promise<number> {
     const sql = `SELECT COUNT(*) AS n FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE ${FILTER_SQL}`;
-    return (this.db.prepare(sql).get(filterParams(filter)) as { n: number }).n;
+    const { limit: _limit, offset: _offset, ...params } = filterParams(filter);
+    return (await this.db.get<{ n: number }>(sql, params))!.n;
   }
 
-  setGold(comparisonId: number, goldImageId: number | null): void {
-    const comparison = this.requireComparison(comparisonId);
+  async setGold(comparisonId: number, goldImageId: number | null): Promise<void> {
+    const comparison = await this.requireComparison(comparisonId);
     if (goldImageId !== null && !comparison.images.some((image) => image.id === goldImageId)) {
       throw new Error(`gold image ${goldImageId} is not one of comparison ${comparisonId}'s images`);
     }
-    this.db.prepare('UPDATE comparisons SET gold_image_id = ? WHERE id = ?').run(goldImageId, comparisonId);
+    await this.db.run('UPDATE comparisons SET gold_image_id = ? WHERE id = ?', [goldImageId, comparisonId]);
   }
 
-  setExcluded(comparisonId: number, excluded: boolean): void {
-    this.requireComparison(comparisonId);
-    this.db.prepare('UPDATE comparisons SET excluded = ? WHERE id = ?').run(excluded ? 1 : 0, comparisonId);
+  async setExcluded(comparisonId: number, excluded: boolean): Promise<void> {
+    await this.requireComparison(comparisonId);
+    await this.db.run('UPDATE comparisons SET excluded = ? WHERE id = ?', [excluded ? 1 : 0, comparisonId]);
   }
 
   /** Deletes the comparison and its judgments (cascade). Images stay: other comparisons may use them. */
-  deleteComparison(comparisonId: number): void {
-    this.db.prepare('DELETE FROM comparisons WHERE id = ?').run(comparisonId);
+  async deleteComparison(comparisonId: number): Promise<void> {
+    await this.db.run('DELETE FROM comparisons WHERE id = ?', [comparisonId]);
   }
 
-  requireComparison(id: number): Comparison {
-    const comparison = this.getComparison(id);
+  async requireComparison(id: number): Promise<Comparison> {
+    const comparison = await this.getComparison(id);
     if (!comparison) throw new Error(`no comparison with id ${id}`);
     return comparison;
   }
 
   // ── labeling (the calls the compare view makes; the repositories hold the rest) ──
 
-  createAnnotator(name: string, role: Role = 'annotator'): CreatedAnnotator {
+  createAnnotator(name: string, role: Role = 'annotator'): Promise<CreatedAnnotator> {
     return this.annotators.create(name, role);
   }
 
-  nextComparison(annotatorId: number, options: AssignmentOptions = {}): Assignment | null {
+  nextComparison(annotatorId: number, options: AssignmentOptions = {}): Promise<Assignment | null> {
     return this.judgments.next(annotatorId, options);
   }
 
-  submitJudgment(input: JudgmentInput): SubmitResult {
+  submitJudgment(input: JudgmentInput): Promise<SubmitResult> {
     return this.judgments.submit(input);
   }
 
-  undoLastJudgment(annotatorId: number): Judgment | null {
+  undoLastJudgment(annotatorId: number): Promise<Judgment | null> {
     return this.judgments.undoLast(annotatorId);
   }
 
@@ -319,26 +321,25 @@ export class Library {
     });
   }
 
-  stats(): LibraryStats {
-    const count = (table: string): number =>
-      (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  async stats(): Promise<LibraryStats> {
+    const count = async (table: string): Promise<number> =>
+      (await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
     return {
-      prompts: count('prompts'),
-      images: count('images'),
-      comparisons: count('comparisons'),
-      judgments: count('judgments'),
-      annotators: count('annotators'),
+      prompts: await count('prompts'),
+      images: await count('images'),
+      comparisons: await count('comparisons'),
+      judgments: await count('judgments'),
+      annotators: await count('annotators'),
     };
   }
 
-  private toComparison(row: ComparisonRow): Comparison {
+  private async toComparison(row: ComparisonRow): Promise<Comparison> {
     const images = (
-      this.db
-        .prepare(
-          `SELECT i.* FROM comparison_images ci JOIN images i ON i.id = ci.image_id
-           WHERE ci.comparison_id = ? ORDER BY ci.position`,
-        )
-        .all(row.id) as ImageRow[]
+      await this.db.all<ImageRow>(
+        `SELECT i.* FROM comparison_images ci JOIN images i ON i.id = ci.image_id
+         WHERE ci.comparison_id = ? ORDER BY ci.position`,
+        [row.id],
+      )
     ).map(toImage);
     return {
       id: row.id,
@@ -351,6 +352,18 @@ export class Library {
       source: row.source,
     };
   }
+}
+
+function openSqlite(dir: string): SqliteDatabase {
+  const db = new Database(path.join(dir, DATABASE_FILE), sqliteBindingOptions());
+  db.pragma('journal_mode = WAL');
+  // FULL: every commit fsyncs the WAL, so an acknowledged judgment survives power loss, not only a process
+  // crash (NORMAL in WAL mode may drop the last commits on power loss). Judgments are one small row each and
+  // imports batch many rows per transaction, so the extra fsync per commit costs little.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return new SqliteDatabase(db);
 }
 
 /**

@@ -1,4 +1,5 @@
-import type Database from 'better-sqlite3';
+import { POSTGRES_MIGRATIONS } from './postgres-schema';
+import type { Dialect, SqlDatabase } from './sql/database';
 
 /**
  * Numbered schema migrations. Each entry moves the database from version `index` to `index + 1`.
@@ -133,26 +134,43 @@ export const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function currentVersion(db: Database.Database): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+export function migrationsFor(dialect: Dialect): readonly string[] {
+  return dialect === 'sqlite' ? MIGRATIONS : POSTGRES_MIGRATIONS;
+}
+
+// Any fixed number: every process migrating one PostgreSQL database takes the same lock.
+const MIGRATION_LOCK = 7_736_001;
+
+export async function currentVersion(db: SqlDatabase): Promise<number> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = await db.get<{ version: number }>('SELECT version FROM schema_version');
   return row?.version ?? 0;
 }
 
-/** Applies every pending migration, each in its own transaction together with its version bump. */
-export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): number {
-  const from = currentVersion(db);
-  if (from > migrations.length) {
-    throw new Error(
-      `library schema version ${from} is newer than this app supports (${migrations.length}); update HPS Studio`,
-    );
+/**
+ * Applies every pending migration, each in its own transaction together with its version bump. On PostgreSQL
+ * the transaction first takes an advisory lock, so two servers starting at once migrate one after the other.
+ */
+export async function migrate(
+  db: SqlDatabase,
+  migrations: readonly string[] = migrationsFor(db.dialect),
+): Promise<number> {
+  await currentVersion(db);
+  for (;;) {
+    const done = await db.transaction(async (tx) => {
+      if (tx.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+      const from = (await tx.get<{ version: number }>('SELECT version FROM schema_version'))?.version ?? 0;
+      if (from > migrations.length) {
+        throw new Error(
+          `library schema version ${from} is newer than this app supports (${migrations.length}); update HPS Studio`,
+        );
+      }
+      if (from === migrations.length) return true;
+      await tx.exec(migrations[from]!);
+      await tx.run('DELETE FROM schema_version');
+      await tx.run('INSERT INTO schema_version (version) VALUES (?)', [from + 1]);
+      return false;
+    });
+    if (done) return migrations.length;
   }
-  for (let version = from; version < migrations.length; version++) {
-    db.transaction(() => {
-      db.exec(migrations[version]!);
-      db.prepare('DELETE FROM schema_version').run();
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
-    })();
-  }
-  return migrations.length;
 }

@@ -33,15 +33,15 @@ export function judgmentTarget(judgment: JudgmentView, imageIds: readonly number
 }
 
 /** Every non-excluded comparison with at least one preference, its judgments averaged into one soft target. */
-export function libraryLabels(library: Library): LibraryLabels {
-  const listed = library.listComparisons().filter((c) => !c.excluded);
+export async function libraryLabels(library: Library): Promise<LibraryLabels> {
+  const listed = (await library.listComparisons()).filter((c) => !c.excluded);
   const comparisons = new Map<number, ComparisonView>(
     listed.map((c) => [
       c.id,
       { id: c.id, promptId: c.promptId, imageIds: c.images.map((i) => i.id), goldImageId: c.goldImageId },
     ]),
   );
-  const judgments = library.judgments.list().filter((j) => comparisons.has(j.comparisonId));
+  const judgments = (await library.judgments.list()).filter((j) => comparisons.has(j.comparisonId));
   const sums = new Map<number, { targets: number[]; labels: number }>();
   for (const judgment of judgments) {
     const imageIds = comparisons.get(judgment.comparisonId)!.imageIds;

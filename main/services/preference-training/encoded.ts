@@ -99,7 +99,7 @@ async function loadPixels(
   imageId: number,
   mode: (typeof KIND_SPECS)[keyof typeof KIND_SPECS]['preprocess'],
 ) {
-  const image = library.getImage(imageId);
+  const image = await library.getImage(imageId);
   if (!image) throw new Error(`the library has no image ${imageId}`);
   const file = library.imagePath(image);
   return preprocessImage(await decodeImage(await readFile(file), file), mode, { letterboxUnscaled: true });

@@ -74,17 +74,19 @@ export function lookup(cosines: ReadonlyMap<string, number>): ScoreLookup {
 }
 
 /** Held-out accuracy of every scorer whose scores the library stores. */
-export function storedScorerAccuracy(
+export async function storedScorerAccuracy(
   library: Library,
   pairs: readonly HumanPair[],
   seed: number,
-): ScorerAccuracy[] {
-  return library.scores.models().map((modelId) => {
+): Promise<ScorerAccuracy[]> {
+  const accuracies: ScorerAccuracy[] = [];
+  for (const modelId of await library.scores.models()) {
     const scores = new Map(
-      library.scores.list({ modelId }).map((s) => [key(s.imageId, s.promptId), s.score]),
+      (await library.scores.list({ modelId })).map((s) => [key(s.imageId, s.promptId), s.score]),
     );
-    return { modelId, ...accuracyOf(pairs, lookup(scores), seed) };
-  });
+    accuracies.push({ modelId, ...accuracyOf(pairs, lookup(scores), seed) });
+  }
+  return accuracies;
 }
 
 function unit(v: ArrayLike<number>): Float64Array {

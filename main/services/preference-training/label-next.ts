@@ -16,8 +16,8 @@ async function cosinesOf(scorer: Scorer, library: Library, comparison: Compariso
   });
 }
 
-function unlabelled(library: Library, limit?: number): Comparison[] {
-  return library.listComparisons({ state: 'unlabeled', limit }).filter((c) => !c.excluded);
+async function unlabelled(library: Library, limit?: number): Promise<Comparison[]> {
+  return (await library.listComparisons({ state: 'unlabeled', limit })).filter((c) => !c.excluded);
 }
 
 /** Unlabelled comparisons where the scorer is least certain (|p − 0.5| smallest for two images). */
@@ -27,7 +27,7 @@ export async function labelNextByUncertainty(
   options: { logitScale?: number; limit?: number; pool?: number } = {},
 ): Promise<QueueEntry[]> {
   const beliefs = [];
-  for (const c of unlabelled(library, options.pool))
+  for (const c of await unlabelled(library, options.pool))
     beliefs.push(beliefFromCosines(c.id, await cosinesOf(scorer, library, c), options.logitScale));
   return uncertaintyQueue(beliefs, options.limit);
 }
@@ -42,24 +42,25 @@ export interface DisagreementResult {
  * Unlabelled comparisons where scorers disagree most about the best image, from the scores the live readouts
  * stored in the library (nothing is re-run), so any scorers the user has loaded can be compared.
  */
-export function labelNextByDisagreement(
+export async function labelNextByDisagreement(
   library: Library,
   scorerIds: readonly string[],
   options: { limit?: number; pool?: number } = {},
-): DisagreementResult {
+): Promise<DisagreementResult> {
   if (new Set(scorerIds).size < 2) throw new Error('disagreement needs at least 2 different scorers');
-  const stored = scorerIds.map((modelId) => {
+  const stored: Map<string, number>[] = [];
+  for (const modelId of scorerIds) {
     const byPair = new Map<string, number>();
-    for (const s of library.scores.list({ modelId })) byPair.set(`${s.imageId}/${s.promptId}`, s.score);
+    for (const s of await library.scores.list({ modelId })) byPair.set(`${s.imageId}/${s.promptId}`, s.score);
     if (byPair.size === 0)
       throw new Error(
         `no scores from ${modelId} in this library: load that scorer and let it score the library`,
       );
-    return byPair;
-  });
+    stored.push(byPair);
+  }
   const opinions = [];
   let unscored = 0;
-  for (const c of unlabelled(library, options.pool)) {
+  for (const c of await unlabelled(library, options.pool)) {
     const scores = stored.map((byPair) => c.images.map((image) => byPair.get(`${image.id}/${c.promptId}`)));
     if (scores.some((row) => row.includes(undefined))) unscored++;
     else opinions.push({ comparisonId: c.id, scores: scores as number[][] });

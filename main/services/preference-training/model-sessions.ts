@@ -204,7 +204,7 @@ export class PreferenceSessions {
   async close(): Promise<void> {
     const sessions = await Promise.all([...this.opened.values()].map((s) => s.catch(() => undefined)));
     this.opened.clear();
-    await Promise.all(sessions.map((s) => s?.release()));
+    await Promise.all(sessions.map((s) => s?.release() ?? Promise.resolve()));
   }
 
   /** float32 on any EP: the trained weights and their gradients stay float32 (no silent fallback). */

@@ -136,7 +136,7 @@ function addInto(sum: TensorSet, grads: Readonly<TensorSet>): void {
 export async function trainPreferenceModel(options: TrainOptions): Promise<TrainResult> {
   const settings: TrainSettings = { ...DEFAULT_SETTINGS, ...options.settings };
   const progress = options.onProgress ?? (() => undefined);
-  const { examples, judgments, comparisons } = libraryLabels(options.library);
+  const { examples, judgments, comparisons } = await libraryLabels(options.library);
   const split = splitByPrompt(examples, settings.testFraction, settings.seed);
   if (split.train.length === 0)
     throw new Error('no labelled comparisons are left for training after the held-out split');
@@ -190,7 +190,7 @@ export async function trainPreferenceModel(options: TrainOptions): Promise<Train
         heldOutPairs: pairs.length,
         before,
         after,
-        others: storedScorerAccuracy(options.library, pairs, settings.seed),
+        others: await storedScorerAccuracy(options.library, pairs, settings.seed),
         losses,
         timings: { encodeMs, trainMs, msPerStep: trainMs / Math.max(1, settings.steps), evaluateMs },
       },

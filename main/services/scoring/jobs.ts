@@ -14,11 +14,15 @@ export interface PromptWork {
 
 /** The library's pairs without a score under `modelId`, grouped by prompt (each pair once); images that
  *  failed under it before are left out unless `retryFailed`. */
-export function unscoredPairs(library: Library, modelId: string, retryFailed = false): PromptWork[] {
-  const scored = new Set(library.scores.list({ modelId }).map((s) => `${s.imageId}:${s.promptId}`));
-  const failed = new Set(retryFailed ? [] : library.scores.failures(modelId).map((f) => f.imageId));
+export async function unscoredPairs(
+  library: Library,
+  modelId: string,
+  retryFailed = false,
+): Promise<PromptWork[]> {
+  const scored = new Set((await library.scores.list({ modelId })).map((s) => `${s.imageId}:${s.promptId}`));
+  const failed = new Set(retryFailed ? [] : (await library.scores.failures(modelId)).map((f) => f.imageId));
   const byPrompt = new Map<number, PromptWork>();
-  for (const comparison of library.listComparisons()) {
+  for (const comparison of await library.listComparisons()) {
     const work = byPrompt.get(comparison.promptId) ?? {
       promptId: comparison.promptId,
       prompt: comparison.prompt,
@@ -58,7 +62,7 @@ export async function scoreLibrary(
   modelId: string,
   options: LibraryScoringOptions = {},
 ): Promise<LibraryScoringResult> {
-  const work = unscoredPairs(library, modelId, options.retryFailed);
+  const work = await unscoredPairs(library, modelId, options.retryFailed);
   const total = work.reduce((sum, w) => sum + w.images.length, 0);
   const batchSize = options.batchSize ?? 8;
   const result: LibraryScoringResult = { scored: 0, failed: [] };
@@ -87,12 +91,12 @@ export async function scoreLibrary(
         if (isScoreError(row)) failures.push({ imageId, error: row.error });
         else scores.push({ modelId, imageId, promptId, score: row.score, cosine: row.cosine ?? null });
       }
-      library.transaction(() => {
+      await library.transaction(async (tx) => {
         for (const score of scores) {
-          library.scores.set(score);
-          library.scores.clearFailure(modelId, score.imageId);
+          await tx.scores.set(score);
+          await tx.scores.clearFailure(modelId, score.imageId);
         }
-        for (const failure of failures) library.scores.recordFailure({ modelId, ...failure });
+        for (const failure of failures) await tx.scores.recordFailure({ modelId, ...failure });
       });
       for (const failure of failures) failedNow.add(failure.imageId);
       result.failed.push(...failures);

@@ -158,7 +158,7 @@ export class SdPipeline {
       ...[...this.unets.values()].map((u) => u.session),
       ...this.decoders.values(),
     ];
-    await Promise.all(held.map((s) => s?.release()));
+    await Promise.all(held.map((s) => s?.release() ?? Promise.resolve()));
     if (this.ownsSessions) await this.sessions.clear();
     await this.model.close();
   }

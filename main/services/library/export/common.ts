@@ -52,20 +52,25 @@ export class SkipCounter {
 }
 
 /** Every comparison with its judgments, in id order (comparisons are loaded once each). */
-export function* comparisonsWithJudgments(
+export async function comparisonsWithJudgments(
   library: Library,
-): Generator<{ comparison: Comparison; judgments: Judgment[] }> {
+): Promise<{ comparison: Comparison; judgments: Judgment[] }[]> {
   const byComparison = new Map<number, Judgment[]>();
-  for (const judgment of library.judgments.list()) {
+  for (const judgment of await library.judgments.list()) {
     const list = byComparison.get(judgment.comparisonId) ?? [];
     list.push(judgment);
     byComparison.set(judgment.comparisonId, list);
   }
-  for (const comparison of library.listComparisons()) {
-    yield { comparison, judgments: byComparison.get(comparison.id) ?? [] };
-  }
+  return (await library.listComparisons()).map((comparison) => ({
+    comparison,
+    judgments: byComparison.get(comparison.id) ?? [],
+  }));
 }
 
-export function annotatorNames(library: Library): Map<number, string> {
-  return new Map(library.annotators.list().map((annotator) => [annotator.id, annotator.name]));
+/**
+ * Annotator names by id. Read it after the judgments: labeling may go on during an export, and annotators are
+ * never deleted, so every judgment read finds its annotator's name.
+ */
+export async function annotatorNames(library: Library): Promise<Map<number, string>> {
+  return new Map((await library.annotators.list()).map((annotator) => [annotator.id, annotator.name]));
 }

@@ -32,13 +32,18 @@ interface TestItem {
   raw_annotations: { rank: number[]; user_hash: string }[];
 }
 
-export function exportHpdV2(library: Library, outFile: string, options: HpdExportOptions = {}): ExportReport {
+export async function exportHpdV2(
+  library: Library,
+  outFile: string,
+  options: HpdExportOptions = {},
+): Promise<ExportReport> {
   const split = options.split ?? 'train';
   const images = new ImageExporter(library, outFile);
-  const names = annotatorNames(library);
   const skipped = new SkipCounter();
   const items: (TrainItem | TestItem)[] = [];
-  for (const { comparison, judgments } of comparisonsWithJudgments(library)) {
+  const labeled = await comparisonsWithJudgments(library);
+  const names = await annotatorNames(library);
+  for (const { comparison, judgments } of labeled) {
     const ids = comparison.images.map((image) => image.id);
     const wanted = judgments.filter((judgment) =>
       split === 'train' ? judgment.kind === 'choice' || judgment.kind === 'tie' : judgment.kind === 'ranking',

@@ -21,16 +21,17 @@ export interface PairsExportOptions {
  * An N-way choice is written as one line per rejected image and a ranking as every ordered pair, all with
  * the judgment's id; both-bad, skip and unlabeled comparisons have chosen = rejected = null.
  */
-export function exportPairs(
+export async function exportPairs(
   library: Library,
   outFile: string,
   options: PairsExportOptions = {},
-): ExportReport {
+): Promise<ExportReport> {
   const images = new ImageExporter(library, outFile);
-  const names = annotatorNames(library);
   const skipped = new SkipCounter();
   const lines: PairLine[] = [];
-  for (const { comparison, judgments } of comparisonsWithJudgments(library)) {
+  const labeled = await comparisonsWithJudgments(library);
+  const names = await annotatorNames(library);
+  for (const { comparison, judgments } of labeled) {
     const pathOf = new Map(comparison.images.map((image) => [image.id, images.relativePath(image)]));
     const at = (id: number): string => pathOf.get(id)!;
     const base = {

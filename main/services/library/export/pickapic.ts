@@ -44,15 +44,16 @@ const COLUMNS = [
  * created_at, image_0_uid / image_1_uid (sha256) and ranking_id (the judgment's idempotency key).
  * Only choice and tie judgments on two-image comparisons fit this shape; the rest are counted as skipped.
  */
-export function exportPickapic(library: Library, outFile: string): ExportReport {
-  const { rows, skipped } = collectRows(library);
+export async function exportPickapic(library: Library, outFile: string): Promise<ExportReport> {
+  const { rows, skipped } = await collectRows(library);
   const schema = schemaFromColumnData({
     columnData: COLUMNS.map(({ name, type }) => ({ name, type, data: [], nullable: false })),
   });
   const writer = new ParquetWriter({ writer: fileWriter(outFile), schema });
   for (let start = 0; start < rows.length; start += ROWS_PER_GROUP) {
     const chunk = rows.slice(start, start + ROWS_PER_GROUP);
-    writer.write({
+    // write() and finish() return a promise when the writer flushes asynchronously (the file writer does not).
+    await writer.write({
       columnData: COLUMNS.map(({ name, value }) => ({
         name,
         data: chunk.map((row) => value(row, library)) as never,
@@ -60,7 +61,7 @@ export function exportPickapic(library: Library, outFile: string): ExportReport 
       rowGroupSize: ROWS_PER_GROUP,
     });
   }
-  writer.finish();
+  await writer.finish();
   return {
     format: 'pickapic',
     file: outFile,
@@ -70,11 +71,12 @@ export function exportPickapic(library: Library, outFile: string): ExportReport 
   };
 }
 
-function collectRows(library: Library): { rows: Row[]; skipped: SkipCounter } {
-  const names = annotatorNames(library);
+async function collectRows(library: Library): Promise<{ rows: Row[]; skipped: SkipCounter }> {
   const skipped = new SkipCounter();
   const rows: Row[] = [];
-  for (const { comparison, judgments } of comparisonsWithJudgments(library)) {
+  const labeled = await comparisonsWithJudgments(library);
+  const names = await annotatorNames(library);
+  for (const { comparison, judgments } of labeled) {
     for (const judgment of judgments) {
       if (comparison.images.length !== 2) {
         skipped.add(`${comparison.images.length}-image comparison`);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Library } from '../library';
+import type { Library, NewComparison } from '../library';
 import type { Comparison, ImageRecord, JudgmentInput } from '../types';
 
 export interface ImportIssue {
@@ -49,6 +49,9 @@ export function emptyReport(format: string): ImportReport {
 
 const BATCH_SIZE = 200;
 
+/** The database part of one record; it writes through `tx`, the library bound to the batch's transaction. */
+export type StagedWork = (tx: Library) => Promise<void>;
+
 export const errorMessage = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
@@ -59,7 +62,7 @@ export const errorMessage = (error: unknown): string =>
 export class ImportSession {
   readonly report: ImportReport;
   private readonly imagesByPath = new Map<string, ImageRecord | null>();
-  private staged: { source: string; work: () => void }[] = [];
+  private staged: { source: string; work: StagedWork }[] = [];
 
   constructor(
     readonly library: Library,
@@ -70,35 +73,35 @@ export class ImportSession {
 
   /**
    * Queues the database part of one record. Staged records are committed together (one fsync per batch
-   * instead of per record); each runs in its own savepoint, so a bad record is rolled back alone.
+   * instead of per record); each runs in its own savepoint, so a bad record is rolled back alone. `work`
+   * must write through the library it is handed (bound to the batch's transaction), e.g. `comparison(tx, …)`.
    */
-  stage(source: string, work: () => void): void {
+  async stage(source: string, work: StagedWork): Promise<void> {
     this.staged.push({ source, work });
-    if (this.staged.length >= BATCH_SIZE) this.flush();
+    if (this.staged.length >= BATCH_SIZE) await this.flush();
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
     const batch = this.staged;
     this.staged = [];
-    const db = this.library.db;
-    db.transaction(() => {
+    await this.library.transaction(async (tx) => {
       for (const { source, work } of batch) {
         const before = { ...this.report, errors: this.report.errors };
         try {
-          db.transaction(work)();
+          await tx.transaction(work);
         } catch (error) {
           // The savepoint rolled the record back: roll its counts back too.
           Object.assign(this.report, before);
           this.fail(source, error);
         }
       }
-    })();
+    });
   }
 
   /** Between records: on cancellation, commits what is staged and throws the signal's reason. */
-  checkCancelled(signal: AbortSignal | undefined): void {
+  async checkCancelled(signal: AbortSignal | undefined): Promise<void> {
     if (!signal?.aborted) return;
-    this.flush();
+    await this.flush();
     signal.throwIfAborted();
   }
 
@@ -126,17 +129,22 @@ export class ImportSession {
     return image;
   }
 
-  comparison(input: Parameters<Library['addComparison']>[0]): Comparison {
-    const { comparison, duplicate } = this.library.addComparison(input);
+  /** Adds a comparison through `tx`, the staged record's transaction. */
+  async comparison(tx: Library, input: NewComparison): Promise<Comparison> {
+    const { comparison, duplicate } = await tx.addComparison(input);
     if (duplicate) this.report.comparisonsDuplicate++;
     else this.report.comparisonsAdded++;
     return comparison;
   }
 
-  /** Stores a judgment by a named (imported, token-less) annotator. */
-  judgment(annotatorName: string, input: Omit<JudgmentInput, 'annotatorId'>): void {
-    const annotator = this.library.annotators.ensureImported(annotatorName);
-    const { duplicate } = this.library.judgments.submit({ ...input, annotatorId: annotator.id });
+  /** Stores a judgment by a named (imported, token-less) annotator, through `tx` as `comparison` does. */
+  async judgment(
+    tx: Library,
+    annotatorName: string,
+    input: Omit<JudgmentInput, 'annotatorId'>,
+  ): Promise<void> {
+    const annotator = await tx.annotators.ensureImported(annotatorName);
+    const { duplicate } = await tx.judgments.submit({ ...input, annotatorId: annotator.id });
     if (duplicate) this.report.judgmentsDuplicate++;
     else this.report.judgmentsAdded++;
   }

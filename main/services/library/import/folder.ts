@@ -53,7 +53,7 @@ export async function importFolder(
   >();
   for (const [index, { where, value }] of parsed.records.entries()) {
     const file = path.resolve(folder, value.image);
-    session.checkCancelled(options.signal);
+    await session.checkCancelled(options.signal);
     options.onProgress?.({ done: index, total: parsed.records.length, file });
     const image = await session.imageFromFile(file);
     if (!image) continue;
@@ -85,18 +85,18 @@ export async function importFolder(
     }
     for (const set of options.split === 'pairs' ? pairsOf(images) : [images]) {
       const goldImageId = gold[0] && set.includes(gold[0]) ? gold[0].id : null;
-      session.stage(where, () =>
-        session.comparison({
+      await session.stage(where, async (tx) => {
+        await session.comparison(tx, {
           prompt,
           group,
           imageIds: set.map((image) => image.id),
           goldImageId,
           source: 'folder',
-        }),
-      );
+        });
+      });
     }
   }
-  session.flush();
+  await session.flush();
   return session.report;
 }
 

@@ -66,7 +66,7 @@ export async function importHpd(
   session.report.records = items.length;
   for (const [index, raw] of (items as unknown[]).entries()) {
     const where = `${file}[${index}]`;
-    session.checkCancelled(options.signal);
+    await session.checkCancelled(options.signal);
     options.onProgress?.({ done: index, total: items.length, file: where });
     try {
       const item = classify(raw);
@@ -76,7 +76,7 @@ export async function importHpd(
       session.fail(where, error);
     }
   }
-  session.flush();
+  await session.flush();
   options.onProgress?.({ done: items.length, total: items.length });
   return session.report;
 }
@@ -109,21 +109,21 @@ async function importItem(
     throw new Error('item lists the same image twice');
   const imageIds = images.map((image) => image.id);
   const prompt = item.value.prompt;
-  session.stage(where, () => {
-    const comparison = session.comparison({ prompt, imageIds, source: item.shape });
+  await session.stage(where, async (tx) => {
+    const comparison = await session.comparison(tx, { prompt, imageIds, source: item.shape });
     const base = { comparisonId: comparison.id, shownOrder: imageIds };
     if (item.shape === 'hpd-v1') {
       const chosen = imageIds[item.value.human_preference];
       if (chosen === undefined)
         throw new Error(`human_preference ${item.value.human_preference} is out of range`);
-      session.judgment(item.value.user_hash ?? 'hpd-v1', {
+      await session.judgment(tx, item.value.user_hash ?? 'hpd-v1', {
         ...base,
         kind: 'choice',
         chosenImageId: chosen,
         idempotencyKey: key,
       });
     } else if (item.shape === 'hpd-v2-train') {
-      session.judgment(item.value.user_hash ?? 'hpd-v2', {
+      await session.judgment(tx, item.value.user_hash ?? 'hpd-v2', {
         ...base,
         ...fromPreference(item.value.human_preference, imageIds),
         idempotencyKey: key,
@@ -131,14 +131,14 @@ async function importItem(
     } else {
       const raws = item.value.raw_annotations ?? item.value.raw_annotation ?? [];
       const rankings = raws.length > 0 ? raws : [{ rank: item.value.rank, user_hash: 'hpd-v2' }];
-      rankings.forEach((annotation, n) => {
-        session.judgment(annotation.user_hash ?? `hpd-v2-annotator-${n}`, {
+      for (const [n, annotation] of rankings.entries()) {
+        await session.judgment(tx, annotation.user_hash ?? `hpd-v2-annotator-${n}`, {
           ...base,
           kind: 'ranking',
           ranking: rankingFromRanks(annotation.rank, imageIds),
           idempotencyKey: `${key}:${n}`,
         });
-      });
+      }
     }
   });
 }

@@ -47,7 +47,7 @@ export async function importPairs(
   const folder = path.dirname(file);
   let done = 0;
   for (const [key, first] of judgments) {
-    session.checkCancelled(options.signal);
+    await session.checkCancelled(options.signal);
     options.onProgress?.({ done: done++, total: judgments.size, file: first.where });
     try {
       await importJudgment(session, folder, key, first);
@@ -55,7 +55,7 @@ export async function importPairs(
       session.fail(first.where, error);
     }
   }
-  session.flush();
+  await session.flush();
   options.onProgress?.({ done: judgments.size, total: judgments.size });
   return session.report;
 }
@@ -98,8 +98,8 @@ async function importJudgment(
     return image.id;
   };
   const imageIds = paths.map(id);
-  session.stage(record.where, () => {
-    const comparison = session.comparison({
+  await session.stage(record.where, async (tx) => {
+    const comparison = await session.comparison(tx, {
       prompt: line.prompt,
       imageIds,
       group: line.group ?? null,
@@ -107,7 +107,7 @@ async function importJudgment(
       source: 'pairs-jsonl',
     });
     if (kind === 'none') return;
-    session.judgment(line.annotator ?? 'pairs-import', {
+    await session.judgment(tx, line.annotator ?? 'pairs-import', {
       comparisonId: comparison.id,
       kind,
       chosenImageId: kind === 'choice' ? id(requirePath(line.chosen, 'chosen')) : null,

@@ -48,7 +48,7 @@ export async function importPickapic(
     });
     for (const [offset, row] of rows.entries()) {
       const index = start + offset;
-      session.checkCancelled(options.signal);
+      await session.checkCancelled(options.signal);
       options.onProgress?.({ done: index, total, file });
       try {
         await importRow(session, row, `${file}#${index}`, `pickapic:${path.basename(file)}:${index}`);
@@ -58,7 +58,7 @@ export async function importPickapic(
     }
     start = end;
   }
-  session.flush();
+  await session.flush();
   options.onProgress?.({ done: total, total });
   return session.report;
 }
@@ -80,9 +80,9 @@ async function importRow(
   const second = await session.imageFromBytes(bytes(row.jpg_1, 'jpg_1'), `${where}:jpg_1`);
   if (first.id === second.id) throw new Error('jpg_0 and jpg_1 are the same image');
   const imageIds = [first.id, second.id];
-  session.stage(where, () => {
-    const comparison = session.comparison({ prompt: caption, imageIds, source: 'pickapic' });
-    session.judgment(text(row.user_id) ?? 'pickapic', {
+  await session.stage(where, async (tx) => {
+    const comparison = await session.comparison(tx, { prompt: caption, imageIds, source: 'pickapic' });
+    await session.judgment(tx, text(row.user_id) ?? 'pickapic', {
       comparisonId: comparison.id,
       kind: outcome === 'tie' ? 'tie' : 'choice',
       chosenImageId: outcome === 'tie' ? null : imageIds[outcome],

@@ -105,14 +105,14 @@ async function requireImages(pairs: readonly TrainingPair[], source: string): Pr
 /** A library's preference judgments as pairs (written as a pairs JSONL under `workDir`, then read). */
 export async function libraryPairs(libraryDir: string, workDir: string): Promise<PairsReport> {
   if (!Library.exists(libraryDir)) throw new Error(`no library at ${libraryDir}`);
-  const library = Library.open(libraryDir);
+  const library = await Library.open(libraryDir);
   try {
     await mkdir(workDir, { recursive: true });
     const file = path.join(workDir, 'library-pairs.jsonl');
-    exportPairs(library, file, { preferencesOnly: true });
+    await exportPairs(library, file, { preferencesOnly: true });
     return await readPairsJsonl(file);
   } finally {
-    library.close();
+    await library.close();
   }
 }
 
@@ -131,7 +131,7 @@ export async function scorerPairs(
   minMargin = 0,
 ): Promise<ScorerPairsReport> {
   if (!Library.exists(libraryDir)) throw new Error(`no library at ${libraryDir}`);
-  const library = Library.open(libraryDir);
+  const library = await Library.open(libraryDir);
   const report: ScorerPairsReport = {
     pairs: [],
     scorer,
@@ -142,10 +142,10 @@ export async function scorerPairs(
     skippedMargin: 0,
   };
   try {
-    const stored = library.scores.list({ modelId: scorer });
+    const stored = await library.scores.list({ modelId: scorer });
     if (stored.length === 0) throw new Error(noScoresMessage(scorer));
     const scoreOf = new Map(stored.map((s) => [`${s.imageId}:${s.promptId}`, s.score]));
-    for (const comparison of library.listComparisons()) {
+    for (const comparison of await library.listComparisons()) {
       if (comparison.excluded) continue;
       const scored = comparison.images.map((image) => ({
         image,
@@ -170,7 +170,7 @@ export async function scorerPairs(
       }
     }
   } finally {
-    library.close();
+    await library.close();
   }
   if (report.pairs.length === 0)
     throw new Error(`no preference pairs from ${scorer}: ${describeScorerPairs(report)}`);
