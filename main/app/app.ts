@@ -5,7 +5,9 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { JobRegistry } from '../services/jobs';
-import { Library } from '../services/library';
+import { redactUrl } from '../common/redact';
+import { Library, type LibraryLocation } from '../services/library';
+import { ScoringQueue } from '../services/queue/scoring-queue';
 import type { Catalog } from '../services/model-store';
 import { EventBus } from './event-bus';
 import { Generation } from './generation/generation';
@@ -30,6 +32,12 @@ export interface AppOptions {
   info: AppInfo;
   /** Replaces models/catalog.json (tests point entries at a local server). */
   modelCatalog?: Catalog;
+  /** postgres://…: the library's tables live there (a team server); the images stay in `libraryDir`. */
+  databaseUrl?: string;
+  /** redis://…: library scoring runs as queue chunks that `hps-studio worker`s take, instead of in this process. */
+  queueUrl?: string;
+  /** Redis key prefix of this deployment's queues (default hps-studio). */
+  queuePrefix?: string;
 }
 
 /** Without a data folder: HPS_DATA_DIR, else ~/.hps-studio. */
@@ -39,7 +47,12 @@ export function defaultDataDir(): string {
 
 export class App {
   readonly libraryDir: string;
+  /** Where the library lives, as the worker threads and queue workers open it. Holds the database URL: never
+   *  send it to a browser or print it (common/redact). */
+  readonly location: LibraryLocation;
   readonly dataDir: string;
+  /** The Redis queue that library scoring goes to, when the studio was started with one. */
+  readonly scoringQueue: ScoringQueue | null;
   readonly info: AppInfo;
   readonly events = new EventBus();
   readonly jobs = new JobRegistry();
@@ -56,8 +69,11 @@ export class App {
   constructor(
     options: AppOptions,
     private readonly opened: Library,
+    scoringQueue: ScoringQueue | null = null,
   ) {
     this.libraryDir = opened.dir;
+    this.location = { dir: opened.dir, databaseUrl: options.databaseUrl };
+    this.scoringQueue = scoringQueue;
     this.dataDir = path.resolve(options.dataDir ?? defaultDataDir());
     this.info = options.info;
     this.jobs.onChange((job) => this.events.emit('job.progress', job));
@@ -95,6 +111,7 @@ export class App {
     await this.models.close();
     await this.jobs.cancelAll();
     await Promise.allSettled([this.generation.close(), this.training.close()]);
+    await this.scoringQueue?.close();
     this.closed = true;
     await this.opened.close();
   }
@@ -105,11 +122,39 @@ export class App {
  * opening is async: a synchronous `app.library` keeps every use case free of an extra await.
  */
 export async function createApp(options: AppOptions): Promise<App> {
-  const library = await Library.open(path.resolve(options.libraryDir));
+  const library = await Library.open(path.resolve(options.libraryDir), { databaseUrl: options.databaseUrl });
+  let queue: ScoringQueue | null = null;
   try {
-    return new App(options, library);
+    if (options.queueUrl) queue = await connectQueue(options.queueUrl, options.queuePrefix);
+    return new App(options, library, queue);
   } catch (error) {
+    await queue?.close();
     await library.close();
     throw error;
+  }
+}
+
+/** How long the studio waits for Redis at start before saying it cannot reach it. */
+const QUEUE_CONNECT_MS = 15_000;
+
+async function connectQueue(url: string, prefix: string | undefined): Promise<ScoringQueue> {
+  let lastError = '';
+  const queue = new ScoringQueue(url, prefix, (message) => (lastError = message));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`cannot reach the queue at ${redactUrl(url)}${lastError ? `: ${lastError}` : ''}`)),
+      QUEUE_CONNECT_MS,
+    );
+  });
+  try {
+    await Promise.race([queue.ready(), timeout]);
+    return queue;
+  } catch (error) {
+    await queue.close().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { precisionFor, type ExecutionProvider } from '../engine/runtime';
 import type { App } from './app';
-import type { Comparison } from '../services/library';
+import type { Comparison, Library } from '../services/library';
 import { findEntry } from '../services/model-store';
 import { detectCheckpoint, type DetectedCheckpoint } from '../services/model-store/detect';
 import {
@@ -15,6 +15,9 @@ import {
   type ScoreRow,
 } from '../services/scoring';
 import { scoreLibrary } from '../services/scoring/jobs';
+import { scoringChunks, type ScorerSpec } from '../services/queue/scoring-chunks';
+import type { ScoringQueue } from '../services/queue/scoring-queue';
+import type { JobContext } from '../services/jobs';
 import { nearDuplicateGroups } from '../services/scoring/near-duplicates';
 import type { CallOutput, ParsedInput } from '../contract';
 import { ApiError } from '../contract/errors';
@@ -25,6 +28,8 @@ type LoadedScorerInfo = CallOutput<'scorers.list'>['scorers'][number];
 interface LoadedScorer {
   info: Omit<LoadedScorerInfo, 'jobId' | 'failed'>;
   scorer: Scorer;
+  /** What a queue worker loads to score the library with the same model (files on the shared path). */
+  spec: ScorerSpec;
   job: { id: string; done: Promise<unknown> } | null;
   /** New work arrived while the job ran: it goes round once more. */
   again: boolean;
@@ -134,6 +139,14 @@ export class LoadedScorers {
         precision,
       },
       scorer,
+      spec: {
+        modelId: files.id,
+        kind: files.kind,
+        model: files.model,
+        ...(files.head ? { head: files.head } : {}),
+        ...(files.vocab ? { vocab: files.vocab } : {}),
+        ...(input.precision ? { precision: input.precision } : {}),
+      },
       job: null,
       again: false,
       retryFailed: false,
@@ -233,19 +246,20 @@ export class LoadedScorers {
           entry.again = false;
           const retryFailed = entry.retryFailed;
           entry.retryFailed = false;
-          const result = await scoreLibrary(library, entry.scorer, scorerId, {
-            retryFailed,
-            signal: ctx.signal,
-            onProgress: (done, total) => ctx.progress(total ? done / total : 1, `${done} of ${total} pairs`),
-            onBatch: (scores) => {
-              for (const s of scores)
-                this.app.events.emit('score.updated', {
-                  imageId: String(s.imageId),
-                  scorerId,
-                  score: s.score,
-                });
-            },
-          });
+          const announce = (scores: readonly { imageId: number; score: number }[]) => {
+            for (const s of scores)
+              this.app.events.emit('score.updated', { imageId: String(s.imageId), scorerId, score: s.score });
+          };
+          const queue = this.app.scoringQueue;
+          const result = queue
+            ? await scoreOnQueue(queue, library, entry.spec, { retryFailed, ctx, announce })
+            : await scoreLibrary(library, entry.scorer, scorerId, {
+                retryFailed,
+                signal: ctx.signal,
+                onProgress: (done, total) =>
+                  ctx.progress(total ? done / total : 1, `${done} of ${total} pairs`),
+                onBatch: announce,
+              });
           scored += result.scored;
         } while (entry.again);
         return scored;
@@ -366,4 +380,29 @@ async function detect(model: string): Promise<DetectedCheckpoint> {
   } catch (error) {
     throw new ApiError('bad_request', `cannot use ${model} as a scorer: ${(error as Error).message}`);
   }
+}
+
+/** The library's unscored pairs as queue chunks for the workers; their scores come back chunk by chunk. */
+async function scoreOnQueue(
+  queue: ScoringQueue,
+  library: Library,
+  spec: ScorerSpec,
+  options: {
+    retryFailed: boolean;
+    ctx: JobContext;
+    announce: (scores: readonly { imageId: number; score: number }[]) => void;
+  },
+): Promise<{ scored: number }> {
+  const chunks = await scoringChunks(library, spec, { retryFailed: options.retryFailed });
+  const pairs = chunks.reduce((sum, chunk) => sum + chunk.images.length, 0);
+  let done = 0;
+  return queue.run(chunks, {
+    signal: options.ctx.signal,
+    onProgress: ({ result }) => {
+      if (!result) return;
+      done += result.scores.length + result.failed.length;
+      options.announce(result.scores);
+      options.ctx.progress(pairs ? done / pairs : 1, `${done} of ${pairs} pairs (queue workers)`);
+    },
+  });
 }

@@ -66,6 +66,13 @@ export class TrainingRuns {
 
   /** The service's settings for a run of the call's settings (public: tests read what a call would train). */
   async loraInput(settings: ParsedInput<'training.start'>, name: string): Promise<LoraTrainingInput> {
+    // The LoRA trainer reads its pairs from the library's SQLite file in its own worker thread.
+    if (this.app.location.databaseUrl)
+      throw new ApiError(
+        'bad_request',
+        'LoRA training from a PostgreSQL library is not supported yet: export the pairs (Library → Export, pairs ' +
+          'JSONL) and train with `hps-studio train-lora --pairs <file>`',
+      );
     const { name: _name, pairsBy, minMargin, ...rest } = settings;
     const { libraryDir, dataDir } = this.app;
     if (minMargin !== undefined && pairsBy === undefined)
@@ -173,7 +180,7 @@ export class TrainingRuns {
     const out = path.join(this.app.libraryDir, 'scorers', `${name}.safetensors`);
     const { kind, base, vocab, ep, blocks, steps, lr, batchSize, seed, testFraction } = settings;
     const input: ScorerTaskInput = {
-      library: this.app.libraryDir,
+      library: this.app.location,
       ...{ kind, base, vocab, ep, out },
       settings: { blocks, steps, lr, batchSize, seed, testFraction },
     };
@@ -240,7 +247,7 @@ export class TrainingRuns {
     source: _source,
     ...input
   }: Extract<ParsedInput<'training.labelNext'>, { source: 'uncertainty' }>): Promise<LabelNextQueue> {
-    const task: LabelNextInput = { library: this.app.libraryDir, ...input };
+    const task: LabelNextInput = { library: this.app.location, ...input };
     return this.onWorker(
       SCORER_TASKS,
       'labelNext',

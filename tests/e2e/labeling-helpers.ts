@@ -58,33 +58,66 @@ export async function writeImageFolder(
   return promptsFile;
 }
 
-export function cli(args: string[]): string {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
+export function cli(args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`hps-studio ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }
 
 /** Runs `annotators add` and returns the token (the last line of its output). */
-export function addAnnotator(library: string, name: string, role: 'admin' | 'annotator'): string {
-  return cli(['annotators', 'add', name, '--library', library, '--role', role]).trim().split('\n').at(-1)!;
+export function addAnnotator(
+  library: string,
+  name: string,
+  role: 'admin' | 'annotator',
+  env?: NodeJS.ProcessEnv,
+): string {
+  return cli(['annotators', 'add', name, '--library', library, '--role', role], env)
+    .trim()
+    .split('\n')
+    .at(-1)!;
 }
 
 export interface Serve {
   url: string;
   child: ChildProcess;
+  /** Everything it printed so far. */
+  output(): string;
 }
 
-export function startServe(library: string): Promise<Serve> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--library', library, '--port', '0'], { cwd: ROOT });
+/** `hps-studio serve` on a free port; `env` carries HPS_DATABASE_URL / HPS_QUEUE_URL for a team server. */
+export function startServe(library: string, env: NodeJS.ProcessEnv = process.env): Promise<Serve> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--library', library, '--port', '0'], {
+    cwd: ROOT,
+    env,
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /Open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) resolve({ url: m[1]!, child });
+      if (m) resolve({ url: m[1]!, child, output: () => out });
     });
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+export interface Worker {
+  child: ChildProcess;
+  output(): string;
+}
+
+/** `hps-studio worker` (queue and database from `env`), resolved once it says it is ready. */
+export function startWorker(library: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Worker> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--library', library, ...args], { cwd: ROOT, env });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Worker ready')) resolve({ child, output: () => out });
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`worker exited with ${code}: ${out}`)));
   });
 }
 

@@ -1,6 +1,6 @@
 // Runs in a worker: preference-model fine-tuning of a CLIP-family scorer on a library's labels, saved as a
 // scorer file; and the active-learning order of the unlabeled comparisons under a scorer.
-import { Library } from '../../services/library';
+import { Library, type LibraryLocation } from '../../services/library';
 import {
   createTrainedScorer,
   labelNextByUncertainty,
@@ -15,7 +15,7 @@ import type { ExecutionProvider } from '../../engine/runtime';
 import type { TaskChannel } from './task-worker';
 
 export interface ScorerTaskInput {
-  library: string;
+  library: LibraryLocation;
   kind: TrainableKind;
   base: string;
   vocab: string;
@@ -37,7 +37,7 @@ export async function trainScorer(
   input: ScorerTaskInput,
   channel: TaskChannel<ScorerTaskEvent>,
 ): Promise<Omit<TrainReport, 'timings' | 'testPromptIds'>> {
-  const library = await Library.open(input.library);
+  const library = await Library.open(input.library.dir, input.library);
   try {
     const { report } = await trainAndSaveScorer({
       library,
@@ -59,7 +59,7 @@ export async function trainScorer(
 }
 
 export interface LabelNextInput {
-  library: string;
+  library: LibraryLocation;
   kind: TrainableKind;
   model: string;
   vocab: string;
@@ -69,7 +69,7 @@ export interface LabelNextInput {
 export async function labelNext(
   input: LabelNextInput,
 ): Promise<{ comparisonId: number; priority: number }[]> {
-  const library = await Library.open(input.library);
+  const library = await Library.open(input.library.dir, input.library);
   // A saved fine-tuned scorer names its own kind; a plain checkpoint uses the kind given.
   const scorer = (await readTrainedScorerHeader(input.model).catch(() => null))
     ? await createTrainedScorer(input.model, { vocab: input.vocab, inThread: true })

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { Library, type Role } from '../../services/library';
+import type { Role } from '../../services/library';
 import { CliError } from '../errors';
-import { parseNonEmpty } from '../options';
+import { databaseOption, parseNonEmpty } from '../options';
+import { openCliLibrary } from '../library';
 
 export function registerAnnotators(program: Command): void {
   const annotators = program
@@ -12,6 +12,7 @@ export function registerAnnotators(program: Command): void {
     .command('add <name>')
     .description('Add an annotator and print their login token (shown once; only its hash is stored).')
     .requiredOption('-l, --library <dir>', 'library folder (created if missing)', parseNonEmpty)
+    .addOption(databaseOption())
     .addOption(
       new Option('--role <role>', 'admin may import, export, delete and change settings')
         .choices(['admin', 'annotator'])
@@ -31,13 +32,14 @@ Examples:
     .command('list')
     .description('List annotators with their role.')
     .requiredOption('-l, --library <dir>', 'library folder', parseNonEmpty)
+    .addOption(databaseOption())
     .action(list);
   for (const command of annotators.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
 }
 
-async function add(name: string, options: { library: string; role: Role }): Promise<void> {
-  const library = await Library.open(resolve(options.library));
+async function add(name: string, options: { library: string; database?: string; role: Role }): Promise<void> {
+  const library = await openCliLibrary(options);
   try {
     const { annotator, token } = await library.annotators.create(name, options.role);
     console.log(`Added ${annotator.role} "${annotator.name}" to ${library.dir}. Login token (shown once):`);
@@ -49,10 +51,8 @@ async function add(name: string, options: { library: string; role: Role }): Prom
   }
 }
 
-async function list(options: { library: string }): Promise<void> {
-  const libraryDir = resolve(options.library);
-  if (!Library.exists(libraryDir)) throw new CliError(`no library at ${libraryDir}.`);
-  const library = await Library.open(libraryDir);
+async function list(options: { library: string; database?: string }): Promise<void> {
+  const library = await openCliLibrary(options, { mustExist: true });
   try {
     const all = await library.annotators.list();
     if (all.length === 0)

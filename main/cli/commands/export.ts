@@ -6,17 +6,18 @@ import {
   exportPairs,
   exportPickapic,
   exportScoresCsv,
-  Library,
+  type Library,
   type ExportReport,
 } from '../../services/library';
-import { CliError } from '../errors';
-import { parseNonEmpty } from '../options';
+import { databaseOption, parseNonEmpty } from '../options';
+import { openCliLibrary } from '../library';
 
 const FORMATS = ['pairs-jsonl', 'hpd-v2', 'pickapic', 'scores-csv'] as const;
 type Format = (typeof FORMATS)[number];
 
 interface ExportOptions {
   library: string;
+  database?: string;
   format: Format;
   out: string;
   hpdSplit: 'train' | 'test';
@@ -31,6 +32,7 @@ export function registerExport(program: Command): void {
       'Export a library’s labels: pairs JSONL, HPD v2 JSON, Pick-a-Pic parquet, or a CSV of scores.',
     )
     .requiredOption('-l, --library <dir>', 'library folder', parseNonEmpty)
+    .addOption(databaseOption())
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).makeOptionMandatory())
     .requiredOption(
       '-o, --out <file>',
@@ -60,12 +62,10 @@ Examples:
 }
 
 async function runExport(options: ExportOptions): Promise<void> {
-  const libraryDir = resolve(options.library);
-  if (!Library.exists(libraryDir)) throw new CliError(`no library at ${libraryDir}.`);
+  const library = await openCliLibrary(options, { mustExist: true });
   const out = resolve(options.out);
-  mkdirSync(dirname(out), { recursive: true });
-  const library = await Library.open(libraryDir);
   try {
+    mkdirSync(dirname(out), { recursive: true });
     printReport(await exportTo(library, options, out));
   } finally {
     await library.close();

@@ -5,15 +5,17 @@ import {
   importHpd,
   importPairs,
   importPickapic,
-  Library,
+  type Library,
   type ImportProgress,
   type ImportReport,
 } from '../../services/library';
 import { CliError } from '../errors';
-import { parseNonEmpty } from '../options';
+import { databaseOption, parseNonEmpty } from '../options';
+import { openCliLibrary } from '../library';
 
 interface ImportOptions {
   library: string;
+  database?: string;
   folder?: string;
   prompts?: string;
   hpd?: string;
@@ -30,6 +32,7 @@ export function registerImport(program: Command): void {
       'Import images and labels into a library: a folder + prompts file, HPD v1/v2 JSON, Pick-a-Pic parquet or pairs JSONL.',
     )
     .requiredOption('-l, --library <dir>', 'library folder (created if missing)', parseNonEmpty)
+    .addOption(databaseOption())
     .option('--folder <dir>', 'folder of images (use with --prompts)', parseNonEmpty)
     .option(
       '--prompts <file>',
@@ -84,7 +87,7 @@ async function runImport(options: ImportOptions): Promise<void> {
     throw new CliError('give exactly one source: --folder with --prompts, --hpd, --pickapic or --pairs.');
   if ((options.folder === undefined) !== (options.prompts === undefined))
     throw new CliError('--folder and --prompts go together.');
-  const library = await Library.open(resolve(options.library));
+  const library = await openCliLibrary(options);
   try {
     const onProgress = progressPrinter();
     const report = await importFrom(library, options, onProgress);

@@ -5,7 +5,8 @@ import { createApi, createApp, defaultDataDir, teamAuthenticator } from '../../a
 import { appVersion } from '../../common/app-version';
 import { isLoopbackHost, startServer } from '../../server';
 import { CliError } from '../errors';
-import { parseNonEmpty, parsePort } from '../options';
+import { databaseOption, parseNonEmpty, parsePort, queueOption } from '../options';
+import { redactMessage, redactUrl } from '../../common/redact';
 import { portIsFree } from '../serve/free-port';
 import { openBrowser } from '../serve/open-browser';
 import { RENDERER_DIR, ensureRendererBuilt } from '../serve/renderer-build';
@@ -18,6 +19,8 @@ interface ServeOptions {
   host: string;
   port: number;
   open?: boolean;
+  database?: string;
+  queue?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -40,6 +43,12 @@ export function registerServe(program: Command): void {
       `port to listen on (0 picks a free one; default ${DEFAULT_PORT}, or a free one if that is taken)`,
       parsePort,
     )
+    .addOption(databaseOption())
+    .addOption(
+      queueOption(
+        'Redis queue (redis://…): library scoring goes to `hps-studio worker` processes instead of this one',
+      ),
+    )
     .option(
       '--open',
       'open the studio in your browser (BROWSER=<program> picks it, BROWSER=none never opens)',
@@ -50,7 +59,9 @@ export function registerServe(program: Command): void {
 Examples:
   $ hps-studio serve                              # the default library in ~/.hps-studio/library
   $ hps-studio serve --library ~/hps-library --open
-  $ hps-studio serve --library ./library --port 8080`,
+  $ hps-studio serve --library ./library --port 8080
+  $ HPS_DATABASE_URL=postgres://hps:secret@db/hps HPS_QUEUE_URL=redis://:secret@queue:6379 \\
+      hps-studio serve --library /mnt/hps-library --host 0.0.0.0   # a team server (see the README)`,
     )
     .action(serve);
 }
@@ -68,6 +79,12 @@ async function listen(options: ServeOptions, libraryDir: string) {
     libraryDir,
     dataDir,
     info: { version: appVersion(), mode: 'serve', electron: null },
+    databaseUrl: options.database,
+    queueUrl: options.queue,
+  }).catch((error: Error) => {
+    throw new CliError(
+      `cannot open the studio: ${redactMessage(error.message, [options.database, options.queue])}`,
+    );
   });
   const api = createApi(studio);
   const { port, note } = await choosePort(options);
@@ -103,6 +120,8 @@ async function serve(options: ServeOptions): Promise<void> {
     console.warn(`Warning: ${ui.reason}; the API runs, but pages answer with how to build the UI.`);
   const { app, url } = await listen(options, libraryDir);
   console.log(`HPS Studio is serving the library ${libraryDir}`);
+  if (options.database) console.log(`Library database: ${redactUrl(options.database)}`);
+  if (options.queue) console.log(`Library scoring goes to the queue ${redactUrl(options.queue)}`);
   console.log(`Open ${url} in your browser. Press Ctrl+C to stop.`);
   if (!isLoopbackHost(options.host)) {
     console.warn(

@@ -46,6 +46,7 @@ export class ScoringWorker {
       maxStalledCount: CHUNK_ATTEMPTS,
     });
     this.worker.on('error', (error) => log(`queue error: ${error.message}`));
+    this.worker.on('active', (job) => log(`chunk ${job.id} started (${job.data.images.length} images)`));
     this.worker.on('completed', (job, result) =>
       log(`chunk ${job.id}: ${result.scores.length} scored, ${result.failed.length} unreadable`),
     );
