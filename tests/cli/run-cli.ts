@@ -14,10 +14,14 @@ export interface CliRun {
 }
 
 /** Never throws for a non-zero exit: tests assert on the code and the output. */
-export async function runCli(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<CliRun> {
+export async function runCli(
+  args: readonly string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI_BIN, ...args], {
       cwd: REPO_ROOT,
+      env: options.env ?? process.env,
       timeout: options.timeoutMs ?? 300_000,
       maxBuffer: 64 * 2 ** 20,
     });

@@ -25,37 +25,51 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** PostgreSQL refuses to run as root: there, initdb and postgres run as the packages' `postgres` user. */
-function asServerUser(command: string, args: string[]): [string, string[]] {
-  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+/**
+ * PostgreSQL refuses to run as root: there, initdb and postgres run as the packages' `postgres` user. The
+ * process is PostgreSQL itself (no runuser in between), so stop()'s signal reaches it.
+ */
+function serverUser(): { uid?: number; gid?: number } {
+  return process.getuid?.() === 0 ? userIds('postgres') : {};
 }
 
-export async function startPostgres(): Promise<RunningServer> {
+export interface PostgresOptions {
+  /** fsync on, as a production server runs (the benches' numbers); off by default for the tests' speed. */
+  fsync?: boolean;
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<RunningServer> {
   const bin = postgresBinDir() as string | null;
   if (!bin) throw new Error('PostgreSQL server binaries not found: run `bash .ci/install-system.sh` as root');
   const dir = mkdtempSync(path.join(tmpdir(), 'hps-postgres-'));
   const password = randomBytes(12).toString('hex');
   writeFileSync(path.join(dir, 'pwfile'), password);
-  if (process.getuid?.() === 0) {
-    const { uid, gid } = userIds('postgres');
-    chownSync(dir, uid, gid);
-    chownSync(path.join(dir, 'pwfile'), uid, gid);
+  const user = serverUser();
+  if (user.uid !== undefined) {
+    chownSync(dir, user.uid, user.gid!);
+    chownSync(path.join(dir, 'pwfile'), user.uid, user.gid!);
   }
   chmodSync(dir, 0o700);
   const data = path.join(dir, 'data');
-  const [initdb, initArgs] = asServerUser(path.join(bin, 'initdb'), [
-    ...['-D', data, '-U', 'hps', '--pwfile', path.join(dir, 'pwfile')],
-    ...['--auth', 'scram-sha-256', '--encoding', 'UTF8', '--no-locale', '--no-sync'],
-  ]);
-  const init = spawnSync(initdb, initArgs, { encoding: 'utf8' });
+  const init = spawnSync(
+    path.join(bin, 'initdb'),
+    [
+      ...['-D', data, '-U', 'hps', '--pwfile', path.join(dir, 'pwfile')],
+      ...['--auth', 'scram-sha-256', '--encoding', 'UTF8', '--no-locale', '--no-sync'],
+    ],
+    { encoding: 'utf8', cwd: dir, ...user },
+  );
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
-  // fsync off: a throwaway test server, where speed matters and a power cut loses nothing of value.
-  const [postgres, args] = asServerUser(path.join(bin, 'postgres'), [
-    ...['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
-    ...['-c', 'fsync=off', '-c', 'max_connections=200'],
-  ]);
-  const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // fsync off unless asked: a throwaway test server, where speed matters and a power cut loses nothing of value.
+  const child = spawn(
+    path.join(bin, 'postgres'),
+    [
+      ...['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
+      ...['-c', `fsync=${options.fsync ? 'on' : 'off'}`, '-c', 'max_connections=200'],
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...user },
+  );
   const url = `postgres://hps:${password}@127.0.0.1:${port}/postgres`;
   await waitFor(async () => {
     const client = new pg.Client({ connectionString: url });
@@ -129,9 +143,12 @@ async function waitFor(ready: () => Promise<void>, child: ChildProcess): Promise
   }
 }
 
+/** Asks the server to stop (PostgreSQL: SIGINT, a fast shutdown), and kills it if it has not within 10 s. */
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
+  const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
+  clearTimeout(hard);
 }

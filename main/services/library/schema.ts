@@ -155,11 +155,12 @@ export async function migrate(
   db: SqlDatabase,
   migrations: readonly string[] = migrationsFor(db.dialect),
 ): Promise<number> {
-  await currentVersion(db);
   for (;;) {
     const done = await db.transaction(async (tx) => {
+      // Under the lock even the version table's creation: PostgreSQL's CREATE TABLE IF NOT EXISTS can still
+      // collide with a concurrent one.
       if (tx.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
-      const from = (await tx.get<{ version: number }>('SELECT version FROM schema_version'))?.version ?? 0;
+      const from = await currentVersion(tx);
       if (from > migrations.length) {
         throw new Error(
           `library schema version ${from} is newer than this app supports (${migrations.length}); update HPS Studio`,
