@@ -8,6 +8,10 @@ import { JobRegistry } from '../services/jobs';
 import { redactUrl } from '../common/redact';
 import { Library, type LibraryLocation } from '../services/library';
 import { ScoringQueue } from '../services/queue/scoring-queue';
+import { RemoteTaskQueue } from '../services/queue/task-queue';
+import { RemoteTaskRunner } from './tasks/remote-tasks';
+import { localTaskRunner, type TaskModuleName } from './tasks/task-modules';
+import type { TaskRunner } from './tasks/task-worker';
 import type { Catalog } from '../services/model-store';
 import { EventBus } from './event-bus';
 import { Generation } from './generation/generation';
@@ -53,6 +57,8 @@ export class App {
   readonly dataDir: string;
   /** The Redis queue that library scoring goes to, when the studio was started with one. */
   readonly scoringQueue: ScoringQueue | null;
+  /** The Redis queue that generation and training tasks go to, with the scoring queue. */
+  private readonly remoteTasks: RemoteTaskQueue | null;
   readonly info: AppInfo;
   readonly events = new EventBus();
   readonly jobs = new JobRegistry();
@@ -69,11 +75,12 @@ export class App {
   constructor(
     options: AppOptions,
     private readonly opened: Library,
-    scoringQueue: ScoringQueue | null = null,
+    queues: { scoring: ScoringQueue; tasks: RemoteTaskQueue } | null = null,
   ) {
     this.libraryDir = opened.dir;
     this.location = { dir: opened.dir, databaseUrl: options.databaseUrl };
-    this.scoringQueue = scoringQueue;
+    this.scoringQueue = queues?.scoring ?? null;
+    this.remoteTasks = queues?.tasks ?? null;
     this.dataDir = path.resolve(options.dataDir ?? defaultDataDir());
     this.info = options.info;
     this.jobs.onChange((job) => this.events.emit('job.progress', job));
@@ -88,6 +95,13 @@ export class App {
     this.training = new TrainingRuns(this);
     this.imports = new LibraryImports(this);
     this.labeling = new Labeling(this);
+  }
+
+  /** Where a task module's requests run: a worker thread of this process, or the queue's worker hosts. */
+  taskRunner(module: TaskModuleName, exportName: string): TaskRunner {
+    return this.remoteTasks
+      ? new RemoteTaskRunner(this.remoteTasks, module, exportName)
+      : localTaskRunner(module, exportName);
   }
 
   /** This app's own connection to the library (two apps on one folder never share it). */
@@ -112,6 +126,7 @@ export class App {
     await this.jobs.cancelAll();
     await Promise.allSettled([this.generation.close(), this.training.close()]);
     await this.scoringQueue?.close();
+    await this.remoteTasks?.close();
     this.closed = true;
     await this.opened.close();
   }
@@ -123,12 +138,15 @@ export class App {
  */
 export async function createApp(options: AppOptions): Promise<App> {
   const library = await Library.open(path.resolve(options.libraryDir), { databaseUrl: options.databaseUrl });
-  let queue: ScoringQueue | null = null;
+  let queues: { scoring: ScoringQueue; tasks: RemoteTaskQueue } | null = null;
   try {
-    if (options.queueUrl) queue = await connectQueue(options.queueUrl, options.queuePrefix);
-    return new App(options, library, queue);
+    if (options.queueUrl && !options.databaseUrl)
+      throw new Error('a queue needs a PostgreSQL library (--database): the workers write into it');
+    if (options.queueUrl) queues = await connectQueues(options.queueUrl, options.queuePrefix);
+    return new App(options, library, queues);
   } catch (error) {
-    await queue?.close();
+    await queues?.scoring.close();
+    await queues?.tasks.close();
     await library.close();
     throw error;
   }
@@ -137,9 +155,13 @@ export async function createApp(options: AppOptions): Promise<App> {
 /** How long the studio waits for Redis at start before saying it cannot reach it. */
 const QUEUE_CONNECT_MS = 15_000;
 
-async function connectQueue(url: string, prefix: string | undefined): Promise<ScoringQueue> {
+async function connectQueues(url: string, prefix: string | undefined) {
   let lastError = '';
-  const queue = new ScoringQueue(url, prefix, (message) => (lastError = message));
+  const onError = (message: string) => (lastError = message);
+  const queues = {
+    scoring: new ScoringQueue(url, prefix, onError),
+    tasks: new RemoteTaskQueue(url, prefix, onError),
+  };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -149,10 +171,10 @@ async function connectQueue(url: string, prefix: string | undefined): Promise<Sc
     );
   });
   try {
-    await Promise.race([queue.ready(), timeout]);
-    return queue;
+    await Promise.race([Promise.all([queues.scoring.ready(), queues.tasks.ready()]), timeout]);
+    return queues;
   } catch (error) {
-    await queue.close().catch(() => {});
+    await Promise.allSettled([queues.scoring.close(), queues.tasks.close()]);
     throw error;
   } finally {
     clearTimeout(timer);

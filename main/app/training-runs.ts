@@ -2,10 +2,12 @@
 // the worker channel, progress as training.progress events (their losses kept for views that open mid-run),
 // restart of a stopped run from its checkpoint, the run history from <library>/training-runs, scorer
 // fine-tuning and the label-next queues.
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CallOutput, EventPayload, ParsedInput } from '../contract';
 import { ApiError } from '../contract/errors';
 import type { JobContext } from '../services/jobs';
+import { exportPairs } from '../services/library';
 import { labelNextByDisagreement } from '../services/preference-training';
 import {
   listTrainingRuns,
@@ -18,7 +20,8 @@ import {
 import type { App } from './app';
 import type { LabelNextInput, ScorerTaskEvent, ScorerTaskInput, trainScorer } from './tasks/scorer-task';
 import type { TrainingCommand } from './tasks/training-task';
-import { TaskWorker, workerModule } from './tasks/task-worker';
+import type { TaskModuleName } from './tasks/task-modules';
+import type { TaskRunner } from './tasks/task-worker';
 
 interface LiveRun {
   jobId: string;
@@ -32,15 +35,12 @@ interface LiveRun {
 type ScorerReport = Awaited<ReturnType<typeof trainScorer>>;
 type LabelNextQueue = { comparisonId: number; priority: number }[];
 
-const TRAINING_TASK = workerModule('training-task', './tasks/training-task.ts', import.meta.url);
-const SCORER_TASKS = workerModule('scorer-task', './tasks/scorer-task.ts', import.meta.url);
-
 const timestamp = () => new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
 
 export class TrainingRuns {
   private readonly live = new Map<string, LiveRun>();
   /** Every worker a run or scorer job has open (closed by the job, or by close()). */
-  private readonly workers = new Set<TaskWorker>();
+  private readonly workers = new Set<TaskRunner>();
 
   constructor(private readonly app: App) {}
 
@@ -66,13 +66,6 @@ export class TrainingRuns {
 
   /** The service's settings for a run of the call's settings (public: tests read what a call would train). */
   async loraInput(settings: ParsedInput<'training.start'>, name: string): Promise<LoraTrainingInput> {
-    // The LoRA trainer reads its pairs from the library's SQLite file in its own worker thread.
-    if (this.app.location.databaseUrl)
-      throw new ApiError(
-        'bad_request',
-        'LoRA training from a PostgreSQL library is not supported yet: export the pairs (Library → Export, pairs ' +
-          'JSONL) and train with `hps-studio train-lora --pairs <file>`',
-      );
     const { name: _name, pairsBy, minMargin, ...rest } = settings;
     const { libraryDir, dataDir } = this.app;
     if (minMargin !== undefined && pairsBy === undefined)
@@ -82,10 +75,12 @@ export class TrainingRuns {
       throw new ApiError('bad_request', noScoresMessage(pairsBy));
     const input: LoraTrainingInput = {
       ...rest,
-      data: {
-        library: libraryDir,
-        ...(pairsBy !== undefined ? { pairsBy: { scorer: pairsBy, minMargin } } : {}),
-      },
+      data: this.app.location.databaseUrl
+        ? await this.exportedPairs(name, pairsBy)
+        : {
+            library: libraryDir,
+            ...(pairsBy !== undefined ? { pairsBy: { scorer: pairsBy, minMargin } } : {}),
+          },
       out: path.join(libraryDir, 'loras', `${name}.safetensors`),
       log: path.join(libraryDir, 'loras', `${name}.log.jsonl`),
       historyDir: this.historyDir,
@@ -101,6 +96,23 @@ export class TrainingRuns {
     return input;
   }
 
+  /**
+   * A PostgreSQL library's judgments as a pairs JSONL in the shared library folder: the trainer (here or on a
+   * queue worker host) reads pairs from a file, and the run's record names that file, so a resumed run trains on
+   * the same pairs.
+   */
+  private async exportedPairs(name: string, pairsBy: string | undefined): Promise<{ pairs: string }> {
+    if (pairsBy !== undefined)
+      throw new ApiError(
+        'bad_request',
+        'pairs chosen by a scorer are not available on a PostgreSQL library yet: train on the human labels',
+      );
+    const file = path.join(this.historyDir, `${name}.pairs.jsonl`);
+    await mkdir(path.dirname(file), { recursive: true });
+    await exportPairs(this.app.library, file, { preferencesOnly: true });
+    return { pairs: file };
+  }
+
   startJob(
     input: LoraTrainingInput,
     runName: string,
@@ -110,7 +122,7 @@ export class TrainingRuns {
       throw new ApiError('bad_request', `run "${runName}" is already training`);
     let entry: LiveRun | undefined;
     const { id: jobId, done } = this.onWorker(
-      TRAINING_TASK,
+      'training-task',
       'train',
       { kind: 'training', title: `Train LoRA (${input.recipe}): ${runName}` },
       async (worker, job) => {
@@ -185,7 +197,7 @@ export class TrainingRuns {
       settings: { blocks, steps, lr, batchSize, seed, testFraction },
     };
     const { id: jobId, done } = this.onWorker(
-      SCORER_TASKS,
+      'scorer-task',
       'trainScorer',
       { kind: 'training.scorer', title: `Train scorer (${kind}): ${name}` },
       (worker, job) =>
@@ -249,7 +261,7 @@ export class TrainingRuns {
   }: Extract<ParsedInput<'training.labelNext'>, { source: 'uncertainty' }>): Promise<LabelNextQueue> {
     const task: LabelNextInput = { library: this.app.location, ...input };
     return this.onWorker(
-      SCORER_TASKS,
+      'scorer-task',
       'labelNext',
       { kind: 'label-next', title: 'Rank unlabeled comparisons by uncertainty' },
       (worker, job) => worker.run<LabelNextQueue>(task, job, () => undefined).done,
@@ -258,13 +270,13 @@ export class TrainingRuns {
 
   /** Runs one export of a task module as a job on its own worker, closed when the job ends. */
   private onWorker<O>(
-    module: URL,
+    module: TaskModuleName,
     exportName: string,
     spec: { kind: string; title: string },
-    work: (worker: TaskWorker, job: JobContext) => Promise<O>,
+    work: (worker: TaskRunner, job: JobContext) => Promise<O>,
   ) {
     return this.app.jobs.start(spec, async (job) => {
-      const worker = new TaskWorker(module, exportName);
+      const worker = this.app.taskRunner(module, exportName);
       this.workers.add(worker);
       try {
         return await work(worker, job);

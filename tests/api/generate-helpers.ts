@@ -104,7 +104,17 @@ async function noise(file: string, seed: number, smooth: boolean): Promise<void>
 
 /** Two labeled pairs, imported through the pairs JSONL (chosen = smooth, rejected = noise). */
 export async function labeledLibrary(dir: string): Promise<void> {
-  const data = path.join(dir, '..', 'pairs');
+  const file = await labeledPairs(path.join(dir, '..', 'pairs'));
+  const library = await Library.open(dir);
+  try {
+    await importPairs(library, file);
+  } finally {
+    await library.close();
+  }
+}
+
+/** Two labeled pairs of noise images (smooth chosen over rough) as a pairs JSONL in `data`; returns the file. */
+export async function labeledPairs(data: string): Promise<string> {
   mkdirSync(data, { recursive: true });
   const lines = [];
   for (const [i, prompt] of ['a smooth gradient', 'a warm colour field'].entries()) {
@@ -114,10 +124,5 @@ export async function labeledLibrary(dir: string): Promise<void> {
   }
   const file = path.join(data, 'pairs.jsonl');
   writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  const library = await Library.open(dir);
-  try {
-    await importPairs(library, file);
-  } finally {
-    await library.close();
-  }
+  return file;
 }

@@ -11,14 +11,14 @@ import { findEntry } from '../../services/model-store';
 import { isScoreError, type ScoreRow } from '../../services/scoring';
 import type { App } from '../app';
 import type { GenerateTaskEvent, GenerateTaskOutput } from '../tasks/generate-task';
-import { TaskWorker, workerModule } from '../tasks/task-worker';
+import type { TaskRunner } from '../tasks/task-worker';
 import { libraryRelative } from '../library-views';
 import { BatchStore, type Batch } from './batch-store';
 
 export class Generation {
   readonly batches: BatchStore;
   /** Started on the first request: its pipelines are the expensive part to keep. */
-  private worker: TaskWorker | undefined;
+  private worker: TaskRunner | undefined;
 
   constructor(private readonly app: App) {
     this.batches = new BatchStore(app.libraryDir);
@@ -147,11 +147,8 @@ export class Generation {
     this.worker = undefined;
   }
 
-  private generationWorker(): TaskWorker {
-    this.worker ??= new TaskWorker(
-      workerModule('generate-task', '../tasks/generate-task.ts', import.meta.url),
-      'generate',
-    );
+  private generationWorker(): TaskRunner {
+    this.worker ??= this.app.taskRunner('generate-task', 'generate');
     return this.worker;
   }
 

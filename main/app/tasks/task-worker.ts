@@ -33,9 +33,19 @@ interface Pending {
 
 export { workerModule };
 
+/** Runs a task module's requests somewhere: a worker thread (TaskWorker) or a queue worker host. */
+export interface TaskRunner {
+  run<O, E = unknown>(
+    input: unknown,
+    job: JobContext,
+    onEvent: (event: E) => void,
+  ): { done: Promise<O>; command(command: unknown): void };
+  close(): Promise<void>;
+}
+
 const ENTRY = workerModule('task-worker', './task-entry.mjs', import.meta.url);
 
-export class TaskWorker {
+export class TaskWorker implements TaskRunner {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;

@@ -4,6 +4,8 @@ import { redactUrl } from '../../common/redact';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../contract/names';
 import { Library } from '../../services/library';
 import { ScoringWorker } from '../../services/queue/scoring-worker';
+import { TaskQueueHost } from '../../services/queue/task-queue';
+import { taskExecutor } from '../../app/tasks/remote-tasks';
 import { CliError } from '../errors';
 import { databaseOption, oneOf, parseNonEmpty, queueOption } from '../options';
 
@@ -20,7 +22,7 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description(
-      "Take scoring work off a team server's Redis queue and run it on this host (one per GPU host).",
+      "Take work off a team server's Redis queue (library scoring chunks, generation batches, scorer training) and run it on this host (one per GPU host).",
     )
     .addOption(queueOption('the Redis queue the server was started with (redis://…)').makeOptionMandatory())
     .addOption(databaseOption().makeOptionMandatory())
@@ -75,7 +77,13 @@ async function work(options: WorkerOptions): Promise<void> {
     lockDurationMs: options.lockTimeout * 1000,
     log: (message) => console.log(message),
   });
-  await worker.ready();
+  // Generation and training tasks run in worker threads of this process, the library opened where it lives.
+  const tasks = taskExecutor(options.database);
+  const host = new TaskQueueHost(options.queue, tasks.execute, {
+    lockDurationMs: options.lockTimeout * 1000,
+    log: (message) => console.log(message),
+  });
+  await Promise.all([worker.ready(), host.ready()]);
   console.log(
     `Worker ready: queue ${redactUrl(options.queue)}, database ${redactUrl(options.database)}, ` +
       `library ${library.dir}, ${options.ep}.`,
@@ -83,8 +91,8 @@ async function work(options: WorkerOptions): Promise<void> {
   await new Promise<void>((done) => {
     const stop = () => {
       console.log('Stopping: finishing the chunk in hand…');
-      void worker
-        .close()
+      void Promise.all([worker.close(), host.close()])
+        .then(() => tasks.close())
         .then(() => library.close())
         .then(done);
     };
