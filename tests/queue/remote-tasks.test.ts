@@ -1,7 +1,7 @@
-// Generation and LoRA training on the Redis queue: a studio started with a queue sends the task to a worker host, which runs the
-// same generate task in its own worker thread. Step previews and progress come back as the same events, the
-// images land in the shared library folder with the same pixels as generating in-process, and a cancel stops
-// the task on the host.
+// Generation and LoRA training on the Redis queue: a studio started with a queue sends each task to a worker
+// host, which runs the same task module in a worker thread of its own. Previews, progress and training losses
+// come back as the same events, pause and resume reach the host, generated images land in the shared library
+// folder with the same pixels as in-process, and a cancel stops the task on the host.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
