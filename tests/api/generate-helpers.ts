@@ -22,6 +22,21 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const tinyModel = path.resolve(repoRoot, '../shared/fixtures/sd/sd-tiny');
 export const clipVocab = path.resolve(repoRoot, '../shared/fixtures/clip/bpe_simple_vocab_16e6.txt.gz');
 
+/** A two-image, four-step batch on sd-tiny: generation tests' settings. */
+export const TINY_GENERATE = {
+  model: tinyModel,
+  vocab: clipVocab,
+  prompt: 'a red cube on a blue table',
+  negative: 'Weird image. ',
+  steps: 4,
+  cfg: 7.5,
+  seed: 11,
+  scheduler: 'euler' as const,
+  width: 32,
+  height: 32,
+  batch: 2,
+};
+
 export interface TestApi {
   base: string;
   libraryDir: string;

@@ -8,26 +8,21 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallOutput, EventPayload } from '../../main/api';
 import { loadStateDict, toFloat32, writeSafetensors, type TensorSource } from '../../main/checkpoints';
-import { clipVocab, repoRoot, startTestApi, tinyModel, type TestApi } from './generate-helpers';
+import {
+  clipVocab,
+  repoRoot,
+  startTestApi,
+  tinyModel,
+  type TestApi,
+  TINY_GENERATE,
+} from './generate-helpers';
 
 const clipFixtures = path.resolve(repoRoot, '../shared/fixtures/clip');
 
 type Batch = CallOutput<'generate.batch'>;
 
 let t: TestApi;
-const settings = {
-  model: tinyModel,
-  vocab: clipVocab,
-  prompt: 'a red cube on a blue table',
-  negative: 'Weird image. ',
-  steps: 4,
-  cfg: 7.5,
-  seed: 11,
-  scheduler: 'euler',
-  width: 32,
-  height: 32,
-  batch: 2,
-};
+const settings = TINY_GENERATE;
 
 beforeAll(async () => {
   t = await startTestApi('hps-generate-api-');

@@ -15,24 +15,10 @@ import { importPairs } from '../../main/services/library';
 import { taskExecutor } from '../../main/app/tasks/remote-tasks';
 import type { EventMessage } from '../../main/contract';
 import { TaskQueueHost } from '../../main/services/queue/task-queue';
-import { clipVocab, labeledPairs, tinyModel } from '../api/generate-helpers';
+import { clipVocab, labeledPairs, TINY_GENERATE, tinyModel } from '../api/generate-helpers';
 import { createDatabase } from '../support/servers';
 
-const settings = {
-  model: tinyModel,
-  vocab: clipVocab,
-  prompt: 'a red cube on a blue table',
-  negative: 'Weird image. ',
-  steps: 4,
-  cfg: 7.5,
-  seed: 11,
-  scheduler: 'euler' as const,
-  width: 32,
-  height: 32,
-  batch: 2,
-  loras: [],
-  ep: 'cpu' as const,
-};
+const settings = { ...TINY_GENERATE, loras: [], ep: 'cpu' as const };
 
 let base: string;
 let queued: App;
@@ -76,6 +62,12 @@ afterAll(async () => {
   await executor?.close();
   await rm(base, { recursive: true, force: true });
 });
+
+/** Whether the run reported this phase (training, paused, …) yet. */
+const reached = (jobId: string, phase: string) =>
+  events.some(
+    (m) => m.event === 'training.progress' && m.payload.jobId === jobId && m.payload.phase === phase,
+  );
 
 describe('tasks on the queue', () => {
   it('runs on the worker host with previews and progress, and the same pixels as in-process', async () => {
@@ -124,27 +116,9 @@ describe('tasks on the queue', () => {
       },
       OWNER,
     )) as { jobId: string; output: string };
-    await expect
-      .poll(() =>
-        events.some(
-          (m) =>
-            m.event === 'training.progress' &&
-            m.payload.jobId === started.jobId &&
-            m.payload.phase === 'training',
-        ),
-      )
-      .toBe(true);
+    await expect.poll(() => reached(started.jobId, 'training')).toBe(true);
     expect(await api.call('training.pause', { jobId: started.jobId }, OWNER)).toEqual({ paused: true });
-    await expect
-      .poll(() =>
-        events.some(
-          (m) =>
-            m.event === 'training.progress' &&
-            m.payload.jobId === started.jobId &&
-            m.payload.phase === 'paused',
-        ),
-      )
-      .toBe(true);
+    await expect.poll(() => reached(started.jobId, 'paused')).toBe(true);
     expect(await api.call('training.resume', { jobId: started.jobId }, OWNER)).toEqual({ resumed: true });
     await expect.poll(() => queued.jobs.get(started.jobId)?.status, { timeout: 120_000 }).toBe('done');
     const steps = events

@@ -1,3 +1,4 @@
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redactMessage } from '../../common/redact';
 
@@ -14,3 +15,18 @@ export function redisConnection(url: string, onError: (message: string) => void 
 
 /** Where one deployment's queues live in Redis: several studios can share one server with different prefixes. */
 export const DEFAULT_QUEUE_PREFIX = 'hps-studio';
+
+/** The server's handles on one queue: a connection of its own (also for plain commands), the queue, and its events. */
+export function openQueue(name: string, url: string, prefix: string, onError: (message: string) => void) {
+  const connection = redisConnection(url, onError);
+  const queue = new Queue(name, { connection, prefix });
+  const events = new QueueEvents(name, { connection: redisConnection(url, onError), prefix });
+  queue.on('error', (error) => onError(error.message));
+  events.on('error', (error) => onError(error.message));
+  const ready = async () => void (await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]));
+  const close = async () => {
+    await Promise.all([queue.close(), events.close()]);
+    connection.disconnect();
+  };
+  return { connection, queue, events, ready, close };
+}

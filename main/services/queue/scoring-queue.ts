@@ -1,9 +1,8 @@
 // The server's side of distributed library scoring: it queues a run's chunks on Redis (BullMQ), follows them
 // to the end through the queue's events, and can cancel the run. Workers (scoring-worker.ts) do the scoring.
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { redisConnection, DEFAULT_QUEUE_PREFIX } from './connection';
+import type { Job } from 'bullmq';
+import { DEFAULT_QUEUE_PREFIX, openQueue } from './connection';
 import type { ChunkResult, ScoreChunk } from './scoring-chunks';
 
 export const SCORING_QUEUE = 'score-library';
@@ -29,24 +28,26 @@ export function cancelKey(prefix: string, runId: string): string {
 }
 
 export class ScoringQueue {
-  private readonly connection: Redis;
-  private readonly queue: Queue;
-  private readonly events: QueueEvents;
+  private readonly handles: ReturnType<typeof openQueue>;
 
   constructor(
     url: string,
     private readonly prefix = DEFAULT_QUEUE_PREFIX,
     onError: (message: string) => void = () => {},
   ) {
-    this.connection = redisConnection(url, onError);
-    this.queue = new Queue(SCORING_QUEUE, { connection: this.connection, prefix });
-    this.events = new QueueEvents(SCORING_QUEUE, { connection: redisConnection(url, onError), prefix });
-    this.queue.on('error', (error) => onError(error.message));
-    this.events.on('error', (error) => onError(error.message));
+    this.handles = openQueue(SCORING_QUEUE, url, prefix, onError);
   }
 
-  async ready(): Promise<void> {
-    await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+  private get queue() {
+    return this.handles.queue;
+  }
+
+  private get events() {
+    return this.handles.events;
+  }
+
+  ready(): Promise<void> {
+    return this.handles.ready();
   }
 
   /**
@@ -113,14 +114,13 @@ export class ScoringQueue {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.queue.close(), this.events.close()]);
-    this.connection.disconnect();
+  close(): Promise<void> {
+    return this.handles.close();
   }
 
   /** Marks the run cancelled for the workers (an hour is far longer than any chunk) and drops its waiting chunks. */
   private async cancel(runId: string, ids: readonly string[]): Promise<void> {
-    await this.connection.set(cancelKey(this.prefix, runId), '1', 'EX', 3600);
+    await this.handles.connection.set(cancelKey(this.prefix, runId), '1', 'EX', 3600);
     for (const id of ids) await this.queue.remove(id).catch(() => 0);
   }
 

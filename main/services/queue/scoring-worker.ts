@@ -12,6 +12,9 @@ import { DEFAULT_QUEUE_PREFIX, redisConnection } from './connection';
 import { CHUNK_ATTEMPTS, SCORING_QUEUE, cancelKey } from './scoring-queue';
 import type { ChunkResult, ScoreChunk, ScorerSpec } from './scoring-chunks';
 
+/** Models a worker keeps loaded at once (a run's chunks reuse its model; a new model evicts the oldest). */
+const LOADED_SCORERS = 2;
+
 export interface ScoringWorkerOptions {
   queueUrl: string;
   library: Library;
@@ -114,10 +117,19 @@ export class ScoringWorker {
     const key = JSON.stringify(spec);
     let scorer = this.scorers.get(key);
     if (!scorer) {
+      this.evictBeyond(LOADED_SCORERS - 1);
       scorer = createScorer({ ...spec, ep: this.options.ep, cache: new EmbeddingCache() });
       scorer.catch(() => this.scorers.delete(key));
       this.scorers.set(key, scorer);
     }
     return scorer;
+  }
+
+  /** A host serves run after run: only the most recently loaded models stay in (GPU) memory. */
+  private evictBeyond(keep: number): void {
+    for (const [key, scorer] of [...this.scorers].slice(0, Math.max(0, this.scorers.size - keep))) {
+      this.scorers.delete(key);
+      void scorer.then((loaded) => loaded.close()).catch(() => {});
+    }
   }
 }

@@ -4,9 +4,9 @@
 // that dies mid-task loses its lock; the task then runs again on another host (a LoRA run resumes from its last
 // checkpoint in the shared library folder).
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_QUEUE_PREFIX, redisConnection } from './connection';
+import { DEFAULT_QUEUE_PREFIX, openQueue, redisConnection } from './connection';
 
 export const TASK_QUEUE = 'tasks';
 /** Runs of one task: a host killed mid-task costs one. */
@@ -35,9 +35,7 @@ interface Pending {
 
 /** The server's side: sends tasks and follows them. */
 export class RemoteTaskQueue {
-  private readonly connection: Redis;
-  private readonly queue: Queue;
-  private readonly events: QueueEvents;
+  private readonly handles: ReturnType<typeof openQueue>;
   private readonly pending = new Map<string, Pending>();
 
   constructor(
@@ -45,11 +43,7 @@ export class RemoteTaskQueue {
     private readonly prefix = DEFAULT_QUEUE_PREFIX,
     onError: (message: string) => void = () => {},
   ) {
-    this.connection = redisConnection(url, onError);
-    this.queue = new Queue(TASK_QUEUE, { connection: this.connection, prefix });
-    this.events = new QueueEvents(TASK_QUEUE, { connection: redisConnection(url, onError), prefix });
-    this.queue.on('error', (error) => onError(error.message));
-    this.events.on('error', (error) => onError(error.message));
+    this.handles = openQueue(TASK_QUEUE, url, prefix, onError);
     this.events.on('progress', ({ jobId, data }) =>
       this.pending.get(jobId)?.onEvent((data as { event: unknown }).event),
     );
@@ -61,8 +55,20 @@ export class RemoteTaskQueue {
     this.events.on('failed', ({ jobId, failedReason }) => void this.onFailed(jobId, failedReason));
   }
 
-  async ready(): Promise<void> {
-    await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+  private get queue() {
+    return this.handles.queue;
+  }
+
+  private get events() {
+    return this.handles.events;
+  }
+
+  private get connection() {
+    return this.handles.connection;
+  }
+
+  ready(): Promise<void> {
+    return this.handles.ready();
   }
 
   /** Queues the task; `signal` aborting cancels it wherever it is (waiting: removed; running: aborted). */
@@ -97,9 +103,8 @@ export class RemoteTaskQueue {
     return { done, command };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.queue.close(), this.events.close()]);
-    this.connection.disconnect();
+  close(): Promise<void> {
+    return this.handles.close();
   }
 
   private async cancel(jobId: string): Promise<void> {
