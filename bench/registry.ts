@@ -11,4 +11,5 @@ export const SUITES: readonly { name: string; load: () => Promise<{ suite: Bench
   { name: 'unet', load: () => import('./unet/index') },
   { name: 'train', load: () => import('./train/index') },
   { name: 'preference', load: () => import('./preference/index') },
+  { name: 'team', load: () => import('./team') },
 ];

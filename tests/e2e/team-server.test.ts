@@ -195,6 +195,18 @@ describe('team server on PostgreSQL with two queue workers', () => {
     }
   });
 
+  it('a worker stops on SIGTERM, closing its connections', async () => {
+    const survivor = workers.find(
+      (worker) => worker.child.exitCode === null && worker.child.signalCode === null,
+    )!;
+    const exited = new Promise<number | null>((resolve) =>
+      survivor.child.once('exit', (code) => resolve(code)),
+    );
+    survivor.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(survivor.output()).toContain('Stopping: finishing the chunk in hand');
+  });
+
   it('never prints the database or queue password, nor sends it to the browser', () => {
     const printed = [serve.output(), ...workers.map((worker) => worker.output())].join('\n');
     expect(printed).toContain('Library database: postgres://hps:***@');

@@ -97,6 +97,7 @@ export async function startRedis(): Promise<RunningServer> {
   await waitFor(async () => {
     const { Redis } = await import('ioredis');
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    client.on('error', () => {}); // not up yet: connect() rejects, and the loop tries again
     try {
       await client.connect();
       await client.ping();

@@ -19,14 +19,17 @@ export const DEFAULT_QUEUE_PREFIX = 'hps-studio';
 /** The server's handles on one queue: a connection of its own (also for plain commands), the queue, and its events. */
 export function openQueue(name: string, url: string, prefix: string, onError: (message: string) => void) {
   const connection = redisConnection(url, onError);
+  const eventsConnection = redisConnection(url, onError);
   const queue = new Queue(name, { connection, prefix });
-  const events = new QueueEvents(name, { connection: redisConnection(url, onError), prefix });
+  const events = new QueueEvents(name, { connection: eventsConnection, prefix });
   queue.on('error', (error) => onError(error.message));
   events.on('error', (error) => onError(error.message));
   const ready = async () => void (await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]));
   const close = async () => {
     await Promise.all([queue.close(), events.close()]);
+    // BullMQ leaves connections it was given open: without this they reconnect forever and keep the process up.
     connection.disconnect();
+    eventsConnection.disconnect();
   };
   return { connection, queue, events, ready, close };
 }

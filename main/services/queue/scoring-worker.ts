@@ -34,14 +34,16 @@ export class ScoringWorker {
   private readonly scorers = new Map<string, Promise<Scorer>>();
   private readonly worker: Worker<ScoreChunk, ChunkResult>;
   private readonly connection: Redis;
+  private readonly workerConnection: Redis;
 
   constructor(private readonly options: ScoringWorkerOptions) {
     const log = options.log ?? (() => {});
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     const lockDuration = options.lockDurationMs ?? 30_000;
     this.connection = redisConnection(options.queueUrl, log);
+    this.workerConnection = redisConnection(options.queueUrl, log);
     this.worker = new Worker<ScoreChunk, ChunkResult>(SCORING_QUEUE, (job) => this.process(job, prefix), {
-      connection: redisConnection(options.queueUrl, log),
+      connection: this.workerConnection,
       prefix,
       concurrency: options.concurrency ?? 1,
       lockDuration,
@@ -63,7 +65,9 @@ export class ScoringWorker {
   /** Finishes the chunks in hand, then stops taking new ones and frees the models. */
   async close(): Promise<void> {
     await this.worker.close();
+    // BullMQ leaves a connection it was given open, and an open one keeps the process alive.
     this.connection.disconnect();
+    this.workerConnection.disconnect();
     for (const scorer of this.scorers.values()) await (await scorer.catch(() => null))?.close();
     this.scorers.clear();
   }

@@ -135,6 +135,7 @@ export class TaskQueueHost {
   private readonly worker: Worker<QueuedTask>;
   private readonly connection: Redis;
   private readonly subscriber: Redis;
+  private readonly workerConnection: Redis;
   private readonly running = new Map<
     string,
     { abort: AbortController; listeners: Set<(c: unknown) => void> }
@@ -151,8 +152,9 @@ export class TaskQueueHost {
     this.connection = redisConnection(url, log);
     this.subscriber = redisConnection(url, log);
     this.subscriber.on('message', (channel: string, message: string) => this.onControl(channel, message));
+    this.workerConnection = redisConnection(url, log);
     this.worker = new Worker<QueuedTask>(TASK_QUEUE, (job) => this.process(job, prefix, execute), {
-      connection: redisConnection(url, log),
+      connection: this.workerConnection,
       prefix,
       concurrency: 1,
       lockDuration,
@@ -174,8 +176,10 @@ export class TaskQueueHost {
   async close(): Promise<void> {
     for (const { abort } of this.running.values()) abort.abort(new Error(CANCELLED));
     await this.worker.close();
+    // BullMQ leaves connections it was given open, and an open one keeps the process alive.
     this.connection.disconnect();
     this.subscriber.disconnect();
+    this.workerConnection.disconnect();
   }
 
   private async process(
