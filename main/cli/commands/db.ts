@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { redactMessage, redactUrl } from '../../common/redact';
-import { Library, PostgresDatabase, currentVersion, migrate } from '../../services/library';
-import { copyLibrary } from '../../services/library/copy';
+import { Library, PostgresDatabase, copyLibrary, currentVersion, migrate } from '../../services/library';
 import { CliError } from '../errors';
+import { openCliLibrary } from '../library';
 import { databaseOption, parseDatabaseUrl, parseNonEmpty } from '../options';
 
 export function registerDb(program: Command): void {
@@ -63,7 +63,12 @@ async function copyCommand(options: { from: string; to: string }): Promise<void>
   const dir = resolve(options.from);
   if (!Library.exists(dir)) throw new CliError(`no library at ${dir}.`);
   const source = await Library.open(dir);
-  const target = await openOrExplain(() => Library.open(dir, { databaseUrl: options.to }), options.to);
+  const target = await openCliLibrary({ library: dir, database: options.to }).catch(
+    async (error: unknown) => {
+      await source.close();
+      throw error;
+    },
+  );
   try {
     const tables = await copyLibrary(source.db, target.db);
     for (const { table, rows, checksum } of tables)
@@ -73,16 +78,5 @@ async function copyCommand(options: { from: string; to: string }): Promise<void>
     throw new CliError(redactMessage((error as Error).message, [options.to]));
   } finally {
     await Promise.all([source.close(), target.close()]);
-  }
-}
-
-/** Connection errors become one line, with the URL's password masked. */
-async function openOrExplain(open: () => Promise<Library>, url: string): Promise<Library> {
-  try {
-    return await open();
-  } catch (error) {
-    throw new CliError(
-      `cannot open the database ${redactUrl(url)}: ${redactMessage((error as Error).message, [url])}`,
-    );
   }
 }

@@ -1,12 +1,10 @@
-import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { redactUrl } from '../../common/redact';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../contract/names';
-import { Library } from '../../services/library';
 import { ScoringWorker } from '../../services/queue/scoring-worker';
 import { TaskQueueHost } from '../../services/queue/task-queue';
 import { taskExecutor } from '../../app/tasks/remote-tasks';
-import { CliError } from '../errors';
+import { openCliLibrary } from '../library';
 import { databaseOption, oneOf, parseNonEmpty, queueOption } from '../options';
 
 interface WorkerOptions {
@@ -64,11 +62,7 @@ function positiveInteger(value: string): number {
 }
 
 async function work(options: WorkerOptions): Promise<void> {
-  const library = await Library.open(resolve(options.library), { databaseUrl: options.database }).catch(
-    (error: Error) => {
-      throw new CliError(`cannot open the library database ${redactUrl(options.database)}: ${error.message}`);
-    },
-  );
+  const library = await openCliLibrary(options);
   const worker = new ScoringWorker({
     queueUrl: options.queue,
     library,

@@ -58,12 +58,13 @@ export async function scoringChunks(
   options: { retryFailed?: boolean; chunkSize?: number } = {},
 ): Promise<Omit<ScoreChunk, 'runId'>[]> {
   const retryFailed = options.retryFailed ?? false;
-  const work = await unscoredPairs(library, scorer.modelId, retryFailed);
-  const images = new Map((await library.listImages()).map((image) => [image.id, image]));
-  const located = work.map(({ promptId, prompt, images: pairs }) => ({
-    promptId,
-    prompt,
-    images: pairs.map(({ id }) => ({ id, hash: images.get(id)!.hash, ext: images.get(id)!.ext })),
-  }));
-  return chunkWork(located, { scorer, retryFailed }, options.chunkSize);
+  const work = (await unscoredPairs(library, scorer.modelId, retryFailed)).map(
+    ({ promptId, prompt, images }) => ({
+      promptId,
+      prompt,
+      // Workers find the files in their own mount of the library folder, so the server's paths stay here.
+      images: images.map(({ id, hash, ext }) => ({ id, hash, ext })),
+    }),
+  );
+  return chunkWork(work, { scorer, retryFailed }, options.chunkSize);
 }

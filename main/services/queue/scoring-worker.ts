@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { ExecutionProvider } from '../../engine/runtime';
 import type { Library } from '../library';
 import { createScorer, EmbeddingCache, isScoreError, type Scorer } from '../scoring';
+import { storeScores } from '../scoring/jobs';
 import { DEFAULT_QUEUE_PREFIX, redisConnection } from './connection';
 import { CHUNK_ATTEMPTS, SCORING_QUEUE, cancelKey } from './scoring-queue';
 import type { ChunkResult, ScoreChunk, ScorerSpec } from './scoring-chunks';
@@ -101,20 +102,11 @@ export class ScoringWorker {
       });
       await job.updateProgress(Math.min(1, (start + batch.length) / chunk.images.length));
     }
-    await this.store(chunk, result);
-    return result;
-  }
-
-  /** One transaction per chunk: its scores land together or, if the worker dies first, not at all. */
-  private store(chunk: ScoreChunk, result: ChunkResult): Promise<void> {
+    // One transaction per chunk: its scores land together or, if the worker dies first, not at all.
     const modelId = chunk.scorer.modelId;
-    return this.options.library.transaction(async (tx) => {
-      for (const { imageId, promptId, score, cosine } of result.scores) {
-        await tx.scores.set({ modelId, imageId, promptId, score, cosine });
-        await tx.scores.clearFailure(modelId, imageId);
-      }
-      for (const failure of result.failed) await tx.scores.recordFailure({ modelId, ...failure });
-    });
+    const scores = result.scores.map((score) => ({ modelId, ...score }));
+    await storeScores(library, modelId, scores, result.failed);
+    return result;
   }
 
   private scorer(spec: ScorerSpec): Promise<Scorer> {

@@ -9,7 +9,8 @@ import { isScoreError, type Scorer } from './types';
 export interface PromptWork {
   promptId: number;
   prompt: string;
-  images: { id: number; path: string }[];
+  /** `hash` and `ext` name the file in any mount of the library folder (queue workers); `path` is this one. */
+  images: { id: number; hash: string; ext: string; path: string }[];
 }
 
 /** The library's pairs without a score under `modelId`, grouped by prompt (each pair once); images that
@@ -32,7 +33,7 @@ export async function unscoredPairs(
       const key = `${image.id}:${comparison.promptId}`;
       if (scored.has(key) || failed.has(image.id)) continue;
       scored.add(key);
-      work.images.push({ id: image.id, path: library.imagePath(image) });
+      work.images.push({ id: image.id, hash: image.hash, ext: image.ext, path: library.imagePath(image) });
     }
     if (work.images.length > 0) byPrompt.set(comparison.promptId, work);
   }
@@ -91,13 +92,7 @@ export async function scoreLibrary(
         if (isScoreError(row)) failures.push({ imageId, error: row.error });
         else scores.push({ modelId, imageId, promptId, score: row.score, cosine: row.cosine ?? null });
       }
-      await library.transaction(async (tx) => {
-        for (const score of scores) {
-          await tx.scores.set(score);
-          await tx.scores.clearFailure(modelId, score.imageId);
-        }
-        for (const failure of failures) await tx.scores.recordFailure({ modelId, ...failure });
-      });
+      await storeScores(library, modelId, scores, failures);
       for (const failure of failures) failedNow.add(failure.imageId);
       result.failed.push(...failures);
       result.scored += scores.length;
@@ -107,4 +102,21 @@ export async function scoreLibrary(
     }
   }
   return result;
+}
+
+/** One batch's outcome in one transaction: its scores (clearing earlier failures of those images) and its
+ *  unreadable images. Used here and by the queue workers. */
+export function storeScores(
+  library: Library,
+  modelId: string,
+  scores: readonly Score[],
+  failures: readonly { imageId: number; error: string }[],
+): Promise<void> {
+  return library.transaction(async (tx) => {
+    for (const score of scores) {
+      await tx.scores.set(score);
+      await tx.scores.clearFailure(modelId, score.imageId);
+    }
+    for (const failure of failures) await tx.scores.recordFailure({ modelId, ...failure });
+  });
 }

@@ -27,7 +27,9 @@ export class SqliteDatabase implements SqlDatabase {
       all: async (sql, params) => this.execute(sql, (s) => s.all(...bind(params))) as never[],
       get: async (sql, params) => this.execute(sql, (s) => s.get(...bind(params))) as never,
       run: async (sql, params) => ({ changes: this.execute(sql, (s) => s.run(...bind(params)).changes) }),
-      exec: async (sql) => this.connection.exec(sql) && undefined,
+      exec: async (sql) => {
+        this.connection.exec(sql);
+      },
       transaction: (work) => savepoint(this.inside, work),
       close: () => this.close(),
     };
