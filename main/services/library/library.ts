@@ -6,7 +6,7 @@ import { migrate } from './schema';
 import type { SqlDatabase } from './sql/database';
 import { PostgresDatabase } from './sql/postgres';
 import { SqliteDatabase } from './sql/sqlite';
-import { toImage, type ComparisonRow, type ImageRow } from './rows';
+import { toComparison, toImage, type ComparisonRow, type ImageRow } from './rows';
 import type {
   Assignment,
   Comparison,
@@ -252,7 +252,21 @@ export class Library {
        ORDER BY c.id LIMIT @limit OFFSET @offset`,
       filterParams(filter),
     );
-    return Promise.all(rows.map((row) => this.toComparison(row)));
+    if (rows.length === 0) return [];
+    // One query for every listed comparison's images (rows come in id order, so their ids span one range),
+    // not one per comparison: on PostgreSQL each query is a network round trip.
+    const imageRows = await this.db.all<ImageRow & { comparison_id: number }>(
+      `SELECT ci.comparison_id, i.* FROM comparison_images ci JOIN images i ON i.id = ci.image_id
+       WHERE ci.comparison_id BETWEEN ? AND ? ORDER BY ci.comparison_id, ci.position`,
+      [rows[0]!.id, rows.at(-1)!.id],
+    );
+    const imagesOf = new Map<number, ImageRecord[]>();
+    for (const row of imageRows) {
+      const images = imagesOf.get(row.comparison_id) ?? [];
+      images.push(toImage(row));
+      imagesOf.set(row.comparison_id, images);
+    }
+    return rows.map((row) => toComparison(row, imagesOf.get(row.id) ?? []));
   }
 
   async countComparisons(filter: ComparisonFilter = {}): Promise<number> {
@@ -334,23 +348,12 @@ export class Library {
   }
 
   private async toComparison(row: ComparisonRow): Promise<Comparison> {
-    const images = (
-      await this.db.all<ImageRow>(
-        `SELECT i.* FROM comparison_images ci JOIN images i ON i.id = ci.image_id
-         WHERE ci.comparison_id = ? ORDER BY ci.position`,
-        [row.id],
-      )
-    ).map(toImage);
-    return {
-      id: row.id,
-      promptId: row.prompt_id,
-      prompt: row.prompt,
-      group: row.group_name,
-      images,
-      goldImageId: row.gold_image_id,
-      excluded: row.excluded === 1,
-      source: row.source,
-    };
+    const images = await this.db.all<ImageRow>(
+      `SELECT i.* FROM comparison_images ci JOIN images i ON i.id = ci.image_id
+       WHERE ci.comparison_id = ? ORDER BY ci.position`,
+      [row.id],
+    );
+    return toComparison(row, images.map(toImage));
   }
 }
 

@@ -1,5 +1,5 @@
 // Row shapes as SQLite returns them, and their mapping to the typed entities.
-import type { Annotator, ImageRecord, Judgment, JudgmentKind, Role } from './types';
+import type { Annotator, Comparison, ImageRecord, Judgment, JudgmentKind, Role } from './types';
 
 export interface ImageRow {
   id: number;
@@ -69,4 +69,15 @@ export const toJudgment = (row: JudgmentRow): Judgment => ({
   decisionMs: row.decision_ms,
   createdAt: row.created_at,
   idempotencyKey: row.idempotency_key,
+});
+
+export const toComparison = (row: ComparisonRow, images: ImageRecord[]): Comparison => ({
+  id: row.id,
+  promptId: row.prompt_id,
+  prompt: row.prompt,
+  group: row.group_name,
+  images,
+  goldImageId: row.gold_image_id,
+  excluded: row.excluded === 1,
+  source: row.source,
 });
